@@ -1,0 +1,70 @@
+import Foundation
+public import Hummingbird
+
+/// Composes the platform and the modules a node runs into one HTTP application.
+public struct ApusServer: Sendable {
+    /// The version reported in the OpenAPI document.
+    public static let version = "0.1.0"
+
+    /// The platform the modules share.
+    public let platform: Platform
+    /// The modules this node runs, after `APUS_MODULES` selection.
+    public let modules: [any Module]
+
+    /// Picks from `available` the modules `platform.configuration.modules` names (all when unset).
+    public init(platform: Platform, available: [any Module]) throws(ConfigurationError) {
+        self.platform = platform
+        guard let wanted = platform.configuration.modules else {
+            self.modules = available
+            return
+        }
+        let known = Set(available.map(\.name))
+        if let unknown = wanted.first(where: { !known.contains($0) }) {
+            let names = known.sorted().joined(separator: ", ")
+            throw .invalid("APUS_MODULES", "unknown module '\(unknown)' (known: \(names.isEmpty ? "none" : names))")
+        }
+        self.modules = available.filter { wanted.contains($0.name) }
+    }
+
+    /// Every migration of the running modules.
+    public var migrations: [Migration] { modules.flatMap(\.migrations) }
+
+    /// A migrator for this node's migrations.
+    public var migrator: Migrator {
+        Migrator(database: platform.database, migrations: migrations, logger: platform.logger)
+    }
+
+    /// The OpenAPI document of the running modules.
+    public var openAPIDocument: JSONValue {
+        OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI] + modules.map(\.openAPI))
+    }
+
+    /// The router with every route and middleware, for serving or testing.
+    public func makeRouter() throws -> Router<ApusRequestContext> {
+        let router = Router(context: ApusRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestIdentityMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(registry: platform.metrics))
+        router.add(middleware: ProblemMiddleware())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let document = try encoder.encode(openAPIDocument)
+        CoreRoutes(readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document)
+            .add(to: router)
+        for module in modules {
+            try module.addRoutes(to: router, platform: platform)
+        }
+        router.addMethodNotAllowedResponses()
+        return router
+    }
+
+    /// The HTTP application, with the modules' services.
+    public func makeApplication() throws -> some ApplicationProtocol {
+        let configuration = platform.configuration
+        return Application(
+            router: try makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
+            services: modules.flatMap { $0.services(platform: platform) },
+            logger: platform.logger
+        )
+    }
+}

@@ -1,0 +1,23 @@
+public import Hummingbird
+public import ServiceLifecycle
+
+/// A part of Apus that a node may run: it hands the composition its routes, migrations,
+/// background services and part of the OpenAPI document. Modules never import each other.
+public protocol Module: Sendable {
+    /// The module's name, as `APUS_MODULES` spells it and as its table prefix.
+    var name: String { get }
+    /// Its schema changes.
+    var migrations: [Migration] { get }
+    /// Its part of the OpenAPI document.
+    var openAPI: OpenAPIFragment { get }
+    /// Adds its routes to `router`.
+    func addRoutes(to router: Router<ApusRequestContext>, platform: Platform) throws
+    /// Long-running work it needs while the node serves (workers, flushers).
+    func services(platform: Platform) -> [any Service]
+}
+
+extension Module {
+    public var migrations: [Migration] { [] }
+    public var openAPI: OpenAPIFragment { OpenAPIFragment() }
+    public func services(platform: Platform) -> [any Service] { [] }
+}

@@ -1,0 +1,28 @@
+public import Logging
+public import Prometheus
+
+/// What the platform gives every module: configuration, the database, logging and metrics.
+public struct Platform: Sendable {
+    /// The node's configuration.
+    public let configuration: ApusConfiguration
+    /// The shared database.
+    public let database: any Database
+    /// The node's logger; modules add `module` metadata.
+    public let logger: Logger
+    /// The Prometheus registry `/metrics` serves.
+    public let metrics: PrometheusCollectorRegistry
+
+    public init(configuration: ApusConfiguration, database: any Database, logger: Logger, metrics: PrometheusCollectorRegistry = .init()) {
+        self.configuration = configuration
+        self.database = database
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// The logger for `module`.
+    public func logger(module: String) -> Logger {
+        var logger = logger
+        logger[metadataKey: "module"] = .string(module)
+        return logger
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+public import Logging
+
+/// Everything a node needs to start, read from `APUS_*` environment variables and overridden by
+/// `apus serve` flags.
+public struct ApusConfiguration: Sendable, Equatable {
+    /// The address to listen on.
+    public var host: String = "127.0.0.1"
+    /// The port to listen on (0 picks a free one).
+    public var port: Int = 8080
+    /// Where the SQLite database and generated secrets live.
+    public var dataDirectory: String = "./data"
+    /// `postgres://...` for PostgreSQL; `nil` means SQLite in the data directory.
+    public var databaseURL: String?
+    /// The public base URL, for short links and `Location` headers.
+    public var publicURL: String?
+    /// The modules this node runs; `nil` means all.
+    public var modules: [String]?
+    /// The least severe level logged.
+    public var logLevel: Logger.Level = .info
+    /// How log lines are written.
+    public var logFormat: LogFormat = .json
+    /// The first admin's email, created once.
+    public var adminEmail: String?
+    /// The first admin's password, created once.
+    public var adminPassword: String?
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// Reads the `APUS_*` variables of `environment` over the defaults.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        self.init()
+        func value(_ name: String) -> String? {
+            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            return raw
+        }
+        if let host = value("APUS_HOST") { self.host = host }
+        if let port = value("APUS_PORT") { self.port = try Self.parsePort(port) }
+        if let directory = value("APUS_DATA_DIR") { self.dataDirectory = directory }
+        self.databaseURL = value("APUS_DATABASE_URL")
+        self.publicURL = value("APUS_PUBLIC_URL")
+        if let modules = value("APUS_MODULES") { self.modules = Self.parseModules(modules) }
+        if let level = value("APUS_LOG_LEVEL") { self.logLevel = try Self.parseLogLevel(level) }
+        if let format = value("APUS_LOG_FORMAT") { self.logFormat = try Self.parseLogFormat(format) }
+        self.adminEmail = value("APUS_ADMIN_EMAIL")
+        self.adminPassword = value("APUS_ADMIN_PASSWORD")
+    }
+
+    /// The base URL links and `Location` headers are built on.
+    public var effectivePublicURL: String {
+        let base = publicURL ?? "http://\(host):\(port)"
+        return base.hasSuffix("/") ? String(base.dropLast()) : base
+    }
+
+    /// Checks what can be checked without I/O.
+    public func validate() throws(ConfigurationError) {
+        guard (0...65535).contains(port) else { throw .invalid("APUS_PORT", "\(port) is not a port (0-65535)") }
+        guard !host.isEmpty else { throw .invalid("APUS_HOST", "must not be empty") }
+        if let databaseURL { _ = try DatabaseLocation(url: databaseURL) }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw .invalid("APUS_PUBLIC_URL", "must be an absolute http(s) URL")
+            }
+        }
+    }
+
+    /// Parses a port number.
+    public static func parsePort(_ text: String) throws(ConfigurationError) -> Int {
+        guard let port = Int(text), (0...65535).contains(port) else {
+            throw .invalid("APUS_PORT", "'\(text)' is not a port (0-65535)")
+        }
+        return port
+    }
+
+    /// Parses a comma-separated module list.
+    public static func parseModules(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+    }
+
+    /// Parses a log level name.
+    public static func parseLogLevel(_ text: String) throws(ConfigurationError) -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            let names = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+            throw .invalid("APUS_LOG_LEVEL", "'\(text)' is not one of \(names)")
+        }
+        return level
+    }
+
+    /// Parses a log format name.
+    public static func parseLogFormat(_ text: String) throws(ConfigurationError) -> LogFormat {
+        guard let format = LogFormat(rawValue: text.lowercased()) else {
+            throw .invalid("APUS_LOG_FORMAT", "'\(text)' is not json or text")
+        }
+        return format
+    }
+}
+
+/// A configuration value that cannot be used, named so the operator can fix it.
+public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The setting `name` is wrong for `reason`.
+    case invalid(_ name: String, _ reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let name, let reason): "invalid configuration: \(name): \(reason)"
+        }
+    }
+}

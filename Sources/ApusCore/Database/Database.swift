@@ -1,0 +1,55 @@
+public import SQLKit
+
+/// The SQL engines Apus runs on.
+public enum DatabaseEngine: String, Sendable, CaseIterable {
+    case sqlite
+    case postgres
+}
+
+/// The database every module shares: pooled connections, scoped transactions, one SQL dialect
+/// layer (SQLKit) over SQLite and PostgreSQL.
+///
+/// Closures receive an `SQLDatabase` pinned to one connection for their whole run, so
+/// statements inside a transaction all see the same transaction.
+public protocol Database: Sendable {
+    /// Which engine answers.
+    var engine: DatabaseEngine { get }
+
+    /// Runs `body` on a connection for reading. On SQLite this is one of the reader connections,
+    /// which never wait for the writer.
+    func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+
+    /// Runs `body` on a connection that may write; each statement commits on its own.
+    func write<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+
+    /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
+    func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+
+    /// Closes every connection. The database is unusable afterwards.
+    func close() async
+}
+
+extension Database {
+    /// Checks that the database answers.
+    public func ping() async throws {
+        _ = try await read { try await $0.raw("SELECT 1 AS one").all() }
+    }
+}
+
+/// Runs `body` between `BEGIN` and `COMMIT` on one connection, rolling back if it throws.
+func runTransaction<Result: Sendable>(
+    on connection: any SQLDatabase,
+    begin: SQLQueryString,
+    _ body: @Sendable (any SQLDatabase) async throws -> Result
+) async throws -> Result {
+    try await connection.raw(begin).run()
+    do {
+        let result = try await body(connection)
+        try await connection.raw("COMMIT").run()
+        return result
+    } catch {
+        // The original error matters more than a failed rollback on a broken connection.
+        try? await connection.raw("ROLLBACK").run()
+        throw error
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+
+/// Where the database lives: a SQLite file or a PostgreSQL server, parsed from `APUS_DATABASE_URL`.
+public enum DatabaseLocation: Sendable, Equatable {
+    /// A SQLite file at `path`.
+    case sqlite(path: String)
+    /// A PostgreSQL server.
+    case postgres(PostgresLocation)
+
+    /// The parts of a `postgres://user:password@host:port/database?sslmode=...` URL.
+    public struct PostgresLocation: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String?
+        /// `disable`, `prefer` (the default) or `require`.
+        public var tlsMode: String
+    }
+
+    /// Parses `postgres://`, `postgresql://` or `sqlite://PATH` URLs.
+    public init(url text: String) throws(ConfigurationError) {
+        if text.hasPrefix("sqlite://") {
+            let path = String(text.dropFirst("sqlite://".count))
+            guard !path.isEmpty else { throw .invalid("APUS_DATABASE_URL", "sqlite:// needs a file path") }
+            self = .sqlite(path: path)
+            return
+        }
+        guard let components = URLComponents(string: text),
+              let scheme = components.scheme?.lowercased(), ["postgres", "postgresql"].contains(scheme)
+        else {
+            throw .invalid("APUS_DATABASE_URL", "must start with postgres:// (or sqlite://)")
+        }
+        guard let host = components.host, !host.isEmpty else {
+            throw .invalid("APUS_DATABASE_URL", "has no host")
+        }
+        guard let user = components.user, !user.isEmpty else {
+            throw .invalid("APUS_DATABASE_URL", "has no user name")
+        }
+        let tlsMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        guard ["disable", "prefer", "require"].contains(tlsMode) else {
+            throw .invalid("APUS_DATABASE_URL", "sslmode must be disable, prefer or require")
+        }
+        let database = components.path.split(separator: "/").first.map(String.init)
+        self = .postgres(PostgresLocation(
+            host: host,
+            port: components.port ?? 5432,
+            username: user.removingPercentEncoding ?? user,
+            password: components.password.map { $0.removingPercentEncoding ?? $0 },
+            database: database,
+            tlsMode: tlsMode
+        ))
+    }
+}
+
+extension DatabaseLocation: CustomStringConvertible {
+    /// A description without the password, safe to log.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite at \(path)"
+        case .postgres(let location): "postgres at \(location.host):\(location.port)/\(location.database ?? location.username)"
+        }
+    }
+}

@@ -1,0 +1,70 @@
+public import Logging
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+public import SQLKit
+
+/// PostgreSQL through PostgresNIO's pooled client; nodes sharing one server share all state.
+public final class PostgresBackend: Database {
+    public let engine = DatabaseEngine.postgres
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        self.runTask = Task { await client.run() }
+    }
+
+    /// Connects to `location` and checks that the server answers.
+    public static func open(
+        _ location: DatabaseLocation.PostgresLocation,
+        maximumConnections: Int = 20,
+        logger: Logger
+    ) async throws -> PostgresBackend {
+        let tls: PostgresClient.Configuration.TLS =
+            switch location.tlsMode {
+            case "disable": .disable
+            case "require": .require(.makeClientConfiguration())
+            default: .prefer(.makeClientConfiguration())
+            }
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = .seconds(5)
+        let backend = PostgresBackend(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        do {
+            try await backend.ping()
+        } catch {
+            await backend.close()
+            throw error
+        }
+        return backend
+    }
+
+    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await client.withConnection { try await body($0.sql(queryLogLevel: .trace)) }
+    }
+
+    public func write<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await read(body)
+    }
+
+    public func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await client.withConnection {
+            try await runTransaction(on: $0.sql(queryLogLevel: .trace), begin: "BEGIN", body)
+        }
+    }
+
+    public func close() async {
+        runTask.cancel()
+        await runTask.value
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+public import Logging
+public import SQLKit
+import SQLiteKit
+import SQLiteNIO
+
+/// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time, so writes
+/// queue here instead of spinning on `SQLITE_BUSY`) and several read-only readers.
+public final class SQLiteBackend: Database {
+    public let engine = DatabaseEngine.sqlite
+    private let writer: ConnectionPool<SQLiteConnection>
+    private let readers: ConnectionPool<SQLiteConnection>
+    private let logger: Logger
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.writer = ConnectionPool([writer])
+        self.readers = ConnectionPool(readers)
+        self.logger = logger
+    }
+
+    /// Opens (creating if missing) the database file at `path` with `readerCount` readers.
+    public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteBackend {
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let writerSQL = writer.sql(queryLogLevel: .trace)
+        // WAL lets readers run beside the writer; NORMAL is durable across crashes of the process
+        // and loses at most the last transactions on power loss, the usual trade for WAL.
+        try await writerSQL.raw("PRAGMA journal_mode=WAL").run()
+        try await configure(writerSQL)
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<max(1, readerCount) {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let readerSQL = reader.sql(queryLogLevel: .trace)
+            try await configure(readerSQL)
+            try await readerSQL.raw("PRAGMA query_only=ON").run()
+            readers.append(reader)
+        }
+        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+    }
+
+    private static func configure(_ connection: any SQLDatabase) async throws {
+        try await connection.raw("PRAGMA busy_timeout=5000").run()
+        try await connection.raw("PRAGMA synchronous=NORMAL").run()
+        try await connection.raw("PRAGMA foreign_keys=ON").run()
+    }
+
+    public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await readers.withConnection { try await body($0.sql(queryLogLevel: .trace)) }
+    }
+
+    public func write<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        try await writer.withConnection { try await body($0.sql(queryLogLevel: .trace)) }
+    }
+
+    public func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
+        // IMMEDIATE takes the write lock up front, so a transaction never fails half-way on upgrade.
+        try await writer.withConnection {
+            try await runTransaction(on: $0.sql(queryLogLevel: .trace), begin: "BEGIN IMMEDIATE", body)
+        }
+    }
+
+    public func close() async {
+        for connection in await readers.drain() + writer.drain() {
+            try? await connection.close()
+        }
+    }
+}

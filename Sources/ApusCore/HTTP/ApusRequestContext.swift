@@ -1,0 +1,51 @@
+public import Foundation
+public import Hummingbird
+
+/// The context every Apus request carries through middleware and handlers.
+public struct ApusRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The request's id: the client's `X-Request-ID` when valid, else generated.
+    public var requestID: String = ""
+    /// The W3C trace context this request belongs to.
+    public var trace: TraceParent?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+
+    /// JSON request bodies are small; uploads stream and do not go through this limit.
+    public var maxUploadSize: Int { 1 << 20 }
+
+    public var requestDecoder: JSONDecoder { APIJSON.decoder }
+    public var responseEncoder: JSONEncoder { APIJSON.encoder }
+}
+
+/// The API's JSON conventions: snake_case keys and RFC 3339 UTC times.
+public enum APIJSON {
+    /// Encodes API responses.
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        return encoder
+    }
+
+    /// Decodes API requests.
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 time")
+            }
+            return date
+        }
+        return decoder
+    }
+}

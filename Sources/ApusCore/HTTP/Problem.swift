@@ -1,0 +1,88 @@
+import Foundation
+public import Hummingbird
+
+/// An RFC 9457 problem: the body of every error response, `application/problem+json`.
+///
+/// `detail` tells the client what to fix; it never carries a stack trace, SQL or a secret.
+public struct Problem: Error, Sendable, Equatable {
+    /// A URI naming the problem type; `about:blank` means the status says it all.
+    public var type: String
+    /// The status's short summary.
+    public var title: String
+    /// The HTTP status.
+    public var status: HTTPResponse.Status
+    /// What went wrong for this request, for a person.
+    public var detail: String?
+    /// The request this answers.
+    public var instance: String?
+    /// Per-field validation failures.
+    public var errors: [FieldError]?
+    /// Headers to send along, such as `Allow` or `Retry-After`.
+    public var headers: HTTPFields
+
+    /// One field that failed validation.
+    public struct FieldError: Sendable, Equatable, Codable {
+        /// A JSON pointer or the field's name.
+        public var field: String
+        /// What is wrong with it.
+        public var message: String
+
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
+
+    /// A problem with `status`; `title` defaults to the status's reason phrase.
+    public init(
+        _ status: HTTPResponse.Status,
+        detail: String? = nil,
+        type: String = "about:blank",
+        title: String? = nil,
+        errors: [FieldError]? = nil,
+        headers: HTTPFields = [:]
+    ) {
+        self.type = type
+        self.title = title ?? status.reasonPhrase
+        self.status = status
+        self.detail = detail
+        self.instance = nil
+        self.errors = errors
+        self.headers = headers
+    }
+
+    /// 400: the request cannot be read.
+    public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail: detail) }
+    /// 404: nothing here.
+    public static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail: detail) }
+    /// 409: conflicts with the current state.
+    public static func conflict(_ detail: String) -> Problem { Problem(.conflict, detail: detail) }
+    /// 422: well-formed but invalid; `errors` names the fields.
+    public static func unprocessable(_ detail: String, errors: [FieldError]? = nil) -> Problem {
+        Problem(.unprocessableContent, detail: detail, errors: errors)
+    }
+}
+
+extension Problem: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var body = Body(type: type, title: title, status: Int(status.code), detail: detail, instance: instance, errors: errors, requestId: nil)
+        if let context = context as? ApusRequestContext, !context.requestID.isEmpty {
+            body.requestId = context.requestID
+        }
+        let data = try APIJSON.encoder.encode(body)
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        fields[.contentLength] = String(data.count)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private struct Body: Encodable {
+        var type: String
+        var title: String
+        var status: Int
+        var detail: String?
+        var instance: String?
+        var errors: [FieldError]?
+        var requestId: String?
+    }
+}

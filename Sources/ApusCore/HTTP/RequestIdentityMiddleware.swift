@@ -1,0 +1,36 @@
+public import HTTPTypes
+public import Hummingbird
+import Logging
+
+/// Gives each request its `X-Request-ID` (the client's when it is sane, else a new one) and its
+/// W3C trace context, puts both in every log line of the request, and echoes the id.
+public struct RequestIdentityMiddleware: RouterMiddleware {
+    public typealias Context = ApusRequestContext
+
+    /// The request id header.
+    public static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    /// The W3C trace context header.
+    public static let traceParentHeader = HTTPField.Name("traceparent")!
+
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let requestID = request.headers[Self.requestIDHeader].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? TraceParent.randomHex(bytes: 16)
+        let trace = request.headers[Self.traceParentHeader].flatMap(TraceParent.init(header:)) ?? TraceParent()
+        context.requestID = requestID
+        context.trace = trace
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.logger[metadataKey: "trace_id"] = .string(trace.traceID)
+        context.logger[metadataKey: "hb.request.id"] = nil
+        var response = try await next(request, context)
+        response.headers[Self.requestIDHeader] = requestID
+        return response
+    }
+
+    /// Client ids are echoed into logs and headers, so only short, plain ones are kept.
+    static func isAcceptable(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count)
+            && id.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 95 || $0 == 46 }
+    }
+}

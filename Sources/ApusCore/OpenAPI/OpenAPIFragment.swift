@@ -1,0 +1,83 @@
+/// A module's part of the OpenAPI 3.1 document: its paths and the schemas they reference.
+public struct OpenAPIFragment: Sendable {
+    /// Path template → path item object.
+    public var paths: [String: JSONValue]
+    /// Schema name → schema, referenced as `#/components/schemas/NAME`.
+    public var schemas: [String: JSONValue]
+    /// Tag objects naming the module's group of operations.
+    public var tags: [JSONValue]
+
+    public init(paths: [String: JSONValue] = [:], schemas: [String: JSONValue] = [:], tags: [JSONValue] = []) {
+        self.paths = paths
+        self.schemas = schemas
+        self.tags = tags
+    }
+}
+
+/// Builds the OpenAPI document from every running module's fragment.
+public enum OpenAPIDocument {
+    /// The whole document.
+    public static func build(version: String, fragments: [OpenAPIFragment]) -> JSONValue {
+        var paths: [String: JSONValue] = [:]
+        var schemas: [String: JSONValue] = ["Problem": problemSchema]
+        var tags: [JSONValue] = []
+        for fragment in fragments {
+            for (path, item) in fragment.paths {
+                paths[path] = paths[path].map { $0.merging(item) } ?? item
+            }
+            schemas.merge(fragment.schemas) { _, new in new }
+            tags += fragment.tags
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Apus",
+                "version": .string(version),
+                "description": "The HTTP API of an Apus node. Errors are RFC 9457 problem documents.",
+            ],
+            "paths": .object(paths),
+            "components": ["schemas": .object(schemas)],
+            "tags": .array(tags),
+        ]
+    }
+
+    /// The RFC 9457 problem document.
+    public static let problemSchema: JSONValue = [
+        "type": "object",
+        "required": ["type", "title", "status"],
+        "properties": [
+            "type": ["type": "string"],
+            "title": ["type": "string"],
+            "status": ["type": "integer", "minimum": 400, "maximum": 599],
+            "detail": ["type": "string"],
+            "instance": ["type": "string"],
+            "request_id": ["type": "string"],
+            "errors": [
+                "type": "array",
+                "items": [
+                    "type": "object",
+                    "required": ["field", "message"],
+                    "properties": ["field": ["type": "string"], "message": ["type": "string"]],
+                ],
+            ],
+        ],
+    ]
+
+    /// A response whose body is a problem.
+    public static func problemResponse(_ description: String) -> JSONValue {
+        [
+            "description": .string(description),
+            "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],
+        ]
+    }
+
+    /// A JSON response with `schema`.
+    public static func jsonResponse(_ description: String, schema: JSONValue) -> JSONValue {
+        ["description": .string(description), "content": ["application/json": ["schema": schema]]]
+    }
+
+    /// A reference to a named schema.
+    public static func ref(_ name: String) -> JSONValue {
+        ["$ref": .string("#/components/schemas/\(name)")]
+    }
+}
