@@ -1,0 +1,14 @@
+import ApusCore
+import ArgumentParser
+
+/// The `apus` command: one binary for every node role.
+@main
+struct Apus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apus",
+        abstract: "A self-hosted backend platform: one binary, SQLite by default, PostgreSQL to scale out.",
+        version: ApusServer.version,
+        subcommands: [Serve.self, Migrate.self],
+        defaultSubcommand: Serve.self
+    )
+}

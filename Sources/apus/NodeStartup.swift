@@ -1,0 +1,46 @@
+import ApusCore
+import ArgumentParser
+import Foundation
+import Logging
+
+/// What every subcommand does first: configuration, logging, database, module selection. A
+/// failure prints one clear line and exits non-zero instead of a stack trace.
+struct NodeStartup {
+    let configuration: ApusConfiguration
+    let server: ApusServer
+
+    /// The modules compiled into this binary; `APUS_MODULES` picks among them.
+    static let availableModules: [any Module] = []
+
+    static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {
+        let configuration: ApusConfiguration
+        do {
+            configuration = try options.resolve()
+        } catch {
+            throw fail(error.description, code: .validationFailure)
+        }
+        LoggingSetup.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
+        let logger = Logger(label: "apus")
+        let database: any Database
+        do {
+            database = try await DatabaseOpener.open(configuration, logger: logger)
+        } catch {
+            throw fail("\(error)", code: configurationExitCode)
+        }
+        let platform = Platform(configuration: configuration, database: database, logger: logger)
+        do {
+            return NodeStartup(configuration: configuration, server: try ApusServer(platform: platform, available: availableModules))
+        } catch {
+            await database.close()
+            throw fail(error.description, code: .validationFailure)
+        }
+    }
+
+    /// EX_CONFIG from sysexits: the configuration names something unusable.
+    static let configurationExitCode = ExitCode(78)
+
+    static func fail(_ message: String, code: ExitCode) -> ExitCode {
+        FileHandle.standardError.write(Data("apus: \(message)\n".utf8))
+        return code
+    }
+}

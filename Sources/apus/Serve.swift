@@ -1,0 +1,54 @@
+import ApusCore
+import ArgumentParser
+import Hummingbird
+import Logging
+
+/// `apus serve`: migrate (unless told not to) and serve HTTP until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP server.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations at start (a separate step migrates).")
+    var noMigrate = false
+
+    func run() async throws {
+        let node = try await NodeStartup.start(options)
+        let server = node.server
+        let logger = server.platform.logger
+        do {
+            if noMigrate {
+                // Still refuse to run on a schema whose applied migrations have changed.
+                let pending = try await server.migrator.pending()
+                if !pending.isEmpty {
+                    logger.warning("migrations pending; /health/ready answers 503 until they are applied", metadata: ["pending": "\(pending.count)"])
+                }
+            } else {
+                try await server.migrator.migrate()
+            }
+        } catch {
+            await server.platform.database.close()
+            throw NodeStartup.fail("\(error)", code: .failure)
+        }
+        let application: any ApplicationProtocol
+        do {
+            application = try server.makeApplication()
+        } catch {
+            await server.platform.database.close()
+            throw NodeStartup.fail("cannot build the HTTP application: \(error)", code: .failure)
+        }
+        logger.info("apus listening", metadata: [
+            "address": "\(node.configuration.host):\(node.configuration.port)",
+            "database": "\(server.platform.database.engine.rawValue)",
+            "modules": "\(server.modules.map(\.name).joined(separator: ","))",
+        ])
+        do {
+            try await application.runService()
+        } catch {
+            await server.platform.database.close()
+            throw NodeStartup.fail("server stopped: \(error)", code: .failure)
+        }
+        await server.platform.database.close()
+        logger.info("apus stopped")
+    }
+}
