@@ -16,6 +16,18 @@ public enum DatabaseLocation: Sendable, Equatable {
         public var database: String?
         /// `disable`, `prefer` (the default) or `require`.
         public var tlsMode: String
+        /// The schema search path every connection starts with (`?search_path=`), if not the server's.
+        public var searchPath: String?
+
+        public init(host: String, port: Int = 5432, username: String, password: String?, database: String?, tlsMode: String = "prefer", searchPath: String? = nil) {
+            self.host = host
+            self.port = port
+            self.username = username
+            self.password = password
+            self.database = database
+            self.tlsMode = tlsMode
+            self.searchPath = searchPath
+        }
     }
 
     /// Parses `postgres://`, `postgresql://` or `sqlite://PATH` URLs.
@@ -41,6 +53,10 @@ public enum DatabaseLocation: Sendable, Equatable {
         guard ["disable", "prefer", "require"].contains(tlsMode) else {
             throw .invalid("APUS_DATABASE_URL", "sslmode must be disable, prefer or require")
         }
+        let searchPath = components.queryItems?.first { $0.name == "search_path" }?.value
+        if let searchPath, !searchPath.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "," }) {
+            throw .invalid("APUS_DATABASE_URL", "search_path may hold only letters, digits, _ and ,")
+        }
         let database = components.path.split(separator: "/").first.map(String.init)
         self = .postgres(PostgresLocation(
             host: host,
@@ -48,7 +64,8 @@ public enum DatabaseLocation: Sendable, Equatable {
             username: user.removingPercentEncoding ?? user,
             password: components.password.map { $0.removingPercentEncoding ?? $0 },
             database: database,
-            tlsMode: tlsMode
+            tlsMode: tlsMode,
+            searchPath: searchPath
         ))
     }
 }

@@ -109,7 +109,11 @@ public struct Migrator: Sendable {
     }
 
     private func ensureTable() async throws {
-        try await database.write { connection in
+        try await database.withTransaction { connection in
+            if database.engine == .postgres {
+                // Concurrent CREATE TABLE IF NOT EXISTS can still collide in PostgreSQL's catalog.
+                try await connection.raw("SELECT pg_advisory_xact_lock(\(unsafeRaw: String(Self.lockKey)))").run()
+            }
             try await connection.raw("""
                 CREATE TABLE IF NOT EXISTS apus_migrations (
                     module TEXT NOT NULL,

@@ -1,0 +1,95 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct ProblemResponseTests {
+    struct ProblemBody: Decodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String?
+        let requestId: String?
+        let errors: [Problem.FieldError]?
+    }
+
+    static func problem(_ response: TestResponse) throws -> ProblemBody {
+        #expect(response.headers[.contentType] == "application/problem+json")
+        return try APIJSON.decoder.decode(ProblemBody.self, from: Data(buffer: response.body))
+    }
+
+    @Test func anUnknownRouteIsA404Problem() async throws {
+        try await TestServer.withServer { _, client in
+            let response = try await client.execute(uri: "/no/such/thing", method: .get)
+            #expect(response.status == .notFound)
+            let body = try Self.problem(response)
+            #expect(body.status == 404)
+            #expect(body.detail == "No resource at /no/such/thing.")
+            #expect(body.requestId == response.headers[.init("X-Request-ID")!])
+        }
+    }
+
+    @Test func aWrongMethodIsA405ProblemWithAllow() async throws {
+        try await TestServer.withServer { _, client in
+            let response = try await client.execute(uri: "/v1/echo", method: .delete)
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "POST, OPTIONS")
+            #expect(try Self.problem(response).status == 405)
+            let options = try await client.execute(uri: "/health/live", method: .options)
+            #expect(options.status == .noContent)
+            #expect(options.headers[.allow] == "GET, HEAD, OPTIONS")
+        }
+    }
+
+    @Test func malformedJSONIsA400Problem() async throws {
+        try await TestServer.withServer { _, client in
+            let response = try await client.execute(uri: "/v1/echo", method: .post, body: ByteBuffer(string: "{\"name\": "))
+            #expect(response.status == .badRequest)
+            #expect(try Self.problem(response).detail == "The body is not valid JSON.")
+        }
+    }
+
+    @Test func aMissingOrMistypedFieldIsA422NamingIt() async throws {
+        try await TestServer.withServer { _, client in
+            let missing = try await client.execute(uri: "/v1/echo", method: .post, body: ByteBuffer(string: #"{"name": "x"}"#))
+            #expect(missing.status == .unprocessableContent)
+            #expect(try Self.problem(missing).errors == [.init(field: "repeat_count", message: "is required")])
+            let mistyped = try await client.execute(uri: "/v1/echo", method: .post, body: ByteBuffer(string: #"{"name": 3, "repeat_count": 1}"#))
+            #expect(mistyped.status == .unprocessableContent)
+            #expect(try Self.problem(mistyped).detail == "Field name must be a string.")
+            let array = try await client.execute(uri: "/v1/echo", method: .post, body: ByteBuffer(string: "[1]"))
+            #expect(array.status == .badRequest)
+            let invalid = try await client.execute(uri: "/v1/echo", method: .post, body: ByteBuffer(string: #"{"name": "x", "repeat_count": 99}"#))
+            #expect(invalid.status == .unprocessableContent)
+            let ok = try await client.execute(uri: "/v1/echo", method: .post, body: ByteBuffer(string: #"{"name": "x", "repeat_count": 2}"#))
+            #expect(ok.status == .ok)
+            #expect(String(buffer: ok.body) == #"{"name":"x","repeat_count":2}"#)
+        }
+    }
+
+    @Test func anOversizedBodyIsA413Problem() async throws {
+        try await TestServer.withServer { _, client in
+            let body = ByteBuffer(repeating: UInt8(ascii: " "), count: 2 << 20)
+            let response = try await client.execute(uri: "/v1/echo", method: .post, body: body)
+            #expect(response.status == .contentTooLarge)
+            #expect(try Self.problem(response).status == 413)
+        }
+    }
+
+    @Test func anUnexpectedErrorIsA500ThatNamesTheRequestAndIsLogged() async throws {
+        let lines = LogLines()
+        try await TestServer.withServer(logSink: lines.sink) { _, client in
+            let response = try await client.execute(uri: "/v1/boom", method: .get, headers: [.init("X-Request-ID")!: "req-42"])
+            #expect(response.status == .internalServerError)
+            let body = try Self.problem(response)
+            #expect(body.requestId == "req-42")
+            #expect(body.detail?.contains("req-42") == true)
+            #expect(body.detail?.contains("Unexpected") == false)
+        }
+        let logged = lines.all.first { $0.contains("unexpected error") }
+        #expect(logged?.contains(#""request_id":"req-42""#) == true)
+        #expect(logged?.contains("Unexpected") == true)
+    }
+}

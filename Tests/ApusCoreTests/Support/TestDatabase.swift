@@ -1,0 +1,57 @@
+import ApusCore
+import Foundation
+import Logging
+
+/// Opens a fresh, empty database of each engine for one test.
+///
+/// PostgreSQL comes from `APUS_TEST_POSTGRES_URL` (the test script starts a throwaway server and
+/// sets it); each test gets its own schema, so tests never see each other's tables.
+enum TestDatabase {
+    static let logger: Logger = {
+        var logger = Logger(label: "apus-test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func withDatabase<Result>(_ engine: DatabaseEngine, _ body: (any Database) async throws -> Result) async throws -> Result {
+        let database = try await open(engine)
+        do {
+            let result = try await body(database)
+            await database.close()
+            return result
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
+    static func open(_ engine: DatabaseEngine) async throws -> any Database {
+        switch engine {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            return try await SQLiteBackend.open(path: directory.appendingPathComponent("apus.sqlite").path, logger: logger)
+        case .postgres:
+            guard let url = ProcessInfo.processInfo.environment["APUS_TEST_POSTGRES_URL"] else {
+                throw MissingPostgres()
+            }
+            guard case .postgres(let location) = try DatabaseLocation(url: url) else { throw MissingPostgres() }
+            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let admin = try await PostgresBackend.open(location, maximumConnections: 1, logger: logger)
+            try await admin.write { try await $0.raw("CREATE SCHEMA \(unsafeRaw: schema)").run() }
+            await admin.close()
+            var scoped = location
+            scoped.searchPath = schema
+            return try await PostgresBackend.open(scoped, maximumConnections: 8, logger: logger)
+        }
+    }
+
+    /// The URL of the test PostgreSQL server, for tests that start a whole node.
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["APUS_TEST_POSTGRES_URL"] }
+}
+
+struct MissingPostgres: Error, CustomStringConvertible {
+    var description: String {
+        "APUS_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts PostgreSQL"
+    }
+}
