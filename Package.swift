@@ -1,9 +1,11 @@
-// swift-tools-version: 6.1
+// swift-tools-version: 6.2
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // CI and every build treat a warning in our own code as an error; dependencies are not affected.
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(

@@ -26,8 +26,11 @@ public struct ApusServer: Sendable {
         self.modules = available.filter { wanted.contains($0.name) }
     }
 
-    /// Every migration of the running modules.
-    public var migrations: [Migration] { modules.flatMap(\.migrations) }
+    /// The platform's own migrations, which every node runs.
+    static let platformMigrations = [IdempotencyStore.migration]
+
+    /// Every migration of the platform and the running modules.
+    public var migrations: [Migration] { Self.platformMigrations + modules.flatMap(\.migrations) }
 
     /// A migrator for this node's migrations.
     public var migrator: Migrator {
@@ -45,6 +48,7 @@ public struct ApusServer: Sendable {
         router.add(middleware: RequestIdentityMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(registry: platform.metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let document = try encoder.encode(openAPIDocument)

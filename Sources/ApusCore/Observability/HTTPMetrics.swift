@@ -14,6 +14,19 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
         .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
         .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
     ]
+    // MetricNameDescriptor is not Sendable, so these are made on use (a few strings).
+    private static var requests: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "apus", subsystem: "http", metricName: "requests", unitName: "total",
+            helpText: "HTTP requests answered, by method, route template and status."
+        )
+    }
+    private static var duration: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "apus", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+            helpText: "Time to produce the response, by method, route template and status."
+        )
+    }
     private static let knownMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options, .trace, .connect]
 
     public init(registry: PrometheusCollectorRegistry) {
@@ -26,8 +39,8 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         let method = Self.knownMethods.contains(request.method) ? request.method.rawValue : "OTHER"
         let labels = [("method", method), ("route", route), ("status", String(response.status.code))]
-        registry.makeCounter(name: "apus_http_requests_total", labels: labels).increment()
-        registry.makeDurationHistogram(name: "apus_http_request_duration_seconds", labels: labels, buckets: Self.buckets)
+        registry.makeCounter(descriptor: Self.requests, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets)
             .recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1)))
         return response
     }

@@ -1,0 +1,93 @@
+"""How `apus` starts, refuses bad configuration, and migrates on either engine."""
+
+import json
+import os
+import stat
+
+from conftest import Node, fresh_postgres_database, run_apus
+
+
+def test_an_invalid_port_exits_non_zero_with_a_clear_message(tmp_path):
+    result = run_apus(["serve"], {"APUS_PORT": "99999", "APUS_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "APUS_PORT" in result.stderr and "99999" in result.stderr
+
+
+def test_an_unreachable_database_exits_non_zero_quickly(tmp_path):
+    result = run_apus(["serve"], {"APUS_DATABASE_URL": "postgres://apus:x@127.0.0.1:1/apus?sslmode=disable"}, timeout=30)
+    assert result.returncode == 78
+    assert "cannot reach postgres at 127.0.0.1:1/apus" in result.stderr
+    assert "x@" not in result.stderr
+
+
+def test_a_malformed_database_url_is_refused(tmp_path):
+    result = run_apus(["serve", "--database-url", "mysql://u@h/db"], {"APUS_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "postgres://" in result.stderr
+
+
+def test_an_unwritable_data_dir_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = run_apus(["serve", "--data-dir", str(blocker / "data")], {})
+    assert result.returncode == 78
+    assert "APUS_DATA_DIR" in result.stderr
+
+
+def test_an_unknown_module_is_refused(tmp_path):
+    result = run_apus(["serve"], {"APUS_MODULES": "nonsense", "APUS_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "unknown module 'nonsense'" in result.stderr
+
+
+def test_the_embedded_default_creates_its_data_dir_and_is_ready(tmp_path):
+    data = tmp_path / "fresh" / "data"
+    node = Node({"APUS_DATA_DIR": str(data)}, [])
+    try:
+        import requests
+
+        assert requests.get(node.base + "/health/ready", timeout=5).json() == {"status": "ready"}
+        assert (data / "apus.sqlite").exists()
+    finally:
+        assert node.stop() == 0
+
+
+def test_postgres_migrations_apply_once_and_restart_is_idempotent():
+    url = fresh_postgres_database()
+    env = {"APUS_DATABASE_URL": url}
+    status = run_apus(["migrate", "--status"], env)
+    assert status.returncode == 0, status.stderr
+    pending = [line for line in status.stdout.splitlines() if line.endswith("pending")]
+    assert pending, status.stdout
+    first = run_apus(["migrate"], env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("applied ") == len(pending)
+    again = run_apus(["migrate"], env)
+    assert again.stdout.strip() == "nothing to apply"
+    for _ in range(2):
+        node = Node(env, [])
+        try:
+            import requests
+
+            assert requests.get(node.base + "/health/ready", timeout=5).status_code == 200
+        finally:
+            assert node.stop() == 0
+        assert '"applied migration"' not in node.logs()
+    status = run_apus(["migrate", "--status"], env)
+    assert "pending" not in status.stdout
+
+
+def test_no_migrate_leaves_the_node_unready_until_migrated():
+    env = {"APUS_DATABASE_URL": fresh_postgres_database()}
+    node = Node(env, ["--no-migrate"])
+    try:
+        import requests
+
+        response = requests.get(node.base + "/health/ready", timeout=5)
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "pending" in response.json()["detail"]
+        assert run_apus(["migrate"], env).returncode == 0
+        assert requests.get(node.base + "/health/ready", timeout=5).status_code == 200
+    finally:
+        assert node.stop() == 0

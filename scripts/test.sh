@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: builds, starts a throwaway PostgreSQL, runs the Swift
+# tests on SQLite and PostgreSQL, then drives the built server with real clients (pytest,
+# schemathesis). Installs what it needs (PostgreSQL from Debian, Python clients from PyPI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+log() { printf '\n== %s\n' "$*"; }
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_virtualenv >/dev/null; then
+    log "installing PostgreSQL"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql postgresql-common >/dev/null
+fi
+
+log "preparing the conformance clients"
+if [ ! -x .venv/bin/pytest ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install -q --disable-pip-version-check -r conformance/requirements.txt
+
+log "building"
+swift build --build-tests
+
+# pg_virtualenv starts a throwaway cluster, exports PG* for it, runs the command and drops it.
+log "testing against a throwaway PostgreSQL"
+pg_virtualenv bash -euo pipefail -c '
+    url="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/$PGDATABASE?sslmode=disable"
+    export APUS_TEST_POSTGRES_URL="$url"
+    printf "\n== Swift tests (SQLite and PostgreSQL)\n"
+    swift test --skip-build
+    printf "\n== conformance: the running server with real clients\n"
+    APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance"
+'
