@@ -57,7 +57,8 @@ public struct ApusServer: Sendable {
         for module in modules {
             try module.addRoutes(to: router, platform: platform)
         }
-        router.addMethodNotAllowedResponses()
+        // Added last, so it wraps only the not-found responder.
+        router.add(middleware: AllowedMethodsMiddleware(allowedMethods: AllowedMethods(router: router)))
         return router
     }
 

@@ -23,6 +23,7 @@ public final class PostgresBackend: Database {
         maximumConnections: Int = 20,
         logger: Logger
     ) async throws -> PostgresBackend {
+        try await probe(location, logger: logger)
         let tls: PostgresClient.Configuration.TLS =
             switch location.tlsMode {
             case "disable": .disable
@@ -50,6 +51,33 @@ public final class PostgresBackend: Database {
             throw error
         }
         return backend
+    }
+
+    /// Opens and closes one connection: the pool retries a refused connection forever, but a
+    /// node starting against a wrong address should fail at once with the reason.
+    private static func probe(_ location: DatabaseLocation.PostgresLocation, logger: Logger) async throws {
+        let tls: PostgresConnection.Configuration.TLS =
+            switch location.tlsMode {
+            case "disable": .disable
+            case "require": .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            default: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+        var configuration = PostgresConnection.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.username,
+            password: location.password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.connectTimeout = .seconds(5)
+        let connection = try await PostgresConnection.connect(
+            on: PostgresClient.defaultEventLoopGroup.any(),
+            configuration: configuration,
+            id: 0,
+            logger: logger
+        ).get()
+        try await connection.close()
     }
 
     public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
