@@ -14,14 +14,21 @@ public enum Base62 {
     /// Encodes a number; zero is `"0"`.
     public static func encode(_ value: UInt64) -> String {
         if value == 0 { return "0" }
-        var digits: [UInt8] = []
-        digits.reserveCapacity(11)
-        var rest = value
-        while rest > 0 {
-            digits.append(alphabet[Int(rest % 62)])
-            rest /= 62
+        var length = 0
+        var probe = value
+        while probe > 0 {
+            length += 1
+            probe /= 62
         }
-        return String(decoding: digits.reversed(), as: UTF8.self)
+        // Written straight into the string's storage, last digit first: no intermediate array.
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var rest = value
+            for position in stride(from: length - 1, through: 0, by: -1) {
+                buffer[position] = alphabet[Int(rest % 62)]
+                rest /= 62
+            }
+            return length
+        }
     }
 
     /// Decodes a code, or returns `nil` for an empty string, a foreign symbol or a value past `UInt64.max`.

@@ -4,24 +4,34 @@
 /// cost no allocation each and the structure stays a value type. Not thread-safe: wrap it in an
 /// actor or a mutex-guarded owner.
 public struct LRUCache<Key: Hashable, Value> {
-    fileprivate struct Slot {
-        var key: Key
-        var value: Value
-        var previous: Int
-        var next: Int
+    @usableFromInline
+    struct Slot {
+        @usableFromInline var key: Key
+        @usableFromInline var value: Value
+        @usableFromInline var previous: Int
+        @usableFromInline var next: Int
+
+        @inlinable
+        init(key: Key, value: Value, previous: Int, next: Int) {
+            self.key = key
+            self.value = value
+            self.previous = previous
+            self.next = next
+        }
     }
 
     /// The most entries kept; putting one more evicts the least recently used.
     public let capacity: Int
-    private var slots: [Slot] = []
-    private var index: [Key: Int] = [:]
-    private var freeSlots: [Int] = []
+    @usableFromInline var slots: [Slot] = []
+    @usableFromInline var index: [Key: Int] = [:]
+    @usableFromInline var freeSlots: [Int] = []
     /// Most recently used.
-    private var head = -1
+    @usableFromInline var head = -1
     /// Least recently used.
-    private var tail = -1
+    @usableFromInline var tail = -1
 
     /// Creates an empty cache holding at most `capacity` entries (at least one).
+    @inlinable
     public init(capacity: Int) {
         precondition(capacity > 0, "an LRU cache needs room for at least one entry")
         self.capacity = capacity
@@ -29,9 +39,11 @@ public struct LRUCache<Key: Hashable, Value> {
     }
 
     /// The number of entries held.
+    @inlinable
     public var count: Int { index.count }
 
     /// Returns the value for `key` and marks it most recently used.
+    @inlinable
     public mutating func get(_ key: Key) -> Value? {
         guard let position = index[key] else { return nil }
         moveToFront(position)
@@ -39,12 +51,14 @@ public struct LRUCache<Key: Hashable, Value> {
     }
 
     /// Returns the value for `key` without changing recency.
+    @inlinable
     public func peek(_ key: Key) -> Value? {
         index[key].map { slots[$0].value }
     }
 
     /// Stores `value` for `key` as most recently used; returns the entry evicted to make room, if any.
     @discardableResult
+    @inlinable
     public mutating func put(_ key: Key, _ value: Value) -> (key: Key, value: Value)? {
         if let position = index[key] {
             slots[position].value = value
@@ -77,6 +91,7 @@ public struct LRUCache<Key: Hashable, Value> {
 
     /// Removes the entry for `key`, returning its value.
     @discardableResult
+    @inlinable
     public mutating func remove(_ key: Key) -> Value? {
         guard let position = index.removeValue(forKey: key) else { return nil }
         unlink(position)
@@ -105,7 +120,8 @@ public struct LRUCache<Key: Hashable, Value> {
         return keys
     }
 
-    private mutating func unlink(_ position: Int) {
+    @inlinable
+    mutating func unlink(_ position: Int) {
         let previous = slots[position].previous
         let next = slots[position].next
         if previous >= 0 { slots[previous].next = next } else { head = next }
@@ -114,7 +130,8 @@ public struct LRUCache<Key: Hashable, Value> {
         slots[position].next = -1
     }
 
-    private mutating func moveToFront(_ position: Int) {
+    @inlinable
+    mutating func moveToFront(_ position: Int) {
         guard position != head else { return }
         unlink(position)
         slots[position].next = head
