@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 
-def test_schemathesis_finds_no_server_error_and_no_contradiction(node):
+def test_schemathesis_finds_no_server_error_and_no_contradiction(node, tmp_path):
     st = os.path.join(os.path.dirname(sys.executable), "st")
     result = subprocess.run(
         [
@@ -16,7 +16,7 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction(node):
             "--seed", "1",
             "--no-color",
         ],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
     print(result.stdout[-6000:])
     print(result.stderr[-2000:])
