@@ -1,4 +1,5 @@
 import ApusCore
+import Logging
 import SQLKit
 import Testing
 
@@ -111,5 +112,6 @@ struct NoDatabase: Database {
     func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result { throw Unused() }
     func write<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result { throw Unused() }
     func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result { throw Unused() }
+    func makeBus(logger: Logger) -> any ClusterBus { LocalBus() }
     func close() async {}
 }

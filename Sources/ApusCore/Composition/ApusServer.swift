@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import ServiceLifecycle
 
 /// Composes the platform and the modules a node runs into one HTTP application.
 public struct ApusServer: Sendable {
@@ -10,10 +11,13 @@ public struct ApusServer: Sendable {
     public let platform: Platform
     /// The modules this node runs, after `APUS_MODULES` selection.
     public let modules: [any Module]
+    /// Accounts, sessions, tokens and API keys.
+    public let identity: Identity
 
     /// Picks from `available` the modules `platform.configuration.modules` names (all when unset).
     public init(platform: Platform, available: [any Module]) throws(ConfigurationError) {
         self.platform = platform
+        self.identity = Identity(platform: platform)
         guard let wanted = platform.configuration.modules else {
             self.modules = available
             return
@@ -27,7 +31,7 @@ public struct ApusServer: Sendable {
     }
 
     /// The platform's own migrations, which every node runs.
-    static let platformMigrations = [IdempotencyStore.migration]
+    static let platformMigrations = [IdempotencyStore.migration] + IdentityMigrations.all
 
     /// Every migration of the platform and the running modules.
     public var migrations: [Migration] { Self.platformMigrations + modules.flatMap(\.migrations) }
@@ -39,7 +43,7 @@ public struct ApusServer: Sendable {
 
     /// The OpenAPI document of the running modules.
     public var openAPIDocument: JSONValue {
-        OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI] + modules.map(\.openAPI))
+        OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI, IdentityOpenAPI.fragment] + modules.map(\.openAPI))
     }
 
     /// The router with every route and middleware, for serving or testing.
@@ -48,12 +52,31 @@ public struct ApusServer: Sendable {
         router.add(middleware: RequestIdentityMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(registry: platform.metrics))
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
+        let configuration = platform.configuration
+        let clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
+        router.add(middleware: AuthenticationMiddleware(identity: identity))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let document = try encoder.encode(openAPIDocument)
+        // Probes, metrics and published documents come before the default rate limit, which
+        // applies only to routes added after it.
         CoreRoutes(readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document)
             .add(to: router)
+        router.get("/.well-known/jwks.json") { [identity] _, _ -> Response in
+            let body = try encoder.encode(try await identity.signingKeys.jwks())
+            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(policy: configuration.defaultRateLimit), clientAddress: clientAddress))
+        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
+        AuthRoutes(
+            identity: identity,
+            authLimit: RateLimitMiddleware(limiter: RateLimiter(policy: configuration.authRateLimit), clientAddress: clientAddress),
+            loginEmailLimiter: RateLimiter(policy: configuration.loginEmailRateLimit),
+            decoy: DecoyHash()
+        ).add(to: router)
+        UserRoutes(identity: identity).add(to: router)
+        let permissions = [Permission.ownAccount, .manageUsers] + modules.flatMap(\.permissions)
+        APIKeyRoutes(identity: identity, permissions: Dictionary(permissions.map { ($0.name, $0) }) { first, _ in first }).add(to: router)
         for module in modules {
             try module.addRoutes(to: router, platform: platform)
         }
@@ -68,8 +91,19 @@ public struct ApusServer: Sendable {
         return Application(
             router: try makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
-            services: modules.flatMap { $0.services(platform: platform) },
+            services: [RevocationFollower(identity: identity)] + modules.flatMap { $0.services(platform: platform) },
             logger: platform.logger
         )
+    }
+}
+
+/// Applies session revocations announced by other nodes while the node runs.
+struct RevocationFollower: Service {
+    let identity: Identity
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await identity.followRevocations()
+        }
     }
 }

@@ -10,6 +10,8 @@ public protocol Module: Sendable {
     var migrations: [Migration] { get }
     /// Its part of the OpenAPI document.
     var openAPI: OpenAPIFragment { get }
+    /// The permissions its routes require (they can be API key scopes).
+    var permissions: [Permission] { get }
     /// Adds its routes to `router`.
     func addRoutes(to router: Router<ApusRequestContext>, platform: Platform) throws
     /// Long-running work it needs while the node serves (workers, flushers).
@@ -19,5 +21,6 @@ public protocol Module: Sendable {
 extension Module {
     public var migrations: [Migration] { [] }
     public var openAPI: OpenAPIFragment { OpenAPIFragment() }
+    public var permissions: [Permission] { [] }
     public func services(platform: Platform) -> [any Service] { [] }
 }

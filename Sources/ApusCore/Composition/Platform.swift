@@ -11,12 +11,21 @@ public struct Platform: Sendable {
     public let logger: Logger
     /// The Prometheus registry `/metrics` serves.
     public let metrics: PrometheusCollectorRegistry
+    /// Messages between the nodes sharing the database.
+    public let bus: any ClusterBus
 
-    public init(configuration: ApusConfiguration, database: any Database, logger: Logger, metrics: PrometheusCollectorRegistry = .init()) {
+    public init(
+        configuration: ApusConfiguration,
+        database: any Database,
+        logger: Logger,
+        metrics: PrometheusCollectorRegistry = .init(),
+        bus: (any ClusterBus)? = nil
+    ) {
         self.configuration = configuration
         self.database = database
         self.logger = logger
         self.metrics = metrics
+        self.bus = bus ?? database.makeBus(logger: logger)
     }
 
     /// The logger for `module`.

@@ -24,6 +24,20 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var adminEmail: String?
     /// The first admin's password, created once.
     public var adminPassword: String?
+    /// bcrypt's work factor for new password hashes.
+    public var bcryptCost: UInt8 = 12
+    /// How long an access token lives, in seconds.
+    public var accessTokenLifetime: Double = 15 * 60
+    /// How long a refresh token lives unused, in seconds.
+    public var refreshTokenLifetime: Double = 30 * 24 * 3600
+    /// Proxies whose `X-Forwarded-For` is believed (addresses or IPv4 CIDRs).
+    public var trustedProxies: [String] = []
+    /// Per client address, on registration, login and refresh.
+    public var authRateLimit = RateLimitPolicy(name: "auth", limit: 10, window: 60)
+    /// Per target email, on login (brute force against one account from many addresses).
+    public var loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 5, window: 60)
+    /// Per API key, user or address, on every other API route.
+    public var defaultRateLimit = RateLimitPolicy(name: "default", limit: 6000, window: 60)
 
     /// Creates the default configuration.
     public init() {}
@@ -45,6 +59,20 @@ public struct ApusConfiguration: Sendable, Equatable {
         if let format = value("APUS_LOG_FORMAT") { self.logFormat = try Self.parseLogFormat(format) }
         self.adminEmail = value("APUS_ADMIN_EMAIL")
         self.adminPassword = value("APUS_ADMIN_PASSWORD")
+        if let cost = value("APUS_BCRYPT_COST") {
+            guard let parsed = UInt8(cost), (4...31).contains(parsed) else { throw .invalid("APUS_BCRYPT_COST", "'\(cost)' is not 4-31") }
+            self.bcryptCost = parsed
+        }
+        if let ttl = value("APUS_ACCESS_TOKEN_TTL") { self.accessTokenLifetime = try Self.parseSeconds(ttl, setting: "APUS_ACCESS_TOKEN_TTL") }
+        if let ttl = value("APUS_REFRESH_TOKEN_TTL") { self.refreshTokenLifetime = try Self.parseSeconds(ttl, setting: "APUS_REFRESH_TOKEN_TTL") }
+        if let proxies = value("APUS_TRUSTED_PROXIES") {
+            self.trustedProxies = proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let limit = value("APUS_RATE_LIMIT_AUTH") { self.authRateLimit = try .parse(limit, name: "auth", setting: "APUS_RATE_LIMIT_AUTH") }
+        if let limit = value("APUS_RATE_LIMIT_LOGIN_EMAIL") {
+            self.loginEmailRateLimit = try .parse(limit, name: "login-email", setting: "APUS_RATE_LIMIT_LOGIN_EMAIL")
+        }
+        if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
     }
 
     /// The base URL links and `Location` headers are built on.
@@ -58,6 +86,7 @@ public struct ApusConfiguration: Sendable, Equatable {
         guard (0...65535).contains(port) else { throw .invalid("APUS_PORT", "\(port) is not a port (0-65535)") }
         guard !host.isEmpty else { throw .invalid("APUS_HOST", "must not be empty") }
         if let databaseURL { _ = try DatabaseLocation(url: databaseURL) }
+        _ = try ClientAddress(trustedProxies: trustedProxies)
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
                 throw .invalid("APUS_PUBLIC_URL", "must be an absolute http(s) URL")
@@ -71,6 +100,11 @@ public struct ApusConfiguration: Sendable, Equatable {
             throw .invalid("APUS_PORT", "'\(text)' is not a port (0-65535)")
         }
         return port
+    }
+
+    static func parseSeconds(_ text: String, setting: String) throws(ConfigurationError) -> Double {
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else { throw .invalid(setting, "'\(text)' is not a positive number of seconds") }
+        return seconds
     }
 
     /// Parses a comma-separated module list.

@@ -1,3 +1,4 @@
+public import Logging
 public import SQLKit
 
 /// The SQL engines Apus runs on.
@@ -24,6 +25,9 @@ public protocol Database: Sendable {
 
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
+
+    /// The bus nodes sharing this database talk on.
+    func makeBus(logger: Logger) -> any ClusterBus
 
     /// Closes every connection. The database is unusable afterwards.
     func close() async

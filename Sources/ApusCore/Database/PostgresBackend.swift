@@ -10,9 +10,11 @@ public final class PostgresBackend: Database {
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
+    private let connectionConfiguration: PostgresConnection.Configuration
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(client: PostgresClient, connectionConfiguration: PostgresConnection.Configuration, logger: Logger) {
         self.client = client
+        self.connectionConfiguration = connectionConfiguration
         self.logger = logger
         self.runTask = Task { await client.run() }
     }
@@ -23,7 +25,8 @@ public final class PostgresBackend: Database {
         maximumConnections: Int = 20,
         logger: Logger
     ) async throws -> PostgresBackend {
-        try await probe(location, logger: logger)
+        let connectionConfiguration = try connectionConfiguration(location)
+        try await probe(connectionConfiguration, logger: logger)
         let tls: PostgresClient.Configuration.TLS =
             switch location.tlsMode {
             case "disable": .disable
@@ -43,7 +46,11 @@ public final class PostgresBackend: Database {
         if let searchPath = location.searchPath {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
-        let backend = PostgresBackend(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let backend = PostgresBackend(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            connectionConfiguration: connectionConfiguration,
+            logger: logger
+        )
         do {
             try await backend.ping()
         } catch {
@@ -55,7 +62,18 @@ public final class PostgresBackend: Database {
 
     /// Opens and closes one connection: the pool retries a refused connection forever, but a
     /// node starting against a wrong address should fail at once with the reason.
-    private static func probe(_ location: DatabaseLocation.PostgresLocation, logger: Logger) async throws {
+    private static func probe(_ configuration: PostgresConnection.Configuration, logger: Logger) async throws {
+        let connection = try await PostgresConnection.connect(
+            on: PostgresClient.defaultEventLoopGroup.any(),
+            configuration: configuration,
+            id: 0,
+            logger: logger
+        ).get()
+        try await connection.close()
+    }
+
+    /// The settings of a single connection (the probe and the bus listener) for `location`.
+    private static func connectionConfiguration(_ location: DatabaseLocation.PostgresLocation) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch location.tlsMode {
             case "disable": .disable
@@ -71,13 +89,14 @@ public final class PostgresBackend: Database {
             tls: tls
         )
         configuration.options.connectTimeout = .seconds(5)
-        let connection = try await PostgresConnection.connect(
-            on: PostgresClient.defaultEventLoopGroup.any(),
-            configuration: configuration,
-            id: 0,
-            logger: logger
-        ).get()
-        try await connection.close()
+        if let searchPath = location.searchPath {
+            configuration.options.additionalStartupParameters = [("search_path", searchPath)]
+        }
+        return configuration
+    }
+
+    public func makeBus(logger: Logger) -> any ClusterBus {
+        PostgresBus(configuration: connectionConfiguration, publisher: self, logger: logger)
     }
 
     public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {

@@ -58,6 +58,10 @@ public final class SQLiteBackend: Database {
         }
     }
 
+    public func makeBus(logger: Logger) -> any ClusterBus {
+        LocalBus()
+    }
+
     public func close() async {
         for connection in await readers.drain() + writer.drain() {
             try? await connection.close()

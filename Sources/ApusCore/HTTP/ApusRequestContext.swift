@@ -8,9 +8,14 @@ public struct ApusRequestContext: RequestContext {
     public var requestID: String = ""
     /// The W3C trace context this request belongs to.
     public var trace: TraceParent?
+    /// The authenticated caller, if any.
+    public var principal: Principal?
+    /// The peer's IP address (a proxy's, when behind one).
+    public let peerAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// JSON request bodies are small; uploads stream and do not go through this limit.

@@ -36,7 +36,10 @@ public enum OpenAPIDocument {
                 "description": "The HTTP API of an Apus node. Errors are RFC 9457 problem documents.",
             ],
             "paths": .object(paths),
-            "components": ["schemas": .object(schemas)],
+            "components": [
+                "schemas": .object(schemas),
+                "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "description": "An access token (JWT) or an apus_ API key"]],
+            ],
             "tags": .array(tags),
         ]
     }

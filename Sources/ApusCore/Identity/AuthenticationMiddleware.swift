@@ -1,0 +1,60 @@
+public import Hummingbird
+
+/// Reads `Authorization: Bearer ...` on every request: an `apus_` API key or an access token.
+/// A missing header leaves the request anonymous; a present but bad one is refused at once.
+public struct AuthenticationMiddleware: RouterMiddleware {
+    public typealias Context = ApusRequestContext
+
+    let identity: Identity
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard header.count > 7, header.prefix(7).lowercased() == "bearer " else {
+            throw Problem.unauthorized("Authorization must be 'Bearer <token>'.")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let principal = token.hasPrefix("apus_")
+            ? try await identity.apiKeys.principal(for: token)
+            : try await identity.principal(accessToken: token)
+        guard let principal else { throw Problem.unauthorized("The token is invalid, expired or revoked.") }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "user_id"] = .string(principal.userID)
+        return try await next(request, context)
+    }
+}
+
+/// Lets a request through only if its caller holds `permission`: 401 when anonymous, 403 when
+/// not allowed.
+public struct RequirePermission: RouterMiddleware {
+    public typealias Context = ApusRequestContext
+
+    public let permission: Permission
+
+    public init(_ permission: Permission) {
+        self.permission = permission
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        _ = try context.require(permission)
+        return try await next(request, context)
+    }
+}
+
+extension ApusRequestContext {
+    /// The caller, if they hold `permission`; else a 401 or 403 problem.
+    public func require(_ permission: Permission) throws -> Principal {
+        guard let principal else { throw Problem.unauthorized("Authentication is required.") }
+        guard principal.has(permission) else {
+            throw Problem(.forbidden, detail: "This needs the '\(permission.name)' permission.")
+        }
+        return principal
+    }
+}
+
+extension Problem {
+    /// 401 with the `WWW-Authenticate` challenge.
+    public static func unauthorized(_ detail: String) -> Problem {
+        Problem(.unauthorized, detail: detail, headers: [.wwwAuthenticate: #"Bearer realm="apus""#])
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+
+/// What a password must be: 8 to 128 characters and not the account's email.
+public enum PasswordPolicy {
+    /// The problem with `password`, or `nil` when it is acceptable.
+    public static func violation(_ password: String, email: String) -> String? {
+        if password.count < 8 { return "must be at least 8 characters" }
+        if password.count > 128 { return "must be at most 128 characters" }
+        if password.lowercased() == email.lowercased() { return "must not be the email address" }
+        return nil
+    }
+}
+
+/// Email addresses as the API accepts them: trimmed, lowercased, one `@` with text on both sides.
+public enum EmailAddress {
+    /// The normal form of `text`, or `nil` if it is not an address.
+    public static func normalize(_ text: String) -> String? {
+        let email = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard email.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
+              !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              email.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F })
+        else { return nil }
+        return email
+    }
+}

@@ -1,0 +1,32 @@
+/// The roles a user can hold, from most to least powerful.
+public enum Role: String, Sendable, Codable, CaseIterable, Comparable {
+    case admin
+    case editor
+    case author
+    case viewer
+
+    public static func < (lhs: Role, rhs: Role) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Something a route needs its caller to be allowed, and which roles allow it. Admins are allowed
+/// everything. Modules declare their own permissions beside their routes.
+public struct Permission: Hashable, Sendable, CustomStringConvertible {
+    /// The permission's name, as API key scopes spell it (`users.manage`).
+    public let name: String
+    /// Roles that hold it (admin always does).
+    public let roles: Set<Role>
+
+    public init(_ name: String, roles: Set<Role>) {
+        self.name = name
+        self.roles = roles.union([.admin])
+    }
+
+    public var description: String { name }
+
+    /// Reading and changing one's own account, sessions and API keys.
+    public static let ownAccount = Permission("account.self", roles: Set(Role.allCases))
+    /// Listing, changing and deleting any user.
+    public static let manageUsers = Permission("users.manage", roles: [.admin])
+}

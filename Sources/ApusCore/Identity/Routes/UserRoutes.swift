@@ -1,0 +1,42 @@
+import Hummingbird
+
+/// Admin management of users under `/v1/users`.
+struct UserRoutes {
+    let identity: Identity
+
+    func add(to router: Router<ApusRequestContext>) {
+        let users = router.group("/v1/users").add(middleware: RequirePermission(.manageUsers))
+        users.get { request, _ -> Page<User> in
+            let limit = try request.pageLimit()
+            let page = try await identity.users.list(limit: limit + 1, after: request.uri.queryParameters.get("cursor"))
+            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].id : nil)
+        }
+        users.get("/{id}") { _, context -> User in
+            let id = try context.parameters.require("id")
+            guard let user = try await identity.users.find(id: id) else { throw Problem.notFound("No user \(id).") }
+            return user
+        }
+        users.patch("/{id}") { request, context -> User in
+            let id = try context.parameters.require("id")
+            let patch = try await request.decodeJSON(as: UserPatch.self, context: context)
+            if let roles = patch.roles, roles.isEmpty {
+                throw Problem.unprocessable("A user needs at least one role.", errors: [.init(field: "roles", message: "must not be empty")])
+            }
+            guard let before = try await identity.users.find(id: id) else { throw Problem.notFound("No user \(id).") }
+            guard let after = try await identity.users.update(id: id, roles: patch.roles, disabled: patch.disabled) else {
+                throw Problem.notFound("No user \(id).")
+            }
+            // Tokens carry roles, so a change of roles or a disabling ends every session now.
+            if (after.disabled && !before.disabled) || Set(after.roles) != Set(before.roles) {
+                try await identity.endAllSessions(userID: id, reason: after.disabled ? "disabled" : "roles changed")
+            }
+            return after
+        }
+        users.delete("/{id}") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            try await identity.endAllSessions(userID: id, reason: "deleted")
+            guard try await identity.users.delete(id: id) else { throw Problem.notFound("No user \(id).") }
+            return Response(status: .noContent)
+        }
+    }
+}

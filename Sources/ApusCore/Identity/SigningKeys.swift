@@ -1,0 +1,120 @@
+import Crypto
+public import Foundation
+import JWTKit
+public import Logging
+import SQLKit
+
+/// The Ed25519 keys that sign access tokens, shared by every node through `auth_signing_keys`.
+/// The newest key signs; every kept key verifies, so tokens signed before a rotation stay valid
+/// until they expire. Keys are published as a JWKS so any JWT library can verify tokens.
+public actor SigningKeys {
+    private let database: any Database
+    private let logger: Logger
+    private var collection = JWTKeyCollection()
+    private var currentKid: String?
+    private var publicKeys: [(kid: String, x: String)] = []
+
+    public init(database: any Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Loads the keys, creating the first if there is none.
+    public func load() async throws {
+        var rows = try await Self.rows(database)
+        if rows.isEmpty {
+            try await Self.insertNewKey(database)
+            rows = try await Self.rows(database)
+        }
+        let collection = JWTKeyCollection()
+        var publicKeys: [(kid: String, x: String)] = []
+        for row in rows {
+            guard let raw = Data(base64Encoded: row.privateKey),
+                  let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            else {
+                logger.error("skipping an unreadable signing key", metadata: ["kid": "\(row.kid)"])
+                continue
+            }
+            await collection.add(eddsa: EdDSA.PrivateKey(backing: key), kid: JWKIdentifier(string: row.kid))
+            publicKeys.append((row.kid, Self.base64URL(key.publicKey.rawRepresentation)))
+        }
+        self.collection = collection
+        self.publicKeys = publicKeys
+        self.currentKid = rows.last?.kid
+    }
+
+    /// Adds a new signing key (it signs from the next load on) and forgets keys whose successor
+    /// has signed for longer than `retention`, since every token they signed has expired.
+    public static func rotate(database: any Database, retention: TimeInterval) async throws -> String {
+        let kid = try await insertNewKey(database)
+        let rows = try await rows(database)
+        let cutoff = Date().addingTimeInterval(-retention)
+        // A key may go once the key after it was created before the cutoff.
+        let removable = zip(rows, rows.dropFirst()).filter { _, successor in successor.createdAt < cutoff }.map(\.0.kid)
+        try await database.write { connection in
+            for kid in removable {
+                try await connection.raw("DELETE FROM auth_signing_keys WHERE kid = \(bind: kid)").run()
+            }
+        }
+        return kid
+    }
+
+    func sign(_ claims: AccessClaims) async throws -> String {
+        if currentKid == nil { try await load() }
+        return try await collection.sign(claims, kid: currentKid.map { JWKIdentifier(string: $0) })
+    }
+
+    func verify(_ token: String) async throws -> AccessClaims {
+        do {
+            return try await collection.verify(token, as: AccessClaims.self)
+        } catch let error as JWTError where error.errorType == .unknownKID {
+            // Another node may have rotated: look again once.
+            try await load()
+            return try await collection.verify(token, as: AccessClaims.self)
+        }
+    }
+
+    /// The public keys as a JSON Web Key Set.
+    public func jwks() async throws -> JSONValue {
+        if currentKid == nil { try await load() }
+        return ["keys": .array(publicKeys.map { key in
+            ["kty": "OKP", "crv": "Ed25519", "x": .string(key.x), "kid": .string(key.kid), "alg": "EdDSA", "use": "sig"]
+        })]
+    }
+
+    private struct Row: Sendable {
+        let kid: String
+        let privateKey: String
+        let createdAt: Date
+    }
+
+    private static func rows(_ database: any Database) async throws -> [Row] {
+        try await database.read { connection in
+            try await connection.raw("SELECT kid, private_key, created_at FROM auth_signing_keys ORDER BY created_at, kid").all()
+        }.map {
+            Row(
+                kid: try $0.decode(column: "kid", as: String.self),
+                privateKey: try $0.decode(column: "private_key", as: String.self),
+                createdAt: Timestamp.parse(try $0.decode(column: "created_at", as: String.self)) ?? .distantPast
+            )
+        }
+    }
+
+    @discardableResult
+    private static func insertNewKey(_ database: any Database) async throws -> String {
+        let key = Curve25519.Signing.PrivateKey()
+        let kid = OpaqueID.make("key")
+        try await database.write { connection in
+            try await connection.raw("""
+                INSERT INTO auth_signing_keys (kid, private_key, created_at)
+                VALUES (\(bind: kid), \(bind: key.rawRepresentation.base64EncodedString()), \(bind: Timestamp.format(Date())))
+                """).run()
+        }
+        return kid
+    }
+
+    static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import SQLKit
+
+/// Users in `auth_users`.
+public struct UserStore: Sendable {
+    let database: any Database
+
+    public init(database: any Database) {
+        self.database = database
+    }
+
+    /// A user with the hash to check a password against.
+    struct Credentials: Sendable {
+        let user: User
+        let passwordHash: String
+    }
+
+    /// Creates a user; throws a 409 problem when the email is taken.
+    public func create(email: String, passwordHash: String, roles: [Role]) async throws -> User {
+        let now = Date()
+        let user = User(id: OpaqueID.make("usr"), email: email, roles: roles.sorted(), disabled: false, createdAt: now, updatedAt: now)
+        do {
+            try await database.withTransaction { connection in
+                try await connection.raw("""
+                    INSERT INTO auth_users (id, email, password_hash, roles, disabled, created_at, updated_at)
+                    VALUES (\(bind: user.id), \(bind: email), \(bind: passwordHash), \(bind: Self.encode(user.roles)), 0,
+                            \(bind: Timestamp.format(now)), \(bind: Timestamp.format(now)))
+                    """).run()
+            }
+        } catch {
+            // The unique index decides races between two registrations of one email.
+            if try await find(email: email) != nil { throw Problem.conflict("An account with this email already exists.") }
+            throw error
+        }
+        return user
+    }
+
+    func credentials(email: String) async throws -> Credentials? {
+        try await database.read { connection in
+            try await connection.raw("SELECT \(unsafeRaw: Self.columns), password_hash FROM auth_users WHERE email = \(bind: email)").first()
+        }.map { Credentials(user: try Self.user(from: $0), passwordHash: try $0.decode(column: "password_hash", as: String.self)) }
+    }
+
+    public func find(email: String) async throws -> User? {
+        try await database.read { connection in
+            try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM auth_users WHERE email = \(bind: email)").first()
+        }.map(Self.user(from:))
+    }
+
+    public func find(id: String) async throws -> User? {
+        try await database.read { connection in
+            try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM auth_users WHERE id = \(bind: id)").first()
+        }.map(Self.user(from:))
+    }
+
+    /// A page of users in id order, after `cursor`.
+    public func list(limit: Int, after cursor: String?) async throws -> [User] {
+        try await database.read { connection in
+            try await connection.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM auth_users
+                WHERE id > \(bind: cursor ?? "") ORDER BY id LIMIT \(bind: limit)
+                """).all()
+        }.map(Self.user(from:))
+    }
+
+    /// Changes roles and/or the disabled flag; returns the user, or `nil` if absent.
+    public func update(id: String, roles: [Role]?, disabled: Bool?) async throws -> User? {
+        guard var user = try await find(id: id) else { return nil }
+        if let roles { user.roles = Array(Set(roles)).sorted() }
+        if let disabled { user.disabled = disabled }
+        user.updatedAt = Date()
+        let updated = user
+        try await database.write { connection in
+            try await connection.raw("""
+                UPDATE auth_users SET roles = \(bind: Self.encode(updated.roles)), disabled = \(bind: updated.disabled ? 1 : 0),
+                    updated_at = \(bind: Timestamp.format(updated.updatedAt))
+                WHERE id = \(bind: id)
+                """).run()
+        }
+        return updated
+    }
+
+    public func setPassword(id: String, passwordHash: String) async throws {
+        try await database.write { connection in
+            try await connection.raw("UPDATE auth_users SET password_hash = \(bind: passwordHash) WHERE id = \(bind: id)").run()
+        }
+    }
+
+    /// Deletes a user and, by cascade, their sessions and keys; `false` if absent.
+    public func delete(id: String) async throws -> Bool {
+        try await database.withTransaction { connection in
+            let exists = try await connection.raw("SELECT id FROM auth_users WHERE id = \(bind: id)").first() != nil
+            if exists { try await connection.raw("DELETE FROM auth_users WHERE id = \(bind: id)").run() }
+            return exists
+        }
+    }
+
+    static let columns = "id, email, roles, disabled, created_at, updated_at"
+
+    static func user(from row: any SQLRow) throws -> User {
+        User(
+            id: try row.decode(column: "id", as: String.self),
+            email: try row.decode(column: "email", as: String.self),
+            roles: decode(try row.decode(column: "roles", as: String.self)),
+            disabled: try row.decode(column: "disabled", as: Int.self) != 0,
+            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? .distantPast,
+            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? .distantPast
+        )
+    }
+
+    static func encode(_ roles: [Role]) -> String { roles.map(\.rawValue).joined(separator: ",") }
+
+    static func decode(_ text: String) -> [Role] { text.split(separator: ",").compactMap { Role(rawValue: String($0)) } }
+}
