@@ -13,6 +13,7 @@ public actor SigningKeys {
     private var collection = JWTKeyCollection()
     private var currentKid: String?
     private var publicKeys: [(kid: String, x: String)] = []
+    private var lastReload: ContinuousClock.Instant?
 
     public init(database: any Database, logger: Logger) {
         self.database = database
@@ -65,10 +66,15 @@ public actor SigningKeys {
     }
 
     func verify(_ token: String) async throws -> AccessClaims {
+        if currentKid == nil { try await load() }
         do {
             return try await collection.verify(token, as: AccessClaims.self)
         } catch let error as JWTError where error.errorType == .unknownKID {
-            // Another node may have rotated: look again once.
+            // Another node may have rotated: look again, but not more than once in a while, so
+            // tokens with made-up key ids cannot turn into a database read each.
+            let now = ContinuousClock.now
+            guard lastReload.map({ now - $0 > .seconds(5) }) ?? true else { throw error }
+            lastReload = now
             try await load()
             return try await collection.verify(token, as: AccessClaims.self)
         }

@@ -12,6 +12,8 @@ enum TestServer {
         modules: [any Module] = [EchoModule()],
         migrate: Bool = true,
         logSink: LogSink? = nil,
+        live: Bool = false,
+        configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (ApusServer, any TestClientProtocol) async throws -> Result
     ) async throws -> Result {
         try await TestDatabase.withDatabase(engine) { database async throws in
@@ -23,11 +25,13 @@ enum TestServer {
             logger.logLevel = .info
             var configuration = ApusConfiguration()
             configuration.port = 0
+            configuration.bcryptCost = 4
+            configure(&configuration)
             let platform = Platform(configuration: configuration, database: database, logger: logger)
             let server = try ApusServer(platform: platform, available: modules)
             if migrate { try await server.migrator.migrate() }
             let application = try server.makeApplication()
-            return try await application.test(.router) { client in
+            return try await application.test(live ? .live : .router) { client in
                 try await body(server, client)
             }
         }

@@ -1,0 +1,55 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct AccountTests {
+    @Test(arguments: DatabaseEngine.allCases)
+    func registrationNormalisesEmailsAndRefusesDuplicatesAndWeakPasswords(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            let created = try await client.register("  Ada@Example.COM ")
+            #expect(created.status == .created)
+            let user = try created.decoded(User.self)
+            #expect(user.email == "ada@example.com")
+            #expect(user.roles == [.viewer])
+            #expect(!String(buffer: created.body).contains("password"))
+            #expect(created.headers[.location] == "/v1/users/\(user.id)")
+            #expect(try await client.register("ada@example.com").status == .conflict)
+            #expect(try await client.register("bob@example.com", password: "short").status == .unprocessableContent)
+            #expect(try await client.register("bob@example.com", password: String(repeating: "x", count: 129)).status == .unprocessableContent)
+            #expect(try await client.register("carol@example.com", password: "carol@example.com").status == .unprocessableContent)
+            #expect(try await client.register("not-an-email").status == .unprocessableContent)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func loginGivesTheSameAnswerForAWrongEmailAndAWrongPassword(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            try await client.register("ada@example.com")
+            let wrongPassword = try await client.json("/v1/auth/login", .post, body: #"{"email":"ada@example.com","password":"wrong password"}"#)
+            let wrongEmail = try await client.json("/v1/auth/login", .post, body: #"{"email":"eve@example.com","password":"wrong password"}"#)
+            #expect(wrongPassword.status == .unauthorized)
+            #expect(wrongEmail.status == .unauthorized)
+            #expect(try wrongPassword.decoded(ProblemResponseTests.ProblemBody.self).detail == wrongEmail.decoded(ProblemResponseTests.ProblemBody.self).detail)
+            let pair = try await client.login("ADA@example.com")
+            #expect(pair.tokenType == "Bearer")
+            #expect(pair.expiresIn == 900)
+            let me = try await client.json("/v1/auth/me", .get, token: pair.accessToken)
+            #expect(try me.decoded(User.self).email == "ada@example.com")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aMissingOrBadTokenIsA401WithAChallenge(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            let missing = try await client.json("/v1/auth/me", .get)
+            #expect(missing.status == .unauthorized)
+            #expect(missing.headers[.wwwAuthenticate] == #"Bearer realm="apus""#)
+            #expect(try await client.json("/v1/auth/me", .get, token: "not.a.jwt").status == .unauthorized)
+            #expect(try await client.json("/v1/auth/me", .get, headers: [.authorization: "Basic abc"]).status == .unauthorized)
+            #expect(try await client.json("/v1/auth/me", .get, token: "apus_unknownkey").status == .unauthorized)
+        }
+    }
+}
