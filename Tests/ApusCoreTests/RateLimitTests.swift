@@ -1,0 +1,77 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite struct RateLimitTests {
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    @Test func aLoginBurstFromOneAddressIsRefusedWhileOthersGoOn() async throws {
+        try await TestServer.withServer(live: true, configure: {
+            $0.authRateLimit = RateLimitPolicy(name: "auth", limit: 3, window: 60)
+            $0.trustedProxies = ["127.0.0.1", "::1"]
+        }) { _, client in
+            let attacker: HTTPFields = [Self.forwardedFor: "203.0.113.7"]
+            var statuses: [HTTPResponse.Status] = []
+            var last: TestResponse?
+            for _ in 0..<5 {
+                let response = try await client.json("/v1/auth/login", .post, body: #"{"email":"x@example.com","password":"wrong password"}"#, headers: attacker)
+                statuses.append(response.status)
+                last = response
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+            let refused = try #require(last)
+            #expect(refused.headers[.contentType] == "application/problem+json")
+            // Both the auth policy and the default one apply; each is an item of the list.
+            #expect(refused.headers[HTTPField.Name("RateLimit-Policy")!]?.hasPrefix(#""auth";q=3;w=60, "default";q=6000;w=60"#) == true)
+            #expect(refused.headers[HTTPField.Name("RateLimit")!]?.hasPrefix(#""auth";r=0;t="#) == true)
+            let retryAfter = try #require(refused.headers[.retryAfter].flatMap(Int.init))
+            #expect((1...20).contains(retryAfter))
+            // Another client, behind the same trusted proxy, is not affected.
+            let other = try await client.json("/v1/auth/register", .post, body: #"{"email":"ok@example.com","password":"correct horse"}"#,
+                                              headers: [Self.forwardedFor: "198.51.100.1"])
+            #expect(other.status == .created)
+            #expect(other.headers[HTTPField.Name("RateLimit")!]?.hasPrefix(#""auth";r=2;t=20"#) == true)
+        }
+    }
+
+    @Test func loginAttemptsOnOneAccountAreLimitedAcrossAddresses() async throws {
+        try await TestServer.withServer(live: true, configure: {
+            $0.loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 2, window: 60)
+            $0.trustedProxies = ["127.0.0.1", "::1"]
+        }) { _, client in
+            try await client.register("ada@example.com")
+            var statuses: [HTTPResponse.Status] = []
+            for address in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+                let response = try await client.json("/v1/auth/login", .post, body: #"{"email":"ada@example.com","password":"wrong password"}"#,
+                                                     headers: [Self.forwardedFor: address])
+                statuses.append(response.status)
+            }
+            #expect(statuses == [.unauthorized, .unauthorized, .tooManyRequests])
+        }
+    }
+
+    @Test func anUntrustedPeerCannotChooseItsAddress() throws {
+        let addresses = try ClientAddress(trustedProxies: ["10.0.0.0/8", "192.168.1.5"])
+        #expect(addresses.resolve(peer: "203.0.113.9", forwardedFor: "1.2.3.4") == "203.0.113.9")
+        #expect(addresses.resolve(peer: "10.1.2.3", forwardedFor: "1.2.3.4, 192.168.1.5") == "1.2.3.4")
+        #expect(addresses.resolve(peer: "10.1.2.3", forwardedFor: "6.6.6.6, 1.2.3.4") == "1.2.3.4")
+        #expect(addresses.resolve(peer: "10.1.2.3", forwardedFor: nil) == "10.1.2.3")
+        #expect(throws: ConfigurationError.self) { try ClientAddress(trustedProxies: ["10.0.0.0/33"]) }
+    }
+
+    @Test func memoryStaysBoundedUnderManyDistinctKeys() async {
+        let limiter = RateLimiter(policy: RateLimitPolicy(name: "t", limit: 1, window: 60), maximumKeys: 1000)
+        for index in 0..<5000 { _ = await limiter.take("client-\(index)") }
+        #expect(await limiter.trackedKeys == 1000)
+        #expect(await limiter.take("client-4999").allowed == false)
+    }
+
+    @Test func policiesParseFromConfiguration() throws {
+        #expect(try RateLimitPolicy.parse("10/60s", name: "a", setting: "X") == RateLimitPolicy(name: "a", limit: 10, window: 60))
+        #expect(throws: ConfigurationError.self) { try RateLimitPolicy.parse("ten/60", name: "a", setting: "X") }
+        #expect(throws: ConfigurationError.self) { try ApusConfiguration(environment: ["APUS_RATE_LIMIT_DEFAULT": "0/1"]) }
+    }
+}
