@@ -26,6 +26,11 @@ struct Serve: AsyncParsableCommand {
             } else {
                 try await server.migrator.migrate()
             }
+            if let email = node.configuration.adminEmail, let password = node.configuration.adminPassword {
+                if try await server.identity.bootstrapAdmin(email: email, password: password) {
+                    logger.info("created the first admin", metadata: ["email": "\(email)"])
+                }
+            }
         } catch {
             await server.platform.database.close()
             throw NodeStartup.fail("\(error)", code: .failure)

@@ -97,13 +97,13 @@ public struct ApusServer: Sendable {
     }
 }
 
-/// Applies session revocations announced by other nodes while the node runs.
+/// Applies session revocations and key rotations announced by other nodes while the node runs.
 struct RevocationFollower: Service {
     let identity: Identity
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await identity.followRevocations()
+            await identity.followCluster()
         }
     }
 }

@@ -77,8 +77,10 @@ public struct Identity: Sendable {
         return true
     }
 
-    /// Follows revocations from other nodes; runs until cancelled.
-    func followRevocations() async {
-        await sessionStatus.follow(await bus.subscribe(SessionStatusCache.channel))
+    /// Follows revocations and key rotations from other nodes; runs until cancelled.
+    func followCluster() async {
+        async let sessions: Void = sessionStatus.follow(await bus.subscribe(SessionStatusCache.channel))
+        async let keys: Void = signingKeys.follow(await bus.subscribe(SigningKeys.channel))
+        _ = await (sessions, keys)
     }
 }

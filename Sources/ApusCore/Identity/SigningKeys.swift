@@ -15,6 +15,9 @@ public actor SigningKeys {
     private var publicKeys: [(kid: String, x: String)] = []
     private var lastReload: ContinuousClock.Instant?
 
+    /// The bus channel on which a rotation is announced.
+    public static let channel = "signing-keys"
+
     public init(database: any Database, logger: Logger) {
         self.database = database
         self.logger = logger
@@ -42,6 +45,13 @@ public actor SigningKeys {
         self.collection = collection
         self.publicKeys = publicKeys
         self.currentKid = rows.last?.kid
+    }
+
+    /// Reloads whenever a rotation is announced (or announcements may have been missed).
+    func follow(_ messages: AsyncStream<ClusterMessage>) async {
+        for await _ in messages {
+            do { try await load() } catch { logger.error("cannot reload signing keys", metadata: ["error": "\(error)"]) }
+        }
     }
 
     /// Adds a new signing key (it signs from the next load on) and forgets keys whose successor
