@@ -78,7 +78,9 @@ def fresh_postgres_database() -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine_env(request, tmp_path):
     """Environment for a node on each engine, on fresh storage."""
-    env = {"APUS_DATA_DIR": str(tmp_path / "data"), "APUS_LOG_LEVEL": "info"}
+    # bcrypt at its lowest cost keeps sign-ups fast; the rate limits stay as shipped except for
+    # sign-in, which the tests drive harder than a person would.
+    env = {"APUS_DATA_DIR": str(tmp_path / "data"), "APUS_LOG_LEVEL": "info", "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60"}
     if request.param == "postgres":
         env["APUS_DATABASE_URL"] = fresh_postgres_database()
     return env

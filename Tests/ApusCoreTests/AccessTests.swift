@@ -102,6 +102,8 @@ import Testing
             #expect(try await client.json("/v1/api-keys/\(key.id)", .delete, token: admin.accessToken).status == .noContent)
             #expect(try await client.json("/v1/auth/me", .get, token: key.key).status == .unauthorized)
             #expect(try await client.json("/v1/auth/logout", .post, token: adminKey.key).status == .forbidden)
+            let sessionKey = try await client.json("/v1/api-keys", .post, token: admin.accessToken, body: #"{"name":"s","scopes":["account.self"]}"#).decoded(Created.self)
+            #expect(try await client.json("/v1/auth/logout", .post, token: sessionKey.key).status == .forbidden)
         }
     }
 }

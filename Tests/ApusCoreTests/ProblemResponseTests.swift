@@ -96,3 +96,17 @@ import Testing
         #expect(logged?.contains("Unexpected") == true)
     }
 }
+
+@Suite struct NULCharacterTests {
+    @Test(arguments: DatabaseEngine.allCases)
+    func aNULInADecodedFieldIsA422OnBothEngines(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            let refused = try await client.json("/v1/echo", .post, body: #"{"name":"a\u0000b","repeat_count":1}"#)
+            #expect(refused.status == .unprocessableContent)
+            #expect(try refused.decoded(ProblemResponseTests.ProblemBody.self).errors == [.init(field: "name", message: "contains NUL")])
+            // An unknown member is ignored, NUL or not.
+            let ignored = try await client.json("/v1/echo", .post, body: #"{"name":"ab","repeat_count":1,"x\u0000":"\u0000"}"#)
+            #expect(ignored.status == .ok)
+        }
+    }
+}

@@ -33,6 +33,9 @@ public struct ApusServer: Sendable {
     /// The platform's own migrations, which every node runs.
     static let platformMigrations = [IdempotencyStore.migration] + IdentityMigrations.all
 
+    /// Every permission of the platform and the running modules.
+    public var permissions: [Permission] { [Permission.ownAccount, .manageUsers] + modules.flatMap(\.permissions) }
+
     /// Every migration of the platform and the running modules.
     public var migrations: [Migration] { Self.platformMigrations + modules.flatMap(\.migrations) }
 
@@ -43,7 +46,10 @@ public struct ApusServer: Sendable {
 
     /// The OpenAPI document of the running modules.
     public var openAPIDocument: JSONValue {
-        OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI, IdentityOpenAPI.fragment] + modules.map(\.openAPI))
+        OpenAPIDocument.build(
+            version: Self.version,
+            fragments: [CoreRoutes.openAPI, IdentityOpenAPI.fragment(permissions: permissions.map(\.name))] + modules.map(\.openAPI)
+        )
     }
 
     /// The router with every route and middleware, for serving or testing.
@@ -75,7 +81,6 @@ public struct ApusServer: Sendable {
             decoy: DecoyHash()
         ).add(to: router)
         UserRoutes(identity: identity).add(to: router)
-        let permissions = [Permission.ownAccount, .manageUsers] + modules.flatMap(\.permissions)
         APIKeyRoutes(identity: identity, permissions: Dictionary(permissions.map { ($0.name, $0) }) { first, _ in first }).add(to: router)
         for module in modules {
             try module.addRoutes(to: router, platform: platform)

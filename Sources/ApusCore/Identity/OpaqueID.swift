@@ -7,6 +7,17 @@ public enum OpaqueID {
         "\(prefix)_\(random(words: 2))"
     }
 
+    /// Whether `text` could be an id: a short prefix, an underscore, Base62. Lets routes answer a
+    /// malformed id with 404 without asking the database.
+    public static func isWellFormed(_ text: some StringProtocol) -> Bool {
+        guard text.utf8.count <= 64, let underscore = text.firstIndex(of: "_") else { return false }
+        let prefix = text[..<underscore]
+        let body = text[text.index(after: underscore)...]
+        return !prefix.isEmpty && !body.isEmpty
+            && prefix.utf8.allSatisfy { $0 >= 97 && $0 <= 122 }
+            && body.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
+    }
+
     /// `words` × 64 random bits, Base62, each word padded to 11 characters.
     public static func random(words: Int) -> String {
         var generator = SystemRandomNumberGenerator()

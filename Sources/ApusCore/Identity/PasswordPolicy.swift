@@ -4,8 +4,10 @@ import Foundation
 public enum PasswordPolicy {
     /// The problem with `password`, or `nil` when it is acceptable.
     public static func violation(_ password: String, email: String) -> String? {
-        if password.count < 8 { return "must be at least 8 characters" }
-        if password.count > 128 { return "must be at most 128 characters" }
+        // Counted in code points, as JSON Schema's minLength and maxLength count.
+        let length = password.unicodeScalars.count
+        if length < 8 { return "must be at least 8 characters" }
+        if length > 128 { return "must be at most 128 characters" }
         if password.lowercased() == email.lowercased() { return "must not be the email address" }
         return nil
     }

@@ -44,7 +44,7 @@ struct APIKeyRoutes {
         }
         keys.delete("/{id}") { _, context -> Response in
             let principal = try context.require(.ownAccount)
-            let id = try context.parameters.require("id")
+            let id = try context.requireID("id", kind: "API key")
             guard try await identity.apiKeys.delete(id: id, userID: principal.userID) else { throw Problem.notFound("No API key \(id).") }
             return Response(status: .noContent)
         }

@@ -37,7 +37,7 @@ struct AuthRoutes {
         }
         signedIn.delete("/sessions/{id}") { _, context -> Response in
             let principal = try context.require(.ownAccount)
-            let id = try context.parameters.require("id")
+            let id = try context.requireID("id", kind: "session")
             guard try await identity.sessions.revoke(sessionID: id, userID: principal.userID, reason: "ended by user") else {
                 throw Problem.notFound("No live session \(id).")
             }
@@ -102,7 +102,7 @@ struct AuthRoutes {
     private func currentSession(_ context: ApusRequestContext) throws -> String {
         let principal = try context.require(.ownAccount)
         guard let sessionID = principal.sessionID else {
-            throw Problem.badRequest("An API key has no session to end; delete the key instead.")
+            throw Problem(.forbidden, detail: "An API key has no session to end; delete the key instead.")
         }
         return sessionID
     }

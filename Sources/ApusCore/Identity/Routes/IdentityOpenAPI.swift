@@ -13,6 +13,8 @@ enum IdentityOpenAPI {
         if secured {
             responses["401"] = Doc.problemResponse("Missing, invalid or revoked credentials")
             responses["403"] = Doc.problemResponse("Not allowed")
+        } else if responses["401"] == nil {
+            responses["401"] = Doc.problemResponse("Credentials were sent and are invalid")
         }
         responses["429"] = Doc.problemResponse("Rate limited")
         if body != nil {
@@ -32,7 +34,14 @@ enum IdentityOpenAPI {
     static let idParameter: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]
     static let noContent: JSONValue = ["description": "Done"]
 
-    static let fragment = OpenAPIFragment(
+    /// The fragment, with `scopes` limited to the permissions the node knows.
+    static func fragment(permissions: [String]) -> OpenAPIFragment {
+        var fragment = base
+        fragment.schemas["Scope"] = ["type": "string", "enum": .array(permissions.sorted().map { .string($0) })]
+        return fragment
+    }
+
+    private static let base = OpenAPIFragment(
         paths: [
             "/v1/auth/register": ["post": operation("register", "Create an account", secured: false, body: Doc.ref("Credentials"), responses: [
                 "201": Doc.jsonResponse("The new account", schema: Doc.ref("User")),
@@ -48,7 +57,7 @@ enum IdentityOpenAPI {
             ])],
             "/v1/auth/me": ["get": operation("me", "The signed-in user", responses: ["200": Doc.jsonResponse("The user", schema: Doc.ref("User"))])],
             "/v1/auth/logout": ["post": operation("logout", "End this session", responses: [
-                "204": noContent, "400": Doc.problemResponse("Called with an API key"),
+                "204": noContent,
             ])],
             "/v1/auth/logout-all": ["post": operation("logoutAll", "End every session", responses: ["204": noContent])],
             "/v1/auth/sessions": ["get": operation("listSessions", "Live sessions", responses: [
@@ -59,7 +68,7 @@ enum IdentityOpenAPI {
             ])],
             "/v1/users": ["get": operation("listUsers", "Every user (admin)", parameters: [
                 ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 100]],
-                ["name": "cursor", "in": "query", "schema": ["type": "string"]],
+                ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^([a-z]+_[0-9A-Za-z]+)?$"]],
             ], responses: [
                 "200": Doc.jsonResponse("A page of users", schema: page(Doc.ref("User"))),
                 "400": Doc.problemResponse("Bad limit"),
@@ -90,8 +99,8 @@ enum IdentityOpenAPI {
             ]],
         ],
         schemas: [
-            "Credentials": object(["email": ["type": "string", "format": "email", "maxLength": 254], "password": ["type": "string", "minLength": 8, "maxLength": 128]]),
-            "RefreshRequest": object(["refresh_token": ["type": "string"]]),
+            "Credentials": object(["email": ["type": "string", "format": "email", "maxLength": 254], "password": ["type": "string", "minLength": 8, "maxLength": 128, "pattern": noNUL]]),
+            "RefreshRequest": object(["refresh_token": ["type": "string", "pattern": noNUL]]),
             "TokenPair": object([
                 "access_token": ["type": "string"], "token_type": ["type": "string", "enum": ["Bearer"]],
                 "expires_in": ["type": "integer"], "refresh_token": ["type": "string"],
@@ -101,15 +110,21 @@ enum IdentityOpenAPI {
                 "disabled": ["type": "boolean"], "created_at": time, "updated_at": time,
             ]),
             "Role": ["type": "string", "enum": .array(Role.allCases.map { .string($0.rawValue) })],
-            "UserPatch": ["type": "object", "properties": ["roles": ["type": "array", "items": Doc.ref("Role"), "minItems": 1], "disabled": ["type": "boolean"]]],
+            "UserPatch": ["type": "object", "properties": [
+                "roles": ["type": ["array", "null"], "items": Doc.ref("Role"), "minItems": 1, "description": "null or absent: unchanged"],
+                "disabled": ["type": ["boolean", "null"], "description": "null or absent: unchanged"],
+            ]],
             "Session": object(["id": ["type": "string"], "user_agent": ["type": ["string", "null"]], "created_at": time, "last_used_at": time, "current": ["type": "boolean"]], optional: ["user_agent"]),
-            "APIKeyRequest": object(["name": ["type": "string", "minLength": 1, "maxLength": 100], "scopes": ["type": "array", "items": ["type": "string"], "minItems": 1], "expires_at": time], optional: ["expires_at"]),
+            "APIKeyRequest": object(["name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": noNUL], "scopes": ["type": "array", "items": Doc.ref("Scope"), "minItems": 1], "expires_at": ["type": ["string", "null"], "format": "date-time", "description": "Must be in the future; null or absent: never"]], optional: ["expires_at"]),
             "APIKey": object(["id": ["type": "string"], "name": ["type": "string"], "prefix": ["type": "string"], "scopes": ["type": "array", "items": ["type": "string"]], "expires_at": time, "last_used_at": time, "created_at": time], optional: ["expires_at", "last_used_at"]),
             "CreatedAPIKey": object(["id": ["type": "string"], "name": ["type": "string"], "prefix": ["type": "string"], "scopes": ["type": "array", "items": ["type": "string"]], "expires_at": time, "created_at": time, "key": ["type": "string"]], optional: ["expires_at"]),
             "JWKS": object(["keys": ["type": "array", "items": ["type": "object"]]]),
         ],
         tags: [["name": "identity", "description": "Accounts, sessions, tokens and API keys"]]
     )
+
+    /// Text fields never hold NUL (PostgreSQL cannot store it).
+    static let noNUL: JSONValue = "^[^\\u0000]*$"
 
     static let time: JSONValue = ["type": "string", "format": "date-time"]
 

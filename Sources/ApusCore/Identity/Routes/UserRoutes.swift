@@ -8,16 +8,16 @@ struct UserRoutes {
         let users = router.group("/v1/users").add(middleware: RequirePermission(.manageUsers))
         users.get { request, _ -> Page<User> in
             let limit = try request.pageLimit()
-            let page = try await identity.users.list(limit: limit + 1, after: request.uri.queryParameters.get("cursor"))
+            let page = try await identity.users.list(limit: limit + 1, after: try request.pageCursor())
             return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].id : nil)
         }
         users.get("/{id}") { _, context -> User in
-            let id = try context.parameters.require("id")
+            let id = try context.requireID("id", kind: "user")
             guard let user = try await identity.users.find(id: id) else { throw Problem.notFound("No user \(id).") }
             return user
         }
         users.patch("/{id}") { request, context -> User in
-            let id = try context.parameters.require("id")
+            let id = try context.requireID("id", kind: "user")
             let patch = try await request.decodeJSON(as: UserPatch.self, context: context)
             if let roles = patch.roles, roles.isEmpty {
                 throw Problem.unprocessable("A user needs at least one role.", errors: [.init(field: "roles", message: "must not be empty")])
@@ -33,7 +33,7 @@ struct UserRoutes {
             return after
         }
         users.delete("/{id}") { _, context -> Response in
-            let id = try context.parameters.require("id")
+            let id = try context.requireID("id", kind: "user")
             try await identity.endAllSessions(userID: id, reason: "deleted")
             guard try await identity.users.delete(id: id) else { throw Problem.notFound("No user \(id).") }
             return Response(status: .noContent)
