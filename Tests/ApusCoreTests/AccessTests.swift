@@ -57,6 +57,8 @@ import Testing
             #expect(try await client.json("/v1/users/\(adaID)", .patch, token: admin.accessToken, body: #"{"roles":["owner"]}"#).status == .unprocessableContent)
 
             let relogged = try await client.login("ada@example.com")
+            // /me was answered (and cached) with the old roles before; the change reached the cache.
+            #expect(try await client.json("/v1/auth/me", .get, token: relogged.accessToken).decoded(User.self).roles == [.editor, .author])
             let disabled = try await client.json("/v1/users/\(adaID)", .patch, token: admin.accessToken, body: #"{"disabled":true}"#)
             #expect(try disabled.decoded(User.self).disabled)
             #expect(try await client.json("/v1/auth/me", .get, token: relogged.accessToken).status == .unauthorized)

@@ -9,6 +9,7 @@ public struct Identity: Sendable {
     public let signingKeys: SigningKeys
     public let hasher: PasswordHasher
     let sessionStatus: SessionStatusCache
+    let userCache: UserCache
     let bus: any ClusterBus
     let accessLifetime: TimeInterval
 
@@ -20,6 +21,7 @@ public struct Identity: Sendable {
         self.signingKeys = SigningKeys(database: platform.database, logger: platform.logger)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
         self.sessionStatus = SessionStatusCache(store: sessions)
+        self.userCache = UserCache(store: users)
         self.bus = platform.bus
         self.accessLifetime = configuration.accessTokenLifetime
     }
@@ -59,6 +61,17 @@ public struct Identity: Sendable {
         try? await bus.publish(SessionStatusCache.channel, sessionIDs.joined(separator: ","))
     }
 
+    /// A user, from this node's cache when it has one.
+    func user(id: String) async throws -> User? {
+        try await userCache.user(id: id)
+    }
+
+    /// Tells every node that a user changed, so no cached copy outlives the change.
+    func announceUserChanged(_ id: String) async {
+        await userCache.forget(id)
+        try? await bus.publish(UserCache.channel, id)
+    }
+
     /// Ends every session of a user (logout-all, disabling, deletion, role change).
     func endAllSessions(userID: String, reason: String) async throws {
         await announceRevoked(try await sessions.revokeAll(userID: userID, reason: reason))
@@ -81,6 +94,16 @@ public struct Identity: Sendable {
     func followCluster() async {
         async let sessions: Void = sessionStatus.follow(await bus.subscribe(SessionStatusCache.channel))
         async let keys: Void = signingKeys.follow(await bus.subscribe(SigningKeys.channel))
-        _ = await (sessions, keys)
+        async let users: Void = userCache.follow(await bus.subscribe(UserCache.channel))
+        // A rotation made by `apus keys rotate` in another process reaches a SQLite node this way.
+        async let reload: Void = reloadKeysPeriodically()
+        _ = await (sessions, keys, users, reload)
+    }
+
+    private func reloadKeysPeriodically() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(60))
+            try? await signingKeys.load()
+        }
     }
 }

@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 public import Foundation
 import JWTKit
@@ -14,6 +15,8 @@ public actor SigningKeys {
     private var currentKid: String?
     private var publicKeys: [(kid: String, x: String)] = []
     private var lastReload: ContinuousClock.Instant?
+    /// Tokens already verified, so a client's repeated requests pay for one signature check.
+    private var verified = LRUCache<String, AccessClaims>(capacity: 10_000)
 
     /// The bus channel on which a rotation is announced.
     public static let channel = "signing-keys"
@@ -44,6 +47,8 @@ public actor SigningKeys {
         }
         self.collection = collection
         self.publicKeys = publicKeys
+        // A key may have gone: only tokens of the keys kept stay trusted.
+        self.verified.removeAll()
         self.currentKid = rows.last?.kid
     }
 
@@ -76,6 +81,19 @@ public actor SigningKeys {
     }
 
     func verify(_ token: String) async throws -> AccessClaims {
+        if let claims = verified.get(token) {
+            guard claims.exp.value > Date() else {
+                verified.remove(token)
+                throw JWTError.claimVerificationFailure(failedClaim: claims.exp, reason: "expired")
+            }
+            return claims
+        }
+        let claims = try await verifySignature(token)
+        verified.put(token, claims)
+        return claims
+    }
+
+    private func verifySignature(_ token: String) async throws -> AccessClaims {
         if currentKid == nil { try await load() }
         do {
             return try await collection.verify(token, as: AccessClaims.self)

@@ -17,7 +17,7 @@ struct AuthRoutes {
         let signedIn = router.group("/v1/auth").add(middleware: RequirePermission(.ownAccount))
         signedIn.get("/me") { _, context -> User in
             let principal = try context.require(.ownAccount)
-            guard let user = try await identity.users.find(id: principal.userID) else { throw Problem.unauthorized("The account no longer exists.") }
+            guard let user = try await identity.user(id: principal.userID) else { throw Problem.unauthorized("The account no longer exists.") }
             return user
         }
         signedIn.post("/logout") { _, context -> Response in

@@ -26,6 +26,7 @@ struct UserRoutes {
             guard let after = try await identity.users.update(id: id, roles: patch.roles, disabled: patch.disabled) else {
                 throw Problem.notFound("No user \(id).")
             }
+            await identity.announceUserChanged(id)
             // Tokens carry roles, so a change of roles or a disabling ends every session now.
             if (after.disabled && !before.disabled) || Set(after.roles) != Set(before.roles) {
                 try await identity.endAllSessions(userID: id, reason: after.disabled ? "disabled" : "roles changed")
@@ -36,6 +37,7 @@ struct UserRoutes {
             let id = try context.requireID("id", kind: "user")
             try await identity.endAllSessions(userID: id, reason: "deleted")
             guard try await identity.users.delete(id: id) else { throw Problem.notFound("No user \(id).") }
+            await identity.announceUserChanged(id)
             return Response(status: .noContent)
         }
     }
