@@ -27,8 +27,8 @@ public struct ApusRequestContext: RequestContext {
 
 /// The API's JSON conventions: snake_case keys and RFC 3339 UTC times.
 public enum APIJSON {
-    /// Encodes API responses.
-    public static var encoder: JSONEncoder {
+    /// Encodes API responses (one shared, configured instance: making one per request costs).
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -37,10 +37,10 @@ public enum APIJSON {
             try container.encode(Timestamp.format(date))
         }
         return encoder
-    }
+    }()
 
     /// Decodes API requests.
-    public static var decoder: JSONDecoder {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -52,5 +52,5 @@ public enum APIJSON {
             return date
         }
         return decoder
-    }
+    }()
 }

@@ -46,13 +46,14 @@ public struct TraceParent: Sendable, Equatable, CustomStringConvertible {
         text.utf8.count == count && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
+    /// `bytes` random bytes (a multiple of 8) as lowercase hex, one generator call per 8 bytes.
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         var text = ""
         text.reserveCapacity(bytes * 2)
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            text += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        for _ in 0..<(bytes + 7) / 8 {
+            let word = String(generator.next() as UInt64, radix: 16)
+            text += String(repeating: "0", count: 16 - word.count) + word
         }
         return text
     }

@@ -57,18 +57,18 @@ public struct Identity: Sendable {
     /// Ends sessions on every node at once.
     func announceRevoked(_ sessionIDs: [String]) async {
         guard !sessionIDs.isEmpty else { return }
-        await sessionStatus.revoked(sessionIDs)
+        sessionStatus.revoked(sessionIDs)
         try? await bus.publish(SessionStatusCache.channel, sessionIDs.joined(separator: ","))
     }
 
-    /// A user, from this node's cache when it has one.
-    func user(id: String) async throws -> User? {
+    /// A user and its JSON, from this node's cache when it has them.
+    func user(id: String) async throws -> UserCache.Entry? {
         try await userCache.user(id: id)
     }
 
     /// Tells every node that a user changed, so no cached copy outlives the change.
     func announceUserChanged(_ id: String) async {
-        await userCache.forget(id)
+        userCache.forget(id)
         try? await bus.publish(UserCache.channel, id)
     }
 

@@ -1,4 +1,3 @@
-import ApusKit
 import Crypto
 public import Foundation
 import JWTKit
@@ -16,7 +15,7 @@ public actor SigningKeys {
     private var publicKeys: [(kid: String, x: String)] = []
     private var lastReload: ContinuousClock.Instant?
     /// Tokens already verified, so a client's repeated requests pay for one signature check.
-    private var verified = LRUCache<String, AccessClaims>(capacity: 10_000)
+    nonisolated let verified = VerifiedTokens()
 
     /// The bus channel on which a rotation is announced.
     public static let channel = "signing-keys"
@@ -48,7 +47,7 @@ public actor SigningKeys {
         self.collection = collection
         self.publicKeys = publicKeys
         // A key may have gone: only tokens of the keys kept stay trusted.
-        self.verified.removeAll()
+        self.verified.forgetAll()
         self.currentKid = rows.last?.kid
     }
 
@@ -80,16 +79,11 @@ public actor SigningKeys {
         return try await collection.sign(claims, kid: currentKid.map { JWKIdentifier(string: $0) })
     }
 
-    func verify(_ token: String) async throws -> AccessClaims {
-        if let claims = verified.get(token) {
-            guard claims.exp.value > Date() else {
-                verified.remove(token)
-                throw JWTError.claimVerificationFailure(failedClaim: claims.exp, reason: "expired")
-            }
-            return claims
-        }
+    /// Verifies `token`: from the cache without entering the actor when it was seen before.
+    nonisolated func verify(_ token: String) async throws -> AccessClaims {
+        if let claims = verified.claims(for: token) { return claims }
         let claims = try await verifySignature(token)
-        verified.put(token, claims)
+        verified.remember(token, claims)
         return claims
     }
 

@@ -1,9 +1,17 @@
 import ApusKit
+import NIOCore
+import Synchronization
 
 /// Node-local copies of users for hot reads (`GET /v1/auth/me`). Any change to a user is
 /// announced on the bus, and every node drops its copy; a possibly missed announcement drops all.
-actor UserCache {
-    private var entries = LRUCache<String, User>(capacity: 10_000)
+final class UserCache: Sendable {
+    /// A user with its JSON, encoded once: encoding showed as the largest cost of `/me`.
+    struct Entry: Sendable {
+        let user: User
+        let json: ByteBuffer
+    }
+
+    private let entries = Mutex(LRUCache<String, Entry>(capacity: 10_000))
     private let store: UserStore
 
     static let channel = "users"
@@ -12,22 +20,23 @@ actor UserCache {
         self.store = store
     }
 
-    func user(id: String) async throws -> User? {
-        if let user = entries.get(id) { return user }
+    func user(id: String) async throws -> Entry? {
+        if let entry = entries.withLock({ $0.get(id) }) { return entry }
         guard let user = try await store.find(id: id) else { return nil }
-        entries.put(id, user)
-        return user
+        let entry = Entry(user: user, json: ByteBuffer(bytes: try APIJSON.encoder.encode(user)))
+        entries.withLock { _ = $0.put(id, entry) }
+        return entry
     }
 
     func forget(_ id: String) {
-        entries.remove(id)
+        entries.withLock { _ = $0.remove(id) }
     }
 
     func follow(_ messages: AsyncStream<ClusterMessage>) async {
         for await message in messages {
             switch message {
-            case .message(let id): entries.remove(id)
-            case .resynchronize: entries.removeAll()
+            case .message(let id): forget(id)
+            case .resynchronize: entries.withLock { $0.removeAll() }
             }
         }
     }

@@ -22,7 +22,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let key = context.principal.map { $0.apiKeyID.map { "key:\($0)" } ?? "user:\($0.userID)" }
             ?? "ip:" + clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
-        let outcome = await limiter.take(key)
+        let outcome = limiter.take(key)
         let policy = limiter.policy
         let headers: HTTPFields = [
             Self.policyHeader: policy.policyHeader,

@@ -15,10 +15,10 @@ struct AuthRoutes {
         open.post("/refresh") { request, context in try await refresh(request, context) }
 
         let signedIn = router.group("/v1/auth").add(middleware: RequirePermission(.ownAccount))
-        signedIn.get("/me") { _, context -> User in
+        signedIn.get("/me") { _, context -> Response in
             let principal = try context.require(.ownAccount)
-            guard let user = try await identity.user(id: principal.userID) else { throw Problem.unauthorized("The account no longer exists.") }
-            return user
+            guard let entry = try await identity.user(id: principal.userID) else { throw Problem.unauthorized("The account no longer exists.") }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: entry.json))
         }
         signedIn.post("/logout") { _, context -> Response in
             let sessionID = try currentSession(context)
@@ -64,7 +64,7 @@ struct AuthRoutes {
     private func login(_ request: Request, _ context: ApusRequestContext) async throws -> Identity.TokenPair {
         let body = try await request.decodeJSON(as: Credentials.self, context: context)
         let email = EmailAddress.normalize(body.email) ?? body.email.lowercased()
-        let outcome = await loginEmailLimiter.take("email:\(email)")
+        let outcome = loginEmailLimiter.take("email:\(email)")
         guard outcome.allowed else {
             throw Problem(.tooManyRequests, detail: "Too many login attempts for this account; retry in \(outcome.reset) s.",
                           headers: [.retryAfter: String(outcome.reset)])

@@ -1,0 +1,18 @@
+import ApusCore
+import Foundation
+import Testing
+
+@Suite struct TimestampTests {
+    @Test(arguments: [0.0, 1.5, 1_764_000_000.123, 951_782_400.999, -1.5, 253_402_300_799.0])
+    func formattingAgreesWithTheISO8601StyleAndParsesBack(seconds: Double) throws {
+        let date = Date(timeIntervalSince1970: seconds)
+        let expected = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).format(date)
+        let formatted = Timestamp.format(date)
+        // Same calendar fields; the format style truncates binary fractions (.123 → .122), we round them.
+        #expect(formatted.prefix(20) == expected.prefix(20))
+        #expect(formatted.count == 24 && formatted.hasSuffix("Z"))
+        #expect(abs(Int(formatted.dropFirst(20).prefix(3))! - Int(expected.dropFirst(20).prefix(3))!) <= 1)
+        let parsed = try #require(Timestamp.parse(Timestamp.format(date)))
+        #expect(abs(parsed.timeIntervalSince1970 - seconds) < 0.001)
+    }
+}
