@@ -1,4 +1,4 @@
-import ApusCore
+@testable import ApusCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -73,5 +73,48 @@ import Testing
         #expect(try RateLimitPolicy.parse("10/60s", name: "a", setting: "X") == RateLimitPolicy(name: "a", limit: 10, window: 60))
         #expect(throws: ConfigurationError.self) { try RateLimitPolicy.parse("ten/60", name: "a", setting: "X") }
         #expect(throws: ConfigurationError.self) { try ApusConfiguration(environment: ["APUS_RATE_LIMIT_DEFAULT": "0/1"]) }
+    }
+}
+
+@Suite struct SharedRateLimitTests {
+    @Test(arguments: DatabaseEngine.allCases)
+    func aSharedPolicyCountsAcrossNodes(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database async throws in
+            var configuration = ApusConfiguration()
+            configuration.bcryptCost = 4
+            configuration.authRateLimit = RateLimitPolicy(name: "auth", limit: 3, window: 60)
+            configuration.sharedRateLimits = ["auth"]
+            let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
+            let nodeA = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: [])
+            let nodeB = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: [])
+            try await nodeA.migrator.migrate()
+            let appA = try nodeA.makeApplication()
+            let appB = try nodeB.makeApplication()
+            let body = #"{"email":"x@example.com","password":"wrong password"}"#
+            try await appA.test(.router) { a in
+                try await appB.test(.router) { b in
+                    var statuses: [HTTPResponse.Status] = []
+                    for client in [a, b, a, b] as [any TestClientProtocol] {
+                        statuses.append(try await client.json("/v1/auth/login", .post, body: body).status)
+                    }
+                    #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
+                }
+            }
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aSharedBucketRefillsAtThePolicyRate(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database async throws in
+            try await Migrator(database: database, migrations: [SharedRateLimiter.migration], logger: TestDatabase.logger).migrate()
+            let limiter = SharedRateLimiter(policy: RateLimitPolicy(name: "fast", limit: 2, window: 1), database: database)
+            #expect(try await limiter.acquire("k").allowed)
+            #expect(try await limiter.acquire("k") == RateLimiter.Outcome(allowed: true, remaining: 0, reset: 1))
+            let refused = try await limiter.acquire("k")
+            #expect(!refused.allowed && refused.reset == 1)
+            #expect(try await limiter.acquire("other").allowed)
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(try await limiter.acquire("k").allowed)
+        }
     }
 }

@@ -31,7 +31,7 @@ public struct ApusServer: Sendable {
     }
 
     /// The platform's own migrations, which every node runs.
-    static let platformMigrations = [IdempotencyStore.migration] + IdentityMigrations.all
+    static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration] + IdentityMigrations.all
 
     /// Every permission of the platform and the running modules.
     public var permissions: [Permission] { [Permission.ownAccount, .manageUsers] + modules.flatMap(\.permissions) }
@@ -72,12 +72,12 @@ public struct ApusServer: Sendable {
             let body = try encoder.encode(try await identity.signingKeys.jwks())
             return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        router.add(middleware: RateLimitMiddleware(limiter: RateLimiter(policy: configuration.defaultRateLimit), clientAddress: clientAddress))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter(configuration.defaultRateLimit), clientAddress: clientAddress))
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
         AuthRoutes(
             identity: identity,
-            authLimit: RateLimitMiddleware(limiter: RateLimiter(policy: configuration.authRateLimit), clientAddress: clientAddress),
-            loginEmailLimiter: RateLimiter(policy: configuration.loginEmailRateLimit),
+            authLimit: RateLimitMiddleware(limiter: limiter(configuration.authRateLimit), clientAddress: clientAddress),
+            loginEmailLimiter: limiter(configuration.loginEmailRateLimit),
             decoy: DecoyHash()
         ).add(to: router)
         UserRoutes(identity: identity).add(to: router)
@@ -88,6 +88,13 @@ public struct ApusServer: Sendable {
         // Added last, so it wraps only the not-found responder.
         router.add(middleware: AllowedMethodsMiddleware(allowedMethods: AllowedMethods(router: router)))
         return router
+    }
+
+    /// A node-local limiter for `policy`, or a shared one when `APUS_RATE_LIMIT_SHARED` names it.
+    func limiter(_ policy: RateLimitPolicy) -> any RateLimiting {
+        platform.configuration.sharedRateLimits.contains(policy.name)
+            ? SharedRateLimiter(policy: policy, database: platform.database)
+            : RateLimiter(policy: policy)
     }
 
     /// The HTTP application, with the modules' services.

@@ -38,6 +38,8 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 5, window: 60)
     /// Per API key, user or address, on every other API route.
     public var defaultRateLimit = RateLimitPolicy(name: "default", limit: 6000, window: 60)
+    /// Policies counted across every node sharing the database instead of per node.
+    public var sharedRateLimits: Set<String> = []
 
     /// Creates the default configuration.
     public init() {}
@@ -71,6 +73,12 @@ public struct ApusConfiguration: Sendable, Equatable {
         if let limit = value("APUS_RATE_LIMIT_AUTH") { self.authRateLimit = try .parse(limit, name: "auth", setting: "APUS_RATE_LIMIT_AUTH") }
         if let limit = value("APUS_RATE_LIMIT_LOGIN_EMAIL") {
             self.loginEmailRateLimit = try .parse(limit, name: "login-email", setting: "APUS_RATE_LIMIT_LOGIN_EMAIL")
+        }
+        if let shared = value("APUS_RATE_LIMIT_SHARED") {
+            self.sharedRateLimits = Set(Self.parseModules(shared))
+            if let unknown = sharedRateLimits.first(where: { !["auth", "login-email", "default"].contains($0) }) {
+                throw .invalid("APUS_RATE_LIMIT_SHARED", "unknown policy '\(unknown)' (auth, login-email, default)")
+            }
         }
         if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
     }

@@ -11,10 +11,10 @@ public struct RateLimitMiddleware: RouterMiddleware {
     static let limitHeader = HTTPField.Name("RateLimit")!
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
-    let limiter: RateLimiter
+    let limiter: any RateLimiting
     let clientAddress: ClientAddress
 
-    public init(limiter: RateLimiter, clientAddress: ClientAddress) {
+    public init(limiter: any RateLimiting, clientAddress: ClientAddress) {
         self.limiter = limiter
         self.clientAddress = clientAddress
     }
@@ -22,7 +22,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let key = context.principal.map { $0.apiKeyID.map { "key:\($0)" } ?? "user:\($0.userID)" }
             ?? "ip:" + clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
-        let outcome = limiter.take(key)
+        let outcome = try await limiter.acquire(key)
         let policy = limiter.policy
         let headers: HTTPFields = [
             Self.policyHeader: policy.policyHeader,

@@ -5,7 +5,7 @@ import Hummingbird
 struct AuthRoutes {
     let identity: Identity
     let authLimit: RateLimitMiddleware
-    let loginEmailLimiter: RateLimiter
+    let loginEmailLimiter: any RateLimiting
     let decoy: DecoyHash
 
     func add(to router: Router<ApusRequestContext>) {
@@ -64,7 +64,7 @@ struct AuthRoutes {
     private func login(_ request: Request, _ context: ApusRequestContext) async throws -> Identity.TokenPair {
         let body = try await request.decodeJSON(as: Credentials.self, context: context)
         let email = EmailAddress.normalize(body.email) ?? body.email.lowercased()
-        let outcome = loginEmailLimiter.take("email:\(email)")
+        let outcome = try await loginEmailLimiter.acquire("email:\(email)")
         guard outcome.allowed else {
             throw Problem(.tooManyRequests, detail: "Too many login attempts for this account; retry in \(outcome.reset) s.",
                           headers: [.retryAfter: String(outcome.reset)])
