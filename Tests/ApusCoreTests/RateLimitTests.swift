@@ -79,27 +79,16 @@ import Testing
 @Suite struct SharedRateLimitTests {
     @Test(arguments: DatabaseEngine.allCases)
     func aSharedPolicyCountsAcrossNodes(engine: DatabaseEngine) async throws {
-        try await TestDatabase.withDatabase(engine) { database async throws in
-            var configuration = ApusConfiguration()
-            configuration.bcryptCost = 4
-            configuration.authRateLimit = RateLimitPolicy(name: "auth", limit: 3, window: 60)
-            configuration.sharedRateLimits = ["auth"]
-            let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
-            let nodeA = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: [])
-            let nodeB = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: [])
-            try await nodeA.migrator.migrate()
-            let appA = try nodeA.makeApplication()
-            let appB = try nodeB.makeApplication()
+        try await TestServer.withTwoNodes(engine: engine, configure: {
+            $0.authRateLimit = RateLimitPolicy(name: "auth", limit: 3, window: 60)
+            $0.sharedRateLimits = ["auth"]
+        }) { a, b in
             let body = #"{"email":"x@example.com","password":"wrong password"}"#
-            try await appA.test(.router) { a in
-                try await appB.test(.router) { b in
-                    var statuses: [HTTPResponse.Status] = []
-                    for client in [a, b, a, b] as [any TestClientProtocol] {
-                        statuses.append(try await client.json("/v1/auth/login", .post, body: body).status)
-                    }
-                    #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
-                }
+            var statuses: [HTTPResponse.Status] = []
+            for client in [a, b, a, b] {
+                statuses.append(try await client.json("/v1/auth/login", .post, body: body).status)
             }
+            #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests])
         }
     }
 

@@ -74,32 +74,18 @@ import Testing
 
     @Test(arguments: DatabaseEngine.allCases)
     func aLogoutOnOneNodeIsHonouredByAnotherNodesCache(engine: DatabaseEngine) async throws {
-        try await TestDatabase.withDatabase(engine) { database async throws in
-            var configuration = ApusConfiguration()
-            configuration.bcryptCost = 4
-            // On SQLite the nodes share one process, so they share its bus; on PostgreSQL each
-            // node has its own LISTEN connection.
-            let sharedBus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
-            let nodeA = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: sharedBus), available: [])
-            let nodeB = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: sharedBus), available: [])
-            try await nodeA.migrator.migrate()
-            let appA = try nodeA.makeApplication()
-            let appB = try nodeB.makeApplication()
-            try await appA.test(.live) { a in
-                try await appB.test(.live) { b in
-                    try await a.register("ada@example.com")
-                    let pair = try await a.login("ada@example.com")
-                    // Node B caches the session as live.
-                    #expect(try await b.json("/v1/auth/me", .get, token: pair.accessToken).status == .ok)
-                    #expect(try await a.json("/v1/auth/logout", .post, token: pair.accessToken).status == .noContent)
-                    var status = HTTPResponse.Status.ok
-                    for _ in 0..<50 where status == .ok {
-                        status = try await b.json("/v1/auth/me", .get, token: pair.accessToken).status
-                        if status == .ok { try await Task.sleep(for: .milliseconds(50)) }
-                    }
-                    #expect(status == .unauthorized)
-                }
+        try await TestServer.withTwoNodes(engine: engine) { a, b in
+            try await a.register("ada@example.com")
+            let pair = try await a.login("ada@example.com")
+            // Node B caches the session as live.
+            #expect(try await b.json("/v1/auth/me", .get, token: pair.accessToken).status == .ok)
+            #expect(try await a.json("/v1/auth/logout", .post, token: pair.accessToken).status == .noContent)
+            var status = HTTPResponse.Status.ok
+            for _ in 0..<50 where status == .ok {
+                status = try await b.json("/v1/auth/me", .get, token: pair.accessToken).status
+                if status == .ok { try await Task.sleep(for: .milliseconds(50)) }
             }
+            #expect(status == .unauthorized)
         }
     }
 }

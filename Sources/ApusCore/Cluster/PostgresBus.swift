@@ -7,9 +7,8 @@ public actor PostgresBus: ClusterBus {
     private let configuration: PostgresConnection.Configuration
     private let publisher: any Database
     private let logger: Logger
-    private var subscribers: [String: [Int: AsyncStream<ClusterMessage>.Continuation]] = [:]
+    private var subscribers = BusSubscribers()
     private var listeners: [String: Task<Void, Never>] = [:]
-    private var nextID = 0
 
     init(configuration: PostgresConnection.Configuration, publisher: any Database, logger: Logger) {
         self.configuration = configuration
@@ -24,11 +23,7 @@ public actor PostgresBus: ClusterBus {
     }
 
     public func subscribe(_ channel: String) -> AsyncStream<ClusterMessage> {
-        let (stream, continuation) = AsyncStream.makeStream(of: ClusterMessage.self, bufferingPolicy: .bufferingNewest(1024))
-        let id = nextID
-        nextID += 1
-        subscribers[channel, default: [:]][id] = continuation
-        continuation.onTermination = { _ in
+        let stream = subscribers.add(channel) { id in
             Task { await self.remove(channel: channel, id: id) }
         }
         if listeners[channel] == nil {
@@ -37,24 +32,15 @@ public actor PostgresBus: ClusterBus {
         return stream
     }
 
-    /// Stops every listener.
-    public func shutdown() {
-        for task in listeners.values { task.cancel() }
-        listeners.removeAll()
-        for continuations in subscribers.values {
-            for continuation in continuations.values { continuation.finish() }
-        }
-        subscribers.removeAll()
-    }
-
     private func deliver(_ message: ClusterMessage, channel: String) {
-        for continuation in subscribers[channel, default: [:]].values {
-            continuation.yield(message)
-        }
+        subscribers.deliver(message, on: channel)
     }
 
     private func remove(channel: String, id: Int) {
-        subscribers[channel]?[id] = nil
+        // The last subscriber gone, the channel's LISTEN connection goes too.
+        if !subscribers.remove(channel, id: id) {
+            listeners.removeValue(forKey: channel)?.cancel()
+        }
     }
 
     private func listen(_ channel: String) async {

@@ -38,6 +38,34 @@ enum TestServer {
     }
 }
 
+extension TestServer {
+    /// Two nodes sharing one fresh database, both serving on real sockets. On SQLite the nodes
+    /// share one process and so its in-process bus; on PostgreSQL each has its own LISTEN link.
+    static func withTwoNodes(
+        engine: DatabaseEngine,
+        configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
+        _ body: @Sendable (any TestClientProtocol, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await TestDatabase.withDatabase(engine) { database async throws in
+            var configuration = ApusConfiguration()
+            configuration.bcryptCost = 4
+            configure(&configuration)
+            let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
+            let nodes = try (0..<2).map { _ in
+                try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: [])
+            }
+            try await nodes[0].migrator.migrate()
+            let first = try nodes[0].makeApplication()
+            let second = try nodes[1].makeApplication()
+            try await first.test(.live) { a in
+                try await second.test(.live) { b in
+                    try await body(a, b)
+                }
+            }
+        }
+    }
+}
+
 /// Collects log lines written during a test.
 final class LogLines: Sendable {
     private let lines = Mutex<[String]>([])
