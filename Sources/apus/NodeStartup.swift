@@ -1,6 +1,7 @@
 import ApusCore
 import ArgumentParser
 import Foundation
+import Links
 import Logging
 
 /// What every subcommand does first: configuration, logging, database, module selection. A
@@ -10,7 +11,7 @@ struct NodeStartup {
     let server: ApusServer
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
-    static let availableModules: [any Module] = []
+    static let availableModules: [any Module] = [LinksModule()]
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {
         let configuration: ApusConfiguration

@@ -1,4 +1,5 @@
 import ApusCore
+import ApusTesting
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,4 +1,5 @@
 import ApusCore
+import ApusTesting
 import SQLKit
 import Testing
 

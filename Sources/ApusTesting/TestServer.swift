@@ -1,15 +1,16 @@
-import ApusCore
+public import ApusCore
 import Foundation
 import Hummingbird
-import HummingbirdTesting
+public import HummingbirdTesting
 import Logging
 import Synchronization
 
 /// Builds a whole node (platform plus modules) on a fresh database for an HTTP test.
-enum TestServer {
-    static func withServer<Result: Sendable>(
+public enum TestServer {
+    /// A node with `modules` on a fresh database of `engine`, driven through HummingbirdTesting.
+    public static func withNode<Result: Sendable>(
         engine: DatabaseEngine = .sqlite,
-        modules: [any Module] = [EchoModule()],
+        modules: [any Module],
         migrate: Bool = true,
         logSink: LogSink? = nil,
         live: Bool = false,
@@ -41,8 +42,9 @@ enum TestServer {
 extension TestServer {
     /// Two nodes sharing one fresh database, both serving on real sockets. On SQLite the nodes
     /// share one process and so its in-process bus; on PostgreSQL each has its own LISTEN link.
-    static func withTwoNodes(
+    public static func withTwoNodes(
         engine: DatabaseEngine,
+        modules: [any Module] = [],
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, any TestClientProtocol) async throws -> Void
     ) async throws {
@@ -52,7 +54,7 @@ extension TestServer {
             configure(&configuration)
             let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
             let nodes = try (0..<2).map { _ in
-                try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: [])
+                try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: modules)
             }
             try await nodes[0].migrator.migrate()
             let first = try nodes[0].makeApplication()
@@ -67,10 +69,12 @@ extension TestServer {
 }
 
 /// Collects log lines written during a test.
-final class LogLines: Sendable {
+public final class LogLines: Sendable {
+    public init() {}
+
     private let lines = Mutex<[String]>([])
 
-    var sink: LogSink { LogSink { line in self.lines.withLock { $0.append(line) } } }
+    public var sink: LogSink { LogSink { line in self.lines.withLock { $0.append(line) } } }
 
-    var all: [String] { lines.withLock { $0 } }
+    public var all: [String] { lines.withLock { $0 } }
 }

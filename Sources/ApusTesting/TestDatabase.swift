@@ -1,19 +1,19 @@
-import ApusCore
+public import ApusCore
 import Foundation
-import Logging
+public import Logging
 
 /// Opens a fresh, empty database of each engine for one test.
 ///
 /// PostgreSQL comes from `APUS_TEST_POSTGRES_URL` (the test script starts a throwaway server and
 /// sets it); each test gets its own schema, so tests never see each other's tables.
-enum TestDatabase {
-    static let logger: Logger = {
+public enum TestDatabase {
+    public static let logger: Logger = {
         var logger = Logger(label: "apus-test")
         logger.logLevel = .warning
         return logger
     }()
 
-    static func withDatabase<Result>(_ engine: DatabaseEngine, _ body: (any Database) async throws -> Result) async throws -> Result {
+    public static func withDatabase<Result>(_ engine: DatabaseEngine, _ body: (any Database) async throws -> Result) async throws -> Result {
         let database = try await open(engine)
         do {
             let result = try await body(database)
@@ -25,7 +25,7 @@ enum TestDatabase {
         }
     }
 
-    static func open(_ engine: DatabaseEngine) async throws -> any Database {
+    public static func open(_ engine: DatabaseEngine) async throws -> any Database {
         switch engine {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-test-\(UUID().uuidString)")
@@ -47,11 +47,11 @@ enum TestDatabase {
     }
 
     /// The URL of the test PostgreSQL server, for tests that start a whole node.
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["APUS_TEST_POSTGRES_URL"] }
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["APUS_TEST_POSTGRES_URL"] }
 }
 
-struct MissingPostgres: Error, CustomStringConvertible {
-    var description: String {
+public struct MissingPostgres: Error, CustomStringConvertible {
+    public var description: String {
         "APUS_TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts PostgreSQL"
     }
 }

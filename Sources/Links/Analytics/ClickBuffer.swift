@@ -1,0 +1,109 @@
+import ApusCore
+import Foundation
+import Logging
+import Prometheus
+import SQLKit
+import ServiceLifecycle
+import Synchronization
+
+/// Clicks wait here, off the redirect's path, and are written in batches: when `batchSize` have
+/// gathered, every second, and at shutdown. The buffer is bounded: past `capacity` clicks a new
+/// one is dropped and counted, never letting memory grow without end.
+final class ClickBuffer: Service, Sendable {
+    private let pending = Mutex<[Click]>([])
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+    private let database: any Database
+    private let logger: Logger
+    let capacity: Int
+    let batchSize: Int
+    private let buffered: Counter
+    private let flushed: Counter
+    private let dropped: Counter
+
+    init(database: any Database, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
+        self.database = database
+        self.logger = logger
+        self.capacity = capacity
+        self.batchSize = batchSize
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        buffered = metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "clicks_buffered", unitName: "total", helpText: "Clicks accepted into the buffer."))
+        flushed = metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "clicks_flushed", unitName: "total", helpText: "Clicks written to the database."))
+        dropped = metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "clicks_dropped", unitName: "total", helpText: "Clicks shed because the buffer was full."))
+    }
+
+    /// Adds a click; `false` (and counted) when the buffer is full.
+    @discardableResult
+    func record(_ click: Click) -> Bool {
+        let (accepted, count) = pending.withLock { pending -> (Bool, Int) in
+            guard pending.count < capacity else { return (false, pending.count) }
+            pending.append(click)
+            return (true, pending.count)
+        }
+        guard accepted else {
+            dropped.increment()
+            return false
+        }
+        buffered.increment()
+        if count >= batchSize { wake.yield() }
+        return true
+    }
+
+    /// Writes everything buffered now.
+    func flush() async {
+        let batch = pending.withLock { pending -> [Click] in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
+        }
+        guard !batch.isEmpty else { return }
+        do {
+            for chunk in stride(from: 0, to: batch.count, by: 500).map({ Array(batch[$0..<min($0 + 500, batch.count)]) }) {
+                try await insert(chunk)
+            }
+            flushed.increment(by: Int64(batch.count))
+        } catch {
+            // Put them back (as far as there is room) so a database hiccup loses nothing.
+            logger.error("cannot write clicks; will retry", metadata: ["error": "\(error)", "clicks": "\(batch.count)"])
+            pending.withLock { pending in
+                let room = max(0, capacity - pending.count)
+                pending.insert(contentsOf: batch.prefix(room), at: 0)
+            }
+        }
+    }
+
+    private func insert(_ clicks: [Click]) async throws {
+        try await database.withTransaction { connection in
+            var insert = connection.insert(into: "links_clicks")
+                .columns("code", "clicked_at", "referrer_host", "browser", "os", "device", "is_bot", "country", "visitor")
+            for click in clicks {
+                insert = insert.values(
+                    SQLBind(click.code), SQLBind(Timestamp.format(click.at)), SQLBind(click.referrerHost),
+                    SQLBind(click.agent.browser), SQLBind(click.agent.os), SQLBind(click.agent.device),
+                    SQLBind(click.agent.isBot ? 1 : 0), SQLBind(click.country), SQLBind(click.visitor)
+                )
+            }
+            try await insert.run()
+        }
+    }
+
+    /// Flushes every second or when a batch fills, until shutdown; then flushes what is left.
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [wake] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        wake.yield()
+                    }
+                }
+                for await _ in wakes {
+                    await flush()
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: { [wake] in
+            wake.finish()
+        }
+        await flush()
+    }
+}

@@ -1,0 +1,46 @@
+import ApusCore
+
+/// The short-link tables: links, a sequence for codes, the code permutation key, and clicks.
+enum LinksMigrations {
+    static let all = [
+        Migration(
+            module: "links",
+            name: "0001_links",
+            dependsOn: [MigrationID(module: "auth", name: "0001_identity")],
+            statements: [
+                """
+                CREATE TABLE links_links (
+                    code TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    owner_id TEXT NOT NULL REFERENCES auth_users (id) ON DELETE CASCADE,
+                    redirect INTEGER NOT NULL,
+                    expires_at TEXT,
+                    max_visits INTEGER,
+                    visits INTEGER NOT NULL DEFAULT 0,
+                    tags TEXT NOT NULL DEFAULT '',
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX links_links_owner ON links_links (owner_id, code)",
+                "CREATE TABLE links_sequence (id INTEGER PRIMARY KEY, next_value BIGINT NOT NULL)",
+                "INSERT INTO links_sequence (id, next_value) VALUES (1, 1)",
+                "CREATE TABLE links_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """
+                CREATE TABLE links_clicks (
+                    code TEXT NOT NULL,
+                    clicked_at TEXT NOT NULL,
+                    referrer_host TEXT,
+                    browser TEXT NOT NULL,
+                    os TEXT NOT NULL,
+                    device TEXT NOT NULL,
+                    is_bot INTEGER NOT NULL,
+                    country TEXT,
+                    visitor TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX links_clicks_code_time ON links_clicks (code, clicked_at)",
+            ]
+        )
+    ]
+}

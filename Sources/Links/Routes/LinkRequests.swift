@@ -1,0 +1,65 @@
+import ApusCore
+import Foundation
+import Hummingbird
+
+/// `POST /v1/links`.
+struct CreateLink: Decodable {
+    var url: String
+    var alias: String?
+    var expiresAt: Date?
+    var maxVisits: Int?
+    var tags: [String]?
+    var redirect: Int?
+}
+
+/// `PATCH /v1/links/{code}`: absent fields stay as they are.
+struct PatchLink: Decodable {
+    var url: String?
+    var expiresAt: Date?
+    var maxVisits: Int?
+    var tags: [String]?
+    var redirect: Int?
+}
+
+/// A page of links.
+struct LinkPage: Encodable, ResponseEncodable {
+    var items: [Link]
+    var nextCursor: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor
+    }
+}
+
+extension Link: ResponseEncodable {}
+
+/// Checks of the fields both creating and changing share.
+enum LinkFields {
+    static func validate(url: String?, redirect: Int?, maxVisits: Int?, expiresAt: Date?, tags: [String]?, policy: TargetURLPolicy) throws {
+        var errors: [Problem.FieldError] = []
+        if let url, let violation = policy.violation(url) { errors.append(.init(field: "url", message: violation)) }
+        if let redirect, redirect != 301, redirect != 302 { errors.append(.init(field: "redirect", message: "must be 301 or 302")) }
+        if let maxVisits, maxVisits < 1 { errors.append(.init(field: "max_visits", message: "must be at least 1")) }
+        if let expiresAt, expiresAt <= Date() { errors.append(.init(field: "expires_at", message: "must be in the future")) }
+        if let tags {
+            if tags.count > 20 { errors.append(.init(field: "tags", message: "at most 20 tags")) }
+            if !tags.allSatisfy(LinkCode.isValidTag) { errors.append(.init(field: "tags", message: "each tag is 1-32 of A-Z a-z 0-9 _ -")) }
+        }
+        if let first = errors.first {
+            throw Problem.unprocessable("Field \(first.field) \(first.message).", errors: errors)
+        }
+    }
+}
+
+extension LinkCode {
+    static func isValidTag(_ tag: String) -> Bool {
+        (1...32).contains(tag.utf8.count) && isPlausible(Substring(tag))
+    }
+}

@@ -1,0 +1,63 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// `GET /{code}` and `HEAD /{code}` at the root of the public URL: the hot path. Answered from the
+/// node cache; clicks go to the buffer, never to the database on the way.
+struct RedirectRoute {
+    let runtime: LinksRuntime
+    let clientAddress: ClientAddress
+    let countryHeader: HTTPField.Name?
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    func add(to router: Router<ApusRequestContext>) {
+        router.get("/{code}") { request, context in try await redirect(request, context) }
+    }
+
+    private func redirect(_ request: Request, _ context: ApusRequestContext) async throws -> Response {
+        let code = try context.parameters.require("code")
+        guard LinkCode.isPlausible(Substring(code)) else { throw Problem.notFound("No link \(code).") }
+        let target: LinkStore.Target
+        switch runtime.cache.lookup(code) {
+        case .found(let cached):
+            target = cached
+        case .missing:
+            throw Problem.notFound("No link \(code).")
+        case nil:
+            let loaded = try await runtime.store.target(code: code)
+            runtime.cache.store(code, loaded)
+            guard let loaded else { throw Problem.notFound("No link \(code).") }
+            target = loaded
+        }
+        let now = Date()
+        if let expiresAt = target.expiresAt, expiresAt <= now {
+            throw Problem(.gone, detail: "The link \(code) has expired.")
+        }
+        let isHead = request.method == .head
+        if target.maxVisits != nil, !isHead {
+            guard try await runtime.store.claimVisit(code: code) else {
+                throw Problem(.gone, detail: "The link \(code) has reached its visit limit.")
+            }
+        }
+        if !isHead { try await recordClick(code: code, request: request, context: context, at: now) }
+        runtime.redirects.increment()
+        return Response(
+            status: target.redirect == 301 ? .movedPermanently : .found,
+            headers: [.location: target.url, .cacheControl: target.redirect == 301 ? "public, max-age=3600" : "private, no-store"]
+        )
+    }
+
+    private func recordClick(code: String, request: Request, context: ApusRequestContext, at now: Date) async throws {
+        let userAgent = request.headers[.userAgent]
+        let address = clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
+        let referrer = request.headers[.referer].flatMap { URLComponents(string: $0)?.host?.lowercased() }
+        let country = countryHeader.flatMap { request.headers[$0] }.map { String($0.prefix(2)).uppercased() }
+        let visitors = try await runtime.secrets.values().visitors
+        runtime.clicks.record(Click(
+            code: code, at: now, referrerHost: referrer, agent: UserAgentClass(userAgent), country: country,
+            visitor: visitors.hash(address: address, userAgent: userAgent, at: now)
+        ))
+    }
+}

@@ -1,0 +1,129 @@
+import ApusCore
+import Foundation
+import SQLKit
+
+/// Links in `links_links`.
+struct LinkStore: Sendable {
+    let database: any Database
+    let publicURL: String
+
+    /// What a redirect needs to know about a link.
+    struct Target: Sendable, Equatable {
+        let url: String
+        let redirect: Int
+        let expiresAt: Date?
+        let maxVisits: Int?
+    }
+
+    /// The next sequence number, taken atomically.
+    func nextNumber() async throws -> UInt64 {
+        try await database.withTransaction { connection in
+            let row = try await connection.raw("""
+                UPDATE links_sequence SET next_value = next_value + 1 WHERE id = 1 RETURNING next_value - 1 AS value
+                """).first()
+            return UInt64(try row!.decode(column: "value", as: Int64.self))
+        }
+    }
+
+    /// Inserts `link`; `false` if its code is taken. The primary key decides races: of many
+    /// concurrent claims of one alias, on any node, exactly one returns `true`.
+    func insert(_ link: Link) async throws -> Bool {
+        try await database.write { connection in
+            try await connection.raw("""
+                INSERT INTO links_links (code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at)
+                VALUES (\(bind: link.code), \(bind: link.url), \(bind: link.ownerId), \(bind: link.redirect),
+                        \(bind: link.expiresAt.map(Timestamp.format)), \(bind: link.maxVisits), 0, \(bind: Self.encodeTags(link.tags)),
+                        \(bind: Timestamp.format(link.createdAt)), \(bind: Timestamp.format(link.updatedAt)))
+                ON CONFLICT (code) DO NOTHING
+                RETURNING code
+                """).first() != nil
+        }
+    }
+
+    func find(code: String) async throws -> Link? {
+        try await database.read { connection in
+            try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM links_links WHERE code = \(bind: code)").first()
+        }.map(link(from:))
+    }
+
+    func target(code: String) async throws -> Target? {
+        try await database.read { connection in
+            try await connection.raw("SELECT url, redirect, expires_at, max_visits FROM links_links WHERE code = \(bind: code)").first()
+        }.map { row in
+            Target(
+                url: try row.decode(column: "url", as: String.self),
+                redirect: try row.decode(column: "redirect", as: Int.self),
+                expiresAt: try row.decode(column: "expires_at", as: String?.self).flatMap(Timestamp.parse),
+                maxVisits: try row.decode(column: "max_visits", as: Int?.self)
+            )
+        }
+    }
+
+    /// Counts a visit to a capped link if it has visits left; `false` when the cap is reached.
+    /// The condition in the update makes concurrent visits on every node add up exactly.
+    func claimVisit(code: String) async throws -> Bool {
+        try await database.withTransaction { connection in
+            try await connection.raw("""
+                UPDATE links_links SET visits = visits + 1
+                WHERE code = \(bind: code) AND max_visits IS NOT NULL AND visits < max_visits
+                RETURNING visits
+                """).first() != nil
+        }
+    }
+
+    /// A page of links, by code, of `owner` (all owners when `nil`), optionally with `tag`.
+    func list(owner: String?, tag: String?, limit: Int, after cursor: String?) async throws -> [Link] {
+        let rows = try await database.read { connection in
+            try await connection.raw("""
+                SELECT \(unsafeRaw: Self.columns) FROM links_links
+                WHERE code > \(bind: cursor ?? "")
+                  AND (\(bind: owner) IS NULL OR owner_id = \(bind: owner))
+                  AND (\(bind: tag.map { "%,\($0),%" }) IS NULL OR tags LIKE \(bind: tag.map { "%,\($0),%" }))
+                ORDER BY code LIMIT \(bind: limit)
+                """).all()
+        }
+        return try rows.map(link(from:))
+    }
+
+    func update(_ link: Link) async throws {
+        try await database.write { connection in
+            try await connection.raw("""
+                UPDATE links_links SET url = \(bind: link.url), redirect = \(bind: link.redirect),
+                    expires_at = \(bind: link.expiresAt.map(Timestamp.format)), max_visits = \(bind: link.maxVisits),
+                    tags = \(bind: Self.encodeTags(link.tags)), updated_at = \(bind: Timestamp.format(link.updatedAt))
+                WHERE code = \(bind: link.code)
+                """).run()
+        }
+    }
+
+    func delete(code: String) async throws {
+        try await database.withTransaction { connection in
+            try await connection.raw("DELETE FROM links_clicks WHERE code = \(bind: code)").run()
+            try await connection.raw("DELETE FROM links_links WHERE code = \(bind: code)").run()
+        }
+    }
+
+    static let columns = "code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at"
+
+    func link(from row: any SQLRow) throws -> Link {
+        let code = try row.decode(column: "code", as: String.self)
+        return Link(
+            code: code,
+            shortUrl: "\(publicURL)/\(code)",
+            url: try row.decode(column: "url", as: String.self),
+            redirect: try row.decode(column: "redirect", as: Int.self),
+            expiresAt: try row.decode(column: "expires_at", as: String?.self).flatMap(Timestamp.parse),
+            maxVisits: try row.decode(column: "max_visits", as: Int?.self),
+            visits: try row.decode(column: "visits", as: Int.self),
+            tags: Self.decodeTags(try row.decode(column: "tags", as: String.self)),
+            ownerId: try row.decode(column: "owner_id", as: String.self),
+            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? .distantPast,
+            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? .distantPast
+        )
+    }
+
+    /// Tags are kept as `,a,b,` so that one tag is found with a LIKE on both engines.
+    static func encodeTags(_ tags: [String]) -> String { tags.isEmpty ? "" : "," + tags.joined(separator: ",") + "," }
+
+    static func decodeTags(_ text: String) -> [String] { text.split(separator: ",").map(String.init) }
+}
