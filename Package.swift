@@ -116,6 +116,7 @@ let package = Package(
             name: "LinksTests",
             dependencies: [
                 "Links",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "ApusCore",
                 "ApusTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -16,15 +16,14 @@ final class LinksRuntime: Sendable {
     let redirects: Counter
     private let bus: any ClusterBus
 
-    init(platform: Platform, reserved: Set<String>) {
+    init(platform: Platform, reserved: Set<String>, blockedHosts: [String]) {
         let configuration = platform.configuration
         self.publicURL = configuration.effectivePublicURL
         self.store = LinkStore(database: platform.database, publicURL: publicURL)
         self.cache = RedirectCache(metrics: platform.metrics)
         self.clicks = ClickBuffer(database: platform.database, metrics: platform.metrics, logger: platform.logger(module: "links"))
         self.secrets = InstallSecrets(database: platform.database)
-        let blocked = ProcessInfo.processInfo.environment["APUS_LINKS_BLOCKED_HOSTS"].map(ApusConfiguration.parseModules) ?? []
-        self.targetPolicy = TargetURLPolicy(blockedHosts: Set(blocked), ownHost: URLComponents(string: publicURL)?.host?.lowercased())
+        self.targetPolicy = TargetURLPolicy(blockedHosts: Set(blockedHosts), ownHost: URLComponents(string: publicURL)?.host?.lowercased())
         self.reserved = reserved
         self.redirects = platform.metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "redirects", unitName: "total", helpText: "Redirects served."))
         self.bus = platform.bus
