@@ -21,8 +21,8 @@ final class LinksRuntime: Sendable {
         self.publicURL = configuration.effectivePublicURL
         self.store = LinkStore(database: platform.database, publicURL: publicURL)
         self.cache = RedirectCache(metrics: platform.metrics)
-        self.clicks = ClickBuffer(database: platform.database, metrics: platform.metrics, logger: platform.logger(module: "links"))
         self.secrets = InstallSecrets(database: platform.database)
+        self.clicks = ClickBuffer(database: platform.database, secrets: secrets, metrics: platform.metrics, logger: platform.logger(module: "links"))
         self.targetPolicy = TargetURLPolicy(blockedHosts: Set(blockedHosts), ownHost: URLComponents(string: publicURL)?.host?.lowercased())
         self.reserved = reserved
         self.redirects = platform.metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "redirects", unitName: "total", helpText: "Redirects served."))

@@ -1,4 +1,5 @@
 import ApusCore
+import Crypto
 import Foundation
 import Logging
 import Prometheus
@@ -14,6 +15,7 @@ final class ClickBuffer: Service, Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
     private let database: any Database
+    private let secrets: InstallSecrets
     private let logger: Logger
     let capacity: Int
     let batchSize: Int
@@ -21,8 +23,9 @@ final class ClickBuffer: Service, Sendable {
     private let flushed: Counter
     private let dropped: Counter
 
-    init(database: any Database, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
+    init(database: any Database, secrets: InstallSecrets, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
         self.database = database
+        self.secrets = secrets
         self.logger = logger
         self.capacity = capacity
         self.batchSize = batchSize
@@ -71,7 +74,28 @@ final class ClickBuffer: Service, Sendable {
         }
     }
 
+    /// Classifies and hashes a batch; user agents and daily salts repeat, so each is worked out once.
+    private func records(_ clicks: [Click]) async throws -> [ClickRecord] {
+        let visitors = try await secrets.values().visitors
+        var agents: [String: UserAgentClass] = [:]
+        var salts: [String: SymmetricKey] = [:]
+        return clicks.map { click in
+            let agent = agents[click.userAgent ?? ""] ?? UserAgentClass(click.userAgent)
+            agents[click.userAgent ?? ""] = agent
+            let day = String(Timestamp.format(click.at).prefix(10))
+            let salt = salts[day] ?? visitors.salt(for: click.at)
+            salts[day] = salt
+            return ClickRecord(
+                code: click.code, at: click.at,
+                referrerHost: click.referrer.flatMap { URLComponents(string: $0)?.host?.lowercased() },
+                agent: agent, country: click.country,
+                visitor: visitors.hash(address: click.address, userAgent: click.userAgent, salt: salt)
+            )
+        }
+    }
+
     private func insert(_ clicks: [Click]) async throws {
+        let clicks = try await records(clicks)
         try await database.withTransaction { connection in
             var insert = connection.insert(into: "links_clicks")
                 .columns("code", "clicked_at", "referrer_host", "browser", "os", "device", "is_bot", "country", "visitor")

@@ -8,10 +8,15 @@ import Foundation
 struct VisitorHash: Sendable {
     let secret: SymmetricKey
 
-    func hash(address: String, userAgent: String?, at date: Date) -> String {
+    /// The salt of the UTC day of `date`.
+    func salt(for date: Date) -> SymmetricKey {
         let day = String(Timestamp.format(date).prefix(10))
-        let salt = HMAC<SHA256>.authenticationCode(for: Data(day.utf8), using: secret)
-        let visitor = HMAC<SHA256>.authenticationCode(for: Data("\(address)|\(userAgent ?? "")".utf8), using: SymmetricKey(data: Data(salt)))
-        return Data(visitor).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(day.utf8), using: secret)))
+    }
+
+    func hash(address: String, userAgent: String?, salt: SymmetricKey) -> String {
+        let visitor = HMAC<SHA256>.authenticationCode(for: Data("\(address)|\(userAgent ?? "")".utf8), using: salt)
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(decoding: Data(visitor).prefix(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 }

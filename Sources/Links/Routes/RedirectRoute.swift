@@ -41,7 +41,7 @@ struct RedirectRoute {
                 throw Problem(.gone, detail: "The link \(code) has reached its visit limit.")
             }
         }
-        if !isHead { try await recordClick(code: code, request: request, context: context, at: now) }
+        if !isHead { recordClick(code: code, request: request, context: context, at: now) }
         runtime.redirects.increment()
         return Response(
             status: target.redirect == 301 ? .movedPermanently : .found,
@@ -49,15 +49,13 @@ struct RedirectRoute {
         )
     }
 
-    private func recordClick(code: String, request: Request, context: ApusRequestContext, at now: Date) async throws {
-        let userAgent = request.headers[.userAgent]
-        let address = clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
-        let referrer = request.headers[.referer].flatMap { URLComponents(string: $0)?.host?.lowercased() }
-        let country = countryHeader.flatMap { request.headers[$0] }.map { String($0.prefix(2)).uppercased() }
-        let visitors = try await runtime.secrets.values().visitors
+    private func recordClick(code: String, request: Request, context: ApusRequestContext, at now: Date) {
         runtime.clicks.record(Click(
-            code: code, at: now, referrerHost: referrer, agent: UserAgentClass(userAgent), country: country,
-            visitor: visitors.hash(address: address, userAgent: userAgent, at: now)
+            code: code, at: now,
+            referrer: request.headers[.referer].map { String($0.prefix(2048)) },
+            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            address: clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor]),
+            country: countryHeader.flatMap { request.headers[$0] }.map { String($0.prefix(2)).uppercased() }
         ))
     }
 }
