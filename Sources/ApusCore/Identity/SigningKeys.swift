@@ -14,6 +14,7 @@ public actor SigningKeys {
     private var currentKid: String?
     private var publicKeys: [(kid: String, x: String)] = []
     private var lastReload: ContinuousClock.Instant?
+    private var loading: Task<Void, any Error>?
     /// Tokens already verified, so a client's repeated requests pay for one signature check.
     nonisolated let verified = VerifiedTokens()
 
@@ -25,8 +26,17 @@ public actor SigningKeys {
         self.logger = logger
     }
 
-    /// Loads the keys, creating the first if there is none.
+    /// Loads the keys, creating the first if there is none. Calls that overlap share one load,
+    /// so requests racing at start-up cannot each create a "first" key.
     public func load() async throws {
+        if let loading { return try await loading.value }
+        let task = Task { try await self.reload() }
+        loading = task
+        defer { loading = nil }
+        try await task.value
+    }
+
+    private func reload() async throws {
         var rows = try await Self.rows(database)
         if rows.isEmpty {
             try await Self.insertNewKey(database)

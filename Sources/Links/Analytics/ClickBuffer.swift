@@ -79,6 +79,7 @@ final class ClickBuffer: Service, Sendable {
         let visitors = try await secrets.values().visitors
         var agents: [String: UserAgentClass] = [:]
         var salts: [String: SymmetricKey] = [:]
+        var hashes: [String: String] = [:]
         return clicks.map { click in
             let agent = agents[click.userAgent ?? ""] ?? UserAgentClass(click.userAgent)
             agents[click.userAgent ?? ""] = agent
@@ -89,7 +90,13 @@ final class ClickBuffer: Service, Sendable {
                 code: click.code, at: click.at,
                 referrerHost: click.referrer.flatMap { URLComponents(string: $0)?.host?.lowercased() },
                 agent: agent, country: click.country,
-                visitor: visitors.hash(address: click.address, userAgent: click.userAgent, salt: salt)
+                visitor: {
+                    let key = "\(day)|\(click.address)|\(click.userAgent ?? "")"
+                    if let known = hashes[key] { return known }
+                    let hash = visitors.hash(address: click.address, userAgent: click.userAgent, salt: salt)
+                    hashes[key] = hash
+                    return hash
+                }()
             )
         }
     }
