@@ -21,23 +21,6 @@ struct PatchLink: Decodable {
     var redirect: Int?
 }
 
-/// A page of links.
-struct LinkPage: Encodable, ResponseEncodable {
-    var items: [Link]
-    var nextCursor: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case items
-        case nextCursor
-    }
-}
-
 extension Link: ResponseEncodable {}
 
 /// Checks of the fields both creating and changing share.

@@ -18,15 +18,15 @@ struct LinkRoutes {
             response.headers[.location] = "/v1/links/\(link.code)"
             return response
         }
-        links.get { request, context -> LinkPage in
+        links.get { request, context -> Page<Link> in
             let principal = try context.require(LinksModule.manageLinks)
-            let limit = try Self.limit(request)
+            let limit = try request.pageLimit()
             let cursor: String? = request.uri.queryParameters.get("cursor").flatMap { $0.isEmpty ? nil : String($0) }
             if let cursor, !LinkCode.isPlausible(Substring(cursor)) { throw Problem.badRequest("cursor is not one this API handed out.") }
             let tag: String? = request.uri.queryParameters.get("tag").map { String($0) }
             if let tag, !LinkCode.isValidTag(tag) { throw Problem.badRequest("tag is 1-32 of A-Z a-z 0-9 _ -.") }
             let page = try await runtime.store.list(owner: principal.isAdmin ? nil : principal.userID, tag: tag, limit: limit + 1, after: cursor)
-            return LinkPage(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].code : nil)
+            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].code : nil)
         }
         links.get("/{code}") { _, context -> Link in
             try await owned(context)
@@ -100,12 +100,6 @@ struct LinkRoutes {
               link.ownerId == principal.userID || principal.isAdmin
         else { throw Problem.notFound("No link \(code).") }
         return link
-    }
-
-    static func limit(_ request: Request) throws -> Int {
-        guard let text = request.uri.queryParameters.get("limit") else { return 50 }
-        guard let limit = Int(text), (1...100).contains(limit) else { throw Problem.badRequest("limit must be an integer from 1 to 100.") }
-        return limit
     }
 
     static func time(_ text: String, field: String) throws -> Date {

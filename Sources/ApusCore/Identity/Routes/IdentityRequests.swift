@@ -36,35 +36,9 @@ struct CreatedAPIKey: Encodable, ResponseEncodable {
     var key: String
 }
 
-/// A list answer: `{ "items": [...], "next_cursor": ... }`.
-struct Page<Item: Encodable & Sendable>: Encodable, ResponseEncodable, Sendable {
-    var items: [Item]
-    var nextCursor: String?
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(items, forKey: .items)
-        // Always present, null on the last page, as the list convention says.
-        try container.encode(nextCursor, forKey: .nextCursor)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case items
-        case nextCursor
-    }
-}
-
 extension User: ResponseEncodable {}
 extension Identity.TokenPair: ResponseEncodable {}
 
-extension Request {
-    /// `?limit=` within 1...100 (default 50); a 400 problem otherwise.
-    func pageLimit() throws -> Int {
-        guard let text = uri.queryParameters.get("limit") else { return 50 }
-        guard let limit = Int(text), (1...100).contains(limit) else { throw Problem.badRequest("limit must be an integer from 1 to 100.") }
-        return limit
-    }
-}
 
 extension ApusRequestContext {
     /// The path parameter `name` as an id; a malformed one is a 404, like an unknown one.
