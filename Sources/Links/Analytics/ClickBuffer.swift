@@ -101,18 +101,46 @@ final class ClickBuffer: Service, Sendable {
         }
     }
 
+    /// One row of `links_clicks`: the clicks of one minute that share everything the statistics
+    /// group by. Under load most clicks of a batch fold into few rows.
+    private struct Rollup: Hashable {
+        let code: String
+        let minute: Int
+        let referrerHost: String?
+        let browser: String
+        let os: String
+        let device: String
+        let isBot: Bool
+        let country: String?
+        let visitor: String
+    }
+
     private func insert(_ clicks: [Click]) async throws {
-        let clicks = try await records(clicks)
+        var rollups: [Rollup: Int] = [:]
+        for click in try await records(clicks) {
+            let key = Rollup(
+                code: click.code, minute: Int((click.at.timeIntervalSince1970 / 60).rounded(.down)), referrerHost: click.referrerHost,
+                browser: click.agent.browser, os: click.agent.os, device: click.agent.device, isBot: click.agent.isBot,
+                country: click.country, visitor: click.visitor
+            )
+            rollups[key, default: 0] += 1
+        }
+        var minutes: [Int: String] = [:]
+        var rows: [[SQLBind]] = []
+        for (rollup, count) in rollups {
+            let minute = minutes[rollup.minute] ?? Timestamp.format(Date(timeIntervalSince1970: Double(rollup.minute) * 60))
+            minutes[rollup.minute] = minute
+            rows.append([
+                SQLBind(rollup.code), SQLBind(minute), SQLBind(rollup.referrerHost),
+                SQLBind(rollup.browser), SQLBind(rollup.os), SQLBind(rollup.device),
+                SQLBind(rollup.isBot ? 1 : 0), SQLBind(rollup.country), SQLBind(rollup.visitor), SQLBind(count),
+            ])
+        }
+        let values = rows
         try await database.withTransaction { connection in
             var insert = connection.insert(into: "links_clicks")
-                .columns("code", "clicked_at", "referrer_host", "browser", "os", "device", "is_bot", "country", "visitor")
-            for click in clicks {
-                insert = insert.values(
-                    SQLBind(click.code), SQLBind(Timestamp.format(click.at)), SQLBind(click.referrerHost),
-                    SQLBind(click.agent.browser), SQLBind(click.agent.os), SQLBind(click.agent.device),
-                    SQLBind(click.agent.isBot ? 1 : 0), SQLBind(click.country), SQLBind(click.visitor)
-                )
-            }
+                .columns("code", "clicked_at", "referrer_host", "browser", "os", "device", "is_bot", "country", "visitor", "clicks")
+            for row in values { insert = insert.values(row) }
             try await insert.run()
         }
     }

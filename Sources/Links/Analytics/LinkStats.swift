@@ -33,16 +33,17 @@ struct LinkStats: Codable, Sendable, ResponseEncodable {
         let start = Timestamp.format(from)
         let end = Timestamp.format(to)
         // RFC 3339 text sorts by time, and its prefix is the hour or the day, on both engines.
+        // Rows are per-minute roll-ups, so every count is a SUM of their clicks.
         let prefix = interval == "hour" ? 13 : 10
         return try await database.read { connection in
             let totals = try await connection.raw("""
-                SELECT COALESCE(SUM(CASE WHEN is_bot = 0 THEN 1 ELSE 0 END), 0) AS clicks,
-                       COALESCE(SUM(is_bot), 0) AS bots,
+                SELECT COALESCE(SUM(CASE WHEN is_bot = 0 THEN clicks ELSE 0 END), 0) AS clicks,
+                       COALESCE(SUM(CASE WHEN is_bot = 1 THEN clicks ELSE 0 END), 0) AS bots,
                        COUNT(DISTINCT CASE WHEN is_bot = 0 THEN visitor END) AS visitors
                 FROM links_clicks WHERE code = \(bind: code) AND clicked_at >= \(bind: start) AND clicked_at < \(bind: end)
                 """).first()
             let series = try await connection.raw("""
-                SELECT substr(clicked_at, 1, \(unsafeRaw: String(prefix))) AS bucket, COUNT(*) AS clicks
+                SELECT substr(clicked_at, 1, \(unsafeRaw: String(prefix))) AS bucket, SUM(clicks) AS clicks
                 FROM links_clicks WHERE code = \(bind: code) AND is_bot = 0 AND clicked_at >= \(bind: start) AND clicked_at < \(bind: end)
                 GROUP BY substr(clicked_at, 1, \(unsafeRaw: String(prefix))) ORDER BY bucket
                 """).all().map { row in
@@ -51,7 +52,7 @@ struct LinkStats: Codable, Sendable, ResponseEncodable {
                 }
             func top(_ column: String) async throws -> [Share] {
                 try await connection.raw("""
-                    SELECT COALESCE(\(unsafeRaw: column), 'unknown') AS name, COUNT(*) AS clicks
+                    SELECT COALESCE(\(unsafeRaw: column), 'unknown') AS name, SUM(clicks) AS clicks
                     FROM links_clicks WHERE code = \(bind: code) AND is_bot = 0 AND clicked_at >= \(bind: start) AND clicked_at < \(bind: end)
                     GROUP BY COALESCE(\(unsafeRaw: column), 'unknown') ORDER BY clicks DESC, name LIMIT 10
                     """).all().map { Share(name: try $0.decode(column: "name", as: String.self), clicks: try $0.decode(column: "clicks", as: Int.self)) }

@@ -1,6 +1,7 @@
 import ApusCore
 
-/// The short-link tables: links, a sequence for codes, the code permutation key, and clicks.
+/// The short-link tables: links, a sequence for codes, the code permutation key, and clicks
+/// (rolled up per minute: one row counts the clicks of one visitor with one referrer and agent).
 enum LinksMigrations {
     static let all = [
         Migration(
@@ -36,7 +37,8 @@ enum LinksMigrations {
                     device TEXT NOT NULL,
                     is_bot INTEGER NOT NULL,
                     country TEXT,
-                    visitor TEXT NOT NULL
+                    visitor TEXT NOT NULL,
+                    clicks INTEGER NOT NULL
                 )
                 """,
                 "CREATE INDEX links_clicks_code_time ON links_clicks (code, clicked_at)",
