@@ -49,11 +49,16 @@ struct RedirectRoute {
         )
     }
 
+    /// `text` cut to `limit` bytes' worth of characters; the common short case costs no copy.
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        text.utf8.count <= limit ? text : String(text.prefix(limit))
+    }
+
     private func recordClick(code: String, request: Request, context: ApusRequestContext, at now: Date) {
         runtime.clicks.record(Click(
             code: code, at: now,
-            referrer: request.headers[.referer].map { String($0.prefix(2048)) },
-            userAgent: request.headers[.userAgent].map { String($0.prefix(512)) },
+            referrer: request.headers[.referer].map { Self.bounded($0, 2048) },
+            userAgent: request.headers[.userAgent].map { Self.bounded($0, 512) },
             address: clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor]),
             country: countryHeader.flatMap { request.headers[$0] }.map { String($0.prefix(2)).uppercased() }
         ))
