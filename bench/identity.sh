@@ -5,26 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
-swift build -c release --product apus >/dev/null
-bin=$(swift build -c release --show-bin-path)/apus
-data=$(mktemp -d)
-port=18080
-base="http://127.0.0.1:$port"
+source bench/server.sh
 # Limits far above what one machine can send, so the figures measure the work, not the limiter.
-APUS_DATA_DIR="$data" APUS_PORT=$port APUS_LOG_LEVEL=warning \
-APUS_RATE_LIMIT_AUTH=100000000/60 APUS_RATE_LIMIT_LOGIN_EMAIL=100000000/60 APUS_RATE_LIMIT_DEFAULT=100000000/60 \
-    "$bin" serve >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 50); do curl -sf "$base/health/live" >/dev/null && break; sleep 0.1; done
-curl -sf -X POST "$base/v1/auth/register" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","password":"benchmark password"}' >/dev/null
-token=$(curl -sf -X POST "$base/v1/auth/login" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","password":"benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-
-rps() { awk '/Requests\/sec/ {print $2}'; }
-p99() { awk '/ 99%/ {print $2}'; }
+start_node 18080 APUS_RATE_LIMIT_AUTH=100000000/60 APUS_RATE_LIMIT_LOGIN_EMAIL=100000000/60 APUS_RATE_LIMIT_DEFAULT=100000000/60
 
 # The machine is shared and noisy: alternate the two endpoints three times and keep every pair.
 lives=()

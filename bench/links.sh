@@ -6,30 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-5}
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
-swift build -c release --product apus >/dev/null
-bin=$(swift build -c release --show-bin-path)/apus
-data=$(mktemp -d)
-port=18082
-base="http://127.0.0.1:$port"
-APUS_DATA_DIR="$data" APUS_PORT=$port APUS_LOG_LEVEL=warning APUS_BCRYPT_COST=4 \
-APUS_RATE_LIMIT_DEFAULT=1000000000/60 APUS_RATE_LIMIT_AUTH=1000000/60 \
-    "$bin" serve >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
-for _ in $(seq 50); do curl -sf "$base/health/live" >/dev/null && break; sleep 0.1; done
-curl -sf -X POST "$base/v1/auth/register" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","password":"benchmark password"}' >/dev/null
-token=$(curl -sf -X POST "$base/v1/auth/login" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","password":"benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+source bench/server.sh
+start_node 18082 APUS_BCRYPT_COST=4 APUS_RATE_LIMIT_DEFAULT=1000000000/60 APUS_RATE_LIMIT_AUTH=1000000/60
 code=$(curl -sf -X POST "$base/v1/links" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d '{"url":"https://example.com/landing"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
 # A browser's user agent, so every click counts as a person's.
 ua="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 curl -s -o /dev/null -A "$ua" "$base/$code"
 
-rps() { awk '/Requests\/sec/ {print $2}'; }
-p99() { awk '/ 99%/ {print $2}'; }
 lives=(); redirects=(); p99s=()
 for round in 1 2 3; do
     echo "== round $round: GET /health/live"
