@@ -31,10 +31,10 @@ public struct ApusServer: Sendable {
     }
 
     /// The platform's own migrations, which every node runs.
-    static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration] + IdentityMigrations.all
+    static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration] + IdentityMigrations.all + JobsMigrations.all
 
     /// Every permission of the platform and the running modules.
-    public var permissions: [Permission] { [Permission.ownAccount, .manageUsers] + modules.flatMap(\.permissions) }
+    public var permissions: [Permission] { [Permission.ownAccount, .manageUsers, .manageJobs] + modules.flatMap(\.permissions) }
 
     /// Every migration of the platform and the running modules.
     public var migrations: [Migration] { Self.platformMigrations + modules.flatMap(\.migrations) }
@@ -81,6 +81,7 @@ public struct ApusServer: Sendable {
             decoy: DecoyHash()
         ).add(to: router)
         UserRoutes(identity: identity).add(to: router)
+        JobRoutes(queue: platform.jobs).add(to: router)
         APIKeyRoutes(identity: identity, permissions: Dictionary(permissions.map { ($0.name, $0) }) { first, _ in first }).add(to: router)
         for module in modules {
             try module.addRoutes(to: router, platform: platform)
@@ -103,9 +104,32 @@ public struct ApusServer: Sendable {
         return Application(
             router: try makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
-            services: [RevocationFollower(identity: identity)] + modules.flatMap { $0.services(platform: platform) },
+            services: [RevocationFollower(identity: identity)] + modules.flatMap { $0.services(platform: platform) } + backgroundWork(),
             logger: platform.logger
         )
+    }
+}
+
+extension ApusServer {
+    /// The job worker and the event dispatcher, with the modules' handlers and consumers.
+    /// Call after `makeRouter`, which lets modules set up what their handlers use.
+    func backgroundWork() -> [any Service] {
+        let logger = platform.logger(module: "apus")
+        return [
+            JobWorker(
+                queue: platform.jobs,
+                handlers: [EventRetention.handler(database: platform.database)] + modules.flatMap { $0.jobHandlers(platform: platform) },
+                recurring: [EventRetention.job] + modules.flatMap { $0.recurringJobs(platform: platform) },
+                metrics: JobMetrics(registry: platform.metrics),
+                logger: logger
+            ),
+            EventDispatcher(
+                outbox: platform.events,
+                consumers: modules.flatMap { $0.eventConsumers(platform: platform) },
+                jobs: platform.jobs,
+                logger: logger
+            ),
+        ]
     }
 }
 

@@ -16,6 +16,12 @@ public protocol Module: Sendable {
     func addRoutes(to router: Router<ApusRequestContext>, platform: Platform) throws
     /// Long-running work it needs while the node serves (workers, flushers).
     func services(platform: Platform) -> [any Service]
+    /// The kinds of job it runs, with their handlers. Called after `addRoutes`.
+    func jobHandlers(platform: Platform) -> [JobHandler]
+    /// Work it runs on a schedule.
+    func recurringJobs(platform: Platform) -> [RecurringJob]
+    /// What it does with events from the outbox (its own or other modules'). Called after `addRoutes`.
+    func eventConsumers(platform: Platform) -> [EventConsumer]
 }
 
 extension Module {
@@ -23,4 +29,7 @@ extension Module {
     public var openAPI: OpenAPIFragment { OpenAPIFragment() }
     public var permissions: [Permission] { [] }
     public func services(platform: Platform) -> [any Service] { [] }
+    public func jobHandlers(platform: Platform) -> [JobHandler] { [] }
+    public func recurringJobs(platform: Platform) -> [RecurringJob] { [] }
+    public func eventConsumers(platform: Platform) -> [EventConsumer] { [] }
 }

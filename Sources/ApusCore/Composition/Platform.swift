@@ -13,6 +13,10 @@ public struct Platform: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Messages between the nodes sharing the database.
     public let bus: any ClusterBus
+    /// The durable job queue.
+    public let jobs: JobQueue
+    /// The transactional outbox modules write their events to.
+    public let events: EventOutbox
 
     public init(
         configuration: ApusConfiguration,
@@ -25,7 +29,10 @@ public struct Platform: Sendable {
         self.database = database
         self.logger = logger
         self.metrics = metrics
-        self.bus = bus ?? database.makeBus(logger: logger)
+        let bus = bus ?? database.makeBus(logger: logger)
+        self.bus = bus
+        self.jobs = JobQueue(database: database, bus: bus, settings: configuration.jobs)
+        self.events = EventOutbox(database: database, bus: bus)
     }
 
     /// The logger for `module`.

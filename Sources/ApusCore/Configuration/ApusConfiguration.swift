@@ -40,6 +40,8 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var defaultRateLimit = RateLimitPolicy(name: "default", limit: 6000, window: 60)
     /// Policies counted across every node sharing the database instead of per node.
     public var sharedRateLimits: Set<String> = []
+    /// The job queue's schedule, concurrency and leases (`APUS_JOBS_*`).
+    public var jobs = JobSettings()
 
     /// Creates the default configuration.
     public init() {}
@@ -81,6 +83,7 @@ public struct ApusConfiguration: Sendable, Equatable {
             }
         }
         if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
+        self.jobs = try JobSettings(environment: environment)
     }
 
     /// The base URL links and `Location` headers are built on.

@@ -29,4 +29,6 @@ public struct Permission: Hashable, Sendable, CustomStringConvertible {
     public static let ownAccount = Permission("account.self", roles: Set(Role.allCases))
     /// Listing, changing and deleting any user.
     public static let manageUsers = Permission("users.manage", roles: [.admin])
+    /// Inspecting the job queue and replaying dead jobs.
+    public static let manageJobs = Permission("jobs.manage", roles: [.admin])
 }

@@ -1,0 +1,60 @@
+public import Foundation
+public import SQLKit
+
+/// An event a module writes with its change: `link.created`, `user.registered`, ...
+public struct NewEvent: Sendable {
+    /// Dotted type, the first part naming the module: `links.link.created`.
+    public var type: String
+    /// What it is about (an id); events of one aggregate are delivered in the order written.
+    public var aggregate: String
+    /// JSON text.
+    public var payload: String
+
+    public init(type: String, aggregate: String, payload: String) {
+        self.type = type
+        self.aggregate = aggregate
+        self.payload = payload
+    }
+
+    /// An event whose payload is `value` encoded as JSON.
+    public init(type: String, aggregate: String, json value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        self.init(type: type, aggregate: aggregate, payload: String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// An event as consumers receive it.
+public struct DomainEvent: Sendable, Equatable {
+    /// Its id, unique and increasing in the order of writing within a transaction.
+    public let id: Int64
+    public let type: String
+    public let aggregate: String
+    /// JSON text.
+    public let payload: String
+    /// When it was written.
+    public let occurredAt: Date
+}
+
+/// Takes part in delivering the outbox to one consumer: its name (where its position and
+/// receipts are kept), the types it wants, and what it does with each event.
+public struct EventConsumer: Sendable {
+    /// Unique per consumer, such as `notifications.webhooks`.
+    public let name: String
+    /// Type prefixes it wants (`links.` or `links.link.created`); empty means every event.
+    public let typePrefixes: [String]
+    /// Handles one event inside the transaction that records it as processed, so effects written
+    /// through `connection` (rows, enqueued jobs) happen exactly once. Throwing retries the event.
+    public let handle: @Sendable (_ event: DomainEvent, _ connection: any SQLDatabase) async throws -> Void
+
+    public init(name: String, typePrefixes: [String] = [], handle: @escaping @Sendable (DomainEvent, any SQLDatabase) async throws -> Void) {
+        self.name = name
+        self.typePrefixes = typePrefixes
+        self.handle = handle
+    }
+
+    func wants(_ type: String) -> Bool {
+        typePrefixes.isEmpty || typePrefixes.contains { type.hasPrefix($0) }
+    }
+}

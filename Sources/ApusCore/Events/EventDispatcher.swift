@@ -1,0 +1,130 @@
+import ApusKit
+import Foundation
+import Logging
+import SQLKit
+import ServiceLifecycle
+
+/// Delivers the outbox to each consumer at least once and in the order written, and each event to
+/// a consumer's handler exactly once as far as the database is concerned: the handler's writes,
+/// the receipt and the consumer's new position commit in one transaction.
+///
+/// On PostgreSQL the consumer's row is locked with `SKIP LOCKED`, so one node at a time delivers
+/// to a consumer, and events are read in transaction order only below the oldest transaction still
+/// running (`pg_snapshot_xmin`): an event whose transaction commits late is never skipped.
+final class EventDispatcher: Service, Sendable {
+    private let outbox: EventOutbox
+    private let consumers: [EventConsumer]
+    private let jobs: JobQueue
+    private let logger: Logger
+    private let pollInterval: Duration
+    private let batchSize = 200
+    private let signal = WakeSignal()
+
+    init(outbox: EventOutbox, consumers: [EventConsumer], jobs: JobQueue, logger: Logger, pollInterval: Duration = .milliseconds(500)) {
+        self.outbox = outbox
+        self.consumers = consumers
+        self.jobs = jobs
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    func run() async throws {
+        guard !consumers.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    for await _ in await self.outbox.bus.subscribe(EventOutbox.wakeChannel) { self.signal.fire() }
+                }
+                group.addTask { await self.deliverLoop() }
+            }
+        }
+    }
+
+    private func deliverLoop() async {
+        var failures: [String: (count: Int, retryAt: ContinuousClock.Instant)] = [:]
+        let backoff = ExponentialBackoff(base: 0.5, cap: 60)
+        while !Task.isCancelled {
+            var delivered = 0
+            for consumer in consumers {
+                if let failure = failures[consumer.name], failure.retryAt > .now { continue }
+                do {
+                    delivered += try await deliver(to: consumer)
+                    failures[consumer.name] = nil
+                } catch {
+                    if Task.isCancelled { return }
+                    let count = (failures[consumer.name]?.count ?? 0) + 1
+                    failures[consumer.name] = (count, .now + .seconds(backoff.delay(attempt: count)))
+                    logger.error("event consumer failed; retrying", metadata: ["consumer": "\(consumer.name)", "attempt": "\(count)", "error": "\(error)"])
+                }
+            }
+            if delivered > 0 {
+                await jobs.wakeWorkers()
+            } else {
+                await signal.wait(timeout: pollInterval)
+            }
+        }
+    }
+
+    /// Delivers the next batch to `consumer`; returns how many events it read (0: none waiting).
+    func deliver(to consumer: EventConsumer) async throws -> Int {
+        let database = outbox.database
+        let postgres = database.engine == .postgres
+        try await database.write { connection in
+            try await connection.raw("""
+                INSERT INTO apus_event_consumers (name, position_tx, position_id) VALUES (\(bind: consumer.name), '0', 0)
+                ON CONFLICT (name) DO NOTHING
+                """).run()
+        }
+        return try await database.withTransaction { connection in
+            let lock: SQLQueryString = postgres ? " FOR UPDATE SKIP LOCKED" : ""
+            guard let position = try await connection.raw("""
+                SELECT position_tx, position_id FROM apus_event_consumers WHERE name = \(bind: consumer.name)\(lock)
+                """).first()
+            else { return 0 }  // another node is delivering to it
+            let positionTx = try position.decode(column: "position_tx", as: String.self)
+            let positionID = try position.decode(column: "position_id", as: Int64.self)
+            let rows =
+                postgres
+                ? try await connection.raw("""
+                    SELECT id, tx::text AS tx, type, aggregate, payload, occurred_at FROM apus_events
+                    WHERE (tx, id) > (\(bind: positionTx)::xid8, \(bind: positionID)) AND tx < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY tx, id LIMIT \(bind: self.batchSize)
+                    """).all()
+                : try await connection.raw("""
+                    SELECT id, '0' AS tx, type, aggregate, payload, occurred_at FROM apus_events
+                    WHERE id > \(bind: positionID) ORDER BY id LIMIT \(bind: self.batchSize)
+                    """).all()
+            guard let last = rows.last else { return 0 }
+            var handled = 0
+            for row in rows {
+                let event = DomainEvent(
+                    id: try row.decode(column: "id", as: Int64.self),
+                    type: try row.decode(column: "type", as: String.self),
+                    aggregate: try row.decode(column: "aggregate", as: String.self),
+                    payload: try row.decode(column: "payload", as: String.self),
+                    occurredAt: JobQueue.date(try row.decode(column: "occurred_at", as: Int64.self))
+                )
+                guard consumer.wants(event.type) else { continue }
+                // The receipt makes a redelivery (after a lost commit acknowledgement) a no-op.
+                let first = try await connection.raw("""
+                    INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
+                    VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(Date())))
+                    ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
+                    """).first() != nil
+                guard first else { continue }
+                try await consumer.handle(event, connection)
+                handled += 1
+            }
+            try await connection.raw("""
+                UPDATE apus_event_consumers SET position_tx = \(bind: try last.decode(column: "tx", as: String.self)),
+                    position_id = \(bind: try last.decode(column: "id", as: Int64.self))
+                WHERE name = \(bind: consumer.name)
+                """).run()
+            if handled > 0 { self.logger.debug("events delivered", metadata: ["consumer": "\(consumer.name)", "events": "\(handled)"]) }
+            return rows.count
+        }
+    }
+}

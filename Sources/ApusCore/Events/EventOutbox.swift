@@ -1,0 +1,32 @@
+import Foundation
+public import SQLKit
+
+/// The transactional outbox in `apus_events`: a module appends its events through the connection
+/// of the transaction that makes its change, so both commit or neither does.
+public struct EventOutbox: Sendable {
+    let database: any Database
+    let bus: any ClusterBus
+    static let wakeChannel = "events"
+
+    public init(database: any Database, bus: any ClusterBus) {
+        self.database = database
+        self.bus = bus
+    }
+
+    /// Appends `events` through `connection`, inside the caller's transaction.
+    public func append(_ events: [NewEvent], on connection: any SQLDatabase) async throws {
+        let now = JobQueue.milliseconds(Date())
+        for event in events {
+            try await connection.raw("""
+                INSERT INTO apus_events (type, aggregate, payload, occurred_at)
+                VALUES (\(bind: event.type), \(bind: event.aggregate), \(bind: event.payload), \(bind: now))
+                """).run()
+        }
+    }
+
+    /// Tells the dispatchers that events were committed, so they deliver without waiting for
+    /// their next poll. Best effort.
+    public func announce() async {
+        try? await bus.publish(Self.wakeChannel, "")
+    }
+}
