@@ -1,0 +1,119 @@
+@testable import ApusCore
+import ApusTesting
+import Foundation
+import SQLKit
+import Testing
+
+@Suite struct EventOutboxTests {
+    /// A consumer that writes each event's id to `t_effects` in the delivering transaction.
+    static func recorder(name: String = "test.recorder", prefixes: [String] = [], failFirst: Seen<Int64>? = nil) -> EventConsumer {
+        EventConsumer(name: name, typePrefixes: prefixes) { event, connection in
+            try await connection.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES (\(bind: name), \(bind: event.id), \(bind: event.aggregate))").run()
+            if let failFirst, await failFirst.count == 0 {
+                await failFirst.append(event.id)
+                struct Flaky: Error {}
+                throw Flaky()
+            }
+        }
+    }
+
+    static func effects(_ harness: JobHarness, consumer: String = "test.recorder") async throws -> [String] {
+        try await harness.database.read { connection in
+            try await connection.raw("SELECT aggregate FROM t_effects WHERE consumer = \(bind: consumer) ORDER BY event_id").all()
+                .map { try $0.decode(column: "aggregate", as: String.self) }
+        }
+    }
+
+    static func withOutbox(_ engine: DatabaseEngine, _ body: @Sendable (JobHarness) async throws -> Void) async throws {
+        try await JobHarness.with(engine) { harness in
+            try await harness.database.write {
+                try await $0.raw("CREATE TABLE t_effects (consumer TEXT NOT NULL, event_id BIGINT NOT NULL, aggregate TEXT NOT NULL)").run()
+            }
+            try await body(harness)
+        }
+    }
+
+    func append(_ harness: JobHarness, _ aggregates: [String], type: String = "test.thing.changed") async throws {
+        try await harness.database.withTransaction { connection in
+            try await harness.outbox.append(aggregates.map { NewEvent(type: type, aggregate: $0, payload: "{}") }, on: connection)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func committedEventsReachTheConsumerInOrderAndRolledBackOnesNever(engine: DatabaseEngine) async throws {
+        try await Self.withOutbox(engine) { harness in
+            try await append(harness, ["a1", "a2"])
+            struct Abort: Error {}
+            _ = try? await harness.database.withTransaction { connection in
+                try await harness.outbox.append([NewEvent(type: "test.thing.changed", aggregate: "lost", payload: "{}")], on: connection)
+                throw Abort()
+            }
+            try await append(harness, ["a3"])
+            try await append(harness, ["other"], type: "test.elsewhere.changed")
+            try await harness.running([harness.dispatcher([Self.recorder(prefixes: ["test.thing."])])]) {
+                try await expectEventually { try await Self.effects(harness).count >= 3 }
+                try await self.append(harness, ["a4"])
+                await harness.outbox.announce()
+                try await expectEventually { try await Self.effects(harness).count >= 4 }
+            }
+            #expect(try await Self.effects(harness) == ["a1", "a2", "a3", "a4"])
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aFailingConsumerGetsTheEventAgainAndItsEffectsHappenOnce(engine: DatabaseEngine) async throws {
+        try await Self.withOutbox(engine) { harness in
+            try await append(harness, ["b1", "b2", "b3"])
+            let failures = Seen<Int64>()
+            try await harness.running([harness.dispatcher([Self.recorder(failFirst: failures)])]) {
+                try await expectEventually { try await Self.effects(harness).count >= 3 }
+            }
+            #expect(await failures.count == 1)
+            // The failed delivery's write was rolled back with it: each effect is there once.
+            #expect(try await Self.effects(harness) == ["b1", "b2", "b3"])
+            let receipts = try await harness.database.read { try await $0.raw("SELECT COUNT(*) AS n FROM apus_event_receipts").first()?.decode(column: "n", as: Int.self) }
+            #expect(receipts == 3)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func twoDispatchersDeliverEachEventOnce(engine: DatabaseEngine) async throws {
+        try await Self.withOutbox(engine) { harness in
+            for batch in 0..<10 { try await append(harness, (0..<10).map { "e\(batch)-\($0)" }) }
+            let consumer = Self.recorder()
+            try await harness.running([harness.dispatcher([consumer]), harness.dispatcher([consumer])]) {
+                try await expectEventually { try await Self.effects(harness).count >= 100 }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let effects = try await Self.effects(harness)
+            #expect(effects.count == 100)
+            #expect(Set(effects).count == 100)
+        }
+    }
+
+    /// PostgreSQL hands out ids before commit: an event whose transaction commits after a later
+    /// one's must still be delivered, and first.
+    @Test func anEventWhoseTransactionCommitsLateIsNotSkipped() async throws {
+        try await Self.withOutbox(.postgres) { harness in
+            let consumer = Self.recorder()
+            let dispatcher = harness.dispatcher([consumer])
+            let holding = Seen<Bool>()
+            let release = Seen<Bool>()
+            let slow = Task {
+                try await harness.database.withTransaction { connection in
+                    try await harness.outbox.append([NewEvent(type: "test.thing.changed", aggregate: "early", payload: "{}")], on: connection)
+                    await holding.append(true)
+                    while await release.count == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                }
+            }
+            try await expectEventually { await holding.count == 1 }
+            try await append(harness, ["late"])
+            _ = try await dispatcher.deliver(to: consumer)
+            #expect(try await Self.effects(harness).isEmpty, "nothing may pass an open transaction's event")
+            await release.append(true)
+            try await slow.value
+            _ = try await dispatcher.deliver(to: consumer)
+            #expect(try await Self.effects(harness) == ["early", "late"])
+        }
+    }
+}
