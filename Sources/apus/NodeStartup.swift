@@ -2,6 +2,7 @@ import ApusCore
 import ArgumentParser
 import Foundation
 import Links
+import Notifications
 import Logging
 
 /// What every subcommand does first: configuration, logging, database, module selection. A
@@ -11,7 +12,9 @@ struct NodeStartup {
     let server: ApusServer
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
-    static let availableModules: [any Module] = [LinksModule()]
+    static func availableModules() throws(ConfigurationError) -> [any Module] {
+        [LinksModule(), try NotificationsModule()]
+    }
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {
         let configuration: ApusConfiguration
@@ -30,7 +33,7 @@ struct NodeStartup {
         }
         let platform = Platform(configuration: configuration, database: database, logger: logger)
         do {
-            return NodeStartup(configuration: configuration, server: try ApusServer(platform: platform, available: availableModules))
+            return NodeStartup(configuration: configuration, server: try ApusServer(platform: platform, available: try availableModules()))
         } catch {
             await database.close()
             throw fail(error.description, code: .validationFailure)

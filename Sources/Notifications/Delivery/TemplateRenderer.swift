@@ -1,0 +1,39 @@
+import ApusCore
+import Mustache
+
+/// Renders Mustache templates with a notification's data: HTML-escaped for HTML bodies, as is for
+/// subjects and text bodies.
+enum TemplateRenderer {
+    struct Invalid: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Checks that `text` parses as a template.
+    static func validate(_ text: String) throws(Invalid) {
+        do {
+            _ = try MustacheTemplate(string: text)
+        } catch {
+            throw Invalid(description: "\(error)")
+        }
+    }
+
+    static func render(_ text: String, data: JSONValue, html: Bool) throws -> String {
+        let template = try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + text)
+        return template.render(mustacheValue(data))
+    }
+
+    /// Plain Swift values Mustache can walk: dictionaries, arrays, strings, numbers, booleans.
+    static func mustacheValue(_ value: JSONValue) -> Any {
+        switch value {
+        case .null: return Optional<String>.none as Any
+        case .bool(let flag): return flag
+        case .number(let number):
+            // 3 rather than 3.0 for whole numbers.
+            if number.rounded() == number, abs(number) < 1e15 { return Int(number) }
+            return number
+        case .string(let text): return text
+        case .array(let items): return items.map(mustacheValue)
+        case .object(let members): return members.mapValues(mustacheValue)
+        }
+    }
+}

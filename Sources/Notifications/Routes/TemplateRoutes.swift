@@ -1,0 +1,65 @@
+import ApusCore
+import Foundation
+import Hummingbird
+
+/// Mustache templates under `/v1/notification-templates`.
+struct TemplateRoutes {
+    let templates: TemplateStore
+
+    func add(to router: Router<ApusRequestContext>) {
+        let group = router.group("/v1/notification-templates").add(middleware: RequirePermission(NotificationsModule.manageTemplates))
+        group.post { request, context -> Response in
+            let body = try await request.decodeJSON(as: TemplateBody.self, context: context)
+            guard let name = body.name else {
+                throw Problem.unprocessable("name is required.", errors: [.init(field: "name", message: "required")])
+            }
+            let template = try Self.validated(name: name, body)
+            guard try await templates.find(name: name) == nil else { throw Problem.conflict("A template \(name) exists; PUT replaces it.") }
+            _ = try await templates.save(template)
+            var response = try context.responseEncoder.encode(try await templates.find(name: name) ?? template, from: request, context: context)
+            response.status = .created
+            response.headers[.location] = "/v1/notification-templates/\(name)"
+            return response
+        }
+        group.get { request, _ -> Page<NotificationTemplate> in
+            let limit = try request.pageLimit()
+            let page = try await templates.list(limit: limit + 1, after: request.uri.queryParameters.get("cursor").map { String($0) })
+            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].name : nil)
+        }
+        group.get("/{name}") { _, context -> NotificationTemplate in
+            let name = try context.parameters.require("name")
+            guard let template = try await templates.find(name: name) else { throw Problem.notFound("No template \(name).") }
+            return template
+        }
+        group.put("/{name}") { request, context -> NotificationTemplate in
+            let name = try context.parameters.require("name")
+            let body = try await request.decodeJSON(as: TemplateBody.self, context: context)
+            if let bodyName = body.name, bodyName != name {
+                throw Problem.unprocessable("name differs from the path.", errors: [.init(field: "name", message: "must match the path")])
+            }
+            _ = try await templates.save(try Self.validated(name: name, body))
+            guard let saved = try await templates.find(name: name) else { throw Problem.notFound("No template \(name).") }
+            return saved
+        }
+        group.delete("/{name}") { _, context -> Response in
+            let name = try context.parameters.require("name")
+            guard try await templates.delete(name: name) else { throw Problem.notFound("No template \(name).") }
+            return Response(status: .noContent)
+        }
+    }
+
+    static func validated(name: String, _ body: TemplateBody) throws -> NotificationTemplate {
+        guard NotificationFields.isName(name) else {
+            throw Problem.unprocessable("name is 1-64 of A-Z a-z 0-9 _ - .", errors: [.init(field: "name", message: "invalid")])
+        }
+        for (field, text) in [("subject", body.subject), ("text_body", body.textBody), ("html_body", body.htmlBody ?? "")] {
+            guard text.utf8.count <= 100_000 else { throw Problem.unprocessable("\(field) is at most 100 kB.", errors: [.init(field: field, message: "too long")]) }
+            do {
+                try TemplateRenderer.validate(text)
+            } catch {
+                throw Problem.unprocessable("\(field) is not a valid Mustache template: \(error)", errors: [.init(field: field, message: "invalid template")])
+            }
+        }
+        return NotificationTemplate(name: name, subject: body.subject, textBody: body.textBody, htmlBody: body.htmlBody, createdAt: Date(), updatedAt: Date())
+    }
+}

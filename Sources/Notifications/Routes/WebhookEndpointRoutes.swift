@@ -1,0 +1,71 @@
+import ApusCore
+import Foundation
+import Hummingbird
+
+/// Webhook endpoints under `/v1/webhooks/endpoints`: owners manage their own, admins all.
+struct WebhookEndpointRoutes {
+    let endpoints: WebhookEndpointStore
+
+    struct RotatedSecret: Codable, ResponseEncodable {
+        var secret: String
+    }
+
+    func add(to router: Router<ApusRequestContext>) {
+        let group = router.group("/v1/webhooks/endpoints").add(middleware: RequirePermission(NotificationsModule.manageWebhooks))
+        group.post { request, context -> Response in
+            let principal = try context.require(NotificationsModule.manageWebhooks)
+            let body = try await request.decodeJSON(as: CreateEndpoint.self, context: context)
+            try Self.validate(url: body.url, eventTypes: body.eventTypes)
+            let endpoint = try await endpoints.create(owner: principal.userID, url: body.url, eventTypes: body.eventTypes)
+            var response = try context.responseEncoder.encode(endpoint, from: request, context: context)
+            response.status = .created
+            response.headers[.location] = "/v1/webhooks/endpoints/\(endpoint.id)"
+            return response
+        }
+        group.get { request, context -> Page<WebhookEndpoint> in
+            let principal = try context.require(NotificationsModule.manageWebhooks)
+            let limit = try request.pageLimit()
+            let cursor = try request.uri.queryParameters.get("cursor").map { text -> String in
+                guard OpaqueID.isWellFormed(text) else { throw Problem.badRequest("cursor is not one this API handed out.") }
+                return text
+            }
+            let page = try await endpoints.list(owner: principal.isAdmin ? nil : principal.userID, limit: limit + 1, before: cursor)
+            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].id : nil)
+        }
+        group.get("/{id}") { _, context -> WebhookEndpoint in
+            try await owned(context).endpoint
+        }
+        group.patch("/{id}") { request, context -> WebhookEndpoint in
+            let stored = try await owned(context)
+            let patch = try await request.decodeJSON(as: PatchEndpoint.self, context: context)
+            try Self.validate(url: patch.url ?? stored.endpoint.url, eventTypes: patch.eventTypes ?? stored.endpoint.eventTypes)
+            try await endpoints.update(id: stored.endpoint.id, url: patch.url, eventTypes: patch.eventTypes, disabled: patch.disabled)
+            return try await owned(context).endpoint
+        }
+        group.delete("/{id}") { _, context -> Response in
+            try await endpoints.delete(id: try await owned(context).endpoint.id)
+            return Response(status: .noContent)
+        }
+        group.post("/{id}/rotate-secret") { _, context -> RotatedSecret in
+            RotatedSecret(secret: try await endpoints.rotateSecret(id: try await owned(context).endpoint.id))
+        }
+    }
+
+    private func owned(_ context: ApusRequestContext) async throws -> WebhookEndpointStore.Stored {
+        let principal = try context.require(NotificationsModule.manageWebhooks)
+        let id = try context.parameters.require("id")
+        guard OpaqueID.isWellFormed(id), let stored = try await endpoints.find(id: id), principal.isAdmin || stored.ownerID == principal.userID else {
+            throw Problem.notFound("No webhook endpoint \(id).")
+        }
+        return stored
+    }
+
+    static func validate(url: String, eventTypes: [String]) throws {
+        guard NotificationFields.isWebhookURL(url) else {
+            throw Problem.unprocessable("url must be an absolute http(s) URL with a host, at most 2048 bytes.", errors: [.init(field: "url", message: "invalid")])
+        }
+        guard !eventTypes.isEmpty, eventTypes.count <= 100, eventTypes.allSatisfy({ NotificationFields.isName($0, max: 128, extra: ["_", "-", ".", "*"]) }) else {
+            throw Problem.unprocessable("event_types lists 1-100 types such as links.link.created, links.* or *.", errors: [.init(field: "event_types", message: "invalid")])
+        }
+    }
+}

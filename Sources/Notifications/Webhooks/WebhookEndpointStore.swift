@@ -1,0 +1,149 @@
+import ApusCore
+import Foundation
+import Hummingbird
+import SQLKit
+
+/// A receiver of event webhooks.
+struct WebhookEndpoint: Codable, Sendable, ResponseEncodable {
+    var id: String
+    var url: String
+    var eventTypes: [String]
+    var disabled: Bool
+    var disabledReason: String?
+    var failingSince: Date?
+    var createdAt: Date
+    var updatedAt: Date
+    /// Shown once: on creation and on rotation.
+    var secret: String?
+}
+
+/// Endpoints in `notify_endpoints`.
+struct WebhookEndpointStore: Sendable {
+    let database: any Database
+
+    /// A new signing secret: `whsec_` and 32 random bytes in base64, as Standard Webhooks has it.
+    static func makeSecret() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return "whsec_" + Data(bytes).base64EncodedString()
+    }
+
+    func create(owner: String, url: String, eventTypes: [String]) async throws -> WebhookEndpoint {
+        let id = OpaqueID.make("whe")
+        let secret = Self.makeSecret()
+        let now = Timestamp.format(Date())
+        try await database.write { connection in
+            try await connection.raw("""
+                INSERT INTO notify_endpoints (id, owner_id, url, event_types, secret, created_at, updated_at)
+                VALUES (\(bind: id), \(bind: owner), \(bind: url), \(bind: eventTypes.joined(separator: " ")), \(bind: secret), \(bind: now), \(bind: now))
+                """).run()
+        }
+        var endpoint = try await find(id: id)!.endpoint
+        endpoint.secret = secret
+        return endpoint
+    }
+
+    /// An endpoint with its owner and secret.
+    struct Stored: Sendable {
+        var endpoint: WebhookEndpoint
+        var ownerID: String
+        var secret: String
+    }
+
+    func find(id: String) async throws -> Stored? {
+        try await database.read { connection in
+            try await connection.raw("SELECT * FROM notify_endpoints WHERE id = \(bind: id)").first().map(Self.stored)
+        }
+    }
+
+    func list(owner: String?, limit: Int, before: String?) async throws -> [WebhookEndpoint] {
+        try await database.read { connection in
+            var query = SQLQueryString("SELECT * FROM notify_endpoints WHERE 1 = 1")
+            if let owner { query.appendInterpolation(unsafeRaw: " AND owner_id = "); query.appendInterpolation(bind: owner) }
+            if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
+            query.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT ")
+            query.appendInterpolation(bind: limit)
+            return try await connection.raw(query).all().map { try Self.stored($0).endpoint }
+        }
+    }
+
+    func update(id: String, url: String?, eventTypes: [String]?, disabled: Bool?) async throws {
+        let now = Timestamp.format(Date())
+        try await database.withTransaction { connection in
+            if let url { try await connection.raw("UPDATE notify_endpoints SET url = \(bind: url) WHERE id = \(bind: id)").run() }
+            if let eventTypes {
+                try await connection.raw("UPDATE notify_endpoints SET event_types = \(bind: eventTypes.joined(separator: " ")) WHERE id = \(bind: id)").run()
+            }
+            if let disabled {
+                // Enabling again starts the failure clock afresh.
+                try await connection.raw("""
+                    UPDATE notify_endpoints SET disabled = \(bind: disabled ? 1 : 0), disabled_reason = \(bind: disabled ? "disabled by its owner" : nil),
+                        failing_since = NULL WHERE id = \(bind: id)
+                    """).run()
+            }
+            try await connection.raw("UPDATE notify_endpoints SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+        }
+    }
+
+    func rotateSecret(id: String) async throws -> String {
+        let secret = Self.makeSecret()
+        try await database.write { connection in
+            try await connection.raw("UPDATE notify_endpoints SET secret = \(bind: secret), updated_at = \(bind: Timestamp.format(Date())) WHERE id = \(bind: id)").run()
+        }
+        return secret
+    }
+
+    func delete(id: String) async throws {
+        try await database.write { try await $0.raw("DELETE FROM notify_endpoints WHERE id = \(bind: id)").run() }
+    }
+
+    /// Disables an endpoint for `reason`; returns whether it was enabled until now.
+    func disable(id: String, reason: String) async throws -> Bool {
+        try await database.write { connection in
+            try await connection.raw("""
+                UPDATE notify_endpoints SET disabled = 1, disabled_reason = \(bind: reason), updated_at = \(bind: Timestamp.format(Date()))
+                WHERE id = \(bind: id) AND disabled = 0 RETURNING id
+                """).first() != nil
+        }
+    }
+
+    /// Notes a failed delivery; returns when the endpoint started failing.
+    func noteFailure(id: String, at now: Date) async throws -> Date {
+        try await database.write { connection in
+            try await connection.raw("""
+                UPDATE notify_endpoints SET failing_since = \(bind: Timestamp.format(now)) WHERE id = \(bind: id) AND failing_since IS NULL
+                """).run()
+            let since = try await connection.raw("SELECT failing_since FROM notify_endpoints WHERE id = \(bind: id)").first()?
+                .decode(column: "failing_since", as: String?.self)
+            return since.flatMap(Timestamp.parse) ?? now
+        }
+    }
+
+    func noteSuccess(id: String) async throws {
+        try await database.write { try await $0.raw("UPDATE notify_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
+    }
+
+    /// Enabled endpoints subscribed to `type`, created before the event, read through `connection`.
+    static func subscribers(to type: String, createdBefore: Date, on connection: any SQLDatabase) async throws -> [Stored] {
+        try await connection.raw("""
+            SELECT * FROM notify_endpoints WHERE disabled = 0 AND created_at <= \(bind: Timestamp.format(createdBefore))
+            """).all().map(stored).filter { stored in
+            stored.endpoint.eventTypes.contains { $0 == "*" || $0 == type || ($0.hasSuffix(".*") && type.hasPrefix($0.dropLast())) }
+        }
+    }
+
+    static func stored(_ row: any SQLRow) throws -> Stored {
+        let endpoint = WebhookEndpoint(
+            id: try row.decode(column: "id", as: String.self),
+            url: try row.decode(column: "url", as: String.self),
+            eventTypes: try row.decode(column: "event_types", as: String.self).split(separator: " ").map(String.init),
+            disabled: try row.decode(column: "disabled", as: Int.self) != 0,
+            disabledReason: try row.decode(column: "disabled_reason", as: String?.self),
+            failingSince: try row.decode(column: "failing_since", as: String?.self).flatMap(Timestamp.parse),
+            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(),
+            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? Date(),
+            secret: nil
+        )
+        return Stored(endpoint: endpoint, ownerID: try row.decode(column: "owner_id", as: String.self), secret: try row.decode(column: "secret", as: String.self))
+    }
+}
