@@ -19,7 +19,7 @@ final class LinksRuntime: Sendable {
     init(platform: Platform, reserved: Set<String>, blockedHosts: [String]) {
         let configuration = platform.configuration
         self.publicURL = configuration.effectivePublicURL
-        self.store = LinkStore(database: platform.database, publicURL: publicURL)
+        self.store = LinkStore(database: platform.database, publicURL: publicURL, events: platform.events)
         self.cache = RedirectCache(metrics: platform.metrics)
         self.secrets = InstallSecrets(database: platform.database)
         self.clicks = ClickBuffer(database: platform.database, secrets: secrets, metrics: platform.metrics, logger: platform.logger(module: "links"))

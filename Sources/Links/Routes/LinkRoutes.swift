@@ -47,7 +47,7 @@ struct LinkRoutes {
         }
         links.delete("/{code}") { _, context -> Response in
             let link = try await owned(context)
-            try await runtime.store.delete(code: link.code)
+            try await runtime.store.delete(link)
             await runtime.announceChanged(link.code)
             return Response(status: .noContent)
         }

@@ -6,6 +6,23 @@ import SQLKit
 struct LinkStore: Sendable {
     let database: any Database
     let publicURL: String
+    /// Where link changes are announced to other modules (webhooks), with the change.
+    let events: EventOutbox
+
+    /// What a `links.link.*` event carries.
+    struct LinkEvent: Encodable {
+        var code: String
+        var url: String
+        var shortUrl: String
+        var ownerId: String
+    }
+
+    private func event(_ action: String, _ link: Link) throws -> NewEvent {
+        try NewEvent(
+            type: "links.link.\(action)", aggregate: link.code,
+            json: LinkEvent(code: link.code, url: link.url, shortUrl: link.shortUrl, ownerId: link.ownerId)
+        )
+    }
 
     /// What a redirect needs to know about a link.
     struct Target: Sendable, Equatable {
@@ -28,8 +45,9 @@ struct LinkStore: Sendable {
     /// Inserts `link`; `false` if its code is taken. The primary key decides races: of many
     /// concurrent claims of one alias, on any node, exactly one returns `true`.
     func insert(_ link: Link) async throws -> Bool {
-        try await database.write { connection in
-            try await connection.raw("""
+        let created = try event("created", link)
+        let inserted = try await database.withTransaction { connection in
+            let inserted = try await connection.raw("""
                 INSERT INTO links_links (code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at)
                 VALUES (\(bind: link.code), \(bind: link.url), \(bind: link.ownerId), \(bind: link.redirect),
                         \(bind: link.expiresAt.map(Timestamp.format)), \(bind: link.maxVisits), 0, \(bind: Self.encodeTags(link.tags)),
@@ -37,7 +55,11 @@ struct LinkStore: Sendable {
                 ON CONFLICT (code) DO NOTHING
                 RETURNING code
                 """).first() != nil
+            if inserted { try await events.append([created], on: connection) }
+            return inserted
         }
+        if inserted { await events.announce() }
+        return inserted
     }
 
     func find(code: String) async throws -> Link? {
@@ -86,21 +108,27 @@ struct LinkStore: Sendable {
     }
 
     func update(_ link: Link) async throws {
-        try await database.write { connection in
+        let updated = try event("updated", link)
+        try await database.withTransaction { connection in
             try await connection.raw("""
                 UPDATE links_links SET url = \(bind: link.url), redirect = \(bind: link.redirect),
                     expires_at = \(bind: link.expiresAt.map(Timestamp.format)), max_visits = \(bind: link.maxVisits),
                     tags = \(bind: Self.encodeTags(link.tags)), updated_at = \(bind: Timestamp.format(link.updatedAt))
                 WHERE code = \(bind: link.code)
                 """).run()
+            try await events.append([updated], on: connection)
         }
+        await events.announce()
     }
 
-    func delete(code: String) async throws {
+    func delete(_ link: Link) async throws {
+        let deleted = try event("deleted", link)
         try await database.withTransaction { connection in
-            try await connection.raw("DELETE FROM links_clicks WHERE code = \(bind: code)").run()
-            try await connection.raw("DELETE FROM links_links WHERE code = \(bind: code)").run()
+            try await connection.raw("DELETE FROM links_clicks WHERE code = \(bind: link.code)").run()
+            try await connection.raw("DELETE FROM links_links WHERE code = \(bind: link.code)").run()
+            try await events.append([deleted], on: connection)
         }
+        await events.announce()
     }
 
     static let columns = "code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at"
