@@ -8,7 +8,7 @@ public struct JobSettings: Sendable, Equatable {
     /// The largest backoff ceiling in milliseconds (`APUS_JOBS_BACKOFF_CAP_MS`).
     public var backoffCapMilliseconds = 3_600_000
     /// Jobs one node runs at once (`APUS_JOBS_CONCURRENCY`).
-    public var concurrency = 20
+    public var concurrency = 50
     /// How long a claimed job stays leased without a heartbeat (`APUS_JOBS_LEASE_SECONDS`).
     public var leaseSeconds = 30.0
     /// How often an idle worker looks for due jobs (`APUS_JOBS_POLL_MS`); new jobs wake it sooner.
