@@ -48,7 +48,7 @@ public struct ApusServer: Sendable {
     public var openAPIDocument: JSONValue {
         OpenAPIDocument.build(
             version: Self.version,
-            fragments: [CoreRoutes.openAPI, IdentityOpenAPI.fragment(permissions: permissions.map(\.name))] + modules.map(\.openAPI)
+            fragments: [CoreRoutes.openAPI, IdentityOpenAPI.fragment(permissions: permissions.map(\.name)), JobsOpenAPI.fragment] + modules.map(\.openAPI)
         )
     }
 

@@ -17,7 +17,9 @@ struct JobRoutes {
                 guard let id = Int64(text), id > 0 else { throw Problem.badRequest("cursor is not one this API gave.") }
                 return id
             }
-            let page = try await queue.jobs(state: state, kind: request.uri.queryParameters.get("kind"), before: before, limit: limit + 1)
+            let kind = request.uri.queryParameters.get("kind").map { String($0) }
+            if let kind, kind.contains("\u{0}") || kind.utf8.count > 200 { throw Problem.badRequest("kind is at most 200 bytes without NUL.") }
+            let page = try await queue.jobs(state: state, kind: kind, before: before, limit: limit + 1)
             return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? String(page[limit - 1].id) : nil)
         }
         jobs.get("/{id}") { _, context -> JobRecord in

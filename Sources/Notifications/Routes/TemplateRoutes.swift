@@ -23,7 +23,11 @@ struct TemplateRoutes {
         }
         group.get { request, _ -> Page<NotificationTemplate> in
             let limit = try request.pageLimit()
-            let page = try await templates.list(limit: limit + 1, after: request.uri.queryParameters.get("cursor").map { String($0) })
+            let cursor = try request.uri.queryParameters.get("cursor").map { text -> String in
+                guard NotificationFields.isName(String(text)) else { throw Problem.badRequest("cursor is not one this API handed out.") }
+                return String(text)
+            }
+            let page = try await templates.list(limit: limit + 1, after: cursor)
             return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].name : nil)
         }
         group.get("/{name}") { _, context -> NotificationTemplate in
