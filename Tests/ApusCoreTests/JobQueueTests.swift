@@ -154,7 +154,8 @@ import Testing
                 try await Task.sleep(for: .milliseconds(3500))
             }
             let count = await runs.count
-            #expect((3...5).contains(count), "ran \(count) times in 3.5 s")
+            // Two nodes ticking every second would give about 8 if both enqueued; once per interval gives about 4.
+            #expect((2...5).contains(count), "ran \(count) times in 3.5 s")
         }
     }
 }
