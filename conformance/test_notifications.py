@@ -26,8 +26,8 @@ ADMIN = {"email": "notify-admin@example.com", "password": "notify admin password
 
 class Receiver:
     """A webhook receiver on loopback. Paths choose its behaviour: /ok answers 204, /flaky fails
-    with 503 until `recover()` (or its first `fail_first` requests), /gone answers 410, /slow
-    waits 0.3 s."""
+    with 503 for its first `fail_first` requests, /down fails with 500 until `healthy`, /resting
+    too but asks for a second's rest each time, /gone answers 410, /slow waits 0.3 s."""
 
     def __init__(self, fail_first: int = 2):
         self.requests: list[dict] = []
@@ -46,13 +46,15 @@ class Receiver:
                 status = 204
                 if self.path == "/flaky" and not healthy and seen <= receiver.fail_first:
                     status = 503
-                elif self.path == "/down" and not healthy:
+                elif self.path in ("/down", "/resting") and not healthy:
                     status = 500
                 elif self.path == "/gone":
                     status = 410
                 elif self.path == "/slow":
                     time.sleep(0.3)
                 self.send_response(status)
+                if self.path == "/resting" and status == 500:
+                    self.send_header("retry-after", "1")
                 self.send_header("content-length", "0")
                 self.end_headers()
 
@@ -310,3 +312,26 @@ def test_killing_the_node_mid_batch_loses_no_job(engine_env, smtp, receiver):
         assert {r["headers"]["webhook-id"] for r in receiver.received("/slow")} == set(ids)
     finally:
         restarted.stop()
+
+
+def test_an_endpoint_failing_longer_than_allowed_is_disabled_and_its_owner_told(engine_env, smtp, receiver):
+    node = Node({**notify_env(engine_env, smtp[0]), "APUS_WEBHOOK_DISABLE_AFTER_SECONDS": "1", "APUS_JOBS_MAX_ATTEMPTS": "20"}, [])
+    try:
+        headers = admin_headers(node.base)
+        endpoint = requests.post(node.base + "/v1/webhooks/endpoints", headers=headers, timeout=5,
+                                 json={"url": receiver.url("/resting"), "event_types": ["*"]}).json()
+        sent = requests.post(node.base + "/v1/notifications", headers=headers, timeout=5, json={
+            "recipient": endpoint["id"], "channel": "webhook", "body": "anyone there?"}).json()
+        assert wait_for(lambda: status_of(node.base, headers, sent["id"])["status"] == "dead", timeout=30)
+        # Retry-After: 1 spaces the attempts, so the second one finds it failing for over a second.
+        assert len(receiver.received("/resting")) == 2
+        after = requests.get(f"{node.base}/v1/webhooks/endpoints/{endpoint['id']}", headers=headers, timeout=5).json()
+        assert after["disabled"] is True
+        assert after["failing_since"]
+        inbox = wait_for(lambda: requests.get(node.base + "/v1/inbox", headers=headers, timeout=5).json()["items"])
+        assert inbox[0]["category"] == "critical"
+        # Its owner can enable it again; the failure clock starts afresh.
+        enabled = requests.patch(f"{node.base}/v1/webhooks/endpoints/{endpoint['id']}", headers=headers, timeout=5, json={"disabled": False}).json()
+        assert enabled["disabled"] is False and "failing_since" not in enabled
+    finally:
+        node.stop()

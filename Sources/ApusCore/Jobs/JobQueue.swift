@@ -163,7 +163,8 @@ public final class JobQueue: Sendable {
         var permanent = false
         switch error as? JobFailure {
         case .retry(let after, let reason):
-            delay = max(0, min(after, Double(settings.backoffCapMilliseconds) / 1000))
+            // The other side's wish wins over the backoff schedule, within reason (an hour, or the cap if longer).
+            delay = max(0, min(after, max(3600, Double(settings.backoffCapMilliseconds) / 1000)))
             message = reason
         case .permanent(let reason):
             permanent = true

@@ -117,6 +117,9 @@ struct NotificationDelivery: Sendable {
         let response: EgressResponse
         do {
             response = try await egress.execute(EgressRequest(method: .post, url: endpoint.endpoint.url, headers: headers, body: body))
+        } catch .circuitOpen(let host) {
+            // Nothing was sent: the host is resting after failures. Not held against the endpoint.
+            throw DeliveryFailure(message: "\(EgressError.circuitOpen(host: host))", retryAfter: 10)
         } catch {
             try await failing(endpoint, reason: "\(error)")
             throw DeliveryFailure(message: "\(error)")
