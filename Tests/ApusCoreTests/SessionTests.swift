@@ -79,7 +79,8 @@ import Testing
             try await a.register("ada@example.com")
             let pair = try await a.login("ada@example.com")
             // Node B caches the session as live.
-            #expect(try await b.json("/v1/auth/me", .get, token: pair.accessToken).status == .ok)
+            let before = try await b.json("/v1/auth/me", .get, token: pair.accessToken)
+            #expect(before.status == .ok, "\(String(buffer: before.body))")
             #expect(try await a.json("/v1/auth/logout", .post, token: pair.accessToken).status == .noContent)
             var status = HTTPResponse.Status.ok
             for _ in 0..<50 where status == .ok {

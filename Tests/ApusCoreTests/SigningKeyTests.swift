@@ -49,6 +49,22 @@ import Testing
         }
     }
 
+    @Test(arguments: DatabaseEngine.allCases)
+    func nodesStartingTogetherShareOneFirstKey(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { server, _ in
+            let database = server.platform.database
+            try await database.write { try await $0.raw("DELETE FROM auth_signing_keys").run() }
+            let nodes = (0..<8).map { _ in SigningKeys(database: database, logger: TestDatabase.logger) }
+            let sets = try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                for node in nodes { group.addTask { try await node.load(); return try await node.jwks() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let kids = try await database.read { try await $0.raw("SELECT kid FROM auth_signing_keys").all() }
+            #expect(kids.count == 1)
+            #expect(sets.allSatisfy { $0 == sets[0] })
+        }
+    }
+
     static func kid(of token: String) -> String? {
         guard let header = token.split(separator: ".").first else { return nil }
         var base64 = header.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -39,7 +39,7 @@ public actor SigningKeys {
     private func reload() async throws {
         var rows = try await Self.rows(database)
         if rows.isEmpty {
-            try await Self.insertNewKey(database)
+            try await Self.insertFirstKey(database)
             rows = try await Self.rows(database)
         }
         let collection = JWTKeyCollection()
@@ -149,6 +149,24 @@ public actor SigningKeys {
                 """).run()
         }
         return kid
+    }
+
+    /// Creates the first key unless another node just did: nodes starting together would
+    /// otherwise each sign with a key the others have not loaded yet.
+    private static func insertFirstKey(_ database: any Database) async throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let kid = OpaqueID.make("key")
+        try await database.withTransaction { connection in
+            if database.engine == .postgres {
+                try await connection.raw("SELECT pg_advisory_xact_lock(hashtext('apus.signing-keys'))").run()
+            }
+            // On SQLite the write transaction itself serialises the nodes.
+            try await connection.raw("""
+                INSERT INTO auth_signing_keys (kid, private_key, created_at)
+                SELECT \(bind: kid), \(bind: key.rawRepresentation.base64EncodedString()), \(bind: Timestamp.format(Date()))
+                WHERE NOT EXISTS (SELECT 1 FROM auth_signing_keys)
+                """).run()
+        }
     }
 
     static func base64URL(_ data: Data) -> String {
