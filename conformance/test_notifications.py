@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 from standardwebhooks import Webhook
 
 from conftest import Node, free_port
@@ -225,6 +226,23 @@ def test_webhooks_verify_retry_until_the_receiver_recovers_and_dead_ones_replay(
                 assert "type" in payload and "data" in payload
             # Retries keep the message id, so a receiver can drop duplicates.
             assert len({d["headers"]["webhook-id"] for d in deliveries}) == (1 if path != "/ok" else len(deliveries))
+
+        # The queue and the egress client report in /metrics.
+        def samples():
+            families = text_string_to_metric_families(requests.get(node.base + "/metrics", timeout=5).text)
+            return [(sample.name, sample.labels, sample.value) for family in families for sample in family.samples]
+
+        def value(name, **labels):
+            return sum(v for n, l, v in samples() if n == name and all(l.get(k) == x for k, x in labels.items()))
+
+        assert value("apus_jobs_attempts_total", kind="notifications.deliver", outcome="completed") >= 3
+        assert value("apus_jobs_attempts_total", kind="notifications.deliver", outcome="dead") == 1
+        assert value("apus_jobs_attempts_total", kind="notifications.deliver", outcome="retried") >= 5
+        assert value("apus_egress_requests_total") >= 9
+        assert any(n == "apus_egress_circuit_state" for n, _, _ in samples())
+        assert any(n == "apus_jobs_oldest_due_seconds" for n, _, _ in samples())
+        # Depth is sampled every few seconds, by kind and state.
+        assert wait_for(lambda: any(n == "apus_jobs_depth" and "state" in l for n, l, _ in samples()), timeout=10)
     finally:
         node.stop()
 

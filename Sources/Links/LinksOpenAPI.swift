@@ -4,29 +4,14 @@ import ApusCore
 enum LinksOpenAPI {
     typealias Doc = OpenAPIDocument
 
+    static func operation(_ id: String, _ summary: String, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
+        Doc.operation(id, summary, tag: "links", body: body, parameters: parameters, responses: responses)
+    }
+
     static let noNUL: JSONValue = "^[^\\u0000]*$"
     static let time: JSONValue = ["type": "string", "format": "date-time"]
     static let codeParameter: JSONValue = ["name": "code", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"]]
     static let tags: JSONValue = ["type": "array", "maxItems": 20, "items": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"]]
-
-    static func operation(_ id: String, _ summary: String, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
-        var responses = responses
-        responses["401"] = Doc.problemResponse("Missing, invalid or revoked credentials")
-        responses["403"] = Doc.problemResponse("Not allowed")
-        responses["429"] = Doc.problemResponse("Rate limited")
-        responses["400"] = Doc.problemResponse("Bad request")
-        if body != nil {
-            responses["413"] = Doc.problemResponse("Body too large")
-            responses["422"] = Doc.problemResponse("Invalid fields")
-        }
-        var operation: [String: JSONValue] = [
-            "operationId": .string(id), "summary": .string(summary), "tags": ["links"],
-            "security": [["bearerAuth": []]], "responses": .object(responses),
-        ]
-        if let body { operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
-        if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
-        return .object(operation)
-    }
 
     static let fragment = OpenAPIFragment(
         paths: [

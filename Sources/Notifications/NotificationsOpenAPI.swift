@@ -17,30 +17,15 @@ enum NotificationsOpenAPI {
     static let limit: JSONValue = ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 100]]
     static let idCursor: JSONValue = ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^[a-z]{1,8}_[A-Za-z0-9]{1,40}$"]]
 
+    static func operation(_ id: String, _ summary: String, tag: String, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
+        Doc.operation(id, summary, tag: tag, body: body, parameters: parameters, responses: responses)
+    }
+
     static func page(_ item: String) -> JSONValue {
         Doc.jsonResponse("A page", schema: [
             "type": "object", "required": ["items", "next_cursor"],
             "properties": ["items": ["type": "array", "items": Doc.ref(item)], "next_cursor": ["type": ["string", "null"]]],
         ])
-    }
-
-    static func operation(_ id: String, _ summary: String, tag: String, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
-        var responses = responses
-        responses["401"] = Doc.problemResponse("Missing, invalid or revoked credentials")
-        responses["403"] = Doc.problemResponse("Not allowed")
-        responses["429"] = Doc.problemResponse("Rate limited")
-        responses["400"] = Doc.problemResponse("Bad request")
-        if body != nil {
-            responses["413"] = Doc.problemResponse("Body too large")
-            responses["422"] = Doc.problemResponse("Invalid fields")
-        }
-        var operation: [String: JSONValue] = [
-            "operationId": .string(id), "summary": .string(summary), "tags": .array([.string(tag)]),
-            "security": [["bearerAuth": []]], "responses": .object(responses),
-        ]
-        if let body { operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
-        if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
-        return .object(operation)
     }
 
     static let fragment = OpenAPIFragment(

@@ -6,15 +6,7 @@ enum JobsOpenAPI {
     static let state: JSONValue = ["type": "string", "enum": .array(JobState.allCases.map { .string($0.rawValue) })]
 
     static func operation(_ id: String, _ summary: String, parameters: [JSONValue], responses: [String: JSONValue]) -> JSONValue {
-        var responses = responses
-        responses["401"] = Doc.problemResponse("Missing, invalid or revoked credentials")
-        responses["403"] = Doc.problemResponse("Not allowed")
-        responses["429"] = Doc.problemResponse("Rate limited")
-        responses["400"] = Doc.problemResponse("Bad request")
-        return [
-            "operationId": .string(id), "summary": .string(summary), "tags": ["jobs"],
-            "security": [["bearerAuth": []]], "parameters": .array(parameters), "responses": .object(responses),
-        ]
+        Doc.operation(id, summary, tag: "jobs", parameters: parameters, responses: responses)
     }
 
     static let fragment = OpenAPIFragment(

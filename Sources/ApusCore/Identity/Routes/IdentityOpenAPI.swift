@@ -2,33 +2,10 @@
 enum IdentityOpenAPI {
     typealias Doc = OpenAPIDocument
 
-    static let bearer: JSONValue = [["bearerAuth": []]]
-    static let publicOperation: JSONValue = []
-
     static func operation(
-        _ id: String, _ summary: String, secured: Bool = true, body: JSONValue? = nil,
-        parameters: [JSONValue] = [], responses: [String: JSONValue]
+        _ id: String, _ summary: String, secured: Bool = true, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]
     ) -> JSONValue {
-        var responses = responses
-        if secured {
-            responses["401"] = Doc.problemResponse("Missing, invalid or revoked credentials")
-            responses["403"] = Doc.problemResponse("Not allowed")
-        } else if responses["401"] == nil {
-            responses["401"] = Doc.problemResponse("Credentials were sent and are invalid")
-        }
-        responses["429"] = Doc.problemResponse("Rate limited")
-        if body != nil {
-            responses["400"] = Doc.problemResponse("Not JSON")
-            responses["413"] = Doc.problemResponse("Body too large")
-            responses["422"] = Doc.problemResponse("Invalid fields")
-        }
-        var operation: [String: JSONValue] = [
-            "operationId": .string(id), "summary": .string(summary), "tags": ["identity"],
-            "security": secured ? bearer : publicOperation, "responses": .object(responses),
-        ]
-        if let body { operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
-        if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
-        return .object(operation)
+        Doc.operation(id, summary, tag: "identity", secured: secured, body: body, parameters: parameters, responses: responses)
     }
 
     static let idParameter: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]
