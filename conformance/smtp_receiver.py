@@ -12,7 +12,8 @@ encrypted, the authenticated user and the EHLO name. NNNN counts from 0001 in ar
 
 With --tls-cert/--tls-key the server offers STARTTLS and requires it before MAIL; with
 --implicit-tls as well it speaks TLS from the first byte instead (smtps). With --auth, AUTH
-is required before MAIL and allowed without TLS, so clients can be tested either way.
+is required before MAIL; it is allowed without TLS unless STARTTLS is offered, so clients
+can be tested either way.
 --reject-rcpt answers RCPT TO for an address with a failure (default "550 5.1.1 No such user").
 
 Prints "ready <port>" on stdout once it listens, and runs until SIGINT or SIGTERM.
@@ -20,6 +21,7 @@ Prints "ready <port>" on stdout once it listens, and runs until SIGINT or SIGTER
 
 import argparse
 import json
+import logging
 import signal
 import warnings
 import ssl
@@ -110,6 +112,8 @@ def main() -> int:
         tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls_context.load_cert_chain(args.tls_cert, args.tls_key)
 
+    # aiosmtpd also logs the AUTH-without-TLS choice; it is deliberate here.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     server_kwargs = {}
     if args.auth:
         user, _, password = args.auth.partition(":")
@@ -117,7 +121,8 @@ def main() -> int:
         server_kwargs.update(
             authenticator=make_authenticator(user, password),
             auth_required=True,
-            auth_require_tls=False,
+            # Over STARTTLS credentials wait for encryption, as real servers insist.
+            auth_require_tls=bool(tls_context and not args.implicit_tls),
             auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if m not in offered],
         )
     controller_kwargs = {}

@@ -1,6 +1,7 @@
 public import ApusCore
 import Foundation
 public import Hummingbird
+import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
@@ -17,6 +18,8 @@ public final class NotificationsModule: Module, Sendable {
         var smtpProviders: [SMTPProvider]
         /// The sender address (`APUS_SMTP_FROM`).
         var mailFrom: String
+        /// Certificate authorities trusted for SMTP besides the system's (`APUS_SMTP_CA_FILE`, PEM).
+        var smtpTrustRoots: [NIOSSLCertificate]
         /// Outbound destinations allowed despite the SSRF guard (`APUS_EGRESS_ALLOW`).
         var egressPolicy: EgressPolicy
         /// Seconds a webhook endpoint may fail before it is disabled (`APUS_WEBHOOK_DISABLE_AFTER_SECONDS`, default 5 days).
@@ -29,6 +32,15 @@ public final class NotificationsModule: Module, Sendable {
                 providers = try SMTPProvider.parseList(environment["APUS_SMTP_URLS"] ?? "")
             } catch {
                 throw .invalid("APUS_SMTP_URLS", "\(error)")
+            }
+            var trustRoots: [NIOSSLCertificate] = []
+            if let path = environment["APUS_SMTP_CA_FILE"], !path.isEmpty {
+                do {
+                    trustRoots = try NIOSSLCertificate.fromPEMFile(path)
+                } catch {
+                    throw .invalid("APUS_SMTP_CA_FILE", "cannot read PEM certificates from '\(path)': \(error)")
+                }
+                guard !trustRoots.isEmpty else { throw .invalid("APUS_SMTP_CA_FILE", "'\(path)' holds no PEM certificate") }
             }
             let policy: EgressPolicy
             do {
@@ -45,6 +57,7 @@ public final class NotificationsModule: Module, Sendable {
             }
             return Settings(
                 smtpProviders: providers, mailFrom: environment["APUS_SMTP_FROM"].flatMap { $0.isEmpty ? nil : $0 } ?? "apus@localhost",
+                smtpTrustRoots: trustRoots,
                 egressPolicy: policy, disableEndpointAfter: disableAfter
             )
         }

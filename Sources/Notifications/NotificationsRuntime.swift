@@ -21,7 +21,9 @@ final class NotificationsRuntime: Sendable {
         egress = EgressClient(policy: settings.egressPolicy, metrics: platform.metrics, logger: platform.logger(module: "notifications"))
         delivery = NotificationDelivery(
             store: store, templates: templates, endpoints: endpoints, jobs: platform.jobs,
-            mail: settings.smtpProviders.isEmpty ? nil : MailSender(providers: settings.smtpProviders),
+            mail: settings.smtpProviders.isEmpty ? nil : MailSender(
+                providers: settings.smtpProviders, client: SMTPClient(additionalTrustRoots: settings.smtpTrustRoots)
+            ),
             mailFrom: settings.mailFrom, egress: egress, disableAfter: settings.disableEndpointAfter,
             logger: platform.logger(module: "notifications")
         )

@@ -25,6 +25,8 @@ struct SMTPClient: Sendable {
     /// trusted network that offer no TLS. Off by default so a missing or stripped STARTTLS
     /// never exposes a password.
     var allowsCredentialsWithoutTLS: Bool
+    /// Certificate authorities trusted besides the system's, for relays with a private CA.
+    var additionalTrustRoots: [NIOSSLCertificate]
 
     /// Creates a client.
     init(
@@ -33,7 +35,8 @@ struct SMTPClient: Sendable {
         connectTimeout: Duration = .seconds(10),
         timeout: Duration = .seconds(60),
         certificateVerification: CertificateVerification = .fullVerification,
-        allowsCredentialsWithoutTLS: Bool = false
+        allowsCredentialsWithoutTLS: Bool = false,
+        additionalTrustRoots: [NIOSSLCertificate] = []
     ) {
         self.eventLoopGroup = eventLoopGroup
         self.hostname = hostname
@@ -41,6 +44,7 @@ struct SMTPClient: Sendable {
         self.timeout = timeout
         self.certificateVerification = certificateVerification
         self.allowsCredentialsWithoutTLS = allowsCredentialsWithoutTLS
+        self.additionalTrustRoots = additionalTrustRoots
     }
 
     /// Sends `message` through `provider`, returning once the server has accepted it.
@@ -118,6 +122,7 @@ struct SMTPClient: Sendable {
     private func makeTLSContext() throws(SMTPError) -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.certificateVerification = certificateVerification
+        if !additionalTrustRoots.isEmpty { configuration.additionalTrustRoots = [.certificates(additionalTrustRoots)] }
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
