@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Job queue benchmark: no-op jobs per second through one node's worker (claims and completions
-# in batches), on SQLite and on PostgreSQL, at two concurrency settings and with a larger backlog. PostgreSQL comes from
-# APUS_DATABASE_URL or, when unset, a throwaway cluster started with pg_virtualenv (as root).
+# in batches), on SQLite and on PostgreSQL, at two concurrency settings and with a larger
+# backlog. PostgreSQL comes from APUS_DATABASE_URL or, when unset, a throwaway cluster started
+# with pg_virtualenv (as root).
 # Usage: bench/jobs.sh [jobs per run, default 20000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
