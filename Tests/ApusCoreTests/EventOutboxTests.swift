@@ -91,6 +91,39 @@ import Testing
         }
     }
 
+    @Test(arguments: DatabaseEngine.allCases)
+    func aPoisonEventIsDeadLetteredTheRestFlowAndAReplayDeliversIt(engine: DatabaseEngine) async throws {
+        try await Self.withOutbox(engine) { harness in
+            try await append(harness, ["c1", "poison", "c2"])
+            let cured = Seen<Bool>()
+            struct Poisoned: Error, CustomStringConvertible { var description: String { "cannot digest this" } }
+            let consumer = EventConsumer(name: "test.recorder") { event, connection in
+                try await connection.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES ('test.recorder', \(bind: event.id), \(bind: event.aggregate))").run()
+                if event.aggregate == "poison", await cured.count == 0 { throw Poisoned() }
+            }
+            let dispatcher = harness.dispatcher([consumer])
+            try await harness.running([dispatcher, harness.worker([dispatcher.redeliveryHandler])]) {
+                // The events around the poison one get through; it goes to the dead-letter list.
+                try await expectEventually(15) { try await Self.effects(harness) == ["c1", "c2"] }
+                try await expectEventually { try await !harness.queue.jobs(state: .dead, limit: 10).isEmpty }
+                let dead = try #require(try await harness.queue.jobs(state: .dead, limit: 10).first)
+                #expect(dead.kind == "apus.events.redeliver")
+                #expect(dead.payload.contains("\"consumer\":\"test.recorder\""))
+                let record = try #require(try await harness.queue.job(id: dead.id))
+                #expect(record.errors.count == harness.queue.settings.maxAttempts)
+                #expect(record.errors.allSatisfy { $0.error == "cannot digest this" })
+                // Once the consumer can take it, replaying the job delivers it, once.
+                await cured.append(true)
+                #expect(try await harness.queue.replay(id: dead.id))
+                try await expectEventually { try await Self.effects(harness).count == 3 }
+                try await expectEventually { try await harness.queue.job(id: dead.id)?.state == .completed }
+                #expect(try await harness.queue.replay(id: dead.id) == false)
+            }
+            // The failed attempts' writes were rolled back with them.
+            #expect(try await Self.effects(harness) == ["c1", "poison", "c2"])
+        }
+    }
+
     /// PostgreSQL hands out ids before commit: an event whose transaction commits after a later
     /// one's must still be delivered, and first.
     @Test func anEventWhoseTransactionCommitsLateIsNotSkipped() async throws {

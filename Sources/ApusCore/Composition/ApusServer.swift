@@ -115,20 +115,22 @@ extension ApusServer {
     /// Call after `makeRouter`, which lets modules set up what their handlers use.
     func backgroundWork() -> [any Service] {
         let logger = platform.logger(module: "apus")
+        let dispatcher = EventDispatcher(
+            outbox: platform.events,
+            consumers: modules.flatMap { $0.eventConsumers(platform: platform) },
+            jobs: platform.jobs,
+            logger: logger
+        )
+        let platformHandlers = [EventRetention.handler(database: platform.database), dispatcher.redeliveryHandler]
         return [
             JobWorker(
                 queue: platform.jobs,
-                handlers: [EventRetention.handler(database: platform.database)] + modules.flatMap { $0.jobHandlers(platform: platform) },
+                handlers: platformHandlers + modules.flatMap { $0.jobHandlers(platform: platform) },
                 recurring: [EventRetention.job] + modules.flatMap { $0.recurringJobs(platform: platform) },
                 metrics: JobMetrics(registry: platform.metrics),
                 logger: logger
             ),
-            EventDispatcher(
-                outbox: platform.events,
-                consumers: modules.flatMap { $0.eventConsumers(platform: platform) },
-                jobs: platform.jobs,
-                logger: logger
-            ),
+            dispatcher,
         ]
     }
 }

@@ -12,10 +12,10 @@ import ServiceLifecycle
 /// to a consumer, and events are read in transaction order only below the oldest transaction still
 /// running (`pg_snapshot_xmin`): an event whose transaction commits late is never skipped.
 final class EventDispatcher: Service, Sendable {
-    private let outbox: EventOutbox
-    private let consumers: [EventConsumer]
-    private let jobs: JobQueue
-    private let logger: Logger
+    let outbox: EventOutbox
+    let consumers: [EventConsumer]
+    let jobs: JobQueue
+    let logger: Logger
     private let pollInterval: Duration
     private let batchSize = 200
     private let signal = WakeSignal()
@@ -44,20 +44,29 @@ final class EventDispatcher: Service, Sendable {
     }
 
     private func deliverLoop() async {
-        var failures: [String: (count: Int, retryAt: ContinuousClock.Instant)] = [:]
+        var failures: [String: ConsumerFailure] = [:]
         let backoff = ExponentialBackoff(base: 0.5, cap: 60)
         while !Task.isCancelled {
             var delivered = 0
             for consumer in consumers {
-                if let failure = failures[consumer.name], failure.retryAt > .now { continue }
+                let failure = failures[consumer.name]
+                if let failure, failure.retryAt > .now { continue }
                 do {
-                    delivered += try await deliver(to: consumer)
+                    // After a failure, event by event, to find the one that fails; once it has
+                    // had its attempts it goes to the dead-letter list and the rest flow again.
+                    let bury = failure.flatMap { $0.exhausted(after: jobs.settings.maxAttempts) }
+                    delivered += try await deliver(to: consumer, isolating: failure != nil, bury: bury)
                     failures[consumer.name] = nil
                 } catch {
                     if Task.isCancelled { return }
-                    let count = (failures[consumer.name]?.count ?? 0) + 1
-                    failures[consumer.name] = (count, .now + .seconds(backoff.delay(attempt: count)))
-                    logger.error("event consumer failed; retrying", metadata: ["consumer": "\(consumer.name)", "attempt": "\(count)", "error": "\(error)"])
+                    var next = failure ?? ConsumerFailure()
+                    next.record(error)
+                    let delay = next.exhausted(after: jobs.settings.maxAttempts) != nil ? 0 : backoff.delay(attempt: next.rounds)
+                    next.retryAt = .now + .seconds(delay)
+                    failures[consumer.name] = next
+                    logger.error("event consumer failed; retrying", metadata: [
+                        "consumer": "\(consumer.name)", "attempt": "\(next.rounds)", "event": "\(next.event.map(String.init) ?? "?")", "error": "\(error)",
+                    ])
                 }
             }
             if delivered > 0 {
@@ -69,7 +78,12 @@ final class EventDispatcher: Service, Sendable {
     }
 
     /// Delivers the next batch to `consumer`; returns how many events it read (0: none waiting).
-    func deliver(to consumer: EventConsumer) async throws -> Int {
+    ///
+    /// `isolating` runs each event's handler under a savepoint, so the events before a failing one
+    /// commit and the failure names its event (``EventHandlingFailure``). `bury` names an event
+    /// that has had its attempts: it is filed as a dead `apus.events.redeliver` job instead of
+    /// being handled, so replaying that job delivers it later.
+    func deliver(to consumer: EventConsumer, isolating: Bool = false, bury: BuriedEvent? = nil) async throws -> Int {
         let database = outbox.database
         let postgres = database.engine == .postgres
         try await database.write { connection in
@@ -78,12 +92,12 @@ final class EventDispatcher: Service, Sendable {
                 ON CONFLICT (name) DO NOTHING
                 """).run()
         }
-        return try await database.withTransaction { connection in
+        let outcome = try await database.withTransaction { connection -> DeliveryOutcome in
             let lock: SQLQueryString = postgres ? " FOR UPDATE SKIP LOCKED" : ""
             guard let position = try await connection.raw("""
                 SELECT position_tx, position_id FROM apus_event_consumers WHERE name = \(bind: consumer.name)\(lock)
                 """).first()
-            else { return 0 }  // another node is delivering to it
+            else { return DeliveryOutcome(read: 0) }  // another node is delivering to it
             let positionTx = try position.decode(column: "position_tx", as: String.self)
             let positionID = try position.decode(column: "position_id", as: Int64.self)
             let rows =
@@ -97,34 +111,68 @@ final class EventDispatcher: Service, Sendable {
                     SELECT id, '0' AS tx, type, aggregate, payload, occurred_at FROM apus_events
                     WHERE id > \(bind: positionID) ORDER BY id LIMIT \(bind: self.batchSize)
                     """).all()
-            guard let last = rows.last else { return 0 }
+            guard !rows.isEmpty else { return DeliveryOutcome(read: 0) }
             var handled = 0
+            var passed: (any SQLRow)?
+            var failure: EventHandlingFailure?
             for row in rows {
-                let event = DomainEvent(
-                    id: try row.decode(column: "id", as: Int64.self),
-                    type: try row.decode(column: "type", as: String.self),
-                    aggregate: try row.decode(column: "aggregate", as: String.self),
-                    payload: try row.decode(column: "payload", as: String.self),
-                    occurredAt: JobQueue.date(try row.decode(column: "occurred_at", as: Int64.self))
-                )
-                guard consumer.wants(event.type) else { continue }
-                // The receipt makes a redelivery (after a lost commit acknowledgement) a no-op.
-                let first = try await connection.raw("""
-                    INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
-                    VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(Date())))
-                    ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
-                    """).first() != nil
-                guard first else { continue }
-                try await consumer.handle(event, connection)
+                let event = try Self.event(row)
+                guard consumer.wants(event.type) else {
+                    passed = row
+                    continue
+                }
+                if let bury, bury.event == event.id {
+                    try await self.bury(event, for: consumer, failures: bury.failures, on: connection)
+                    passed = row
+                    continue
+                }
+                do {
+                    if isolating { try await connection.raw("SAVEPOINT apus_event").run() }
+                    try await Self.handleOnce(event, by: consumer, on: connection)
+                    if isolating { try await connection.raw("RELEASE SAVEPOINT apus_event").run() }
+                } catch where isolating {
+                    try await connection.raw("ROLLBACK TO SAVEPOINT apus_event").run()
+                    failure = EventHandlingFailure(event: event.id, underlying: error)
+                    break
+                }
                 handled += 1
+                passed = row
             }
-            try await connection.raw("""
-                UPDATE apus_event_consumers SET position_tx = \(bind: try last.decode(column: "tx", as: String.self)),
-                    position_id = \(bind: try last.decode(column: "id", as: Int64.self))
-                WHERE name = \(bind: consumer.name)
-                """).run()
+            if let passed {
+                try await connection.raw("""
+                    UPDATE apus_event_consumers SET position_tx = \(bind: try passed.decode(column: "tx", as: String.self)),
+                        position_id = \(bind: try passed.decode(column: "id", as: Int64.self))
+                    WHERE name = \(bind: consumer.name)
+                    """).run()
+            }
             if handled > 0 { self.logger.debug("events delivered", metadata: ["consumer": "\(consumer.name)", "events": "\(handled)"]) }
-            return rows.count
+            return DeliveryOutcome(read: rows.count, failure: failure)
         }
+        // Thrown once the events before it are committed.
+        if let failure = outcome.failure { throw failure }
+        return outcome.read
+    }
+
+    /// The event in `row`.
+    static func event(_ row: some SQLRow) throws -> DomainEvent {
+        DomainEvent(
+            id: try row.decode(column: "id", as: Int64.self),
+            type: try row.decode(column: "type", as: String.self),
+            aggregate: try row.decode(column: "aggregate", as: String.self),
+            payload: try row.decode(column: "payload", as: String.self),
+            occurredAt: JobQueue.date(try row.decode(column: "occurred_at", as: Int64.self))
+        )
+    }
+
+    /// Runs `consumer`'s handler for `event` unless its receipt shows it ran: the receipt makes a
+    /// redelivery (after a lost commit acknowledgement, or a replay) a no-op.
+    static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, on connection: any SQLDatabase) async throws {
+        let first = try await connection.raw("""
+            INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
+            VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(Date())))
+            ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
+            """).first() != nil
+        guard first else { return }
+        try await consumer.handle(event, connection)
     }
 }

@@ -89,6 +89,26 @@ public final class JobQueue: Sendable {
         return ids
     }
 
+    /// Files `job` straight into the dead-letter list with the failures that put it there, for
+    /// work that failed outside the queue and should be replayable like a dead job.
+    @discardableResult
+    func bury(_ job: NewJob, failures: [String], on connection: any SQLDatabase) async throws -> Int64? {
+        let now = Self.milliseconds(Date())
+        guard let id = try await connection.raw("""
+            INSERT INTO apus_jobs (kind, payload, state, priority, attempts, max_attempts, run_at, last_error, created_at, finished_at)
+            VALUES (\(bind: job.kind), \(bind: job.payload), 'dead', \(bind: job.priority), \(bind: failures.count),
+                    \(bind: job.maxAttempts ?? settings.maxAttempts), \(bind: now), \(bind: failures.last), \(bind: now), \(bind: now))
+            RETURNING id
+            """).first()?.decode(column: "id", as: Int64.self)
+        else { return nil }
+        for (index, failure) in failures.enumerated() {
+            try await connection.raw("""
+                INSERT INTO apus_job_errors (job_id, attempt, failed_at, error) VALUES (\(bind: id), \(bind: index + 1), \(bind: now), \(bind: failure))
+                """).run()
+        }
+        return id
+    }
+
     /// Puts one job on the queue and wakes the workers; returns its id.
     @discardableResult
     public func enqueue(_ job: NewJob) async throws -> Int64 {
