@@ -45,7 +45,8 @@ public struct EventConsumer: Sendable {
     /// Type prefixes it wants (`links.` or `links.link.created`); empty means every event.
     public let typePrefixes: [String]
     /// Handles one event inside the transaction that records it as processed, so effects written
-    /// through `connection` (rows, enqueued jobs) happen exactly once. Throwing retries the event.
+    /// through `connection` (rows, enqueued jobs) happen exactly once. Throwing retries the event;
+    /// one that keeps failing is dead-lettered as a replayable job (see ``EventDispatcher``).
     public let handle: @Sendable (_ event: DomainEvent, _ connection: any SQLDatabase) async throws -> Void
 
     public init(name: String, typePrefixes: [String] = [], handle: @escaping @Sendable (DomainEvent, any SQLDatabase) async throws -> Void) {
