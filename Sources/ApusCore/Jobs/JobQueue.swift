@@ -130,30 +130,11 @@ public final class JobQueue: Sendable {
     /// Leases up to `limit` due jobs of `kinds` to this node.
     func claim(kinds: [String], limit: Int) async throws -> [ClaimedJob] {
         guard !kinds.isEmpty, limit > 0 else { return [] }
-        let now = Date()
-        let nowMilliseconds = Self.milliseconds(now)
-        let leaseUntil = Self.milliseconds(now.addingTimeInterval(settings.leaseSeconds))
+        let statement = claimStatement(kinds: kinds, limit: limit, at: Date())
         let postgres = database.engine == .postgres
-        let lock: SQLQueryString = postgres ? " FOR UPDATE SKIP LOCKED" : ""
         let work: @Sendable (any SQLDatabase) async throws -> [ClaimedJob] = { connection in
-            if postgres {
-                // Walk the due index in order. Right after a burst the statistics still describe
-                // an idle table and the planner would rather sort every due row on each claim,
-                // which makes draining a backlog quadratic; a plan that cannot depend on them.
-                try await connection.raw("""
-                    SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),
-                           set_config('enable_seqscan', 'off', true)
-                    """).run()
-            }
-            return try await connection.raw("""
-                UPDATE apus_jobs SET state = 'running', attempts = attempts + 1, leased_by = \(bind: self.node), lease_until = \(bind: leaseUntil)
-                WHERE id IN (
-                    SELECT id FROM apus_jobs
-                    WHERE state = 'available' AND run_at <= \(bind: nowMilliseconds) AND kind IN \(SQLBind.group(kinds))
-                    ORDER BY priority DESC, run_at, id LIMIT \(bind: limit)\(lock)
-                )
-                RETURNING id, kind, payload, attempts, max_attempts
-                """).all().map { row in
+            if postgres { try await connection.raw(Self.orderedWalk).run() }
+            return try await connection.raw(statement).all().map { row in
                 ClaimedJob(
                     id: try row.decode(column: "id", as: Int64.self),
                     kind: try row.decode(column: "kind", as: String.self),
@@ -164,6 +145,30 @@ public final class JobQueue: Sendable {
             }
         }
         return try await postgres ? database.withTransaction(work) : database.write(work)
+    }
+
+    /// Makes PostgreSQL walk the due index in order for the rest of the transaction. Right after a
+    /// burst the statistics still describe an idle table, and the planner would rather sort every
+    /// due row on each claim, which makes draining a backlog quadratic; this plan cannot depend on
+    /// them.
+    static let orderedWalk: SQLQueryString = """
+        SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true),
+               set_config('enable_seqscan', 'off', true)
+        """
+
+    /// The statement that leases due jobs of `kinds` to this node at `now`.
+    func claimStatement(kinds: [String], limit: Int, at now: Date) -> SQLQueryString {
+        let lock: SQLQueryString = database.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
+        let leaseUntil = Self.milliseconds(now.addingTimeInterval(settings.leaseSeconds))
+        return """
+            UPDATE apus_jobs SET state = 'running', attempts = attempts + 1, leased_by = \(bind: node), lease_until = \(bind: leaseUntil)
+            WHERE id IN (
+                SELECT id FROM apus_jobs
+                WHERE state = 'available' AND run_at <= \(bind: Self.milliseconds(now)) AND kind IN \(SQLBind.group(kinds))
+                ORDER BY priority DESC, run_at, id LIMIT \(bind: limit)\(lock)
+            )
+            RETURNING id, kind, payload, attempts, max_attempts
+            """
     }
 
     /// Marks jobs this node holds as done, in one statement.
