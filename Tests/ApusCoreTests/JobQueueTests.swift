@@ -144,6 +144,28 @@ import Testing
     }
 
     @Test(arguments: DatabaseEngine.allCases)
+    func aFreeSlotIsRefilledWhileLongJobsHoldTheOthers(engine: DatabaseEngine) async throws {
+        try await JobHarness.with(engine, settings: JobHarness.fast { $0.concurrency = 4 }) { harness in
+            let finished = Seen<String>()
+            let release = Seen<Bool>()
+            let slow = JobHandler(kind: "test.slow") { _ in
+                while await release.count == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                await finished.append("slow")
+            }
+            let quick = JobHandler(kind: "test.quick") { _ in await finished.append("quick") }
+            try await harness.running([harness.worker([slow, quick])]) {
+                _ = try await harness.queue.enqueue((0..<3).map { _ in NewJob(kind: "test.slow") })
+                try await expectEventually { try await harness.queue.jobs(state: .running, limit: 10).count == 3 }
+                // Three of four slots stay busy: the fourth must not wait for half of them to free.
+                try await harness.queue.enqueue(NewJob(kind: "test.quick"))
+                try await expectEventually { await finished.values == ["quick"] }
+                await release.append(true)
+                try await expectEventually { await finished.count == 4 }
+            }
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
     func aRecurringJobRunsOncePerIntervalAcrossNodes(engine: DatabaseEngine) async throws {
         try await JobHarness.with(engine) { harness in
             let runs = Seen<Date>()

@@ -27,6 +27,9 @@ final class JobWorker: Service, Sendable {
     private let claimSignal = WakeSignal()
     private let completionSignal = WakeSignal()
 
+    /// How long a free slot may wait for others to free up, so that claims come in batches.
+    static let batchingWindow = Duration.milliseconds(50)
+
     init(queue: JobQueue, handlers: [JobHandler], recurring: [RecurringJob], metrics: JobMetrics, logger: Logger) {
         self.queue = queue
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }) { first, _ in first }
@@ -46,14 +49,22 @@ final class JobWorker: Service, Sendable {
                 helpers.addTask { await self.keepLeases() }
                 helpers.addTask { await self.maintain() }
                 await withDiscardingTaskGroup { jobs in
+                    var lastClaim = ContinuousClock.now
+                    var foundNone = false
                     while !stopping.load(ordering: .relaxed) {
-                        // Claim in batches: wait until at least half the slots are free (or none run).
+                        // Claim in batches: when at least half the slots are free (or none run),
+                        // or a slot has been free for a moment, so long jobs do not idle the rest.
+                        // After a claim found nothing, a moment is a poll interval: the queue is
+                        // not asked twenty times a second while long jobs run.
                         let running = finished.withLock { $0.running }
                         let free = settings.concurrency - running
-                        guard free > 0, running == 0 || free * 2 >= settings.concurrency else {
-                            await claimSignal.wait(timeout: poll)
+                        let window = foundNone ? poll : Self.batchingWindow
+                        let waited = ContinuousClock.now - lastClaim
+                        guard free > 0, running == 0 || free * 2 >= settings.concurrency || waited >= window else {
+                            await claimSignal.wait(timeout: free > 0 ? window - waited : poll)
                             continue
                         }
+                        lastClaim = ContinuousClock.now
                         let claimed: [ClaimedJob]
                         do {
                             claimed = try await queue.claim(kinds: kinds, limit: free)
@@ -62,6 +73,7 @@ final class JobWorker: Service, Sendable {
                             await claimSignal.wait(timeout: poll)
                             continue
                         }
+                        foundNone = claimed.isEmpty
                         if claimed.isEmpty {
                             await claimSignal.wait(timeout: poll)
                             continue
