@@ -128,14 +128,13 @@ final class EventDispatcher: Service, Sendable {
                 }
                 do {
                     if isolating { try await connection.raw("SAVEPOINT apus_event").run() }
-                    try await Self.handleOnce(event, by: consumer, on: connection)
+                    if try await Self.handleOnce(event, by: consumer, on: connection) { handled += 1 }
                     if isolating { try await connection.raw("RELEASE SAVEPOINT apus_event").run() }
                 } catch where isolating {
                     try await connection.raw("ROLLBACK TO SAVEPOINT apus_event").run()
                     failure = EventHandlingFailure(event: event.id, underlying: error)
                     break
                 }
-                handled += 1
                 passed = row
             }
             if let passed {
@@ -166,13 +165,16 @@ final class EventDispatcher: Service, Sendable {
 
     /// Runs `consumer`'s handler for `event` unless its receipt shows it ran: the receipt makes a
     /// redelivery (after a lost commit acknowledgement, or a replay) a no-op.
-    static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, on connection: any SQLDatabase) async throws {
+    /// Returns whether the handler ran.
+    @discardableResult
+    static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, on connection: any SQLDatabase) async throws -> Bool {
         let first = try await connection.raw("""
             INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
             VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(Date())))
             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
             """).first() != nil
-        guard first else { return }
+        guard first else { return false }
         try await consumer.handle(event, connection)
+        return true
     }
 }

@@ -39,7 +39,7 @@ public actor SigningKeys {
     private func reload() async throws {
         var rows = try await Self.rows(database)
         if rows.isEmpty {
-            try await Self.insertFirstKey(database)
+            try await Self.insertNewKey(database, onlyIfNone: true)
             rows = try await Self.rows(database)
         }
         let collection = JWTKeyCollection()
@@ -138,35 +138,24 @@ public actor SigningKeys {
         }
     }
 
+    /// Adds a signing key and returns its id. `onlyIfNone` adds it only when there is no key yet:
+    /// nodes starting together would otherwise each sign with a key the others have not loaded.
     @discardableResult
-    private static func insertNewKey(_ database: any Database) async throws -> String {
+    private static func insertNewKey(_ database: any Database, onlyIfNone: Bool = false) async throws -> String {
         let key = Curve25519.Signing.PrivateKey()
         let kid = OpaqueID.make("key")
-        try await database.write { connection in
+        let condition: SQLQueryString = onlyIfNone ? " WHERE NOT EXISTS (SELECT 1 FROM auth_signing_keys)" : ""
+        try await database.withTransaction { connection in
+            // On SQLite the write transaction itself serialises the nodes.
+            if onlyIfNone, database.engine == .postgres {
+                try await connection.raw("SELECT pg_advisory_xact_lock(hashtext('apus.signing-keys'))").run()
+            }
             try await connection.raw("""
                 INSERT INTO auth_signing_keys (kid, private_key, created_at)
-                VALUES (\(bind: kid), \(bind: key.rawRepresentation.base64EncodedString()), \(bind: Timestamp.format(Date())))
+                SELECT \(bind: kid), \(bind: key.rawRepresentation.base64EncodedString()), \(bind: Timestamp.format(Date()))\(condition)
                 """).run()
         }
         return kid
-    }
-
-    /// Creates the first key unless another node just did: nodes starting together would
-    /// otherwise each sign with a key the others have not loaded yet.
-    private static func insertFirstKey(_ database: any Database) async throws {
-        let key = Curve25519.Signing.PrivateKey()
-        let kid = OpaqueID.make("key")
-        try await database.withTransaction { connection in
-            if database.engine == .postgres {
-                try await connection.raw("SELECT pg_advisory_xact_lock(hashtext('apus.signing-keys'))").run()
-            }
-            // On SQLite the write transaction itself serialises the nodes.
-            try await connection.raw("""
-                INSERT INTO auth_signing_keys (kid, private_key, created_at)
-                SELECT \(bind: kid), \(bind: key.rawRepresentation.base64EncodedString()), \(bind: Timestamp.format(Date()))
-                WHERE NOT EXISTS (SELECT 1 FROM auth_signing_keys)
-                """).run()
-        }
     }
 
     static func base64URL(_ data: Data) -> String {
