@@ -40,6 +40,23 @@ def test_an_unknown_module_is_refused(tmp_path):
     assert "unknown module 'nonsense'" in result.stderr
 
 
+def test_a_bad_module_setting_stops_only_nodes_that_run_the_module(tmp_path):
+    bad = {"APUS_SMTP_URLS": "gopher://nowhere", "APUS_DATA_DIR": str(tmp_path)}
+    result = run_apus(["serve"], bad)
+    assert result.returncode == 78
+    assert "APUS_SMTP_URLS" in result.stderr
+    # Migrating reads no module's settings.
+    assert run_apus(["migrate"], bad).returncode == 0
+    # A node without notifications starts despite the setting.
+    node = Node({**bad, "APUS_MODULES": "links"}, [])
+    try:
+        import requests
+
+        assert requests.get(node.base + "/health/ready", timeout=5).json() == {"status": "ready"}
+    finally:
+        assert node.stop() == 0
+
+
 def test_the_embedded_default_creates_its_data_dir_and_is_ready(tmp_path):
     data = tmp_path / "fresh" / "data"
     node = Node({"APUS_DATA_DIR": str(data)}, [])

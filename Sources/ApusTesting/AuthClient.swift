@@ -36,7 +36,7 @@ extension TestClientProtocol {
     public func signedIn(_ email: String, roles: [Role] = [.viewer], server: ApusServer) async throws -> TokenPair {
         try await register(email)
         if roles != [.viewer], let user = try await server.identity.users.find(email: email) {
-            _ = try await server.identity.users.update(id: user.id, roles: roles, disabled: nil)
+            _ = try await server.identity.updateUser(id: user.id, roles: roles, disabled: nil)
         }
         return try await login(email)
     }

@@ -68,6 +68,35 @@ extension TestServer {
     }
 }
 
+extension TestServer {
+    /// Two nodes sharing one fresh database, with their servers (to reach the platform, or make
+    /// an admin), both serving on real sockets.
+    public static func withTwoServers(
+        engine: DatabaseEngine,
+        modules: [any Module] = [],
+        configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
+        _ body: @Sendable ((ApusServer, any TestClientProtocol), (ApusServer, any TestClientProtocol)) async throws -> Void
+    ) async throws {
+        try await TestDatabase.withDatabase(engine) { database async throws in
+            var configuration = ApusConfiguration()
+            configuration.bcryptCost = 4
+            configure(&configuration)
+            let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
+            let nodes = try (0..<2).map { _ in
+                try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: modules)
+            }
+            try await nodes[0].migrator.migrate()
+            let first = try nodes[0].makeApplication()
+            let second = try nodes[1].makeApplication()
+            try await first.test(.live) { a in
+                try await second.test(.live) { b in
+                    try await body((nodes[0], a), (nodes[1], b))
+                }
+            }
+        }
+    }
+}
+
 /// Collects log lines written during a test.
 public final class LogLines: Sendable {
     public init() {}

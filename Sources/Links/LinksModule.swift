@@ -1,69 +1,56 @@
 public import ApusCore
 import Foundation
 import HTTPTypes
-public import Hummingbird
-public import ServiceLifecycle
-import Synchronization
+import Hummingbird
 
-/// Short links with click analytics: `POST /v1/links`, and `GET /{code}` redirects.
-public final class LinksModule: Module, Sendable {
-    public let name = "links"
-    private let runtime = Mutex<LinksRuntime?>(nil)
-    private let settings: Settings
-
-    /// What the module reads from its environment.
-    public struct Settings: Sendable {
-        /// Hosts (and their subdomains) no link may point at (`APUS_LINKS_BLOCKED_HOSTS`).
-        public var blockedHosts: [String]
-        /// A header a trusted edge sets to the client's country (`APUS_LINKS_COUNTRY_HEADER`, e.g. `CF-IPCountry`).
-        public var countryHeader: String?
-
-        public init(blockedHosts: [String] = [], countryHeader: String? = nil) {
-            self.blockedHosts = blockedHosts
-            self.countryHeader = countryHeader
-        }
-
-        /// The settings in the process environment.
-        public static var fromEnvironment: Settings {
-            let environment = ProcessInfo.processInfo.environment
-            return Settings(
-                blockedHosts: environment["APUS_LINKS_BLOCKED_HOSTS"].map(ApusConfiguration.parseModules) ?? [],
-                countryHeader: environment["APUS_LINKS_COUNTRY_HEADER"].flatMap { $0.isEmpty ? nil : $0 }
-            )
-        }
-    }
+/// Short links with click analytics: `POST /v1/links`, and `GET /{code}` redirects. This module
+/// is the worked example of `docs/writing-a-module.md`.
+public struct LinksModule: Module {
+    /// The module's name: its tables are `links_*`, its permissions `links.*`.
+    public static let name = "links"
+    public var name: String { Self.name }
 
     /// Creating and managing one's own links (any signed-in role).
-    public static let manageLinks = Permission("links.manage", roles: Set(Role.allCases))
+    public static let manageLinks = Permission(module: name, "manage", roles: Set(Role.allCases))
 
-    /// Words no alias may take, besides every first path segment a route uses.
-    static let reservedWords: Set<String> = ["v1", "v2", "api", "health", "metrics", ".well-known", "admin", "static", "assets", "favicon.ico", "robots.txt", "sitemap.xml"]
-
-    public init(settings: Settings = .fromEnvironment) {
-        self.settings = settings
-    }
+    public init() {}
 
     public var migrations: [Migration] { LinksMigrations.all }
     public var permissions: [Permission] { [Self.manageLinks] }
     public var openAPI: OpenAPIFragment { LinksOpenAPI.fragment }
 
-    public func addRoutes(to router: Router<ApusRequestContext>, platform: Platform) throws {
-        let firstSegments = router.routes.compactMap { $0.path.description.split(separator: "/").first.map { $0.lowercased() } }
-        let runtime = LinksRuntime(platform: platform, reserved: Self.reservedWords.union(firstSegments), blockedHosts: settings.blockedHosts)
-        self.runtime.withLock { $0 = runtime }
-        LinkRoutes(runtime: runtime).add(to: router)
-        let countryHeader = settings.countryHeader.flatMap { HTTPField.Name($0) }
-        RedirectRoute(runtime: runtime, clientAddress: try ClientAddress(trustedProxies: platform.configuration.trustedProxies), countryHeader: countryHeader)
-            .add(to: router)
+    public func start(_ platform: Platform) throws -> ModuleParts {
+        let settings = try LinksSettings(platform.settings)
+        let service = LinksService(platform: platform, settings: settings)
+        let routes = RouteCollection(context: ApusRequestContext.self)
+        LinkRoutes(service: service).add(to: routes)
+        let publicRoutes = RouteCollection(context: ApusRequestContext.self)
+        RedirectRoute(
+            service: service,
+            clientAddress: try ClientAddress(trustedProxies: platform.configuration.trustedProxies),
+            countryHeader: settings.countryHeader
+        ).add(to: publicRoutes)
+        return ModuleParts(
+            routes: routes,
+            publicRoutes: publicRoutes,
+            services: [service.clicks],
+            eventConsumers: [LinkOwnerEvents.consumer(service: service)]
+        )
     }
+}
 
-    /// Writes buffered clicks now (tests; in service the buffer flushes itself).
-    func flushClicks() async {
-        await runtime.withLock({ $0 })?.clicks.flush()
-    }
+/// What the links module reads from the node's settings.
+struct LinksSettings: Sendable {
+    /// Hosts (and their subdomains) no link may point at (`APUS_LINKS_BLOCKED_HOSTS`).
+    var blockedHosts: [String] = []
+    /// A header a trusted edge sets to the client's country (`APUS_LINKS_COUNTRY_HEADER`, e.g. `CF-IPCountry`).
+    var countryHeader: HTTPField.Name?
 
-    public func services(platform: Platform) -> [any Service] {
-        guard let runtime = runtime.withLock({ $0 }) else { return [] }
-        return [runtime.clicks, LinksRuntime.CacheFollower(runtime: runtime)]
+    init(_ settings: Settings) throws(ConfigurationError) {
+        blockedHosts = settings.list("APUS_LINKS_BLOCKED_HOSTS")
+        countryHeader = try settings.parse("APUS_LINKS_COUNTRY_HEADER") { text throws(ConfigurationError) in
+            guard let name = HTTPField.Name(text) else { throw .invalid("APUS_LINKS_COUNTRY_HEADER", "'\(text)' is not a header name") }
+            return name
+        }
     }
 }

@@ -2,6 +2,10 @@ import ApusCore
 
 /// The notification tables: notifications (also the in-app inbox), their delivery attempts,
 /// templates, preferences and webhook endpoints.
+///
+/// The first version named them `notify_*`; `0002` renames them after the module
+/// (`notifications_*`), keeping every row, and drops their foreign keys to Identity's
+/// `auth_users`: a deleted user's data now goes through `identity.user.deleted`.
 enum NotificationsMigrations {
     static let all = [
         Migration(
@@ -80,6 +84,58 @@ enum NotificationsMigrations {
                 """,
                 "CREATE INDEX notify_endpoints_owner ON notify_endpoints (owner_id, id)",
             ]
-        )
+        ),
+        Migration(
+            module: "notifications",
+            name: "0002_module_named_tables",
+            dependsOn: [MigrationID(module: "notify", name: "0001_notifications")],
+            sqlite: [
+                // SQLite renames the references of other tables (notify_attempts) along.
+                "ALTER TABLE notify_notifications RENAME TO notifications_notifications",
+                "ALTER TABLE notify_attempts RENAME TO notifications_attempts",
+                "ALTER TABLE notify_templates RENAME TO notifications_templates",
+                // SQLite cannot drop a constraint: these two are rebuilt without it.
+                """
+                CREATE TABLE notifications_preferences (
+                    user_id TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    enabled INTEGER NOT NULL,
+                    PRIMARY KEY (user_id, category, channel)
+                )
+                """,
+                "INSERT INTO notifications_preferences (user_id, category, channel, enabled) SELECT user_id, category, channel, enabled FROM notify_preferences",
+                "DROP TABLE notify_preferences",
+                """
+                CREATE TABLE notifications_endpoints (
+                    id TEXT PRIMARY KEY,
+                    owner_id TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    event_types TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    disabled_reason TEXT,
+                    failing_since TEXT,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                """
+                INSERT INTO notifications_endpoints (id, owner_id, url, event_types, secret, disabled, disabled_reason, failing_since, created_at, updated_at)
+                SELECT id, owner_id, url, event_types, secret, disabled, disabled_reason, failing_since, created_at, updated_at FROM notify_endpoints
+                """,
+                "DROP TABLE notify_endpoints",
+                "CREATE INDEX notifications_endpoints_owner ON notifications_endpoints (owner_id, id)",
+            ],
+            postgres: [
+                "ALTER TABLE notify_notifications RENAME TO notifications_notifications",
+                "ALTER TABLE notify_attempts RENAME TO notifications_attempts",
+                "ALTER TABLE notify_templates RENAME TO notifications_templates",
+                "ALTER TABLE notify_preferences RENAME TO notifications_preferences",
+                "ALTER TABLE notify_endpoints RENAME TO notifications_endpoints",
+                "ALTER TABLE notifications_preferences DROP CONSTRAINT IF EXISTS notify_preferences_user_id_fkey",
+                "ALTER TABLE notifications_endpoints DROP CONSTRAINT IF EXISTS notify_endpoints_owner_id_fkey",
+            ]
+        ),
     ]
 }

@@ -12,8 +12,8 @@ struct NodeStartup {
     let server: ApusServer
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
-    static func availableModules() throws(ConfigurationError) -> [any Module] {
-        [LinksModule(), try NotificationsModule()]
+    static func availableModules() -> [any Module] {
+        [LinksModule(), NotificationsModule()]
     }
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {
@@ -33,7 +33,7 @@ struct NodeStartup {
         }
         let platform = Platform(configuration: configuration, database: database, logger: logger)
         do {
-            return NodeStartup(configuration: configuration, server: try ApusServer(platform: platform, available: try availableModules()))
+            return NodeStartup(configuration: configuration, server: try ApusServer(platform: platform, available: availableModules()))
         } catch {
             await database.close()
             throw fail(error.description, code: .validationFailure)

@@ -16,6 +16,17 @@ struct Serve: AsyncParsableCommand {
         let node = try await NodeStartup.start(options)
         let server = node.server
         let logger = server.platform.logger
+        // Starting the modules reads their settings: a bad one stops the node before anything changes.
+        let application: any ApplicationProtocol
+        do {
+            application = try server.makeApplication()
+        } catch let error as ConfigurationError {
+            await server.platform.database.close()
+            throw NodeStartup.fail(error.description, code: NodeStartup.configurationExitCode)
+        } catch {
+            await server.platform.database.close()
+            throw NodeStartup.fail("cannot build the HTTP application: \(error)", code: .failure)
+        }
         do {
             if noMigrate {
                 // Still refuse to run on a schema whose applied migrations have changed.
@@ -34,13 +45,6 @@ struct Serve: AsyncParsableCommand {
         } catch {
             await server.platform.database.close()
             throw NodeStartup.fail("\(error)", code: .failure)
-        }
-        let application: any ApplicationProtocol
-        do {
-            application = try server.makeApplication()
-        } catch {
-            await server.platform.database.close()
-            throw NodeStartup.fail("cannot build the HTTP application: \(error)", code: .failure)
         }
         logger.info("apus listening", metadata: [
             "address": "\(node.configuration.host):\(node.configuration.port)",

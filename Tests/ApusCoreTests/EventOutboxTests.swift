@@ -7,8 +7,8 @@ import Testing
 @Suite struct EventOutboxTests {
     /// A consumer that writes each event's id to `t_effects` in the delivering transaction.
     static func recorder(name: String = "test.recorder", prefixes: [String] = [], failFirst: Seen<Int64>? = nil) -> EventConsumer {
-        EventConsumer(name: name, typePrefixes: prefixes) { event, connection in
-            try await connection.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES (\(bind: name), \(bind: event.id), \(bind: event.aggregate))").run()
+        EventConsumer(name: name, typePrefixes: prefixes) { event, transaction in
+            try await transaction.sql.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES (\(bind: name), \(bind: event.id), \(bind: event.aggregate))").run()
             if let failFirst, await failFirst.count == 0 {
                 await failFirst.append(event.id)
                 struct Flaky: Error {}
@@ -97,8 +97,8 @@ import Testing
             try await append(harness, ["c1", "poison", "c2"])
             let cured = Seen<Bool>()
             struct Poisoned: Error, CustomStringConvertible { var description: String { "cannot digest this" } }
-            let consumer = EventConsumer(name: "test.recorder") { event, connection in
-                try await connection.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES ('test.recorder', \(bind: event.id), \(bind: event.aggregate))").run()
+            let consumer = EventConsumer(name: "test.recorder") { event, transaction in
+                try await transaction.sql.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES ('test.recorder', \(bind: event.id), \(bind: event.aggregate))").run()
                 if event.aggregate == "poison", await cured.count == 0 { throw Poisoned() }
             }
             let dispatcher = harness.dispatcher([consumer])

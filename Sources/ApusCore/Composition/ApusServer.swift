@@ -1,6 +1,6 @@
 import Foundation
 public import Hummingbird
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Composes the platform and the modules a node runs into one HTTP application.
 public struct ApusServer: Sendable {
@@ -9,12 +9,13 @@ public struct ApusServer: Sendable {
 
     /// The platform the modules share.
     public let platform: Platform
-    /// The modules this node runs, after `APUS_MODULES` selection.
+    /// The product modules this node runs, after `APUS_MODULES` selection.
     public let modules: [any Module]
     /// Accounts, sessions, tokens and API keys.
     public let identity: Identity
 
     /// Picks from `available` the modules `platform.configuration.modules` names (all when unset).
+    /// Nothing is started yet: a module's settings are read when the node starts it.
     public init(platform: Platform, available: [any Module]) throws(ConfigurationError) {
         self.platform = platform
         self.identity = Identity(platform: platform)
@@ -30,11 +31,22 @@ public struct ApusServer: Sendable {
         self.modules = available.filter { wanted.contains($0.name) }
     }
 
-    /// The platform's own migrations, which every node runs.
-    static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration] + IdentityMigrations.all + JobsMigrations.all
+    /// The platform's own migrations, which every node runs besides those of its modules:
+    /// identity and the job queue are used by the platform itself, whatever modules run.
+    package static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration] + IdentityMigrations.all + JobsMigrations.all
+
+    /// The modules every node runs (identity, the job admin), then the selected ones.
+    var allModules: [any Module] {
+        let productPermissions = modules.flatMap(\.permissions)
+        let jobs = JobsModule(queue: platform.jobs)
+        var identityModule = IdentityModule(identity: identity, allPermissions: [])
+        let everyPermission = identityModule.permissions + jobs.permissions + productPermissions
+        identityModule = IdentityModule(identity: identity, allPermissions: everyPermission)
+        return [identityModule, jobs] + modules
+    }
 
     /// Every permission of the platform and the running modules.
-    public var permissions: [Permission] { [Permission.ownAccount, .manageUsers, .manageJobs] + modules.flatMap(\.permissions) }
+    public var permissions: [Permission] { allModules.flatMap(\.permissions) }
 
     /// Every migration of the platform and the running modules.
     public var migrations: [Migration] { Self.platformMigrations + modules.flatMap(\.migrations) }
@@ -44,16 +56,32 @@ public struct ApusServer: Sendable {
         Migrator(database: platform.database, migrations: migrations, logger: platform.logger)
     }
 
-    /// The OpenAPI document of the running modules.
-    public var openAPIDocument: JSONValue {
-        OpenAPIDocument.build(
-            version: Self.version,
-            fragments: [CoreRoutes.openAPI, IdentityOpenAPI.fragment(permissions: permissions.map(\.name)), JobsOpenAPI.fragment] + modules.map(\.openAPI)
-        )
+    /// The OpenAPI document of the running modules; a schema or operation id defined twice is
+    /// an error.
+    public func openAPIDocument() throws -> JSONValue {
+        try OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI] + allModules.map(\.openAPI))
     }
 
-    /// The router with every route and middleware, for serving or testing.
+    /// A started node: its router and everything that runs beside it.
+    public struct Started {
+        /// Every route with the platform's middleware.
+        public let router: Router<ApusRequestContext>
+        /// The modules' services, the job worker and the event dispatcher.
+        public let services: [any Service]
+    }
+
+    /// Starts every module once and composes what they return.
+    public func start() throws -> Started {
+        let parts = try allModules.map { module in try module.start(platform) }
+        return Started(router: try makeRouter(parts), services: backgroundWork(parts))
+    }
+
+    /// The router alone (tests that look at routes).
     public func makeRouter() throws -> Router<ApusRequestContext> {
+        try start().router
+    }
+
+    private func makeRouter(_ parts: [ModuleParts]) throws -> Router<ApusRequestContext> {
         let router = Router(context: ApusRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestIdentityMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(registry: platform.metrics))
@@ -63,85 +91,63 @@ public struct ApusServer: Sendable {
         router.add(middleware: AuthenticationMiddleware(identity: identity))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let document = try encoder.encode(openAPIDocument)
-        // Probes, metrics and published documents come before the default rate limit, which
-        // applies only to routes added after it.
+        let document = try encoder.encode(try openAPIDocument())
+        // Middleware applies to the routes added after it: probes and documents first, then the
+        // public routes under their own limit, then the API under its limits and replay.
         CoreRoutes(readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document)
             .add(to: router)
-        router.get("/.well-known/jwks.json") { [identity] _, _ -> Response in
-            let body = try encoder.encode(try await identity.signingKeys.jwks())
-            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "public, max-age=300"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        }
-        router.add(middleware: RateLimitMiddleware(limiter: limiter(configuration.defaultRateLimit), clientAddress: clientAddress))
+        let publicRoutes = router.group().add(
+            middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.redirectRateLimit), clientAddress: clientAddress)
+        )
+        for part in parts { publicRoutes.addRoutes(part.publicRoutes) }
+        router.add(middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.defaultRateLimit), clientAddress: clientAddress))
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
-        AuthRoutes(
-            identity: identity,
-            authLimit: RateLimitMiddleware(limiter: limiter(configuration.authRateLimit), clientAddress: clientAddress),
-            loginEmailLimiter: limiter(configuration.loginEmailRateLimit),
-            decoy: DecoyHash()
-        ).add(to: router)
-        UserRoutes(identity: identity).add(to: router)
-        JobRoutes(queue: platform.jobs).add(to: router)
-        APIKeyRoutes(identity: identity, permissions: Dictionary(permissions.map { ($0.name, $0) }) { first, _ in first }).add(to: router)
-        for module in modules {
-            try module.addRoutes(to: router, platform: platform)
-        }
+        for part in parts { router.addRoutes(part.routes) }
         // Added last, so it wraps only the not-found responder.
         router.add(middleware: AllowedMethodsMiddleware(allowedMethods: AllowedMethods(router: router)))
+        platform.routes.record(router)
         return router
     }
 
-    /// A node-local limiter for `policy`, or a shared one when `APUS_RATE_LIMIT_SHARED` names it.
-    func limiter(_ policy: RateLimitPolicy) -> any RateLimiting {
-        platform.configuration.sharedRateLimits.contains(policy.name)
-            ? SharedRateLimiter(policy: policy, database: platform.database)
-            : RateLimiter(policy: policy)
+    /// The modules' services, the cache follower, the job worker and the event dispatcher.
+    private func backgroundWork(_ parts: [ModuleParts]) -> [any Service] {
+        let logger = platform.logger(module: "apus")
+        let dispatcher = EventDispatcher(
+            outbox: platform.events,
+            consumers: parts.flatMap(\.eventConsumers),
+            jobs: platform.jobs,
+            logger: logger,
+            afterCommit: { [platform] effects in await platform.perform(effects) }
+        )
+        let platformHandlers = [EventRetention.handler(database: platform.database), dispatcher.redeliveryHandler]
+        let worker = JobWorker(
+            queue: platform.jobs,
+            handlers: platformHandlers + parts.flatMap(\.jobHandlers),
+            recurring: [EventRetention.job] + parts.flatMap(\.recurringJobs),
+            metrics: JobMetrics(registry: platform.metrics),
+            logger: logger
+        )
+        return [CacheRegistry.Follower(registry: platform.caches)] + parts.flatMap(\.services) + [worker, dispatcher]
     }
 
     /// The HTTP application, with the modules' services.
     public func makeApplication() throws -> some ApplicationProtocol {
         let configuration = platform.configuration
+        let started = try start()
         return Application(
-            router: try makeRouter(),
+            router: started.router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
-            services: [RevocationFollower(identity: identity)] + modules.flatMap { $0.services(platform: platform) } + backgroundWork(),
+            services: started.services,
             logger: platform.logger
         )
     }
 }
 
-extension ApusServer {
-    /// The job worker and the event dispatcher, with the modules' handlers and consumers.
-    /// Call after `makeRouter`, which lets modules set up what their handlers use.
-    func backgroundWork() -> [any Service] {
-        let logger = platform.logger(module: "apus")
-        let dispatcher = EventDispatcher(
-            outbox: platform.events,
-            consumers: modules.flatMap { $0.eventConsumers(platform: platform) },
-            jobs: platform.jobs,
-            logger: logger
-        )
-        let platformHandlers = [EventRetention.handler(database: platform.database), dispatcher.redeliveryHandler]
-        return [
-            JobWorker(
-                queue: platform.jobs,
-                handlers: platformHandlers + modules.flatMap { $0.jobHandlers(platform: platform) },
-                recurring: [EventRetention.job] + modules.flatMap { $0.recurringJobs(platform: platform) },
-                metrics: JobMetrics(registry: platform.metrics),
-                logger: logger
-            ),
-            dispatcher,
-        ]
-    }
-}
-
-/// Applies session revocations and key rotations announced by other nodes while the node runs.
-struct RevocationFollower: Service {
-    let identity: Identity
-
-    func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await identity.followCluster()
-        }
+extension Platform {
+    /// A node-local limiter for `policy`, or a shared one when `APUS_RATE_LIMIT_SHARED` names it.
+    func limiter(_ policy: RateLimitPolicy) -> any RateLimiting {
+        configuration.sharedRateLimits.contains(policy.name)
+            ? SharedRateLimiter(policy: policy, database: database)
+            : RateLimiter(policy: policy)
     }
 }

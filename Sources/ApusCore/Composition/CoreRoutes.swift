@@ -8,7 +8,7 @@ struct CoreRoutes {
     let platform: Platform
     let openAPIDocument: Data
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         router.get("/health/live") { _, _ in
             HealthStatus(status: "ok")
         }

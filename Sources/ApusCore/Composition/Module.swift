@@ -1,10 +1,14 @@
 public import Hummingbird
 public import ServiceLifecycle
 
-/// A part of Apus that a node may run: it hands the composition its routes, migrations,
-/// background services and part of the OpenAPI document. Modules never import each other.
+/// A part of Apus that a node may run. What a module *is* is static and costs no I/O: its name
+/// (also its table and permission prefix), migrations, OpenAPI part and permissions. What it
+/// *does* comes from ``start(_:)``, called once for each module the node runs, which returns
+/// everything in one ``ModuleParts``. Modules never import each other; they talk through events
+/// and the platform's protocols. `docs/writing-a-module.md` walks through one.
 public protocol Module: Sendable {
-    /// The module's name, as `APUS_MODULES` spells it and as its table prefix.
+    /// The module's name, as `APUS_MODULES` spells it; its tables are `<name>_...` and its
+    /// permissions `<name>.<action>` (``Permission/init(module:_:roles:)``).
     var name: String { get }
     /// Its schema changes.
     var migrations: [Migration] { get }
@@ -12,24 +16,55 @@ public protocol Module: Sendable {
     var openAPI: OpenAPIFragment { get }
     /// The permissions its routes require (they can be API key scopes).
     var permissions: [Permission] { get }
-    /// Adds its routes to `router`.
-    func addRoutes(to router: Router<ApusRequestContext>, platform: Platform) throws
-    /// Long-running work it needs while the node serves (workers, flushers).
-    func services(platform: Platform) -> [any Service]
-    /// The kinds of job it runs, with their handlers. Called after `addRoutes`.
-    func jobHandlers(platform: Platform) -> [JobHandler]
-    /// Work it runs on a schedule.
-    func recurringJobs(platform: Platform) -> [RecurringJob]
-    /// What it does with events from the outbox (its own or other modules'). Called after `addRoutes`.
-    func eventConsumers(platform: Platform) -> [EventConsumer]
+    /// Starts the module on `platform`: reads its settings (a bad one throws a
+    /// ``ConfigurationError`` naming the variable) and returns its routes and background work.
+    /// Called only on nodes that run the module, once.
+    func start(_ platform: Platform) throws -> ModuleParts
 }
 
 extension Module {
     public var migrations: [Migration] { [] }
     public var openAPI: OpenAPIFragment { OpenAPIFragment() }
     public var permissions: [Permission] { [] }
-    public func services(platform: Platform) -> [any Service] { [] }
-    public func jobHandlers(platform: Platform) -> [JobHandler] { [] }
-    public func recurringJobs(platform: Platform) -> [RecurringJob] { [] }
-    public func eventConsumers(platform: Platform) -> [EventConsumer] { [] }
+}
+
+/// Everything a started module contributes to the node.
+public struct ModuleParts {
+    /// Its API routes. They sit behind the platform's authentication, the API rate limits and
+    /// `Idempotency-Key` replay; middleware a module adds here wraps only its own routes.
+    public var routes: RouteCollection<ApusRequestContext>
+    /// Public routes outside the API that strangers call in volume (short-link redirects): the
+    /// platform limits them per address with the `redirect` policy instead of the API's.
+    public var publicRoutes: RouteCollection<ApusRequestContext>
+    /// Long-running work while the node serves (buffers, followers).
+    public var services: [any Service]
+    /// The kinds of job it runs, with their handlers.
+    public var jobHandlers: [JobHandler]
+    /// Work it runs on a schedule, on one node at a time.
+    public var recurringJobs: [RecurringJob]
+    /// What it does with events from the outbox (its own or other modules').
+    public var eventConsumers: [EventConsumer]
+
+    public init(
+        routes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
+        publicRoutes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
+        services: [any Service] = [],
+        jobHandlers: [JobHandler] = [],
+        recurringJobs: [RecurringJob] = [],
+        eventConsumers: [EventConsumer] = []
+    ) {
+        self.routes = routes
+        self.publicRoutes = publicRoutes
+        self.services = services
+        self.jobHandlers = jobHandlers
+        self.recurringJobs = recurringJobs
+        self.eventConsumers = eventConsumers
+    }
+}
+
+extension Permission {
+    /// The permission `<module>.<action>`: a module's permissions carry its name.
+    public init(module: String, _ action: String, roles: Set<Role>) {
+        self.init("\(module).\(action)", roles: roles)
+    }
 }

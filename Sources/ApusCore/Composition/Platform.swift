@@ -1,7 +1,8 @@
 public import Logging
 public import Prometheus
 
-/// What the platform gives every module: configuration, the database, logging and metrics.
+/// What the platform gives every module: configuration and settings, the database and its
+/// transactions, users, caches, logging and metrics, the bus, jobs and events.
 public struct Platform: Sendable {
     /// The node's configuration.
     public let configuration: ApusConfiguration
@@ -15,8 +16,14 @@ public struct Platform: Sendable {
     public let bus: any ClusterBus
     /// The durable job queue.
     public let jobs: JobQueue
-    /// The transactional outbox modules write their events to.
+    /// The transactional outbox; modules write to it through ``Transaction/emit(_:)``.
     public let events: EventOutbox
+    /// The users of this deployment, as modules may see them.
+    public let users: any UserDirectory
+    /// Every route the node serves, once the composition is complete.
+    public let routes: RouteTable
+    let caches: CacheRegistry
+    let identityUsers: CachedUsers
 
     public init(
         configuration: ApusConfiguration,
@@ -33,12 +40,63 @@ public struct Platform: Sendable {
         self.bus = bus
         self.jobs = JobQueue(database: database, bus: bus, settings: configuration.jobs)
         self.events = EventOutbox(database: database, bus: bus)
+        self.routes = RouteTable()
+        let caches = CacheRegistry(bus: bus)
+        self.caches = caches
+        let userCache = BusInvalidatedCache<String, CachedUsers.Entry>(name: "identity.users", capacity: 10_000, lifetime: .seconds(300))
+        caches.register(userCache)
+        let users = CachedUsers(cache: userCache, store: UserStore(database: database))
+        self.identityUsers = users
+        self.users = users
     }
+
+    /// The module settings of this node (`APUS_*`).
+    public var settings: Settings { configuration.settings }
 
     /// The logger for `module`.
     public func logger(module: String) -> Logger {
         var logger = logger
         logger[metadataKey: "module"] = .string(module)
         return logger
+    }
+
+    /// A new node-local cache named `name`, invalidated over the bus by
+    /// ``Transaction/invalidate(_:_:)`` and ``invalidate(_:_:)``.
+    public func cache<Key, Value>(
+        _ name: String, capacity: Int, lifetime: Duration, missLifetime: Duration? = nil, countHitsAndMisses: Bool = false
+    ) -> BusInvalidatedCache<Key, Value> {
+        let cache = BusInvalidatedCache<Key, Value>(
+            name: name, capacity: capacity, lifetime: lifetime, missLifetime: missLifetime, metrics: countHitsAndMisses ? metrics : nil
+        )
+        caches.register(cache)
+        return cache
+    }
+
+    /// Runs `body` in one database transaction: commits when it returns, rolls back when it
+    /// throws. After the commit, and only then, the events it emitted are announced, job workers
+    /// are woken for the jobs it enqueued, and the cache keys it invalidated are dropped on every
+    /// node.
+    public func transaction<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
+        let (result, effects) = try await database.withTransaction { [events, jobs] sql in
+            let transaction = Transaction(sql: sql, outbox: events, jobs: jobs)
+            let result = try await body(transaction)
+            return (result, transaction.effects)
+        }
+        await perform(effects)
+        return result
+    }
+
+    /// Drops `keys` of `cache` on every node now, outside any transaction (for state that is not
+    /// in the database, or changed by a statement that committed on its own).
+    public func invalidate<Key, Value>(_ cache: BusInvalidatedCache<Key, Value>, _ keys: [Key]) async {
+        await caches.invalidate(keys.map { CacheKey(cache: cache.name, key: $0.description) })
+    }
+
+    /// Carries out what a committed transaction asked for.
+    func perform(_ effects: AfterCommit) async {
+        guard !effects.isEmpty else { return }
+        await caches.invalidate(effects.invalidations)
+        if effects.announceEvents { await events.announce() }
+        if effects.wakeWorkers { await jobs.wakeWorkers() }
     }
 }

@@ -21,7 +21,7 @@ actor ReadinessCheck {
             do {
                 let pending = try await migrator.pending()
                 guard pending.isEmpty else {
-                    return "\(pending.count) migration(s) pending: \(pending.prefix(5).map(\.description).joined(separator: ", "))."
+                    return "\(pending.count) migration(s) pending: \(pending.prefix(10).map(\.description).joined(separator: ", "))."
                 }
                 migrationsApplied = true
             } catch {

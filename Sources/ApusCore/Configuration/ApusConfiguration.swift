@@ -38,10 +38,15 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 5, window: 60)
     /// Per API key, user or address, on every other API route.
     public var defaultRateLimit = RateLimitPolicy(name: "default", limit: 6000, window: 60)
+    /// Per client address, on public routes outside the API such as short-link redirects: many
+    /// visitors behind one NAT share an address, so it is generous.
+    public var redirectRateLimit = RateLimitPolicy(name: "redirect", limit: 120_000, window: 60)
     /// Policies counted across every node sharing the database instead of per node.
     public var sharedRateLimits: Set<String> = []
     /// The job queue's schedule, concurrency and leases (`APUS_JOBS_*`).
     public var jobs = JobSettings()
+    /// Every `APUS_*` variable, for the modules to read their own settings from.
+    public var settings = Settings([:])
 
     /// Creates the default configuration.
     public init() {}
@@ -78,12 +83,14 @@ public struct ApusConfiguration: Sendable, Equatable {
         }
         if let shared = value("APUS_RATE_LIMIT_SHARED") {
             self.sharedRateLimits = Set(Self.parseModules(shared))
-            if let unknown = sharedRateLimits.first(where: { !["auth", "login-email", "default"].contains($0) }) {
-                throw .invalid("APUS_RATE_LIMIT_SHARED", "unknown policy '\(unknown)' (auth, login-email, default)")
+            if let unknown = sharedRateLimits.first(where: { !["auth", "login-email", "default", "redirect"].contains($0) }) {
+                throw .invalid("APUS_RATE_LIMIT_SHARED", "unknown policy '\(unknown)' (auth, login-email, default, redirect)")
             }
         }
         if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
+        if let limit = value("APUS_RATE_LIMIT_REDIRECT") { self.redirectRateLimit = try .parse(limit, name: "redirect", setting: "APUS_RATE_LIMIT_REDIRECT") }
         self.jobs = try JobSettings(environment: environment)
+        self.settings = Settings(environment.filter { $0.key.hasPrefix("APUS_") })
     }
 
     /// The base URL links and `Location` headers are built on.

@@ -4,6 +4,7 @@ import HTTPTypes
 public import Logging
 import NIOCore
 public import Prometheus
+import Synchronization
 
 /// The one way Apus calls other servers: webhooks, OAuth providers, fetches on a user's behalf.
 ///
@@ -15,7 +16,9 @@ public import Prometheus
 public final class EgressClient: Sendable {
     let policy: EgressPolicy
     let settings: EgressSettings
-    let http: HTTPClient
+    private let configuration: HTTPClient.Configuration
+    /// Made on the first call, so a client that never calls out holds no connections to close.
+    private let client = Mutex<HTTPClient?>(nil)
     let logger: Logger
     let metrics: EgressMetrics
     let breakers: HostBreakers
@@ -25,7 +28,7 @@ public final class EgressClient: Sendable {
     /// The zero of the breakers' clock: they take monotonic seconds.
     private let origin = ContinuousClock.now
 
-    /// Creates a client; call `shutdown()` before dropping it.
+    /// Creates a client; call `shutdown()` before dropping it once it has made a call.
     public init(policy: EgressPolicy, settings: EgressSettings = .init(), metrics: PrometheusCollectorRegistry, logger: Logger) {
         precondition(settings.maxAttempts > 0, "egress needs at least one attempt")
         precondition(settings.maxResponseBytes >= 0 && settings.etagCacheEntries >= 0, "egress limits cannot be negative")
@@ -42,12 +45,21 @@ public final class EgressClient: Sendable {
             backoff: ExponentialBackoff(base: settings.backoffBase.egressSeconds, cap: settings.backoffCap.egressSeconds),
             maxRetryAfter: settings.maxRetryAfter.egressSeconds
         )
-        let configuration = HTTPClient.Configuration(
+        self.configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: TimeAmount(settings.connectTimeout), read: TimeAmount(settings.totalTimeout)),
             decompression: .disabled
         )
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration, backgroundActivityLogger: logger)
+    }
+
+    /// The underlying HTTP client, made on first use.
+    var http: HTTPClient {
+        client.withLock { client in
+            if let client { return client }
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration, backgroundActivityLogger: logger)
+            client = made
+            return made
+        }
     }
 
     /// Sends `request`, retrying where safe, and returns the response with its body read whole.
@@ -80,7 +92,7 @@ public final class EgressClient: Sendable {
 
     /// Closes the connections; no call may be made afterwards.
     public func shutdown() async throws {
-        try await http.shutdown()
+        try await client.withLock { $0.take() }?.shutdown()
     }
 
     private func send(_ request: EgressRequest, to destination: EgressDestination, deadline: ContinuousClock.Instant) async throws(EgressError) -> EgressResponse {

@@ -1,5 +1,5 @@
 public import Foundation
-public import SQLKit
+import SQLKit
 
 /// An event a module writes with its change: `link.created`, `user.registered`, ...
 public struct NewEvent: Sendable {
@@ -45,11 +45,13 @@ public struct EventConsumer: Sendable {
     /// Type prefixes it wants (`links.` or `links.link.created`); empty means every event.
     public let typePrefixes: [String]
     /// Handles one event inside the transaction that records it as processed, so effects written
-    /// through `connection` (rows, enqueued jobs) happen exactly once. Throwing retries the event;
-    /// one that keeps failing is dead-lettered as a replayable job (see ``EventDispatcher``).
-    public let handle: @Sendable (_ event: DomainEvent, _ connection: any SQLDatabase) async throws -> Void
+    /// through `transaction` (rows, events, enqueued jobs) happen exactly once. Cache
+    /// invalidations it asks for are carried out after the commit (possibly also after a rollback:
+    /// an extra invalidation is harmless). Throwing retries the event; one that keeps failing is
+    /// dead-lettered as a replayable job (see ``EventDispatcher``).
+    public let handle: @Sendable (_ event: DomainEvent, _ transaction: Transaction) async throws -> Void
 
-    public init(name: String, typePrefixes: [String] = [], handle: @escaping @Sendable (DomainEvent, any SQLDatabase) async throws -> Void) {
+    public init(name: String, typePrefixes: [String] = [], handle: @escaping @Sendable (DomainEvent, Transaction) async throws -> Void) {
         self.name = name
         self.typePrefixes = typePrefixes
         self.handle = handle

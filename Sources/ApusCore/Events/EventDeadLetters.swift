@@ -19,6 +19,8 @@ struct BuriedEvent: Sendable {
 struct DeliveryOutcome: Sendable {
     var read: Int
     var failure: EventHandlingFailure?
+    /// What the handlers asked to happen after the commit.
+    var effects = AfterCommit()
 }
 
 /// How a consumer has been failing: rounds in a row, and the failures of the event found to fail.
@@ -72,18 +74,21 @@ extension EventDispatcher {
 
     /// Runs replayed redelivery jobs: the event goes to its consumer once, as a normal delivery would.
     var redeliveryHandler: JobHandler {
-        JobHandler(kind: Self.redeliverKind) { [consumers, outbox] job in
+        JobHandler(kind: Self.redeliverKind) { [consumers, outbox, jobs, afterCommit] job in
             let redelivery = try JSONDecoder().decode(Redelivery.self, from: Data(job.payload.utf8))
             guard let consumer = consumers.first(where: { $0.name == redelivery.consumer }) else {
                 throw JobFailure.permanent("no event consumer named '\(redelivery.consumer)' runs on this node")
             }
-            try await outbox.database.withTransaction { connection in
+            let effects = try await outbox.database.withTransaction { connection in
                 guard let row = try await connection.raw("""
                     SELECT id, type, aggregate, payload, occurred_at FROM apus_events WHERE id = \(bind: redelivery.eventID)
                     """).first()
                 else { throw JobFailure.permanent("event \(redelivery.eventID) is no longer kept") }
-                try await Self.handleOnce(try Self.event(row), by: consumer, on: connection)
+                let transaction = Transaction(sql: connection, outbox: outbox, jobs: jobs)
+                try await Self.handleOnce(try Self.event(row), by: consumer, in: transaction)
+                return transaction.effects
             }
+            await afterCommit(effects)
         }
     }
 }

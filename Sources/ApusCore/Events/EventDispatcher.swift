@@ -19,8 +19,13 @@ final class EventDispatcher: Service, Sendable {
     private let pollInterval: Duration
     private let batchSize = 200
     private let signal = WakeSignal()
+    let afterCommit: @Sendable (AfterCommit) async -> Void
 
-    init(outbox: EventOutbox, consumers: [EventConsumer], jobs: JobQueue, logger: Logger, pollInterval: Duration = .milliseconds(500)) {
+    init(
+        outbox: EventOutbox, consumers: [EventConsumer], jobs: JobQueue, logger: Logger, pollInterval: Duration = .milliseconds(500),
+        afterCommit: @escaping @Sendable (AfterCommit) async -> Void = { _ in }
+    ) {
+        self.afterCommit = afterCommit
         self.outbox = outbox
         self.consumers = consumers
         self.jobs = jobs
@@ -112,6 +117,7 @@ final class EventDispatcher: Service, Sendable {
                     WHERE id > \(bind: positionID) ORDER BY id LIMIT \(bind: self.batchSize)
                     """).all()
             guard !rows.isEmpty else { return DeliveryOutcome(read: 0) }
+            let transaction = Transaction(sql: connection, outbox: self.outbox, jobs: self.jobs)
             var handled = 0
             var passed: (any SQLRow)?
             var failure: EventHandlingFailure?
@@ -128,7 +134,7 @@ final class EventDispatcher: Service, Sendable {
                 }
                 do {
                     if isolating { try await connection.raw("SAVEPOINT apus_event").run() }
-                    if try await Self.handleOnce(event, by: consumer, on: connection) { handled += 1 }
+                    if try await Self.handleOnce(event, by: consumer, in: transaction) { handled += 1 }
                     if isolating { try await connection.raw("RELEASE SAVEPOINT apus_event").run() }
                 } catch where isolating {
                     try await connection.raw("ROLLBACK TO SAVEPOINT apus_event").run()
@@ -145,8 +151,9 @@ final class EventDispatcher: Service, Sendable {
                     """).run()
             }
             if handled > 0 { self.logger.debug("events delivered", metadata: ["consumer": "\(consumer.name)", "events": "\(handled)"]) }
-            return DeliveryOutcome(read: rows.count, failure: failure)
+            return DeliveryOutcome(read: rows.count, failure: failure, effects: transaction.effects)
         }
+        await afterCommit(outcome.effects)
         // Thrown once the events before it are committed.
         if let failure = outcome.failure { throw failure }
         return outcome.read
@@ -167,14 +174,14 @@ final class EventDispatcher: Service, Sendable {
     /// redelivery (after a lost commit acknowledgement, or a replay) a no-op.
     /// Returns whether the handler ran.
     @discardableResult
-    static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, on connection: any SQLDatabase) async throws -> Bool {
-        let first = try await connection.raw("""
+    static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, in transaction: Transaction) async throws -> Bool {
+        let first = try await transaction.sql.raw("""
             INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
             VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(Date())))
             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
             """).first() != nil
         guard first else { return false }
-        try await consumer.handle(event, connection)
+        try await consumer.handle(event, transaction)
         return true
     }
 }

@@ -31,3 +31,46 @@ extension Request {
         return limit
     }
 }
+
+extension Page {
+    /// The page of `fetched`, rows read with a limit of `limit + 1`: the extra row only tells
+    /// that there is a next page, whose cursor is `cursor` of the last item shown.
+    public init(fetched: [Item], limit: Int, cursor: (Item) -> String) {
+        self.init(items: Array(fetched.prefix(limit)), nextCursor: fetched.count > limit ? cursor(fetched[limit - 1]) : nil)
+    }
+}
+
+extension Request {
+    /// `?cursor=` as given by a previous page; a 400 problem when it cannot be one. `isValid`
+    /// tells the shape of the module's cursors (opaque ids by default).
+    public func pageCursor(_ isValid: (Substring) -> Bool = { OpaqueID.isWellFormed($0) }) throws -> String? {
+        guard let cursor = uri.queryParameters.get("cursor"), !cursor.isEmpty else { return nil }
+        guard isValid(Substring(cursor)) else { throw Problem.badRequest("cursor is not one this API handed out.") }
+        return cursor
+    }
+}
+
+extension ApusRequestContext {
+    /// The path parameter `name` as an id; a malformed one is a 404, like an unknown one.
+    public func requireID(_ name: String, kind: String) throws -> String {
+        let id = try parameters.require(name)
+        guard OpaqueID.isWellFormed(id) else { throw Problem.notFound("No \(kind) \(id).") }
+        return id
+    }
+
+    /// `201 Created` with `value` as the body and `Location: location`.
+    public func created(_ value: some ResponseEncodable, at location: String, for request: Request) throws -> Response {
+        var response = try responseEncoder.encode(value, from: request, context: self)
+        response.status = .created
+        response.headers[.location] = location
+        return response
+    }
+}
+
+extension Principal {
+    /// Whether the caller may see or change what `ownerID` owns: its owner, or an admin. Anything
+    /// else answers 404, as if it did not exist.
+    public func mayAccess(ownedBy ownerID: String?) -> Bool {
+        isAdmin || ownerID == userID
+    }
+}

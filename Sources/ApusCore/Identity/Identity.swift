@@ -8,9 +8,9 @@ public struct Identity: Sendable {
     public let apiKeys: APIKeyStore
     public let signingKeys: SigningKeys
     public let hasher: PasswordHasher
-    let sessionStatus: SessionStatusCache
-    let userCache: UserCache
-    let bus: any ClusterBus
+    /// Whether each session is live, per node; revocations invalidate it on every node.
+    let sessionStatus: BusInvalidatedCache<String, Bool>
+    let platform: Platform
     let accessLifetime: TimeInterval
 
     public init(platform: Platform) {
@@ -20,9 +20,8 @@ public struct Identity: Sendable {
         self.apiKeys = APIKeyStore(database: platform.database)
         self.signingKeys = SigningKeys(database: platform.database, logger: platform.logger)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
-        self.sessionStatus = SessionStatusCache(store: sessions)
-        self.userCache = UserCache(store: users)
-        self.bus = platform.bus
+        self.sessionStatus = platform.cache("identity.sessions", capacity: 100_000, lifetime: .seconds(300))
+        self.platform = platform
         self.accessLifetime = configuration.accessTokenLifetime
     }
 
@@ -50,31 +49,62 @@ public struct Identity: Sendable {
     /// The caller an access token stands for, or `nil` if it is invalid, expired or its session is over.
     func principal(accessToken: String) async throws -> Principal? {
         guard let claims = try? await signingKeys.verify(accessToken) else { return nil }
-        guard try await sessionStatus.isActive(claims.sid) else { return nil }
+        let sessionID = claims.sid
+        let active = try await sessionStatus.value(for: sessionID) { [sessions] in try await sessions.isActive(sessionID: sessionID) }
+        guard active == true else { return nil }
         return Principal(userID: claims.sub.value, roles: Set(claims.roles.compactMap(Role.init(rawValue:))), sessionID: claims.sid)
     }
 
     /// Ends sessions on every node at once.
     func announceRevoked(_ sessionIDs: [String]) async {
         guard !sessionIDs.isEmpty else { return }
-        sessionStatus.revoked(sessionIDs)
-        try? await bus.publish(SessionStatusCache.channel, sessionIDs.joined(separator: ","))
+        await platform.invalidate(sessionStatus, sessionIDs)
     }
 
     /// A user and its JSON, from this node's cache when it has them.
-    func user(id: String) async throws -> UserCache.Entry? {
-        try await userCache.user(id: id)
+    func user(id: String) async throws -> CachedUsers.Entry? {
+        try await platform.identityUsers.entry(id: id)
     }
 
-    /// Tells every node that a user changed, so no cached copy outlives the change.
-    func announceUserChanged(_ id: String) async {
-        userCache.forget(id)
-        try? await bus.publish(UserCache.channel, id)
-    }
-
-    /// Ends every session of a user (logout-all, disabling, deletion, role change).
+    /// Ends every session of a user (logout-all).
     func endAllSessions(userID: String, reason: String) async throws {
         await announceRevoked(try await sessions.revokeAll(userID: userID, reason: reason))
+    }
+
+    /// Changes a user's roles and/or disabled flag; `nil` if there is no such user. A change of
+    /// roles or a disabling ends every session at once (tokens carry roles); disabling and
+    /// enabling write `identity.user.disabled` / `identity.user.enabled` in the same transaction.
+    public func updateUser(id: String, roles: [Role]?, disabled: Bool?) async throws -> User? {
+        try await platform.transaction { [users, sessionStatus, platform] transaction in
+            guard let change = try await users.update(id: id, roles: roles, disabled: disabled, on: transaction.sql) else { return nil }
+            let (before, after) = change
+            transaction.invalidate(platform.identityUsers.cache, id)
+            if after.disabled != before.disabled {
+                try await transaction.emit(
+                    after.disabled ? IdentityEvents.userDisabled : IdentityEvents.userEnabled, aggregate: id, json: IdentityEvents.UserChange(userId: id)
+                )
+            }
+            if (after.disabled && !before.disabled) || Set(after.roles) != Set(before.roles) {
+                let reason = after.disabled && !before.disabled ? "disabled" : "roles changed"
+                for session in try await SessionStore.revokeAll(userID: id, reason: reason, on: transaction.sql) {
+                    transaction.invalidate(sessionStatus, session)
+                }
+            }
+            return after
+        }
+    }
+
+    /// Deletes a user with their sessions and keys, and writes `identity.user.deleted` in the same
+    /// transaction so every module drops what it holds of them; `false` if there is no such user.
+    public func deleteUser(id: String) async throws -> Bool {
+        try await platform.transaction { [users, sessionStatus, platform] transaction in
+            let ended = try await SessionStore.revokeAll(userID: id, reason: "deleted", on: transaction.sql)
+            guard try await users.delete(id: id, on: transaction.sql) else { return false }
+            for session in ended { transaction.invalidate(sessionStatus, session) }
+            transaction.invalidate(platform.identityUsers.cache, id)
+            try await transaction.emit(IdentityEvents.userDeleted, aggregate: id, json: IdentityEvents.UserChange(userId: id))
+            return true
+        }
     }
 
     /// Creates the first admin from `APUS_ADMIN_EMAIL`/`APUS_ADMIN_PASSWORD` unless that account exists.
@@ -90,14 +120,13 @@ public struct Identity: Sendable {
         return true
     }
 
-    /// Follows revocations and key rotations from other nodes; runs until cancelled.
+    /// Follows key rotations from other nodes; runs until cancelled. (Session revocations and user
+    /// changes arrive as cache invalidations.)
     func followCluster() async {
-        async let sessions: Void = sessionStatus.follow(await bus.subscribe(SessionStatusCache.channel))
-        async let keys: Void = signingKeys.follow(await bus.subscribe(SigningKeys.channel))
-        async let users: Void = userCache.follow(await bus.subscribe(UserCache.channel))
+        async let keys: Void = signingKeys.follow(await platform.bus.subscribe(SigningKeys.channel))
         // A rotation made by `apus keys rotate` in another process reaches a SQLite node this way.
         async let reload: Void = reloadKeysPeriodically()
-        _ = await (sessions, keys, users, reload)
+        _ = await (keys, reload)
     }
 
     private func reloadKeysPeriodically() async {

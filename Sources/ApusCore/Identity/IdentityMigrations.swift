@@ -55,6 +55,10 @@ enum IdentityMigrations {
             )
             """,
             "CREATE INDEX auth_api_keys_user ON auth_api_keys (user_id)",
-        ])
+        ]),
+        // Permissions carry their module's name now; keys keep the rights they were given.
+        Migration(module: "auth", name: "0002_module_named_scopes", dependsOn: [MigrationID(module: "auth", name: "0001_identity")], statements: [
+            "UPDATE auth_api_keys SET scopes = REPLACE(scopes, 'webhooks.manage', 'notifications.webhooks')",
+        ]),
     ]
 }

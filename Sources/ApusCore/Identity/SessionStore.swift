@@ -107,15 +107,20 @@ public struct SessionStore: Sendable {
 
     /// Revokes every live session of `userID`; returns their ids.
     func revokeAll(userID: String, reason: String) async throws -> [String] {
-        let now = Date()
-        return try await database.withTransaction { connection in
-            let rows = try await connection.raw("""
-                SELECT id FROM auth_sessions WHERE user_id = \(bind: userID) AND revoked_at IS NULL
-                """).all()
-            let ids = try rows.map { try $0.decode(column: "id", as: String.self) }
-            for id in ids { try await Self.revoke(sessionID: id, reason: reason, at: now, on: connection) }
-            return ids
+        try await database.withTransaction { connection in
+            try await Self.revokeAll(userID: userID, reason: reason, on: connection)
         }
+    }
+
+    /// Revokes every live session of `userID` inside the caller's transaction; returns their ids.
+    static func revokeAll(userID: String, reason: String, on connection: any SQLDatabase) async throws -> [String] {
+        let now = Date()
+        let rows = try await connection.raw("""
+            SELECT id FROM auth_sessions WHERE user_id = \(bind: userID) AND revoked_at IS NULL
+            """).all()
+        let ids = try rows.map { try $0.decode(column: "id", as: String.self) }
+        for id in ids { try await revoke(sessionID: id, reason: reason, at: now, on: connection) }
+        return ids
     }
 
     /// The user's live sessions, newest first.

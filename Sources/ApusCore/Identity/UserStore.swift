@@ -63,21 +63,20 @@ public struct UserStore: Sendable {
         }.map(Self.user(from:))
     }
 
-    /// Changes roles and/or the disabled flag; returns the user, or `nil` if absent.
-    public func update(id: String, roles: [Role]?, disabled: Bool?) async throws -> User? {
-        guard var user = try await find(id: id) else { return nil }
+    /// Changes roles and/or the disabled flag; returns the user before and after, or `nil` if absent.
+    func update(id: String, roles: [Role]?, disabled: Bool?, on connection: any SQLDatabase) async throws -> (before: User, after: User)? {
+        guard let before = try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM auth_users WHERE id = \(bind: id)").first().map(Self.user(from:))
+        else { return nil }
+        var user = before
         if let roles { user.roles = Array(Set(roles)).sorted() }
         if let disabled { user.disabled = disabled }
         user.updatedAt = Date()
-        let updated = user
-        try await database.write { connection in
-            try await connection.raw("""
-                UPDATE auth_users SET roles = \(bind: Self.encode(updated.roles)), disabled = \(bind: updated.disabled ? 1 : 0),
-                    updated_at = \(bind: Timestamp.format(updated.updatedAt))
-                WHERE id = \(bind: id)
-                """).run()
-        }
-        return updated
+        try await connection.raw("""
+            UPDATE auth_users SET roles = \(bind: Self.encode(user.roles)), disabled = \(bind: user.disabled ? 1 : 0),
+                updated_at = \(bind: Timestamp.format(user.updatedAt))
+            WHERE id = \(bind: id)
+            """).run()
+        return (before, user)
     }
 
     public func setPassword(id: String, passwordHash: String) async throws {
@@ -86,13 +85,10 @@ public struct UserStore: Sendable {
         }
     }
 
-    /// Deletes a user and, by cascade, their sessions and keys; `false` if absent.
-    public func delete(id: String) async throws -> Bool {
-        try await database.withTransaction { connection in
-            let exists = try await connection.raw("SELECT id FROM auth_users WHERE id = \(bind: id)").first() != nil
-            if exists { try await connection.raw("DELETE FROM auth_users WHERE id = \(bind: id)").run() }
-            return exists
-        }
+    /// Deletes a user and, by cascade, their sessions and keys, inside the caller's transaction;
+    /// `false` if absent.
+    func delete(id: String, on connection: any SQLDatabase) async throws -> Bool {
+        try await connection.raw("DELETE FROM auth_users WHERE id = \(bind: id) RETURNING id").first() != nil
     }
 
     static let columns = "id, email, roles, disabled, created_at, updated_at"

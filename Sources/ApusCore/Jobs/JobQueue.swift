@@ -273,15 +273,17 @@ public final class JobQueue: Sendable {
 
     /// Puts a dead job back on the queue with fresh attempts; `false` when it is not dead.
     public func replay(id: Int64) async throws -> Bool {
-        let now = Self.milliseconds(Date())
-        let replayed = try await database.write { connection in
-            try await connection.raw("""
-                UPDATE apus_jobs SET state = 'available', attempts = 0, run_at = \(bind: now), finished_at = NULL
-                WHERE id = \(bind: id) AND state = 'dead' RETURNING id
-                """).first() != nil
-        }
+        let replayed = try await database.write { connection in try await Self.replay(id: id, on: connection) }
         if replayed { await wakeWorkers() }
         return replayed
+    }
+
+    /// ``replay(id:)`` inside the caller's transaction (the caller wakes the workers after it commits).
+    static func replay(id: Int64, on connection: any SQLDatabase) async throws -> Bool {
+        try await connection.raw("""
+            UPDATE apus_jobs SET state = 'available', attempts = 0, run_at = \(bind: milliseconds(Date())), finished_at = NULL
+            WHERE id = \(bind: id) AND state = 'dead' RETURNING id
+            """).first() != nil
     }
 
     /// One job with its failed attempts.

@@ -5,7 +5,7 @@ public import Hummingbird
 struct JobRoutes {
     let queue: JobQueue
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let jobs = router.group("/v1/jobs").add(middleware: RequirePermission(.manageJobs))
         jobs.get { request, _ -> Page<JobRecord> in
             let limit = try request.pageLimit()
@@ -20,7 +20,7 @@ struct JobRoutes {
             let kind = request.uri.queryParameters.get("kind").map { String($0) }
             if let kind, kind.contains("\u{0}") || kind.utf8.count > 200 { throw Problem.badRequest("kind is at most 200 bytes without NUL.") }
             let page = try await queue.jobs(state: state, kind: kind, before: before, limit: limit + 1)
-            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? String(page[limit - 1].id) : nil)
+            return Page(fetched: page, limit: limit) { String($0.id) }
         }
         jobs.get("/{id}") { _, context -> JobRecord in
             let id = try Self.id(context)

@@ -14,18 +14,44 @@ public struct OpenAPIFragment: Sendable {
     }
 }
 
+/// Two fragments that describe the same thing differently.
+public struct OpenAPIConflict: Error, Sendable, CustomStringConvertible {
+    /// What is described twice.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = "OpenAPI: " + description
+    }
+}
+
 /// Builds the OpenAPI document from every running module's fragment.
 public enum OpenAPIDocument {
     /// The whole document.
-    public static func build(version: String, fragments: [OpenAPIFragment]) -> JSONValue {
+    ///
+    /// Fragments must not overlap: a schema name with two different definitions, an operation
+    /// id used twice, or one method of one path in two fragments is an error naming it, not a
+    /// silent merge.
+    public static func build(version: String, fragments: [OpenAPIFragment]) throws(OpenAPIConflict) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = ["Problem": problemSchema]
+        var operationIDs: Set<String> = []
         var tags: [JSONValue] = []
         for fragment in fragments {
-            for (path, item) in fragment.paths {
+            for (path, item) in fragment.paths.sorted(by: { $0.key < $1.key }) {
+                if case .object(let operations) = item {
+                    for (method, operation) in operations.sorted(by: { $0.key < $1.key }) {
+                        if paths[path]?[method] != nil { throw OpenAPIConflict("\(method.uppercased()) \(path) is described twice") }
+                        if case .string(let id)? = operation["operationId"], !operationIDs.insert(id).inserted {
+                            throw OpenAPIConflict("the operation id \(id) is used twice")
+                        }
+                    }
+                }
                 paths[path] = paths[path].map { $0.merging(item) } ?? item
             }
-            schemas.merge(fragment.schemas) { _, new in new }
+            for (name, schema) in fragment.schemas.sorted(by: { $0.key < $1.key }) {
+                if let existing = schemas[name], existing != schema { throw OpenAPIConflict("the schema \(name) has two different definitions") }
+                schemas[name] = schema
+            }
             tags += fragment.tags
         }
         return [

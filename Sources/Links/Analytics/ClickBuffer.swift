@@ -59,17 +59,22 @@ final class ClickBuffer: Service, Sendable {
             return pending
         }
         guard !batch.isEmpty else { return }
+        var written = 0
         do {
-            for chunk in stride(from: 0, to: batch.count, by: 500).map({ Array(batch[$0..<min($0 + 500, batch.count)]) }) {
+            while written < batch.count {
+                let chunk = Array(batch[written..<min(written + 500, batch.count)])
                 try await insert(chunk)
+                written += chunk.count
+                flushed.increment(by: Int64(chunk.count))
             }
-            flushed.increment(by: Int64(batch.count))
         } catch {
-            // Put them back (as far as there is room) so a database hiccup loses nothing.
-            logger.error("cannot write clicks; will retry", metadata: ["error": "\(error)", "clicks": "\(batch.count)"])
+            // Put back what was not written (as far as there is room) so a database hiccup loses
+            // nothing and counts nothing twice: the chunks before the failure are committed.
+            let unwritten = batch[written...]
+            logger.error("cannot write clicks; will retry", metadata: ["error": "\(error)", "clicks": "\(unwritten.count)"])
             pending.withLock { pending in
                 let room = max(0, capacity - pending.count)
-                pending.insert(contentsOf: batch.prefix(room), at: 0)
+                pending.insert(contentsOf: unwritten.prefix(room), at: 0)
             }
         }
     }

@@ -2,6 +2,10 @@ import ApusCore
 
 /// The short-link tables: links, a sequence for codes, the code permutation key, and clicks
 /// (rolled up per minute: one row counts the clicks of one visitor with one referrer and agent).
+///
+/// Links never reference Identity's tables: `0002` drops the first version's foreign key to
+/// `auth_users` (a deleted user's links now go through `identity.user.deleted`) and adds the
+/// `suspended` flag a disabled owner's links carry.
 enum LinksMigrations {
     static let all = [
         Migration(
@@ -43,6 +47,40 @@ enum LinksMigrations {
                 """,
                 "CREATE INDEX links_clicks_code_time ON links_clicks (code, clicked_at)",
             ]
-        )
+        ),
+        Migration(
+            module: "links",
+            name: "0002_owner_by_event",
+            dependsOn: [MigrationID(module: "links", name: "0001_links")],
+            sqlite: [
+                // SQLite cannot drop a constraint: the table is rebuilt without it.
+                """
+                CREATE TABLE links_links_rebuilt (
+                    code TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    owner_id TEXT NOT NULL,
+                    redirect INTEGER NOT NULL,
+                    expires_at TEXT,
+                    max_visits INTEGER,
+                    visits INTEGER NOT NULL DEFAULT 0,
+                    tags TEXT NOT NULL DEFAULT '',
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    suspended INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                INSERT INTO links_links_rebuilt (code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at)
+                SELECT code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at FROM links_links
+                """,
+                "DROP TABLE links_links",
+                "ALTER TABLE links_links_rebuilt RENAME TO links_links",
+                "CREATE INDEX links_links_owner ON links_links (owner_id, code)",
+            ],
+            postgres: [
+                "ALTER TABLE links_links DROP CONSTRAINT IF EXISTS links_links_owner_id_fkey",
+                "ALTER TABLE links_links ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 }

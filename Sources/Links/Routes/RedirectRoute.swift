@@ -6,43 +6,32 @@ import Hummingbird
 /// `GET /{code}` and `HEAD /{code}` at the root of the public URL: the hot path. Answered from the
 /// node cache; clicks go to the buffer, never to the database on the way.
 struct RedirectRoute {
-    let runtime: LinksRuntime
+    let service: LinksService
     let clientAddress: ClientAddress
     let countryHeader: HTTPField.Name?
 
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         router.get("/{code}") { request, context in try await redirect(request, context) }
     }
 
     private func redirect(_ request: Request, _ context: ApusRequestContext) async throws -> Response {
         let code = try context.parameters.require("code")
         guard LinkCode.isPlausible(Substring(code)) else { throw Problem.notFound("No link \(code).") }
-        let target: LinkStore.Target
-        switch runtime.cache.lookup(code) {
-        case .found(let cached):
-            target = cached
-        case .missing:
-            throw Problem.notFound("No link \(code).")
-        case nil:
-            let loaded = try await runtime.store.target(code: code)
-            runtime.cache.store(code, loaded)
-            guard let loaded else { throw Problem.notFound("No link \(code).") }
-            target = loaded
-        }
+        guard let target = try await service.target(code) else { throw Problem.notFound("No link \(code).") }
         let now = Date()
         if let expiresAt = target.expiresAt, expiresAt <= now {
             throw Problem(.gone, detail: "The link \(code) has expired.")
         }
         let isHead = request.method == .head
         if target.maxVisits != nil, !isHead {
-            guard try await runtime.store.claimVisit(code: code) else {
+            guard try await service.claimVisit(code) else {
                 throw Problem(.gone, detail: "The link \(code) has reached its visit limit.")
             }
         }
         if !isHead { recordClick(code: code, request: request, context: context, at: now) }
-        runtime.redirects.increment()
+        service.redirectsServed.increment()
         return Response(
             status: target.redirect == 301 ? .movedPermanently : .found,
             headers: [.location: target.url, .cacheControl: target.redirect == 301 ? "public, max-age=3600" : "private, no-store"]
@@ -55,7 +44,7 @@ struct RedirectRoute {
     }
 
     private func recordClick(code: String, request: Request, context: ApusRequestContext, at now: Date) {
-        runtime.clicks.record(Click(
+        service.clicks.record(Click(
             code: code, at: now,
             referrer: request.headers[.referer].map { Self.bounded($0, 2048) },
             userAgent: request.headers[.userAgent].map { Self.bounded($0, 512) },

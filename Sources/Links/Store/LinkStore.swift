@@ -2,12 +2,9 @@ import ApusCore
 import Foundation
 import SQLKit
 
-/// Links in `links_links`.
+/// Links in `links_links`: the module's SQL, run on the connection or transaction it is given.
 struct LinkStore: Sendable {
-    let database: any Database
     let publicURL: String
-    /// Where link changes are announced to other modules (webhooks), with the change.
-    let events: EventOutbox
 
     /// What a `links.link.*` event carries.
     struct LinkEvent: Encodable {
@@ -17,11 +14,19 @@ struct LinkStore: Sendable {
         var ownerId: String
     }
 
-    private func event(_ action: String, _ link: Link) throws -> NewEvent {
-        try NewEvent(
-            type: "links.link.\(action)", aggregate: link.code,
+    private func emit(_ action: String, _ link: Link, in transaction: Transaction) async throws {
+        try await transaction.emit(
+            "links.link.\(action)", aggregate: link.code,
             json: LinkEvent(code: link.code, url: link.url, shortUrl: link.shortUrl, ownerId: link.ownerId)
         )
+    }
+
+    /// `link` under `code`, with the short URL that goes with it.
+    func withCode(_ code: String, _ link: Link) -> Link {
+        var link = link
+        link.code = code
+        link.shortUrl = "\(publicURL)/\(code)"
+        return link
     }
 
     /// What a redirect needs to know about a link.
@@ -33,45 +38,38 @@ struct LinkStore: Sendable {
     }
 
     /// The next sequence number, taken atomically.
-    func nextNumber() async throws -> UInt64 {
-        try await database.withTransaction { connection in
-            let row = try await connection.raw("""
-                UPDATE links_sequence SET next_value = next_value + 1 WHERE id = 1 RETURNING next_value - 1 AS value
-                """).first()
-            return UInt64(try row!.decode(column: "value", as: Int64.self))
-        }
+    func nextNumber(in transaction: Transaction) async throws -> UInt64 {
+        let row = try await transaction.sql.raw("""
+            UPDATE links_sequence SET next_value = next_value + 1 WHERE id = 1 RETURNING next_value - 1 AS value
+            """).first()
+        return UInt64(try row!.decode(column: "value", as: Int64.self))
     }
 
-    /// Inserts `link`; `false` if its code is taken. The primary key decides races: of many
-    /// concurrent claims of one alias, on any node, exactly one returns `true`.
-    func insert(_ link: Link) async throws -> Bool {
-        let created = try event("created", link)
-        let inserted = try await database.withTransaction { connection in
-            let inserted = try await connection.raw("""
-                INSERT INTO links_links (code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at)
-                VALUES (\(bind: link.code), \(bind: link.url), \(bind: link.ownerId), \(bind: link.redirect),
-                        \(bind: link.expiresAt.map(Timestamp.format)), \(bind: link.maxVisits), 0, \(bind: Self.encodeTags(link.tags)),
-                        \(bind: Timestamp.format(link.createdAt)), \(bind: Timestamp.format(link.updatedAt)))
-                ON CONFLICT (code) DO NOTHING
-                RETURNING code
-                """).first() != nil
-            if inserted { try await events.append([created], on: connection) }
-            return inserted
-        }
-        if inserted { await events.announce() }
+    /// Inserts `link` and its `links.link.created` event; `false` if its code is taken. The
+    /// primary key decides races: of many concurrent claims of one alias, on any node, exactly
+    /// one returns `true`.
+    func insert(_ link: Link, in transaction: Transaction) async throws -> Bool {
+        let inserted = try await transaction.sql.raw("""
+            INSERT INTO links_links (code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at)
+            VALUES (\(bind: link.code), \(bind: link.url), \(bind: link.ownerId), \(bind: link.redirect),
+                    \(bind: link.expiresAt.map(Timestamp.format)), \(bind: link.maxVisits), 0, \(bind: Self.encodeTags(link.tags)),
+                    \(bind: Timestamp.format(link.createdAt)), \(bind: Timestamp.format(link.updatedAt)))
+            ON CONFLICT (code) DO NOTHING
+            RETURNING code
+            """).first() != nil
+        if inserted { try await emit("created", link, in: transaction) }
         return inserted
     }
 
-    func find(code: String) async throws -> Link? {
-        try await database.read { connection in
-            try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM links_links WHERE code = \(bind: code)").first()
-        }.map(link(from:))
+    func find(code: String, on connection: any SQLDatabase) async throws -> Link? {
+        try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM links_links WHERE code = \(bind: code)").first().map(link(from:))
     }
 
-    func target(code: String) async throws -> Target? {
-        try await database.read { connection in
-            try await connection.raw("SELECT url, redirect, expires_at, max_visits FROM links_links WHERE code = \(bind: code)").first()
-        }.map { row in
+    /// Where `code` sends a visitor; `nil` for no such link, or one whose owner is disabled.
+    func target(code: String, on connection: any SQLDatabase) async throws -> Target? {
+        try await connection.raw("""
+            SELECT url, redirect, expires_at, max_visits FROM links_links WHERE code = \(bind: code) AND suspended = 0
+            """).first().map { row in
             Target(
                 url: try row.decode(column: "url", as: String.self),
                 redirect: try row.decode(column: "redirect", as: Int.self),
@@ -83,52 +81,63 @@ struct LinkStore: Sendable {
 
     /// Counts a visit to a capped link if it has visits left; `false` when the cap is reached.
     /// The condition in the update makes concurrent visits on every node add up exactly.
-    func claimVisit(code: String) async throws -> Bool {
-        try await database.withTransaction { connection in
-            try await connection.raw("""
-                UPDATE links_links SET visits = visits + 1
-                WHERE code = \(bind: code) AND max_visits IS NOT NULL AND visits < max_visits
-                RETURNING visits
-                """).first() != nil
-        }
+    func claimVisit(code: String, on connection: any SQLDatabase) async throws -> Bool {
+        try await connection.raw("""
+            UPDATE links_links SET visits = visits + 1
+            WHERE code = \(bind: code) AND max_visits IS NOT NULL AND visits < max_visits
+            RETURNING visits
+            """).first() != nil
     }
 
     /// A page of links, by code, of `owner` (all owners when `nil`), optionally with `tag`.
-    func list(owner: String?, tag: String?, limit: Int, after cursor: String?) async throws -> [Link] {
-        let rows = try await database.read { connection in
-            try await connection.raw("""
-                SELECT \(unsafeRaw: Self.columns) FROM links_links
-                WHERE code > \(bind: cursor ?? "")
-                  AND (\(bind: owner) IS NULL OR owner_id = \(bind: owner))
-                  AND (\(bind: tag.map { "%,\($0),%" }) IS NULL OR tags LIKE \(bind: tag.map { "%,\($0),%" }))
-                ORDER BY code LIMIT \(bind: limit)
-                """).all()
-        }
-        return try rows.map(link(from:))
+    func list(owner: String?, tag: String?, limit: Int, after cursor: String?, on connection: any SQLDatabase) async throws -> [Link] {
+        // `_` is a LIKE wildcard and may be part of a tag: escaped, it matches only itself.
+        let pattern = tag.map { "%," + Self.escapeLike($0) + ",%" }
+        return try await connection.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM links_links
+            WHERE code > \(bind: cursor ?? "")
+              AND (\(bind: owner) IS NULL OR owner_id = \(bind: owner))
+              AND (\(bind: pattern) IS NULL OR tags LIKE \(bind: pattern) ESCAPE '!')
+            ORDER BY code LIMIT \(bind: limit)
+            """).all().map(link(from:))
     }
 
-    func update(_ link: Link) async throws {
-        let updated = try event("updated", link)
-        try await database.withTransaction { connection in
-            try await connection.raw("""
-                UPDATE links_links SET url = \(bind: link.url), redirect = \(bind: link.redirect),
-                    expires_at = \(bind: link.expiresAt.map(Timestamp.format)), max_visits = \(bind: link.maxVisits),
-                    tags = \(bind: Self.encodeTags(link.tags)), updated_at = \(bind: Timestamp.format(link.updatedAt))
-                WHERE code = \(bind: link.code)
-                """).run()
-            try await events.append([updated], on: connection)
+    /// `text` with LIKE's wildcards (and the escape character `!`) escaped by `!`.
+    static func escapeLike(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if character == "%" || character == "_" || character == "!" { escaped.append("!") }
+            escaped.append(character)
         }
-        await events.announce()
+        return escaped
     }
 
-    func delete(_ link: Link) async throws {
-        let deleted = try event("deleted", link)
-        try await database.withTransaction { connection in
-            try await connection.raw("DELETE FROM links_clicks WHERE code = \(bind: link.code)").run()
-            try await connection.raw("DELETE FROM links_links WHERE code = \(bind: link.code)").run()
-            try await events.append([deleted], on: connection)
-        }
-        await events.announce()
+    /// Every link of `owner`.
+    func links(of owner: String, on connection: any SQLDatabase) async throws -> [Link] {
+        try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM links_links WHERE owner_id = \(bind: owner)").all().map(link(from:))
+    }
+
+    /// Marks every link of `owner` suspended or not; returns their codes.
+    func setSuspended(owner: String, _ suspended: Bool, on connection: any SQLDatabase) async throws -> [String] {
+        try await connection.raw("""
+            UPDATE links_links SET suspended = \(bind: suspended ? 1 : 0) WHERE owner_id = \(bind: owner) RETURNING code
+            """).all().map { try $0.decode(column: "code", as: String.self) }
+    }
+
+    func update(_ link: Link, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("""
+            UPDATE links_links SET url = \(bind: link.url), redirect = \(bind: link.redirect),
+                expires_at = \(bind: link.expiresAt.map(Timestamp.format)), max_visits = \(bind: link.maxVisits),
+                tags = \(bind: Self.encodeTags(link.tags)), updated_at = \(bind: Timestamp.format(link.updatedAt))
+            WHERE code = \(bind: link.code)
+            """).run()
+        try await emit("updated", link, in: transaction)
+    }
+
+    func delete(_ link: Link, in transaction: Transaction) async throws {
+        try await transaction.sql.raw("DELETE FROM links_clicks WHERE code = \(bind: link.code)").run()
+        try await transaction.sql.raw("DELETE FROM links_links WHERE code = \(bind: link.code)").run()
+        try await emit("deleted", link, in: transaction)
     }
 
     static let columns = "code, url, owner_id, redirect, expires_at, max_visits, visits, tags, created_at, updated_at"

@@ -4,16 +4,16 @@ import Foundation
 /// Turns every module event into a webhook notification for each endpoint subscribed to its type,
 /// in the transaction that records the event as processed: each pair is queued exactly once.
 enum EventWebhooks {
-    static func consumer(jobs: JobQueue) -> EventConsumer {
-        EventConsumer(name: "notifications.webhooks") { event, connection in
+    static func consumer() -> EventConsumer {
+        EventConsumer(name: "notifications.webhooks") { event, transaction in
             let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .object([:])
-            for subscriber in try await WebhookEndpointStore.subscribers(to: event.type, createdBefore: event.occurredAt, on: connection) {
+            for subscriber in try await WebhookEndpointStore.subscribers(to: event.type, createdBefore: event.occurredAt, on: transaction.sql) {
                 _ = try await NotificationStore.insert(
                     .init(
                         senderID: subscriber.ownerID, channel: .webhook, recipient: subscriber.endpoint.id, userID: nil, category: "events",
                         template: nil, subject: nil, body: nil, data: data, eventType: event.type, status: .queued
                     ),
-                    jobs: jobs, on: connection, jobKey: "event:\(event.id):\(subscriber.endpoint.id)"
+                    in: transaction, jobKey: "event:\(event.id):\(subscriber.endpoint.id)"
                 )
             }
         }

@@ -10,7 +10,7 @@ struct NotificationDelivery: Sendable {
     let store: NotificationStore
     let templates: TemplateStore
     let endpoints: WebhookEndpointStore
-    let jobs: JobQueue
+    let platform: Platform
     let mail: MailSender?
     let mailFrom: String
     let egress: EgressClient
@@ -151,7 +151,7 @@ struct NotificationDelivery: Sendable {
     private func disable(_ endpoint: WebhookEndpointStore.Stored, reason: String) async throws {
         guard try await endpoints.disable(id: endpoint.endpoint.id, reason: reason) else { return }
         logger.warning("webhook endpoint disabled", metadata: ["endpoint": "\(endpoint.endpoint.id)", "reason": "\(reason)"])
-        try await store.database.withTransaction { connection in
+        try await platform.transaction { transaction in
             _ = try await NotificationStore.insert(
                 .init(
                     senderID: nil, channel: .inApp, recipient: endpoint.ownerID, userID: endpoint.ownerID, category: PreferenceStore.critical,
@@ -159,9 +159,8 @@ struct NotificationDelivery: Sendable {
                     body: "Deliveries to \(endpoint.endpoint.url) stopped: \(reason). Fix the receiver, then enable the endpoint again.",
                     data: ["endpoint_id": .string(endpoint.endpoint.id)], eventType: nil, status: .queued
                 ),
-                jobs: jobs, on: connection
+                in: transaction
             )
         }
-        await jobs.wakeWorkers()
     }
 }

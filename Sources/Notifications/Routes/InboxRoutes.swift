@@ -11,7 +11,7 @@ struct InboxRoutes {
         var unread: Int
     }
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let inbox = router.group("/v1/inbox").add(middleware: RequirePermission(.ownAccount))
         inbox.get { request, context -> Page<NotificationRecord> in
             let principal = try context.require(.ownAccount)
@@ -47,7 +47,7 @@ struct InboxRoutes {
                     throw Problem.unprocessable("Category \(category) is not 1-64 of A-Z a-z 0-9 _ - .", errors: [.init(field: "categories", message: "invalid category")])
                 }
                 if let channel = channels.keys.first(where: { DeliveryChannel(rawValue: $0) == nil }) {
-                    throw Problem.unprocessable("DeliveryChannel \(channel) is not webhook, email or in_app.", errors: [.init(field: "categories.\(category)", message: "unknown channel")])
+                    throw Problem.unprocessable("The channel \(channel) is not one of webhook, email or in_app.", errors: [.init(field: "categories.\(category)", message: "unknown channel")])
                 }
                 if category == PreferenceStore.critical, channels.values.contains(false) {
                     throw Problem.unprocessable("Critical notifications cannot be muted.", errors: [.init(field: "categories.critical", message: "cannot be muted")])

@@ -6,7 +6,7 @@ import Hummingbird
 struct NotificationRoutes {
     let runtime: NotificationsRuntime
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let notifications = router.group("/v1/notifications").add(middleware: RequirePermission(NotificationsModule.send))
         notifications.post { request, context -> Response in
             let principal = try context.require(NotificationsModule.send)
@@ -31,7 +31,7 @@ struct NotificationRoutes {
                 return text
             }
             let page = try await runtime.store.list(sender: principal.isAdmin ? nil : principal.userID, status: status, limit: limit + 1, before: cursor)
-            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].id : nil)
+            return Page(fetched: page, limit: limit) { $0.id }
         }
         notifications.get("/{id}") { _, context -> NotificationRecord in
             try await visible(context, withAttempts: true).record
@@ -41,9 +41,12 @@ struct NotificationRoutes {
             guard stored.record.status == .dead, let jobID = stored.jobID else {
                 throw Problem.conflict("Only dead notifications can be retried; this one is \(stored.record.status.rawValue).")
             }
-            try await runtime.store.setStatus(stored.record.id, .queued)
-            guard try await runtime.jobs.replay(id: jobID) else {
-                throw Problem.conflict("The notification's delivery is not dead any more.")
+            // The status and the job change together, or neither does.
+            try await runtime.platform.transaction { transaction in
+                guard try await transaction.replayJob(id: jobID) else {
+                    throw Problem.conflict("The notification's delivery is not dead any more.")
+                }
+                try await NotificationStore.setStatus(stored.record.id, .queued, on: transaction.sql)
             }
             guard let updated = try await runtime.store.find(id: stored.record.id, withAttempts: true) else { throw Problem.notFound("No notification \(stored.record.id).") }
             return updated.record
@@ -86,10 +89,10 @@ struct NotificationRoutes {
             throw Problem.unprocessable("subject is at most 998 bytes.", errors: [.init(field: "subject", message: "too long")])
         }
         let userID = try await recipientUser(body.recipient, channel: channel, sender: sender)
-        return try await runtime.store.database.withTransaction { connection in
+        return try await runtime.platform.transaction { transaction in
             var status = NotificationStatus.queued
             if let userID, channel != .webhook,
-                try await !PreferenceStore.allows(userID: userID, category: category, channel: channel, on: connection)
+                try await !PreferenceStore.allows(userID: userID, category: category, channel: channel, on: transaction.sql)
             {
                 status = .suppressed
             }
@@ -98,7 +101,7 @@ struct NotificationRoutes {
                     senderID: sender.userID, channel: channel, recipient: body.recipient, userID: userID, category: category,
                     template: body.template, subject: body.subject, body: body.body, data: data, eventType: nil, status: status
                 ),
-                jobs: runtime.jobs, on: connection
+                in: transaction
             )
         }
     }

@@ -6,7 +6,7 @@ import Hummingbird
 struct TemplateRoutes {
     let templates: TemplateStore
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let group = router.group("/v1/notification-templates").add(middleware: RequirePermission(NotificationsModule.manageTemplates))
         group.post { request, context -> Response in
             let body = try await request.decodeJSON(as: TemplateBody.self, context: context)
@@ -14,12 +14,8 @@ struct TemplateRoutes {
                 throw Problem.unprocessable("name is required.", errors: [.init(field: "name", message: "required")])
             }
             let template = try Self.validated(name: name, body)
-            guard try await templates.find(name: name) == nil else { throw Problem.conflict("A template \(name) exists; PUT replaces it.") }
-            _ = try await templates.save(template)
-            var response = try context.responseEncoder.encode(try await templates.find(name: name) ?? template, from: request, context: context)
-            response.status = .created
-            response.headers[.location] = "/v1/notification-templates/\(name)"
-            return response
+            guard try await templates.create(template) else { throw Problem.conflict("A template \(name) exists; PUT replaces it.") }
+            return try context.created(try await templates.find(name: name) ?? template, at: "/v1/notification-templates/\(name)", for: request)
         }
         group.get { request, _ -> Page<NotificationTemplate> in
             let limit = try request.pageLimit()
@@ -28,7 +24,7 @@ struct TemplateRoutes {
                 return String(text)
             }
             let page = try await templates.list(limit: limit + 1, after: cursor)
-            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].name : nil)
+            return Page(fetched: page, limit: limit) { $0.name }
         }
         group.get("/{name}") { _, context -> NotificationTemplate in
             let name = try context.parameters.require("name")

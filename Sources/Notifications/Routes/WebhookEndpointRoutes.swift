@@ -10,17 +10,14 @@ struct WebhookEndpointRoutes {
         var secret: String
     }
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let group = router.group("/v1/webhooks/endpoints").add(middleware: RequirePermission(NotificationsModule.manageWebhooks))
         group.post { request, context -> Response in
             let principal = try context.require(NotificationsModule.manageWebhooks)
             let body = try await request.decodeJSON(as: CreateEndpoint.self, context: context)
             try Self.validate(url: body.url, eventTypes: body.eventTypes)
             let endpoint = try await endpoints.create(owner: principal.userID, url: body.url, eventTypes: body.eventTypes)
-            var response = try context.responseEncoder.encode(endpoint, from: request, context: context)
-            response.status = .created
-            response.headers[.location] = "/v1/webhooks/endpoints/\(endpoint.id)"
-            return response
+            return try context.created(endpoint, at: "/v1/webhooks/endpoints/\(endpoint.id)", for: request)
         }
         group.get { request, context -> Page<WebhookEndpoint> in
             let principal = try context.require(NotificationsModule.manageWebhooks)
@@ -30,7 +27,7 @@ struct WebhookEndpointRoutes {
                 return text
             }
             let page = try await endpoints.list(owner: principal.isAdmin ? nil : principal.userID, limit: limit + 1, before: cursor)
-            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].id : nil)
+            return Page(fetched: page, limit: limit) { $0.id }
         }
         group.get("/{id}") { _, context -> WebhookEndpoint in
             try await owned(context).endpoint

@@ -2,7 +2,7 @@ import ApusCore
 import Foundation
 import SQLKit
 
-/// Notifications and their attempts in `notify_notifications` / `notify_attempts`.
+/// Notifications and their attempts in `notifications_notifications` / `notifications_attempts`.
 struct NotificationStore: Sendable {
     let database: any Database
     static let deliverKind = "notifications.deliver"
@@ -30,20 +30,21 @@ struct NotificationStore: Sendable {
 
     /// Stores `draft` through `connection` and, unless suppressed, enqueues its delivery in the
     /// same transaction. Returns the stored notification.
-    static func insert(_ draft: Draft, jobs: JobQueue, on connection: any SQLDatabase, jobKey: String? = nil) async throws -> NotificationRecord {
+    static func insert(_ draft: Draft, in transaction: Transaction, jobKey: String? = nil) async throws -> NotificationRecord {
+        let connection = transaction.sql
         let id = OpaqueID.make("ntf")
         let now = Date()
         let stamp = Timestamp.format(now)
         try await connection.raw("""
-            INSERT INTO notify_notifications (id, sender_id, channel, recipient, user_id, category, template, subject, body, data, event_type, status, created_at, updated_at)
+            INSERT INTO notifications_notifications (id, sender_id, channel, recipient, user_id, category, template, subject, body, data, event_type, status, created_at, updated_at)
             VALUES (\(bind: id), \(bind: draft.senderID), \(bind: draft.channel.rawValue), \(bind: draft.recipient), \(bind: draft.userID),
                     \(bind: draft.category), \(bind: draft.template), \(bind: draft.subject), \(bind: draft.body), \(bind: encode(draft.data)),
                     \(bind: draft.eventType), \(bind: draft.status.rawValue), \(bind: stamp), \(bind: stamp))
             """).run()
         if draft.status == .queued {
             let job = try NewJob(kind: deliverKind, json: ["id": id], idempotencyKey: jobKey ?? "notification:\(id)")
-            let jobID = try await jobs.enqueue([job], on: connection)[0]
-            try await connection.raw("UPDATE notify_notifications SET job_id = \(bind: jobID) WHERE id = \(bind: id)").run()
+            let jobID = try await transaction.enqueue(job)
+            try await connection.raw("UPDATE notifications_notifications SET job_id = \(bind: jobID) WHERE id = \(bind: id)").run()
         }
         return NotificationRecord(
             id: id, channel: draft.channel, recipient: draft.recipient, category: draft.category, template: draft.template,
@@ -64,11 +65,11 @@ struct NotificationStore: Sendable {
 
     func find(id: String, withAttempts: Bool = false) async throws -> Stored? {
         try await database.read { connection in
-            guard let row = try await connection.raw("SELECT * FROM notify_notifications WHERE id = \(bind: id)").first() else { return nil }
+            guard let row = try await connection.raw("SELECT * FROM notifications_notifications WHERE id = \(bind: id)").first() else { return nil }
             var stored = try Self.stored(row)
             if withAttempts {
                 stored.record.attempts = try await connection.raw("""
-                    SELECT attempt, at, outcome, response, error FROM notify_attempts WHERE notification_id = \(bind: id) ORDER BY attempt
+                    SELECT attempt, at, outcome, response, error FROM notifications_attempts WHERE notification_id = \(bind: id) ORDER BY attempt
                     """).all().map { row in
                     DeliveryAttempt(
                         attempt: try row.decode(column: "attempt", as: Int.self),
@@ -86,7 +87,7 @@ struct NotificationStore: Sendable {
     /// Notifications sent by `sender` (all when nil), newest first, optionally of one status.
     func list(sender: String?, status: NotificationStatus?, limit: Int, before: String?) async throws -> [NotificationRecord] {
         try await database.read { connection in
-            var query = SQLQueryString("SELECT * FROM notify_notifications WHERE 1 = 1")
+            var query = SQLQueryString("SELECT * FROM notifications_notifications WHERE 1 = 1")
             if let sender { query.appendInterpolation(unsafeRaw: " AND sender_id = "); query.appendInterpolation(bind: sender) }
             if let status { query.appendInterpolation(unsafeRaw: " AND status = "); query.appendInterpolation(bind: status.rawValue) }
             if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
@@ -98,14 +99,19 @@ struct NotificationStore: Sendable {
 
     /// Moves a notification to `status`.
     func setStatus(_ id: String, _ status: NotificationStatus, delivered: Bool = false) async throws {
-        let now = Timestamp.format(Date())
         try await database.write { connection in
-            try await connection.raw("""
-                UPDATE notify_notifications SET status = \(bind: status.rawValue), updated_at = \(bind: now),
-                    delivered_at = \(bind: delivered ? now : nil)
-                WHERE id = \(bind: id)
-                """).run()
+            try await Self.setStatus(id, status, delivered: delivered, on: connection)
         }
+    }
+
+    /// Moves a notification to `status` inside the caller's transaction.
+    static func setStatus(_ id: String, _ status: NotificationStatus, delivered: Bool = false, on connection: any SQLDatabase) async throws {
+        let now = Timestamp.format(Date())
+        try await connection.raw("""
+            UPDATE notifications_notifications SET status = \(bind: status.rawValue), updated_at = \(bind: now),
+                delivered_at = \(bind: delivered ? now : nil)
+            WHERE id = \(bind: id)
+            """).run()
     }
 
     /// Records an attempt and the status it leaves the notification in.
@@ -113,12 +119,12 @@ struct NotificationStore: Sendable {
         let now = Timestamp.format(Date())
         try await database.withTransaction { connection in
             try await connection.raw("""
-                INSERT INTO notify_attempts (notification_id, attempt, at, outcome, response, error)
+                INSERT INTO notifications_attempts (notification_id, attempt, at, outcome, response, error)
                 VALUES (\(bind: id), \(bind: attempt), \(bind: now), \(bind: outcome), \(bind: response.map { String($0.prefix(1000)) }), \(bind: error.map { String($0.prefix(1000)) }))
                 ON CONFLICT (notification_id, attempt) DO UPDATE SET at = excluded.at, outcome = excluded.outcome, response = excluded.response, error = excluded.error
                 """).run()
             try await connection.raw("""
-                UPDATE notify_notifications SET status = \(bind: status.rawValue), attempts = \(bind: attempt), updated_at = \(bind: now),
+                UPDATE notifications_notifications SET status = \(bind: status.rawValue), attempts = \(bind: attempt), updated_at = \(bind: now),
                     delivered_at = \(bind: status == .delivered ? now : nil)
                 WHERE id = \(bind: id)
                 """).run()
@@ -131,7 +137,7 @@ struct NotificationStore: Sendable {
     func inbox(userID: String, limit: Int, offset: Int) async throws -> [NotificationRecord] {
         try await database.read { connection in
             try await connection.raw("""
-                SELECT * FROM notify_notifications WHERE user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered'
+                SELECT * FROM notifications_notifications WHERE user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered'
                 ORDER BY CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, id DESC LIMIT \(bind: limit) OFFSET \(bind: offset)
                 """).all().map { try Self.stored($0).record }
         }
@@ -140,7 +146,7 @@ struct NotificationStore: Sendable {
     func unreadCount(userID: String) async throws -> Int {
         try await database.read { connection in
             try await connection.raw("""
-                SELECT COUNT(*) AS n FROM notify_notifications WHERE user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL
+                SELECT COUNT(*) AS n FROM notifications_notifications WHERE user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL
                 """).first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
@@ -150,7 +156,7 @@ struct NotificationStore: Sendable {
         let now = Timestamp.format(Date())
         try await database.write { connection in
             try await connection.raw("""
-                UPDATE notify_notifications SET read_at = \(bind: now)
+                UPDATE notifications_notifications SET read_at = \(bind: now)
                 WHERE id = \(bind: id) AND user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL
                 """).run()
         }

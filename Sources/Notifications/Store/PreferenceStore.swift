@@ -1,7 +1,7 @@
 import ApusCore
 import SQLKit
 
-/// Per-user, per-category, per-channel opt-outs in `notify_preferences`. No row means enabled.
+/// Per-user, per-category, per-channel opt-outs in `notifications_preferences`. No row means enabled.
 struct PreferenceStore: Sendable {
     let database: any Database
     /// The category no one can mute.
@@ -11,7 +11,7 @@ struct PreferenceStore: Sendable {
     func preferences(userID: String) async throws -> [String: [String: Bool]] {
         try await database.read { connection in
             var result: [String: [String: Bool]] = [:]
-            for row in try await connection.raw("SELECT category, channel, enabled FROM notify_preferences WHERE user_id = \(bind: userID)").all() {
+            for row in try await connection.raw("SELECT category, channel, enabled FROM notifications_preferences WHERE user_id = \(bind: userID)").all() {
                 result[try row.decode(column: "category", as: String.self), default: [:]][try row.decode(column: "channel", as: String.self)] =
                     try row.decode(column: "enabled", as: Int.self) != 0
             }
@@ -22,11 +22,11 @@ struct PreferenceStore: Sendable {
     /// Replaces the preferences of `userID`.
     func replace(userID: String, with preferences: [String: [String: Bool]]) async throws {
         try await database.withTransaction { connection in
-            try await connection.raw("DELETE FROM notify_preferences WHERE user_id = \(bind: userID)").run()
+            try await connection.raw("DELETE FROM notifications_preferences WHERE user_id = \(bind: userID)").run()
             for (category, channels) in preferences {
                 for (channel, enabled) in channels {
                     try await connection.raw("""
-                        INSERT INTO notify_preferences (user_id, category, channel, enabled)
+                        INSERT INTO notifications_preferences (user_id, category, channel, enabled)
                         VALUES (\(bind: userID), \(bind: category), \(bind: channel), \(bind: enabled ? 1 : 0))
                         """).run()
                 }
@@ -38,7 +38,7 @@ struct PreferenceStore: Sendable {
     static func allows(userID: String, category: String, channel: DeliveryChannel, on connection: any SQLDatabase) async throws -> Bool {
         guard category != critical else { return true }
         let row = try await connection.raw("""
-            SELECT enabled FROM notify_preferences WHERE user_id = \(bind: userID) AND category = \(bind: category) AND channel = \(bind: channel.rawValue)
+            SELECT enabled FROM notifications_preferences WHERE user_id = \(bind: userID) AND category = \(bind: category) AND channel = \(bind: channel.rawValue)
             """).first()
         return try row?.decode(column: "enabled", as: Int.self) != 0
     }

@@ -13,7 +13,7 @@ struct NotificationTemplate: Codable, Sendable, ResponseEncodable {
     var updatedAt: Date
 }
 
-/// Templates in `notify_templates`.
+/// Templates in `notifications_templates`.
 struct TemplateStore: Sendable {
     let database: any Database
 
@@ -21,15 +21,15 @@ struct TemplateStore: Sendable {
     func save(_ template: NotificationTemplate) async throws -> Bool {
         let now = Timestamp.format(Date())
         return try await database.withTransaction { connection in
-            let exists = try await connection.raw("SELECT name FROM notify_templates WHERE name = \(bind: template.name)").first() != nil
+            let exists = try await connection.raw("SELECT name FROM notifications_templates WHERE name = \(bind: template.name)").first() != nil
             if exists {
                 try await connection.raw("""
-                    UPDATE notify_templates SET subject = \(bind: template.subject), text_body = \(bind: template.textBody),
+                    UPDATE notifications_templates SET subject = \(bind: template.subject), text_body = \(bind: template.textBody),
                         html_body = \(bind: template.htmlBody), updated_at = \(bind: now) WHERE name = \(bind: template.name)
                     """).run()
             } else {
                 try await connection.raw("""
-                    INSERT INTO notify_templates (name, subject, text_body, html_body, created_at, updated_at)
+                    INSERT INTO notifications_templates (name, subject, text_body, html_body, created_at, updated_at)
                     VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody), \(bind: now), \(bind: now))
                     """).run()
             }
@@ -37,23 +37,36 @@ struct TemplateStore: Sendable {
         }
     }
 
+    /// Creates `template`; `false` when the name is taken. The primary key decides between
+    /// concurrent creations of one name: exactly one succeeds.
+    func create(_ template: NotificationTemplate) async throws -> Bool {
+        let now = Timestamp.format(Date())
+        return try await database.write { connection in
+            try await connection.raw("""
+                INSERT INTO notifications_templates (name, subject, text_body, html_body, created_at, updated_at)
+                VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody), \(bind: now), \(bind: now))
+                ON CONFLICT (name) DO NOTHING RETURNING name
+                """).first() != nil
+        }
+    }
+
     func find(name: String) async throws -> NotificationTemplate? {
         try await database.read { connection in
-            try await connection.raw("SELECT * FROM notify_templates WHERE name = \(bind: name)").first().map(Self.template)
+            try await connection.raw("SELECT * FROM notifications_templates WHERE name = \(bind: name)").first().map(Self.template)
         }
     }
 
     func list(limit: Int, after: String?) async throws -> [NotificationTemplate] {
         try await database.read { connection in
             try await connection.raw("""
-                SELECT * FROM notify_templates WHERE name > \(bind: after ?? "") ORDER BY name LIMIT \(bind: limit)
+                SELECT * FROM notifications_templates WHERE name > \(bind: after ?? "") ORDER BY name LIMIT \(bind: limit)
                 """).all().map(Self.template)
         }
     }
 
     func delete(name: String) async throws -> Bool {
         try await database.write { connection in
-            try await connection.raw("DELETE FROM notify_templates WHERE name = \(bind: name) RETURNING name").first() != nil
+            try await connection.raw("DELETE FROM notifications_templates WHERE name = \(bind: name) RETURNING name").first() != nil
         }
     }
 

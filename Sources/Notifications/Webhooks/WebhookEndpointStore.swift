@@ -17,7 +17,7 @@ struct WebhookEndpoint: Codable, Sendable, ResponseEncodable {
     var secret: String?
 }
 
-/// Endpoints in `notify_endpoints`.
+/// Endpoints in `notifications_endpoints`.
 struct WebhookEndpointStore: Sendable {
     let database: any Database
 
@@ -34,7 +34,7 @@ struct WebhookEndpointStore: Sendable {
         let now = Timestamp.format(Date())
         try await database.write { connection in
             try await connection.raw("""
-                INSERT INTO notify_endpoints (id, owner_id, url, event_types, secret, created_at, updated_at)
+                INSERT INTO notifications_endpoints (id, owner_id, url, event_types, secret, created_at, updated_at)
                 VALUES (\(bind: id), \(bind: owner), \(bind: url), \(bind: eventTypes.joined(separator: " ")), \(bind: secret), \(bind: now), \(bind: now))
                 """).run()
         }
@@ -52,13 +52,13 @@ struct WebhookEndpointStore: Sendable {
 
     func find(id: String) async throws -> Stored? {
         try await database.read { connection in
-            try await connection.raw("SELECT * FROM notify_endpoints WHERE id = \(bind: id)").first().map(Self.stored)
+            try await connection.raw("SELECT * FROM notifications_endpoints WHERE id = \(bind: id)").first().map(Self.stored)
         }
     }
 
     func list(owner: String?, limit: Int, before: String?) async throws -> [WebhookEndpoint] {
         try await database.read { connection in
-            var query = SQLQueryString("SELECT * FROM notify_endpoints WHERE 1 = 1")
+            var query = SQLQueryString("SELECT * FROM notifications_endpoints WHERE 1 = 1")
             if let owner { query.appendInterpolation(unsafeRaw: " AND owner_id = "); query.appendInterpolation(bind: owner) }
             if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
             query.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT ")
@@ -70,38 +70,38 @@ struct WebhookEndpointStore: Sendable {
     func update(id: String, url: String?, eventTypes: [String]?, disabled: Bool?) async throws {
         let now = Timestamp.format(Date())
         try await database.withTransaction { connection in
-            if let url { try await connection.raw("UPDATE notify_endpoints SET url = \(bind: url) WHERE id = \(bind: id)").run() }
+            if let url { try await connection.raw("UPDATE notifications_endpoints SET url = \(bind: url) WHERE id = \(bind: id)").run() }
             if let eventTypes {
-                try await connection.raw("UPDATE notify_endpoints SET event_types = \(bind: eventTypes.joined(separator: " ")) WHERE id = \(bind: id)").run()
+                try await connection.raw("UPDATE notifications_endpoints SET event_types = \(bind: eventTypes.joined(separator: " ")) WHERE id = \(bind: id)").run()
             }
             if let disabled {
                 // Enabling again starts the failure clock afresh.
                 try await connection.raw("""
-                    UPDATE notify_endpoints SET disabled = \(bind: disabled ? 1 : 0), disabled_reason = \(bind: disabled ? "disabled by its owner" : nil),
+                    UPDATE notifications_endpoints SET disabled = \(bind: disabled ? 1 : 0), disabled_reason = \(bind: disabled ? "disabled by its owner" : nil),
                         failing_since = NULL WHERE id = \(bind: id)
                     """).run()
             }
-            try await connection.raw("UPDATE notify_endpoints SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
+            try await connection.raw("UPDATE notifications_endpoints SET updated_at = \(bind: now) WHERE id = \(bind: id)").run()
         }
     }
 
     func rotateSecret(id: String) async throws -> String {
         let secret = Self.makeSecret()
         try await database.write { connection in
-            try await connection.raw("UPDATE notify_endpoints SET secret = \(bind: secret), updated_at = \(bind: Timestamp.format(Date())) WHERE id = \(bind: id)").run()
+            try await connection.raw("UPDATE notifications_endpoints SET secret = \(bind: secret), updated_at = \(bind: Timestamp.format(Date())) WHERE id = \(bind: id)").run()
         }
         return secret
     }
 
     func delete(id: String) async throws {
-        try await database.write { try await $0.raw("DELETE FROM notify_endpoints WHERE id = \(bind: id)").run() }
+        try await database.write { try await $0.raw("DELETE FROM notifications_endpoints WHERE id = \(bind: id)").run() }
     }
 
     /// Disables an endpoint for `reason`; returns whether it was enabled until now.
     func disable(id: String, reason: String) async throws -> Bool {
         try await database.write { connection in
             try await connection.raw("""
-                UPDATE notify_endpoints SET disabled = 1, disabled_reason = \(bind: reason), updated_at = \(bind: Timestamp.format(Date()))
+                UPDATE notifications_endpoints SET disabled = 1, disabled_reason = \(bind: reason), updated_at = \(bind: Timestamp.format(Date()))
                 WHERE id = \(bind: id) AND disabled = 0 RETURNING id
                 """).first() != nil
         }
@@ -111,22 +111,22 @@ struct WebhookEndpointStore: Sendable {
     func noteFailure(id: String, at now: Date) async throws -> Date {
         try await database.write { connection in
             try await connection.raw("""
-                UPDATE notify_endpoints SET failing_since = \(bind: Timestamp.format(now)) WHERE id = \(bind: id) AND failing_since IS NULL
+                UPDATE notifications_endpoints SET failing_since = \(bind: Timestamp.format(now)) WHERE id = \(bind: id) AND failing_since IS NULL
                 """).run()
-            let since = try await connection.raw("SELECT failing_since FROM notify_endpoints WHERE id = \(bind: id)").first()?
+            let since = try await connection.raw("SELECT failing_since FROM notifications_endpoints WHERE id = \(bind: id)").first()?
                 .decode(column: "failing_since", as: String?.self)
             return since.flatMap(Timestamp.parse) ?? now
         }
     }
 
     func noteSuccess(id: String) async throws {
-        try await database.write { try await $0.raw("UPDATE notify_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
+        try await database.write { try await $0.raw("UPDATE notifications_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
     }
 
     /// Enabled endpoints subscribed to `type`, created before the event, read through `connection`.
     static func subscribers(to type: String, createdBefore: Date, on connection: any SQLDatabase) async throws -> [Stored] {
         try await connection.raw("""
-            SELECT * FROM notify_endpoints WHERE disabled = 0 AND created_at <= \(bind: Timestamp.format(createdBefore))
+            SELECT * FROM notifications_endpoints WHERE disabled = 0 AND created_at <= \(bind: Timestamp.format(createdBefore))
             """).all().map(stored).filter { stored in
             stored.endpoint.eventTypes.contains { $0 == "*" || $0 == type || ($0.hasSuffix(".*") && type.hasPrefix($0.dropLast())) }
         }

@@ -16,7 +16,8 @@ struct EchoModule: Module {
 
     struct Unexpected: Error {}
 
-    func addRoutes(to router: Router<ApusRequestContext>, platform: Platform) throws {
+    func start(_ platform: Platform) throws -> ModuleParts {
+        let router = RouteCollection(context: ApusRequestContext.self)
         router.post("/v1/echo") { request, context -> Greeting in
             let greeting = try await request.decodeJSON(as: Greeting.self, context: context)
             guard (1...10).contains(greeting.repeatCount) else {
@@ -47,6 +48,7 @@ struct EchoModule: Module {
             if number % 2 == 1 { throw Unexpected() }
             return "ok \(number)"
         }
+        return ModuleParts(routes: router)
     }
 
     var openAPI: OpenAPIFragment {

@@ -7,7 +7,7 @@ struct APIKeyRoutes {
     /// Every permission the running node knows, by name.
     let permissions: [String: Permission]
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let keys = router.group("/v1/api-keys").add(middleware: RequirePermission(.ownAccount))
         keys.post { request, context -> Response in
             let principal = try context.require(.ownAccount)

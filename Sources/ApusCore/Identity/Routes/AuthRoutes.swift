@@ -8,7 +8,7 @@ struct AuthRoutes {
     let loginEmailLimiter: any RateLimiting
     let decoy: DecoyHash
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let open = router.group("/v1/auth").add(middleware: authLimit)
         open.post("/register") { request, context in try await register(request, context) }
         open.post("/login") { request, context in try await login(request, context) }

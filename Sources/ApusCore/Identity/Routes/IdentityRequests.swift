@@ -40,20 +40,3 @@ extension User: ResponseEncodable {}
 extension Identity.TokenPair: ResponseEncodable {}
 
 
-extension ApusRequestContext {
-    /// The path parameter `name` as an id; a malformed one is a 404, like an unknown one.
-    func requireID(_ name: String, kind: String) throws -> String {
-        let id = try parameters.require(name)
-        guard OpaqueID.isWellFormed(id) else { throw Problem.notFound("No \(kind) \(id).") }
-        return id
-    }
-}
-
-extension Request {
-    /// `?cursor=` as given by a previous page; a 400 problem when it cannot be one.
-    func pageCursor() throws -> String? {
-        guard let cursor = uri.queryParameters.get("cursor"), !cursor.isEmpty else { return nil }
-        guard OpaqueID.isWellFormed(cursor) else { throw Problem.badRequest("cursor is not one this API handed out.") }
-        return cursor
-    }
-}

@@ -4,12 +4,12 @@ import Hummingbird
 struct UserRoutes {
     let identity: Identity
 
-    func add(to router: Router<ApusRequestContext>) {
+    func add(to router: some RouterMethods<ApusRequestContext>) {
         let users = router.group("/v1/users").add(middleware: RequirePermission(.manageUsers))
         users.get { request, _ -> Page<User> in
             let limit = try request.pageLimit()
             let page = try await identity.users.list(limit: limit + 1, after: try request.pageCursor())
-            return Page(items: Array(page.prefix(limit)), nextCursor: page.count > limit ? page[limit - 1].id : nil)
+            return Page(fetched: page, limit: limit) { $0.id }
         }
         users.get("/{id}") { _, context -> User in
             let id = try context.requireID("id", kind: "user")
@@ -22,22 +22,14 @@ struct UserRoutes {
             if let roles = patch.roles, roles.isEmpty {
                 throw Problem.unprocessable("A user needs at least one role.", errors: [.init(field: "roles", message: "must not be empty")])
             }
-            guard let before = try await identity.users.find(id: id) else { throw Problem.notFound("No user \(id).") }
-            guard let after = try await identity.users.update(id: id, roles: patch.roles, disabled: patch.disabled) else {
+            guard let after = try await identity.updateUser(id: id, roles: patch.roles, disabled: patch.disabled) else {
                 throw Problem.notFound("No user \(id).")
-            }
-            await identity.announceUserChanged(id)
-            // Tokens carry roles, so a change of roles or a disabling ends every session now.
-            if (after.disabled && !before.disabled) || Set(after.roles) != Set(before.roles) {
-                try await identity.endAllSessions(userID: id, reason: after.disabled ? "disabled" : "roles changed")
             }
             return after
         }
         users.delete("/{id}") { _, context -> Response in
             let id = try context.requireID("id", kind: "user")
-            try await identity.endAllSessions(userID: id, reason: "deleted")
-            guard try await identity.users.delete(id: id) else { throw Problem.notFound("No user \(id).") }
-            await identity.announceUserChanged(id)
+            guard try await identity.deleteUser(id: id) else { throw Problem.notFound("No user \(id).") }
             return Response(status: .noContent)
         }
     }

@@ -1,0 +1,169 @@
+import ApusKit
+public import Prometheus
+import Synchronization
+
+/// A node-local cache of values read from the database, dropped on every node when a
+/// transaction invalidates their key (``Transaction/invalidate(_:_:)``), and entirely when the
+/// bus may have lost messages.
+///
+/// A load that races an invalidation never leaves a stale entry behind: each key falls in one of
+/// a fixed set of stripes whose generation an invalidation bumps, and a loaded value is kept only
+/// if its stripe's generation is the one seen before the load began. Entries also expire after a
+/// bounded lifetime, a safety net for anything the bus could not deliver.
+public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessStringConvertible, Value: Sendable>: Sendable {
+    /// The name invalidations are addressed to, unique on the node (`links.redirects`).
+    public let name: String
+
+    /// What is cached for a key.
+    public enum Cached: Sendable {
+        /// The value read.
+        case value(Value)
+        /// The database had no value, remembered for the miss lifetime.
+        case missing
+    }
+
+    struct Entry {
+        let cached: Cached
+        let expires: ContinuousClock.Instant
+    }
+
+    struct State {
+        var entries: LRUCache<Key, Entry>
+        var generations: [UInt64]
+    }
+
+    private let state: Mutex<State>
+    private let lifetime: Duration
+    private let missLifetime: Duration?
+    private let hits: Counter?
+    private let misses: Counter?
+    private let stripeMask: Int
+
+    /// A cache of at most `capacity` entries, each kept at most `lifetime`; misses are remembered
+    /// for `missLifetime` (`nil`: not at all). With `metrics`, hits and misses are counted as
+    /// `apus_cache_hits_total{cache=...}` and `apus_cache_misses_total{cache=...}`.
+    public init(
+        name: String, capacity: Int, lifetime: Duration, missLifetime: Duration? = nil,
+        metrics: PrometheusCollectorRegistry? = nil, stripes: Int = 256
+    ) {
+        precondition(stripes > 0 && stripes & (stripes - 1) == 0, "stripes is a power of two")
+        self.name = name
+        self.lifetime = lifetime
+        self.missLifetime = missLifetime
+        self.stripeMask = stripes - 1
+        self.state = Mutex(State(entries: LRUCache(capacity: capacity), generations: Array(repeating: 0, count: stripes)))
+        self.hits = metrics?.makeCounter(
+            descriptor: .init(namespace: "apus", subsystem: "cache", metricName: "hits", unitName: "total", helpText: "Reads answered from a node cache."),
+            labels: [("cache", name)]
+        )
+        self.misses = metrics?.makeCounter(
+            descriptor: .init(namespace: "apus", subsystem: "cache", metricName: "misses", unitName: "total", helpText: "Reads a node cache had to load."),
+            labels: [("cache", name)]
+        )
+    }
+
+    private func stripe(_ key: Key) -> Int { key.hashValue & stripeMask }
+
+    /// What is cached for `key`, if anything fresh; `nil` when the caller must load.
+    public func cached(_ key: Key) -> Cached? {
+        let now = ContinuousClock.now
+        let found: Cached? = state.withLock { state in
+            guard let entry = state.entries.get(key) else { return nil }
+            guard entry.expires > now else {
+                _ = state.entries.remove(key)
+                return nil
+            }
+            return entry.cached
+        }
+        (found == nil ? misses : hits)?.increment()
+        return found
+    }
+
+    /// The value for `key`: from the cache, or from `load`, whose answer is kept unless `key` was
+    /// invalidated while it ran.
+    public func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
+        switch cached(key) {
+        case .value(let value): return value
+        case .missing: return nil
+        case nil: return try await self.load(key, load)
+        }
+    }
+
+    /// Loads `key` with `load` (the cache had nothing) and keeps the answer unless `key` was
+    /// invalidated meanwhile.
+    public func load(_ key: Key, _ load: () async throws -> Value?) async throws -> Value? {
+        let stripe = stripe(key)
+        let generation = state.withLock { $0.generations[stripe] }
+        let loaded = try await load()
+        store(key, loaded, generation: generation, stripe: stripe)
+        return loaded
+    }
+
+    private func store(_ key: Key, _ loaded: Value?, generation: UInt64, stripe: Int) {
+        let entry: Entry
+        if let loaded {
+            entry = Entry(cached: .value(loaded), expires: .now + lifetime)
+        } else if let missLifetime {
+            entry = Entry(cached: .missing, expires: .now + missLifetime)
+        } else {
+            return
+        }
+        state.withLock { state in
+            // An invalidation landed while loading: what was read may be stale.
+            guard state.generations[stripe] == generation else { return }
+            _ = state.entries.put(key, entry)
+        }
+    }
+
+    /// Drops `key` on this node only (other nodes hear of it through the transaction's effects).
+    public func invalidate(_ key: Key) {
+        let stripe = stripe(key)
+        state.withLock { state in
+            _ = state.entries.remove(key)
+            state.generations[stripe] &+= 1
+        }
+    }
+
+    /// Drops everything on this node.
+    public func removeAll() {
+        state.withLock { state in
+            state.entries.removeAll()
+            for index in state.generations.indices { state.generations[index] &+= 1 }
+        }
+    }
+
+    /// The generation of `key`'s stripe: it changes whenever an invalidation could concern `key`.
+    package func generation(for key: Key) -> UInt64 {
+        let stripe = stripe(key)
+        return state.withLock { $0.generations[stripe] }
+    }
+
+    /// How many entries are held.
+    public var count: Int { state.withLock { $0.entries.count } }
+}
+
+extension BusInvalidatedCache: InvalidatableCache {
+    func invalidate(described key: String) {
+        if let key = Key(key) { invalidate(key) }
+    }
+}
+
+/// A cache the registry can reach by name.
+protocol InvalidatableCache: Sendable {
+    var name: String { get }
+    func invalidate(described key: String)
+    func removeAll()
+}
+
+/// One key of one cache, as a transaction records it for invalidation after commit.
+public struct CacheKey: Hashable, Sendable {
+    /// The cache's name.
+    public let cache: String
+    /// The key, as text.
+    public let key: String
+
+    public init(cache: String, key: String) {
+        self.cache = cache
+        self.key = key
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+import Synchronization
+
+/// The paths of every route the node serves, known once every module's routes are in place.
+/// What depends on all of them (the words a short-link alias may not take) reads it here, so the
+/// answer does not depend on the order modules are started in.
+public final class RouteTable: Sendable {
+    private let paths = Mutex<[String]>([])
+
+    init() {}
+
+    /// Every route's path, as templates (`/v1/links/{code}`).
+    public var all: [String] { paths.withLock { $0 } }
+
+    /// The first segment of every route's path, lower-cased (`v1`, `health`, `.well-known`).
+    public var firstSegments: Set<String> {
+        Set(all.compactMap { $0.split(separator: "/").first.map { $0.lowercased() } })
+    }
+
+    func record(_ router: Router<ApusRequestContext>) {
+        let recorded = router.routes.map { $0.path.description }
+        paths.withLock { $0 = recorded }
+    }
+}

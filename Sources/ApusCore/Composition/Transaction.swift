@@ -1,0 +1,71 @@
+public import SQLKit
+import Synchronization
+
+/// A module's view of one database transaction: its SQL, plus the events it emits, the jobs it
+/// enqueues and the cache keys it invalidates, all committed together. What must happen after the
+/// commit (announcing events, waking job workers, dropping cached copies on every node) happens
+/// in one place, ``Platform/transaction(_:)``, and only if the transaction committed.
+public final class Transaction: Sendable {
+    /// The transaction's connection: every statement through it is part of the transaction.
+    public let sql: any SQLDatabase
+    private let outbox: EventOutbox
+    private let jobs: JobQueue
+    private let pending = Mutex(AfterCommit())
+
+    init(sql: any SQLDatabase, outbox: EventOutbox, jobs: JobQueue) {
+        self.sql = sql
+        self.outbox = outbox
+        self.jobs = jobs
+    }
+
+    /// Writes `event` to the outbox; consumers get it once the transaction commits.
+    public func emit(_ event: NewEvent) async throws {
+        try await outbox.append([event], on: sql)
+        pending.withLock { $0.announceEvents = true }
+    }
+
+    /// Writes an event whose payload is `value` as JSON.
+    public func emit(_ type: String, aggregate: String, json value: some Encodable) async throws {
+        try await emit(try NewEvent(type: type, aggregate: aggregate, json: value))
+    }
+
+    /// Puts `job` on the queue; workers are woken once the transaction commits. Returns its id
+    /// (an existing job's, when its idempotency key was used before).
+    @discardableResult
+    public func enqueue(_ job: NewJob) async throws -> Int64 {
+        try await enqueue([job])[0]
+    }
+
+    /// Puts `jobs` on the queue, in order; returns their ids.
+    @discardableResult
+    public func enqueue(_ jobs: [NewJob]) async throws -> [Int64] {
+        let ids = try await self.jobs.enqueue(jobs, on: sql)
+        pending.withLock { $0.wakeWorkers = true }
+        return ids
+    }
+
+    /// Puts the dead job `id` back on the queue with fresh attempts; `false` when it is not dead.
+    /// Workers are woken once the transaction commits.
+    public func replayJob(id: Int64) async throws -> Bool {
+        let replayed = try await JobQueue.replay(id: id, on: sql)
+        if replayed { pending.withLock { $0.wakeWorkers = true } }
+        return replayed
+    }
+
+    /// Drops `key` from `cache` on every node once the transaction commits.
+    public func invalidate<Key, Value>(_ cache: BusInvalidatedCache<Key, Value>, _ key: Key) {
+        pending.withLock { $0.invalidations.append(CacheKey(cache: cache.name, key: key.description)) }
+    }
+
+    /// What the commit must be followed by.
+    var effects: AfterCommit { pending.withLock { $0 } }
+}
+
+/// The effects of a committed transaction, carried out by the platform.
+struct AfterCommit: Sendable {
+    var announceEvents = false
+    var wakeWorkers = false
+    var invalidations: [CacheKey] = []
+
+    var isEmpty: Bool { !announceEvents && !wakeWorkers && invalidations.isEmpty }
+}

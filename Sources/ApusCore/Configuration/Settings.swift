@@ -1,0 +1,61 @@
+import Foundation
+
+/// The node's `APUS_*` settings as modules read them: one way to read, validate and report a
+/// setting, so that a bad value stops the node with one line naming the variable.
+///
+/// A module reads its settings in ``Module/start(_:)``, so a node that does not run the module
+/// (or `apus migrate`) is never stopped by that module's settings.
+public struct Settings: Sendable, Equatable {
+    private let environment: [String: String]
+
+    /// Settings read from `environment` (usually the process environment).
+    public init(_ environment: [String: String]) {
+        self.environment = environment
+    }
+
+    /// The value of `name`, trimmed; `nil` when unset or blank.
+    public func string(_ name: String) -> String? {
+        guard let raw = environment[name] else { return nil }
+        let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? nil : trimmed
+    }
+
+    /// A comma-separated list, lower-cased, blanks dropped; empty when unset.
+    public func list(_ name: String) -> [String] {
+        string(name).map(ApusConfiguration.parseModules) ?? []
+    }
+
+    /// `transform` of the value of `name`, or `nil` when unset; whatever `transform` throws is
+    /// reported as an invalid `name`.
+    public func parse<Value>(_ name: String, _ transform: (String) throws -> Value) throws(ConfigurationError) -> Value? {
+        guard let text = string(name) else { return nil }
+        do {
+            return try transform(text)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw .invalid(name, "\(error)")
+        }
+    }
+
+    /// A positive, finite number of seconds, or `defaultValue` when unset.
+    public func seconds(_ name: String, default defaultValue: Double) throws(ConfigurationError) -> Double {
+        guard let text = string(name) else { return defaultValue }
+        return try ApusConfiguration.parseSeconds(text, setting: name)
+    }
+
+    /// A duration given in whole or fractional seconds, or `defaultValue` when unset.
+    public func duration(_ name: String, default defaultValue: Duration) throws(ConfigurationError) -> Duration {
+        guard let text = string(name) else { return defaultValue }
+        return .milliseconds(Int64((try ApusConfiguration.parseSeconds(text, setting: name) * 1000).rounded()))
+    }
+
+    /// A whole number in `range`, or `defaultValue` when unset.
+    public func integer(_ name: String, in range: ClosedRange<Int>, default defaultValue: Int) throws(ConfigurationError) -> Int {
+        guard let text = string(name) else { return defaultValue }
+        guard let value = Int(text), range.contains(value) else {
+            throw .invalid(name, "'\(text)' is not a whole number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,19 @@
+import ApusCore
+
+/// What becomes of a user's notification data when Identity says the user was deleted: their
+/// webhook endpoints, inbox and preferences go, in the transaction that records the event.
+enum RecipientEvents {
+    static func consumer() -> EventConsumer {
+        EventConsumer(name: "notifications.recipients", typePrefixes: [IdentityEvents.userDeleted]) { event, transaction in
+            guard let change = IdentityEvents.UserChange.decode(event) else { return }
+            let user = change.userId
+            try await transaction.sql.raw("DELETE FROM notifications_endpoints WHERE owner_id = \(bind: user)").run()
+            try await transaction.sql.raw("DELETE FROM notifications_preferences WHERE user_id = \(bind: user)").run()
+            // The inbox: in-app notifications to the user, with their attempts.
+            try await transaction.sql.raw("""
+                DELETE FROM notifications_attempts WHERE notification_id IN (SELECT id FROM notifications_notifications WHERE user_id = \(bind: user))
+                """).run()
+            try await transaction.sql.raw("DELETE FROM notifications_notifications WHERE user_id = \(bind: user)").run()
+        }
+    }
+}

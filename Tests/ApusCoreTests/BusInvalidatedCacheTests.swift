@@ -1,0 +1,131 @@
+@testable import ApusCore
+import ApusTesting
+import Foundation
+import ServiceLifecycle
+import SQLKit
+import Testing
+
+@Suite struct BusInvalidatedCacheTests {
+    /// Waits on a gate a test opens, so a load can be held between its read and its return.
+    actor Gate {
+        private var opened = false
+        private var waiters: [CheckedContinuation<Void, Never>] = []
+
+        func wait() async {
+            if opened { return }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+
+        func open() {
+            opened = true
+            for waiter in waiters { waiter.resume() }
+            waiters = []
+        }
+    }
+
+    @Test func aLoadThatRacesAnInvalidationIsNotKept() async throws {
+        let cache = BusInvalidatedCache<String, String>(name: "test", capacity: 10, lifetime: .seconds(60))
+        let read = Gate()
+        let release = Gate()
+        async let loaded = cache.load("k") {
+            await read.open()
+            await release.wait()
+            return "stale"
+        }
+        await read.wait()
+        cache.invalidate("k")
+        await release.open()
+        #expect(try await loaded == "stale")
+        #expect(cache.cached("k") == nil)
+        #expect(try await cache.value(for: "k") { "fresh" } == "fresh")
+        #expect(try await cache.value(for: "k") { "not asked" } == "fresh")
+    }
+
+    @Test func missesAreRememberedOnlyWhenAskedAndEntriesExpire() async throws {
+        let remembering = BusInvalidatedCache<String, Int>(name: "a", capacity: 10, lifetime: .milliseconds(30), missLifetime: .seconds(60))
+        #expect(try await remembering.value(for: "x") { nil } == nil)
+        #expect(try await remembering.value(for: "x") { 1 } == nil)
+        let forgetting = BusInvalidatedCache<String, Int>(name: "b", capacity: 10, lifetime: .milliseconds(30))
+        #expect(try await forgetting.value(for: "x") { nil } == nil)
+        #expect(try await forgetting.value(for: "x") { 1 } == 1)
+        // The bounded lifetime: an entry nobody invalidated is read again after it.
+        try await Task.sleep(for: .milliseconds(60))
+        #expect(try await forgetting.value(for: "x") { 2 } == 2)
+    }
+
+    /// Two nodes on one database, each with its cache of the value in `t_values`: an
+    /// invalidation committed on one node while the other is between its read and its cache
+    /// write leaves no stale entry on the other.
+    @Test(arguments: DatabaseEngine.allCases)
+    func anInvalidationFromAnotherNodeDuringASlowLoadLeavesNoStaleEntry(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database in
+            try await Migrator(database: database, migrations: ApusServer.platformMigrations, logger: TestDatabase.logger).migrate()
+            try await database.write { try await $0.raw("CREATE TABLE t_values (k TEXT PRIMARY KEY, v TEXT NOT NULL)").run() }
+            try await database.write { try await $0.raw("INSERT INTO t_values (k, v) VALUES ('k', 'old')").run() }
+            let shared: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
+            let nodes = (0..<2).map { _ in Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger, bus: shared) }
+            let caches: [BusInvalidatedCache<String, String>] = nodes.map { $0.cache("test.values", capacity: 10, lifetime: .seconds(60)) }
+            @Sendable func read(_ connection: any SQLDatabase) async throws -> String? {
+                try await connection.raw("SELECT v FROM t_values WHERE k = 'k'").first()?.decode(column: "v", as: String.self)
+            }
+            let followers = ServiceGroup(
+                services: nodes.map { CacheRegistry.Follower(registry: $0.caches) }, gracefulShutdownSignals: [], cancellationSignals: [], logger: TestDatabase.logger
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await followers.run() }
+                // Both nodes listen before anything is sent.
+                try await expectEventually {
+                    try await nodes[1].transaction { $0.invalidate(caches[1], "probe") }
+                    return caches[0].generation(for: "probe") > 0
+                }
+                let readDone = Gate()
+                let release = Gate()
+                async let slow = caches[0].load("k") {
+                    let value = try await database.read(read)
+                    await readDone.open()
+                    await release.wait()
+                    return value
+                }
+                await readDone.wait()
+                let before = caches[0].generation(for: "k")
+                try await nodes[1].transaction { transaction in
+                    try await transaction.sql.raw("UPDATE t_values SET v = 'new' WHERE k = 'k'").run()
+                    transaction.invalidate(caches[1], "k")
+                }
+                try await expectEventually { caches[0].generation(for: "k") != before }
+                await release.open()
+                #expect(try await slow == "old")
+                #expect(try await caches[0].value(for: "k") { try await database.read(read) } == "new")
+                await followers.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aRolledBackTransactionInvalidatesNothing(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger, bus: LocalBus())
+            let cache: BusInvalidatedCache<String, String> = platform.cache("test.kept", capacity: 10, lifetime: .seconds(60))
+            #expect(try await cache.value(for: "k") { "cached" } == "cached")
+            struct Abandoned: Error {}
+            await #expect(throws: Abandoned.self) {
+                try await platform.transaction { transaction in
+                    transaction.invalidate(cache, "k")
+                    throw Abandoned()
+                }
+            }
+            #expect(try await cache.value(for: "k") { "reloaded" } == "cached")
+            try await platform.transaction { transaction in transaction.invalidate(cache, "k") }
+            #expect(try await cache.value(for: "k") { "reloaded" } == "reloaded")
+        }
+    }
+
+    @Test func invalidationsTravelInPayloadsTheBusCanCarry() {
+        let keys = (0..<2000).map { CacheKey(cache: "links.redirects", key: "code\($0)") }
+        let payloads = CacheRegistry.payloads(keys)
+        #expect(payloads.count > 1)
+        #expect(payloads.allSatisfy { $0.utf8.count <= CacheRegistry.payloadLimit })
+        #expect(payloads.flatMap { $0.split(separator: "\n") }.count == keys.count)
+    }
+}

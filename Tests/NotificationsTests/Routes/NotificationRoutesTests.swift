@@ -1,0 +1,100 @@
+import ApusCore
+import ApusTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Notifications
+import SQLKit
+import Testing
+
+/// The notification routes as a client sees them, on both engines.
+@Suite struct NotificationRoutesTests {
+    struct Me: Decodable { let id: String }
+    struct Sent: Decodable { let id: String; let status: String }
+
+    static func count(_ database: any Database, _ sql: String, _ user: String) async throws -> Int {
+        try await database.read { connection in
+            var query = SQLQueryString(sql)
+            query.appendInterpolation(bind: user)
+            return try await connection.raw(query).first()!.decode(column: "n", as: Int.self)
+        }
+    }
+
+    static func eventually(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await condition())
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aDeletedUsersEndpointsInboxAndPreferencesGo(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [NotificationsModule()]) { server, client in
+            let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
+            let ada = try await client.signedIn("ada@example.com", roles: [.editor], server: server)
+            let adaID = try await client.json("/v1/auth/me", .get, token: ada.accessToken).decoded(Me.self).id
+            #expect(try await client.json("/v1/webhooks/endpoints", .post, token: ada.accessToken, body: #"{"url":"https://hooks.example/in","event_types":["links.link.created"]}"#).status == .created)
+            #expect(try await client.json("/v1/users/me/notification-preferences", .put, token: ada.accessToken, body: #"{"categories":{"news":{"email":false}}}"#).status == .ok)
+            let sent = try await client.json("/v1/notifications", .post, token: admin.accessToken, body: #"{"recipient":"\#(adaID)","channel":"in_app","body":"hello"}"#)
+            #expect(sent.status == .accepted)
+            let database = server.platform.database
+            #expect(try await Self.count(database, "SELECT count(*) AS n FROM notifications_endpoints WHERE owner_id = ", adaID) == 1)
+
+            #expect(try await client.json("/v1/users/\(adaID)", .delete, token: admin.accessToken).status == .noContent)
+            try await Self.eventually {
+                try await Self.count(database, "SELECT count(*) AS n FROM notifications_endpoints WHERE owner_id = ", adaID) == 0
+            }
+            #expect(try await Self.count(database, "SELECT count(*) AS n FROM notifications_preferences WHERE user_id = ", adaID) == 0)
+            #expect(try await Self.count(database, "SELECT count(*) AS n FROM notifications_notifications WHERE user_id = ", adaID) == 0)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aRetryThatCannotReplayLeavesTheNotificationAsItWas(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [NotificationsModule()]) { server, client in
+            let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
+            let adminID = try await client.json("/v1/auth/me", .get, token: admin.accessToken).decoded(Me.self).id
+            let sent = try await client.json("/v1/notifications", .post, token: admin.accessToken, body: #"{"recipient":"\#(adminID)","channel":"in_app","body":"hi"}"#).decoded(Sent.self)
+            try await Self.eventually {
+                try await client.json("/v1/notifications/\(sent.id)", .get, token: admin.accessToken).decoded(Sent.self).status == "delivered"
+            }
+            // Marked dead while its job is not: the replay cannot happen, so nothing may change.
+            try await server.platform.database.write { connection in
+                try await connection.raw("UPDATE notifications_notifications SET status = 'dead' WHERE id = \(bind: sent.id)").run()
+            }
+            #expect(try await client.json("/v1/notifications/\(sent.id)/retry", .post, token: admin.accessToken).status == .conflict)
+            #expect(try await client.json("/v1/notifications/\(sent.id)", .get, token: admin.accessToken).decoded(Sent.self).status == "dead")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func ofConcurrentCreationsOfOneTemplateExactlyOneWins(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [NotificationsModule()], live: true) { server, client in
+            let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await client.json("/v1/notification-templates", .post, token: admin.accessToken, body: #"{"name":"welcome","subject":"Hi","text_body":"Hello"}"#).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1)
+            #expect(statuses.filter { $0 == .conflict }.count == 7)
+        }
+    }
+
+    @Test func aProblemNamesNoSwiftType() async throws {
+        try await TestServer.withNode(modules: [NotificationsModule()]) { server, client in
+            let ada = try await client.signedIn("ada@example.com", server: server)
+            let response = try await client.json("/v1/users/me/notification-preferences", .put, token: ada.accessToken, body: #"{"categories":{"news":{"pigeon":false}}}"#)
+            #expect(response.status == .unprocessableContent)
+            let detail = String(buffer: response.body)
+            #expect(detail.contains("pigeon"))
+            #expect(!detail.contains("DeliveryChannel"))
+        }
+    }
+}
