@@ -14,6 +14,7 @@ public enum TestServer {
         migrate: Bool = true,
         logSink: LogSink? = nil,
         live: Bool = false,
+        clock: TestClock? = nil,
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (ApusServer, any TestClientProtocol) async throws -> Result
     ) async throws -> Result {
@@ -28,7 +29,7 @@ public enum TestServer {
             configuration.port = 0
             configuration.bcryptCost = 4
             configure(&configuration)
-            let platform = Platform(configuration: configuration, database: database, logger: logger)
+            let platform = makePlatform(configuration, database, logger, clock)
             let server = try ApusServer(platform: platform, available: modules)
             if migrate { try await server.migrator.migrate() }
             let application = try server.makeApplication()
@@ -40,6 +41,11 @@ public enum TestServer {
 }
 
 extension TestServer {
+    static func makePlatform(_ configuration: ApusConfiguration, _ database: any Database, _ logger: Logger, _ clock: TestClock?) -> Platform {
+        guard let clock else { return Platform(configuration: configuration, database: database, logger: logger) }
+        return Platform(configuration: configuration, database: database, logger: logger, now: clock.now)
+    }
+
     /// Two nodes sharing one fresh database, both serving on real sockets. On SQLite the nodes
     /// share one process and so its in-process bus; on PostgreSQL each has its own LISTEN link.
     public static func withTwoNodes(

@@ -37,7 +37,7 @@ final class LinksService: Sendable {
 
     /// Creates a link for `owner` under `alias` or a fresh code; 409 when the alias is taken.
     func create(_ body: CreateLink, owner: String) async throws -> Link {
-        let now = Date()
+        let now = platform.now()
         var link = Link(
             code: "", shortUrl: "", url: body.url, redirect: body.redirect ?? 302, expiresAt: body.expiresAt,
             maxVisits: body.maxVisits, visits: 0, tags: body.tags ?? [], ownerId: owner, createdAt: now, updatedAt: now
@@ -100,7 +100,7 @@ final class LinksService: Sendable {
         if let maxVisits = patch.maxVisits { link.maxVisits = maxVisits }
         if let expiresAt = patch.expiresAt { link.expiresAt = expiresAt }
         if let tags = patch.tags { link.tags = tags }
-        link.updatedAt = Date()
+        link.updatedAt = platform.now()
         let updated = link
         try await platform.transaction { [store, redirects] transaction in
             try await store.update(updated, in: transaction)

@@ -9,10 +9,12 @@ import Testing
         let date = Date(timeIntervalSince1970: seconds)
         let expected = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt).format(date)
         let formatted = Timestamp.format(date)
-        // Same calendar fields; the format style truncates binary fractions (.123 → .122), we round them.
+        // Same calendar fields; the fraction is truncated to the millisecond, never rounded up
+        // (a binary .123 is .12299…, so .122), which keeps a time from moving past a boundary.
         #expect(formatted.prefix(20) == expected.prefix(20))
         #expect(formatted.count == 24 && formatted.hasSuffix("Z"))
-        #expect(abs(Int(formatted.dropFirst(20).prefix(3))! - Int(expected.dropFirst(20).prefix(3))!) <= 1)
+        let milliseconds = Int64((seconds * 1000).rounded(.down))
+        #expect(Int64(formatted.dropFirst(20).prefix(3))! == (milliseconds % 1000 + 1000) % 1000)
         let parsed = try #require(Timestamp.parse(Timestamp.format(date)))
         #expect(abs(parsed.timeIntervalSince1970 - seconds) < 0.001)
     }

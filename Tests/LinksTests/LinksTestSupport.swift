@@ -30,10 +30,11 @@ enum LinksTest {
     static func withNode<Result: Sendable>(
         engine: DatabaseEngine = .sqlite,
         live: Bool = false,
+        clock: TestClock? = nil,
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (ApusServer, any TestClientProtocol) async throws -> Result
     ) async throws -> Result {
-        try await TestServer.withNode(engine: engine, modules: [LinksModule()], live: live, configure: {
+        try await TestServer.withNode(engine: engine, modules: [LinksModule()], live: live, clock: clock, configure: {
             $0.publicURL = "https://sho.rt"
             configure(&$0)
         }, body)

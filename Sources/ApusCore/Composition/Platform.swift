@@ -1,3 +1,4 @@
+public import Foundation
 public import Logging
 public import Prometheus
 
@@ -22,6 +23,8 @@ public struct Platform: Sendable {
     public let users: any UserDirectory
     /// Every route the node serves, once the composition is complete.
     public let routes: RouteTable
+    /// The wall clock modules read the time from (tests move it instead of sleeping).
+    public let now: @Sendable () -> Date
     let caches: CacheRegistry
     let identityUsers: CachedUsers
 
@@ -30,8 +33,10 @@ public struct Platform: Sendable {
         database: any Database,
         logger: Logger,
         metrics: PrometheusCollectorRegistry = .init(),
-        bus: (any ClusterBus)? = nil
+        bus: (any ClusterBus)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.now = now
         self.configuration = configuration
         self.database = database
         self.logger = logger

@@ -1,10 +1,20 @@
 import ApusKit
+public import Foundation
 
 /// Random identifiers and secrets: 128 bits (or more) from the system generator, Base62-encoded.
 public enum OpaqueID {
-    /// A new id such as `usr_3hK9...` (prefix, underscore, 22 characters).
-    public static func make(_ prefix: String) -> String {
-        "\(prefix)_\(random(words: 2))"
+    /// A new id such as `ntf_0mj2x1k3a93hK9...`: the prefix, an underscore, the time of making
+    /// in milliseconds (10 base-36 digits, so ids sort by time, in byte order and in any
+    /// collation), then 128 random bits. Still opaque to clients.
+    public static func make(_ prefix: String, at time: Date = Date()) -> String {
+        "\(prefix)_\(timePart(time))\(random(words: 2))"
+    }
+
+    /// Milliseconds since 1970 in 10 lower-case base-36 digits.
+    static func timePart(_ time: Date) -> String {
+        let milliseconds = UInt64(max(0, (time.timeIntervalSince1970 * 1000).rounded(.down)))
+        let digits = String(milliseconds, radix: 36)
+        return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
     }
 
     /// Whether `text` could be an id: a short prefix, an underscore, Base62. Lets routes answer a

@@ -25,12 +25,12 @@ extension Link: ResponseEncodable {}
 
 /// Checks of the fields both creating and changing share.
 enum LinkFields {
-    static func validate(url: String?, redirect: Int?, maxVisits: Int?, expiresAt: Date?, tags: [String]?, policy: TargetURLPolicy) throws {
+    static func validate(url: String?, redirect: Int?, maxVisits: Int?, expiresAt: Date?, tags: [String]?, policy: TargetURLPolicy, now: Date) throws {
         var errors: [Problem.FieldError] = []
         if let url, let violation = policy.violation(url) { errors.append(.init(field: "url", message: violation)) }
         if let redirect, redirect != 301, redirect != 302 { errors.append(.init(field: "redirect", message: "must be 301 or 302")) }
         if let maxVisits, maxVisits < 1 { errors.append(.init(field: "max_visits", message: "must be at least 1")) }
-        if let expiresAt, expiresAt <= Date() { errors.append(.init(field: "expires_at", message: "must be in the future")) }
+        if let expiresAt, expiresAt <= now { errors.append(.init(field: "expires_at", message: "must be in the future")) }
         if let tags {
             if tags.count > 20 { errors.append(.init(field: "tags", message: "at most 20 tags")) }
             if !tags.allSatisfy(LinkCode.isValidTag) { errors.append(.init(field: "tags", message: "each tag is 1-32 of A-Z a-z 0-9 _ -")) }

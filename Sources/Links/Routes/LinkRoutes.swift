@@ -11,7 +11,7 @@ struct LinkRoutes {
         links.post { request, context -> Response in
             let principal = try context.require(LinksModule.manageLinks)
             let body = try await request.decodeJSON(as: CreateLink.self, context: context)
-            try LinkFields.validate(url: body.url, redirect: body.redirect, maxVisits: body.maxVisits, expiresAt: body.expiresAt, tags: body.tags, policy: service.targetPolicy)
+            try LinkFields.validate(url: body.url, redirect: body.redirect, maxVisits: body.maxVisits, expiresAt: body.expiresAt, tags: body.tags, policy: service.targetPolicy, now: service.platform.now())
             let link = try await service.create(body, owner: principal.userID)
             return try context.created(link, at: "/v1/links/\(link.code)", for: request)
         }
@@ -30,7 +30,7 @@ struct LinkRoutes {
         links.patch("/{code}") { request, context -> Link in
             let link = try await owned(context)
             let patch = try await request.decodeJSON(as: PatchLink.self, context: context)
-            try LinkFields.validate(url: patch.url, redirect: patch.redirect, maxVisits: patch.maxVisits, expiresAt: patch.expiresAt, tags: patch.tags, policy: service.targetPolicy)
+            try LinkFields.validate(url: patch.url, redirect: patch.redirect, maxVisits: patch.maxVisits, expiresAt: patch.expiresAt, tags: patch.tags, policy: service.targetPolicy, now: service.platform.now())
             return try await service.update(link, with: patch)
         }
         links.delete("/{code}") { _, context -> Response in
