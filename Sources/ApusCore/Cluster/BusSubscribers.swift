@@ -4,6 +4,12 @@ struct BusSubscribers {
     private var continuations: [String: [Int: AsyncStream<ClusterMessage>.Continuation]] = [:]
     private var nextID = 0
 
+    /// The channels with at least one subscriber.
+    var channels: some Collection<String> { continuations.keys }
+
+    /// Whether no channel has a subscriber.
+    var isEmpty: Bool { continuations.isEmpty }
+
     /// Adds a subscriber to `channel`; `onEnd` is called with its id when its stream ends.
     mutating func add(_ channel: String, onEnd: @escaping @Sendable (Int) -> Void) -> AsyncStream<ClusterMessage> {
         let (stream, continuation) = AsyncStream.makeStream(of: ClusterMessage.self, bufferingPolicy: .bufferingNewest(1024))
