@@ -7,7 +7,7 @@ import Testing
 @Suite struct EventOutboxTests {
     /// A consumer that writes each event's id to `t_effects` in the delivering transaction.
     static func recorder(name: String = "test.recorder", prefixes: [String] = [], failFirst: Seen<Int64>? = nil) -> EventConsumer {
-        EventConsumer(name: name, typePrefixes: prefixes) { event, transaction in
+        EventConsumer(name: name, typePrefixes: prefixes, start: .history) { event, transaction in
             try await transaction.sql.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES (\(bind: name), \(bind: event.id), \(bind: event.aggregate))").run()
             if let failFirst, await failFirst.count == 0 {
                 await failFirst.append(event.id)
@@ -97,7 +97,7 @@ import Testing
             try await append(harness, ["c1", "poison", "c2"])
             let cured = Seen<Bool>()
             struct Poisoned: Error, CustomStringConvertible { var description: String { "cannot digest this" } }
-            let consumer = EventConsumer(name: "test.recorder") { event, transaction in
+            let consumer = EventConsumer(name: "test.recorder", start: .history) { event, transaction in
                 try await transaction.sql.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES ('test.recorder', \(bind: event.id), \(bind: event.aggregate))").run()
                 if event.aggregate == "poison", await cured.count == 0 { throw Poisoned() }
             }
@@ -151,6 +151,56 @@ import Testing
                 return try await Self.effects(harness).count >= 2
             }
             #expect(try await Self.effects(harness) == ["early", "late"])
+        }
+    }
+
+    /// Retention never drops an event a consumer has yet to process, and says who holds it.
+    @Test(arguments: DatabaseEngine.allCases)
+    func retentionKeepsWhatAConsumerHasNotProcessed(engine: DatabaseEngine) async throws {
+        try await Self.withOutbox(engine) { harness in
+            try await append(harness, ["a", "b"])
+            try await harness.database.write { try await $0.raw("UPDATE apus_events SET occurred_at = 0").run() }
+            let consumer = Self.recorder()
+            let dispatcher = harness.dispatcher([consumer])
+            try await dispatcher.register(consumer)
+            let prune = EventRetention.handler(database: harness.database, logger: TestDatabase.logger, metrics: harness.metrics)
+            let job = ClaimedJob(id: 1, kind: EventRetention.kind, payload: "{}", attempt: 1, maxAttempts: 1)
+            @Sendable func kept() async throws -> Int {
+                try await harness.database.read { try await $0.raw("SELECT count(*) AS n FROM apus_events").first()!.decode(column: "n", as: Int.self) }
+            }
+            try await prune.run(job)
+            #expect(try await kept() == 2)
+            var exposition: [UInt8] = []
+            harness.metrics.emit(into: &exposition)
+            #expect(String(decoding: exposition, as: UTF8.self).contains("apus_events_consumers_behind 1"))
+            // Other tests' open transactions on the same server can hold the horizon back a moment.
+            try await expectEventually {
+                _ = try await dispatcher.deliver(to: consumer)
+                return try await Self.effects(harness).count == 2
+            }
+            try await prune.run(job)
+            #expect(try await kept() == 0)
+        }
+    }
+
+    /// A consumer that does not ask for history starts at the head: it gets what is written
+    /// after it first runs, not what was written before.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aNewConsumerStartsAtTheHeadUnlessItAsksForHistory(engine: DatabaseEngine) async throws {
+        try await Self.withOutbox(engine) { harness in
+            try await append(harness, ["before"])
+            let late = EventConsumer(name: "test.late") { event, transaction in
+                try await transaction.sql.raw("INSERT INTO t_effects (consumer, event_id, aggregate) VALUES ('test.late', \(bind: event.id), \(bind: event.aggregate))").run()
+            }
+            let dispatcher = harness.dispatcher([late, Self.recorder()])
+            try await harness.running([dispatcher]) {
+                try await expectEventually { try await Self.effects(harness) == ["before"] }
+                try await expectEventually {
+                    try await harness.database.read { try await $0.raw("SELECT name FROM apus_event_consumers WHERE name = 'test.late'").first() != nil }
+                }
+                try await append(harness, ["after"])
+                try await expectEventually { try await Self.effects(harness, consumer: "test.late") == ["after"] }
+            }
         }
     }
 }

@@ -119,7 +119,7 @@ public struct ApusServer: Sendable {
             logger: logger,
             afterCommit: { [platform] effects in await platform.perform(effects) }
         )
-        let platformHandlers = [EventRetention.handler(database: platform.database), dispatcher.redeliveryHandler]
+        let platformHandlers = [EventRetention.handler(database: platform.database, logger: logger, metrics: platform.metrics), dispatcher.redeliveryHandler]
         let worker = JobWorker(
             queue: platform.jobs,
             handlers: platformHandlers + parts.flatMap(\.jobHandlers),

@@ -51,7 +51,21 @@ public struct EventConsumer: Sendable {
     /// dead-lettered as a replayable job (see ``EventDispatcher``).
     public let handle: @Sendable (_ event: DomainEvent, _ transaction: Transaction) async throws -> Void
 
-    public init(name: String, typePrefixes: [String] = [], handle: @escaping @Sendable (DomainEvent, Transaction) async throws -> Void) {
+    /// Where a new consumer begins: at the head of the outbox (only what is written from then
+    /// on), or at its start (every event still kept).
+    public enum Start: Sendable {
+        case head
+        case history
+    }
+
+    /// Where it begins the first time it runs.
+    public let start: Start
+
+    public init(
+        name: String, typePrefixes: [String] = [], start: Start = .head,
+        handle: @escaping @Sendable (DomainEvent, Transaction) async throws -> Void
+    ) {
+        self.start = start
         self.name = name
         self.typePrefixes = typePrefixes
         self.handle = handle

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SQLKit
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers the outbox to each consumer at least once and in the order written, and each event to
 /// a consumer's handler exactly once as far as the database is concerned: the handler's writes,
@@ -18,8 +19,9 @@ final class EventDispatcher: Service, Sendable {
     let logger: Logger
     private let pollInterval: Duration
     private let batchSize = 200
-    private let signal = WakeSignal()
     let afterCommit: @Sendable (AfterCommit) async -> Void
+    /// Consumers known to have a position.
+    private let registered = Mutex<Set<String>>([])
 
     init(
         outbox: EventOutbox, consumers: [EventConsumer], jobs: JobQueue, logger: Logger, pollInterval: Duration = .milliseconds(500),
@@ -33,51 +35,56 @@ final class EventDispatcher: Service, Sendable {
         self.pollInterval = pollInterval
     }
 
+    /// Delivers to every consumer in its own task, so a slow consumer never holds up another.
     func run() async throws {
         guard !consumers.isEmpty else {
             try? await gracefulShutdown()
             return
         }
+        let signals = consumers.map { _ in WakeSignal() }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask {
-                    for await _ in await self.outbox.bus.subscribe(EventOutbox.wakeChannel) { self.signal.fire() }
+                    for await _ in await self.outbox.bus.subscribe(EventOutbox.wakeChannel) {
+                        for signal in signals { signal.fire() }
+                    }
                 }
-                group.addTask { await self.deliverLoop() }
+                for (consumer, signal) in zip(self.consumers, signals) {
+                    group.addTask { await self.deliverLoop(consumer, signal: signal) }
+                }
             }
         }
     }
 
-    private func deliverLoop() async {
-        var failures: [String: ConsumerFailure] = [:]
+    private func deliverLoop(_ consumer: EventConsumer, signal: WakeSignal) async {
+        var failure: ConsumerFailure?
         let backoff = ExponentialBackoff(base: 0.5, cap: 60)
         while !Task.isCancelled {
-            var delivered = 0
-            for consumer in consumers {
-                let failure = failures[consumer.name]
-                if let failure, failure.retryAt > .now { continue }
-                do {
-                    // After a failure, event by event, to find the one that fails; once it has
-                    // had its attempts it goes to the dead-letter list and the rest flow again.
-                    let bury = failure.flatMap { $0.exhausted(after: jobs.settings.maxAttempts) }
-                    delivered += try await deliver(to: consumer, isolating: failure != nil, bury: bury)
-                    failures[consumer.name] = nil
-                } catch {
-                    if Task.isCancelled { return }
-                    var next = failure ?? ConsumerFailure()
-                    next.record(error)
-                    let delay = next.exhausted(after: jobs.settings.maxAttempts) != nil ? 0 : backoff.delay(attempt: next.rounds)
-                    next.retryAt = .now + .seconds(delay)
-                    failures[consumer.name] = next
-                    logger.error("event consumer failed; retrying", metadata: [
-                        "consumer": "\(consumer.name)", "attempt": "\(next.rounds)", "event": "\(next.event.map(String.init) ?? "?")", "error": "\(error)",
-                    ])
-                }
+            if let retryAt = failure?.retryAt, retryAt > .now {
+                await signal.wait(timeout: retryAt - .now)
+                continue
             }
-            if delivered > 0 {
-                await jobs.wakeWorkers()
-            } else {
-                await signal.wait(timeout: pollInterval)
+            do {
+                // After a failure, event by event, to find the one that fails; once it has had
+                // its attempts it goes to the dead-letter list and the rest flow again.
+                let bury = failure.flatMap { $0.exhausted(after: jobs.settings.maxAttempts) }
+                let delivered = try await deliver(to: consumer, isolating: failure != nil, bury: bury)
+                failure = nil
+                if delivered > 0 {
+                    await jobs.wakeWorkers()
+                } else {
+                    await signal.wait(timeout: pollInterval)
+                }
+            } catch {
+                if Task.isCancelled { return }
+                var next = failure ?? ConsumerFailure()
+                next.record(error)
+                let delay = next.exhausted(after: jobs.settings.maxAttempts) != nil ? 0 : backoff.delay(attempt: next.rounds)
+                next.retryAt = .now + .seconds(delay)
+                failure = next
+                logger.error("event consumer failed; retrying", metadata: [
+                    "consumer": "\(consumer.name)", "attempt": "\(next.rounds)", "event": "\(next.event.map(String.init) ?? "?")", "error": "\(error)",
+                ])
             }
         }
     }
@@ -91,11 +98,9 @@ final class EventDispatcher: Service, Sendable {
     func deliver(to consumer: EventConsumer, isolating: Bool = false, bury: BuriedEvent? = nil) async throws -> Int {
         let database = outbox.database
         let postgres = database.engine == .postgres
-        try await database.write { connection in
-            try await connection.raw("""
-                INSERT INTO apus_event_consumers (name, position_tx, position_id) VALUES (\(bind: consumer.name), '0', 0)
-                ON CONFLICT (name) DO NOTHING
-                """).run()
+        if !registered.withLock({ $0.contains(consumer.name) }) {
+            try await register(consumer)
+            registered.withLock { _ = $0.insert(consumer.name) }
         }
         let outcome = try await database.withTransaction { connection -> DeliveryOutcome in
             let lock: SQLQueryString = postgres ? " FOR UPDATE SKIP LOCKED" : ""
@@ -157,6 +162,31 @@ final class EventDispatcher: Service, Sendable {
         // Thrown once the events before it are committed.
         if let failure = outcome.failure { throw failure }
         return outcome.read
+    }
+
+    /// Gives `consumer` a position unless it has one: the outbox's head, or its start when the
+    /// consumer asks for history. A consumer starts where its first node ran it; a restart, or
+    /// another node, carries on from the stored position.
+    func register(_ consumer: EventConsumer) async throws {
+        let postgres = outbox.database.engine == .postgres
+        try await outbox.database.write { connection in
+            var tx = "0"
+            var id: Int64 = 0
+            if consumer.start == .head {
+                let head =
+                    postgres
+                    ? try await connection.raw("SELECT tx::text AS tx, id FROM apus_events ORDER BY tx DESC, id DESC LIMIT 1").first()
+                    : try await connection.raw("SELECT '0' AS tx, id FROM apus_events ORDER BY id DESC LIMIT 1").first()
+                if let head {
+                    tx = try head.decode(column: "tx", as: String.self)
+                    id = try head.decode(column: "id", as: Int64.self)
+                }
+            }
+            try await connection.raw("""
+                INSERT INTO apus_event_consumers (name, position_tx, position_id) VALUES (\(bind: consumer.name), \(bind: tx), \(bind: id))
+                ON CONFLICT (name) DO NOTHING
+                """).run()
+        }
     }
 
     /// The event in `row`.
