@@ -137,5 +137,31 @@ enum NotificationsMigrations {
                 "ALTER TABLE notifications_endpoints DROP CONSTRAINT IF EXISTS notify_endpoints_owner_id_fkey",
             ]
         ),
+        // Webhook fan-out looks endpoints up by pattern instead of scanning them all per event.
+        Migration(
+            module: "notifications",
+            name: "0003_subscription_index",
+            dependsOn: [MigrationID(module: "notifications", name: "0002_module_named_tables")],
+            sqlite: [
+                "CREATE TABLE notifications_subscriptions (pattern TEXT NOT NULL, endpoint_id TEXT NOT NULL, PRIMARY KEY (pattern, endpoint_id))",
+                "CREATE INDEX notifications_subscriptions_endpoint ON notifications_subscriptions (endpoint_id)",
+                """
+                WITH RECURSIVE split (id, rest, pattern) AS (
+                    SELECT id, event_types || ' ', '' FROM notifications_endpoints
+                    UNION ALL
+                    SELECT id, substr(rest, instr(rest, ' ') + 1), substr(rest, 1, instr(rest, ' ') - 1) FROM split WHERE rest <> ''
+                )
+                INSERT INTO notifications_subscriptions (pattern, endpoint_id) SELECT DISTINCT pattern, id FROM split WHERE pattern <> ''
+                """,
+            ],
+            postgres: [
+                "CREATE TABLE notifications_subscriptions (pattern TEXT NOT NULL, endpoint_id TEXT NOT NULL, PRIMARY KEY (pattern, endpoint_id))",
+                "CREATE INDEX notifications_subscriptions_endpoint ON notifications_subscriptions (endpoint_id)",
+                """
+                INSERT INTO notifications_subscriptions (pattern, endpoint_id)
+                SELECT DISTINCT pattern, id FROM notifications_endpoints, unnest(string_to_array(event_types, ' ')) AS pattern WHERE pattern <> ''
+                """,
+            ]
+        ),
     ]
 }

@@ -13,6 +13,17 @@ import Testing
 @Suite struct LinkOwnerTests {
     struct Me: Decodable { let id: String }
 
+    /// Waits for `condition`: the change travels through the outbox, whose delivery on
+    /// PostgreSQL waits for every older open transaction on the server.
+    static func eventually(_ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await condition())
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func aDisabledOwnersLinksPauseAndADeletedOwnersLinksGoOnEveryNode(engine: DatabaseEngine) async throws {
         try await TestServer.withTwoServers(engine: engine, modules: [LinksModule()]) { first, second in
@@ -28,25 +39,25 @@ import Testing
             #expect(try await b.follow(link.code).status == .found)
 
             #expect(try await a.json("/v1/users/\(adaID)", .patch, token: admin.accessToken, body: #"{"disabled":true}"#).status == .ok)
-            try await LinkTests.eventually { try await b.follow(link.code).status == .notFound }
+            try await Self.eventually { try await b.follow(link.code).status == .notFound }
             #expect(try await a.follow(link.code).status == .notFound)
             #expect(try await b.follow(other.code).status == .found)
 
             #expect(try await a.json("/v1/users/\(adaID)", .patch, token: admin.accessToken, body: #"{"disabled":false}"#).status == .ok)
-            try await LinkTests.eventually { try await b.follow(link.code).status == .found }
+            try await Self.eventually { try await b.follow(link.code).status == .found }
 
             #expect(try await a.json("/v1/users/\(adaID)", .delete, token: admin.accessToken).status == .noContent)
-            try await LinkTests.eventually { try await b.follow(link.code).status == .notFound }
+            try await Self.eventually { try await b.follow(link.code).status == .notFound }
             #expect(try await a.follow(link.code).status == .notFound)
             #expect(try await b.follow(other.code).status == .found)
             let database = server.platform.database
-            try await LinkTests.eventually {
+            try await Self.eventually {
                 try await database.read { connection in
                     try await connection.raw("SELECT count(*) AS n FROM links_links WHERE owner_id = \(bind: adaID)").first()!.decode(column: "n", as: Int.self) == 0
                 }
             }
             // Clicks of the deleted user's links go with them; the admin's stay.
-            try await LinkTests.eventually {
+            try await Self.eventually {
                 try await database.read { connection in
                     try await connection.raw("SELECT count(*) AS n FROM links_clicks WHERE code = \(bind: link.code)").first()!.decode(column: "n", as: Int.self) == 0
                 }

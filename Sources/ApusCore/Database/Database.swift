@@ -52,8 +52,10 @@ func runTransaction<Result: Sendable>(
         try await connection.raw("COMMIT").run()
         return result
     } catch {
-        // The original error matters more than a failed rollback on a broken connection.
-        try? await connection.raw("ROLLBACK").run()
+        // The connection goes back to its pool: it must not stay inside the transaction, even if
+        // this task is being cancelled, so the rollback runs in a task of its own. The original
+        // error matters more than a failed rollback on a broken connection.
+        await Task { try? await connection.raw("ROLLBACK").run() }.value
         throw error
     }
 }

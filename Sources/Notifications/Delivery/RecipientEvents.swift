@@ -7,6 +7,9 @@ enum RecipientEvents {
         EventConsumer(name: "notifications.recipients", typePrefixes: [IdentityEvents.userDeleted]) { event, transaction in
             guard let change = IdentityEvents.UserChange.decode(event) else { return }
             let user = change.userId
+            try await transaction.sql.raw("""
+                DELETE FROM notifications_subscriptions WHERE endpoint_id IN (SELECT id FROM notifications_endpoints WHERE owner_id = \(bind: user))
+                """).run()
             try await transaction.sql.raw("DELETE FROM notifications_endpoints WHERE owner_id = \(bind: user)").run()
             try await transaction.sql.raw("DELETE FROM notifications_preferences WHERE user_id = \(bind: user)").run()
             // The inbox: in-app notifications to the user, with their attempts.

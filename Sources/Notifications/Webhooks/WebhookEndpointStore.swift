@@ -32,11 +32,12 @@ struct WebhookEndpointStore: Sendable {
         let id = OpaqueID.make("whe")
         let secret = Self.makeSecret()
         let now = Timestamp.format(Date())
-        try await database.write { connection in
+        try await database.withTransaction { connection in
             try await connection.raw("""
                 INSERT INTO notifications_endpoints (id, owner_id, url, event_types, secret, created_at, updated_at)
                 VALUES (\(bind: id), \(bind: owner), \(bind: url), \(bind: eventTypes.joined(separator: " ")), \(bind: secret), \(bind: now), \(bind: now))
                 """).run()
+            try await Self.subscribe(id, to: eventTypes, on: connection)
         }
         var endpoint = try await find(id: id)!.endpoint
         endpoint.secret = secret
@@ -73,6 +74,7 @@ struct WebhookEndpointStore: Sendable {
             if let url { try await connection.raw("UPDATE notifications_endpoints SET url = \(bind: url) WHERE id = \(bind: id)").run() }
             if let eventTypes {
                 try await connection.raw("UPDATE notifications_endpoints SET event_types = \(bind: eventTypes.joined(separator: " ")) WHERE id = \(bind: id)").run()
+                try await Self.subscribe(id, to: eventTypes, on: connection)
             }
             if let disabled {
                 // Enabling again starts the failure clock afresh.
@@ -94,7 +96,30 @@ struct WebhookEndpointStore: Sendable {
     }
 
     func delete(id: String) async throws {
-        try await database.write { try await $0.raw("DELETE FROM notifications_endpoints WHERE id = \(bind: id)").run() }
+        try await database.withTransaction { connection in
+            try await connection.raw("DELETE FROM notifications_subscriptions WHERE endpoint_id = \(bind: id)").run()
+            try await connection.raw("DELETE FROM notifications_endpoints WHERE id = \(bind: id)").run()
+        }
+    }
+
+    /// Replaces the index entries of endpoint `id` by `eventTypes` (exact types, `prefix.*`, `*`).
+    static func subscribe(_ id: String, to eventTypes: [String], on connection: any SQLDatabase) async throws {
+        try await connection.raw("DELETE FROM notifications_subscriptions WHERE endpoint_id = \(bind: id)").run()
+        for pattern in Set(eventTypes) {
+            try await connection.raw("INSERT INTO notifications_subscriptions (pattern, endpoint_id) VALUES (\(bind: pattern), \(bind: id))").run()
+        }
+    }
+
+    /// The patterns that match `type`: `*`, the type itself, and `prefix.*` for each of its
+    /// dotted prefixes (`links.*` and `links.link.*` for `links.link.created`).
+    static func patterns(matching type: String) -> [String] {
+        var patterns = ["*", type]
+        var prefix = ""
+        for part in type.split(separator: ".", omittingEmptySubsequences: false).dropLast() {
+            prefix += part + "."
+            patterns.append(prefix + "*")
+        }
+        return patterns
     }
 
     /// Disables an endpoint for `reason`; returns whether it was enabled until now.
@@ -123,13 +148,19 @@ struct WebhookEndpointStore: Sendable {
         try await database.write { try await $0.raw("UPDATE notifications_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
     }
 
-    /// Enabled endpoints subscribed to `type`, created before the event, read through `connection`.
+    /// Enabled endpoints subscribed to `type`, created before the event, read through
+    /// `connection`: looked up in the subscription index by the patterns that can match, so
+    /// fan-out costs an index probe per pattern, not a scan of every endpoint.
     static func subscribers(to type: String, createdBefore: Date, on connection: any SQLDatabase) async throws -> [Stored] {
-        try await connection.raw("""
-            SELECT * FROM notifications_endpoints WHERE disabled = 0 AND created_at <= \(bind: Timestamp.format(createdBefore))
-            """).all().map(stored).filter { stored in
-            stored.endpoint.eventTypes.contains { $0 == "*" || $0 == type || ($0.hasSuffix(".*") && type.hasPrefix($0.dropLast())) }
+        var query = SQLQueryString("SELECT * FROM notifications_endpoints WHERE disabled = 0 AND created_at <= ")
+        query.appendInterpolation(bind: Timestamp.format(createdBefore))
+        query.appendLiteral(" AND id IN (SELECT endpoint_id FROM notifications_subscriptions WHERE pattern IN (")
+        for (index, pattern) in patterns(matching: type).enumerated() {
+            if index > 0 { query.appendLiteral(", ") }
+            query.appendInterpolation(bind: pattern)
         }
+        query.appendLiteral(")) ORDER BY id")
+        return try await connection.raw(query).all().map(stored)
     }
 
     static func stored(_ row: any SQLRow) throws -> Stored {
