@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Event pipeline benchmark: events per second from commit to every consumer through one node's
+# dispatcher, with 1 and with 4 consumers, on SQLite and on PostgreSQL. PostgreSQL comes from
+# APUS_DATABASE_URL or, when unset, a throwaway cluster started with pg_virtualenv (as root).
+# Usage: bench/events.sh [events per run, default 20000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-20000}
+swift build -c release --product apus >/dev/null
+bin=$(swift build -c release --show-bin-path)/apus
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+run() {
+    for consumers in 1 4; do
+        APUS_LOG_LEVEL=error "$@" "$bin" events bench --events "$events" --consumers "$consumers"
+    done
+}
+run env -u APUS_DATABASE_URL APUS_DATA_DIR="$data"
+if [ -n "${APUS_DATABASE_URL:-}" ]; then
+    run env
+else
+    export -f run
+    export bin events
+    pg_virtualenv -t bash -c 'APUS_DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/$PGDATABASE?sslmode=disable" run env'
+fi
