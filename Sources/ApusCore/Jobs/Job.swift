@@ -73,6 +73,15 @@ public enum JobFailure: Error, Sendable {
     case permanent(String)
 }
 
+extension JobFailure {
+    /// What the handler said went wrong, kept with the attempt.
+    var reason: String {
+        switch self {
+        case .retry(_, let reason), .permanent(let reason): reason
+        }
+    }
+}
+
 /// A stored job with its history, for the dead-letter list and the admin API.
 public struct JobRecord: Sendable, Codable, Equatable {
     public var id: Int64

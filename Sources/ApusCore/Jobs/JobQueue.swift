@@ -1,4 +1,3 @@
-import ApusKit
 import Foundation
 import Logging
 public import SQLKit
@@ -14,16 +13,14 @@ public final class JobQueue: Sendable {
     private let bus: any ClusterBus
     /// This process's name on the leases it takes.
     public let node = OpaqueID.make("node")
-    private let backoff: ExponentialBackoff
+    private let retryPolicy: JobRetryPolicy
     static let wakeChannel = "jobs"
 
     public init(database: any Database, bus: any ClusterBus, settings: JobSettings) {
         self.database = database
         self.bus = bus
         self.settings = settings
-        self.backoff = ExponentialBackoff(
-            base: Double(settings.backoffBaseMilliseconds) / 1000, cap: Double(settings.backoffCapMilliseconds) / 1000
-        )
+        self.retryPolicy = JobRetryPolicy(settings: settings)
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
@@ -189,28 +186,19 @@ public final class JobQueue: Sendable {
         case dead
     }
 
-    /// Records a failed attempt: back on the queue after a jittered backoff (or the wait the
-    /// handler asked for), or dead-lettered when out of attempts or failed for good.
+    /// Records a failed attempt: back on the queue when ``JobRetryPolicy`` says so, dead-lettered
+    /// otherwise.
     @discardableResult
     func fail(_ job: ClaimedJob, error: any Error) async throws -> FailureOutcome {
         let now = Date()
-        var message = String(describing: error)
-        var delay = backoff.delay(attempt: job.attempt)
-        var permanent = false
-        switch error as? JobFailure {
-        case .retry(let after, let reason):
-            // The other side's wish wins over the backoff schedule, within reason (an hour, or the cap if longer).
-            delay = max(0, min(after, max(3600, Double(settings.backoffCapMilliseconds) / 1000)))
-            message = reason
-        case .permanent(let reason):
-            permanent = true
-            message = reason
-        case nil:
-            break
+        var generator = SystemRandomNumberGenerator()
+        let decision = retryPolicy.decide(attempt: job.attempt, maxAttempts: job.maxAttempts, error: error, now: now, using: &generator)
+        let stored = String(((error as? JobFailure)?.reason ?? String(describing: error)).prefix(2000))
+        let (outcome, due): (FailureOutcome, Date) = switch decision {
+        case .retry(let at): (.retried, at)
+        case .deadLetter: (.dead, now)
         }
-        let stored = String(message.prefix(2000))
-        let outcome: FailureOutcome = permanent || job.isLastAttempt ? .dead : .retried
-        let runAt = Self.milliseconds(now.addingTimeInterval(delay))
+        let runAt = Self.milliseconds(due)
         let finishedAt: Int64? = outcome == .dead ? Self.milliseconds(now) : nil
         try await database.withTransaction { connection in
             try await connection.raw("""
@@ -224,7 +212,7 @@ public final class JobQueue: Sendable {
                 ON CONFLICT (job_id, attempt) DO NOTHING
                 """).run()
         }
-        if outcome == .retried, delay < Double(settings.pollMilliseconds) / 1000 { await wakeWorkers() }
+        if outcome == .retried, due.timeIntervalSince(now) < Double(settings.pollMilliseconds) / 1000 { await wakeWorkers() }
         return outcome
     }
 

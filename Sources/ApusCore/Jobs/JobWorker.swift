@@ -27,9 +27,6 @@ final class JobWorker: Service, Sendable {
     private let claimSignal = WakeSignal()
     private let completionSignal = WakeSignal()
 
-    /// How long a free slot may wait for others to free up, so that claims come in batches.
-    static let batchingWindow = Duration.milliseconds(50)
-
     init(queue: JobQueue, handlers: [JobHandler], recurring: [RecurringJob], metrics: JobMetrics, logger: Logger) {
         self.queue = queue
         self.handlers = Dictionary(handlers.map { ($0.kind, $0) }) { first, _ in first }
@@ -49,33 +46,27 @@ final class JobWorker: Service, Sendable {
                 helpers.addTask { await self.keepLeases() }
                 helpers.addTask { await self.maintain() }
                 await withDiscardingTaskGroup { jobs in
-                    var lastClaim = ContinuousClock.now
-                    var foundNone = false
+                    var pacing = ClaimPacing(concurrency: settings.concurrency, pollInterval: poll, now: .now)
                     while !stopping.load(ordering: .relaxed) {
-                        // Claim in batches: when at least half the slots are free (or none run),
-                        // or a slot has been free for a moment, so long jobs do not idle the rest.
-                        // After a claim found nothing, a moment is a poll interval: the queue is
-                        // not asked twenty times a second while long jobs run.
                         let running = finished.withLock { $0.running }
-                        let free = settings.concurrency - running
-                        let window = foundNone ? poll : Self.batchingWindow
-                        let waited = ContinuousClock.now - lastClaim
-                        guard free > 0, running == 0 || free * 2 >= settings.concurrency || waited >= window else {
-                            await claimSignal.wait(timeout: free > 0 ? window - waited : poll)
+                        let limit: Int
+                        switch pacing.next(running: running, now: .now) {
+                        case .wait(let atMost):
+                            await claimSignal.wait(timeout: atMost)
                             continue
+                        case .claim(let free):
+                            limit = free
                         }
-                        lastClaim = ContinuousClock.now
                         let claimed: [ClaimedJob]
                         do {
-                            claimed = try await queue.claim(kinds: kinds, limit: free)
+                            claimed = try await queue.claim(kinds: kinds, limit: limit)
                         } catch {
                             logger.warning("cannot claim jobs", metadata: ["error": "\(error)"])
-                            await claimSignal.wait(timeout: poll)
+                            await claimSignal.wait(timeout: pacing.afterFailedClaim)
                             continue
                         }
-                        foundNone = claimed.isEmpty
-                        if claimed.isEmpty {
-                            await claimSignal.wait(timeout: poll)
+                        if let pause = pacing.claimed(claimed.count) {
+                            await claimSignal.wait(timeout: pause)
                             continue
                         }
                         finished.withLock { $0.running += claimed.count }

@@ -100,7 +100,8 @@ struct NotificationDelivery: Sendable {
         guard let endpoint = try await endpoints.find(id: record.recipient) else {
             throw DeliveryFailure(message: "webhook endpoint \(record.recipient) no longer exists", permanent: true)
         }
-        guard !endpoint.endpoint.disabled else {
+        var health = EndpointHealth(endpoint.endpoint, disableAfter: disableAfter)
+        guard !health.isDisabled else {
             throw DeliveryFailure(message: "webhook endpoint \(endpoint.endpoint.id) is disabled", permanent: true)
         }
         let now = Date()
@@ -130,7 +131,8 @@ struct NotificationDelivery: Sendable {
             try await endpoints.noteSuccess(id: endpoint.endpoint.id)
             return statusLine
         case 410:
-            try await disable(endpoint, reason: "the endpoint answered 410 Gone")
+            health.recordGone()
+            if let reason = health.disabledReason { try await disable(endpoint, reason: reason) }
             throw DeliveryFailure(response: statusLine, message: "the endpoint is gone (410); it has been disabled", permanent: true)
         default:
             try await failing(endpoint, reason: statusLine)
@@ -141,9 +143,13 @@ struct NotificationDelivery: Sendable {
 
     /// Notes a failure; an endpoint failing for longer than `disableAfter` is disabled.
     private func failing(_ endpoint: WebhookEndpointStore.Stored, reason: String) async throws {
-        let since = try await endpoints.noteFailure(id: endpoint.endpoint.id, at: Date())
-        guard Date().timeIntervalSince(since) >= disableAfter else { return }
-        try await disable(endpoint, reason: "failing since \(Timestamp.format(since)): \(reason)")
+        let now = Date()
+        // The store starts the clock once for every delivery to the endpoint; the rule reads it from there.
+        let since = try await endpoints.noteFailure(id: endpoint.endpoint.id, at: now)
+        var health = EndpointHealth(disableAfter: disableAfter, state: .failing(since: since))
+        health.recordFailure(now: now, reason: reason)
+        guard let disabledReason = health.disabledReason else { return }
+        try await disable(endpoint, reason: disabledReason)
         throw DeliveryFailure(response: reason, message: "the endpoint has failed since \(Timestamp.format(since)); it has been disabled", permanent: true)
     }
 

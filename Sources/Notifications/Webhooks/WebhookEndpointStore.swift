@@ -132,7 +132,9 @@ struct WebhookEndpointStore: Sendable {
         }
     }
 
-    /// Notes a failed delivery; returns when the endpoint started failing.
+    /// Notes a failed delivery: starts the failure clock at `now` unless it runs already, in one
+    /// statement for concurrent deliveries (``EndpointHealth`` decides the rest); returns when the
+    /// endpoint started failing.
     func noteFailure(id: String, at now: Date) async throws -> Date {
         try await database.write { connection in
             try await connection.raw("""
@@ -144,6 +146,7 @@ struct WebhookEndpointStore: Sendable {
         }
     }
 
+    /// Notes a delivered one: the failure clock stops.
     func noteSuccess(id: String) async throws {
         try await database.write { try await $0.raw("UPDATE notifications_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
     }
