@@ -120,6 +120,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A bare Hummingbird redirect with the same build settings: the baseline bench/platform.sh
+        // measures the platform's cost per request against.
+        .executableTarget(
+            name: "apus-baseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "bench/baseline",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ApusKitTests",
             dependencies: [

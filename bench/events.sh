@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-20000}
-swift build -c release --product apus >/dev/null
-bin=$(swift build -c release --show-bin-path)/apus
+swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --product apus >/dev/null
+bin=$(swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --show-bin-path)/apus
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 run() {
