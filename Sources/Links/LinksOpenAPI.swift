@@ -8,8 +8,8 @@ enum LinksOpenAPI {
         Doc.operation(id, summary, tag: "links", body: body, parameters: parameters, responses: responses)
     }
 
-    static let noNUL: JSONValue = "^[^\\u0000]*$"
-    static let time: JSONValue = ["type": "string", "format": "date-time"]
+    static let noNUL = Doc.noNUL
+    static let time = Doc.time
     static let codeParameter: JSONValue = ["name": "code", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"]]
     static let tags: JSONValue = ["type": "array", "maxItems": 20, "items": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"]]
 
@@ -25,10 +25,7 @@ enum LinksOpenAPI {
                     ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]{0,64}$"]],
                     ["name": "tag", "in": "query", "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"]],
                 ], responses: [
-                    "200": Doc.jsonResponse("A page of links", schema: [
-                        "type": "object", "required": ["items", "next_cursor"],
-                        "properties": ["items": ["type": "array", "items": Doc.ref("Link")], "next_cursor": ["type": ["string", "null"]]],
-                    ]),
+                    "200": Doc.jsonResponse("A page of links", schema: Doc.page(of: Doc.ref("Link"))),
                 ]),
             ],
             "/v1/links/{code}": [

@@ -4,28 +4,25 @@ import ApusCore
 enum NotificationsOpenAPI {
     typealias Doc = OpenAPIDocument
 
-    static let noNUL: JSONValue = "^[^\\u0000]*$"
-    static let time: JSONValue = ["type": "string", "format": "date-time"]
+    static let noNUL = Doc.noNUL
+    static let time = Doc.time
     static let name: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"]
     static let optionalName: JSONValue = ["type": ["string", "null"], "pattern": "^[A-Za-z0-9_.-]{1,64}$"]
-    static func optionalText(_ maxLength: Int) -> JSONValue { ["type": ["string", "null"], "maxLength": .number(Double(maxLength)), "pattern": noNUL] }
+    static func optionalText(_ maxLength: Int) -> JSONValue { Doc.optionalText(maxLength: maxLength) }
     static let eventType: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9_.*-]{1,128}$"]
-    static let channel: JSONValue = ["type": "string", "enum": ["webhook", "email", "in_app"]]
-    static let status: JSONValue = ["type": "string", "enum": ["queued", "sending", "delivered", "failed", "dead", "suppressed"]]
-    static let idParameter: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[a-z]{1,8}_[A-Za-z0-9]{1,40}$"]]
+    static let channel = Doc.enumeration(DeliveryChannel.self)
+    static let status = Doc.enumeration(NotificationStatus.self)
+    static let idParameter = Doc.idParameter()
     static let nameParameter: JSONValue = ["name": "name", "in": "path", "required": true, "schema": name]
-    static let limit: JSONValue = ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 100]]
-    static let idCursor: JSONValue = ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^[a-z]{1,8}_[A-Za-z0-9]{1,40}$"]]
+    static let limit = Doc.limitParameter
+    static let idCursor = Doc.idCursorParameter
 
     static func operation(_ id: String, _ summary: String, tag: String, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
         Doc.operation(id, summary, tag: tag, body: body, parameters: parameters, responses: responses)
     }
 
     static func page(_ item: String) -> JSONValue {
-        Doc.jsonResponse("A page", schema: [
-            "type": "object", "required": ["items", "next_cursor"],
-            "properties": ["items": ["type": "array", "items": Doc.ref(item)], "next_cursor": ["type": ["string", "null"]]],
-        ])
+        Doc.jsonResponse("A page", schema: Doc.page(of: Doc.ref(item)))
     }
 
     static let fragment = OpenAPIFragment(

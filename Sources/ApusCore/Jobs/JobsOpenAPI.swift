@@ -3,7 +3,7 @@ enum JobsOpenAPI {
     typealias Doc = OpenAPIDocument
 
     static let idParameter: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991]]
-    static let state: JSONValue = ["type": "string", "enum": .array(JobState.allCases.map { .string($0.rawValue) })]
+    static let state = Doc.enumeration(JobState.self)
 
     static func operation(_ id: String, _ summary: String, parameters: [JSONValue], responses: [String: JSONValue]) -> JSONValue {
         Doc.operation(id, summary, tag: "jobs", parameters: parameters, responses: responses)

@@ -86,7 +86,7 @@ enum IdentityOpenAPI {
                 "id": ["type": "string"], "email": ["type": "string"], "roles": ["type": "array", "items": Doc.ref("Role")],
                 "disabled": ["type": "boolean"], "created_at": time, "updated_at": time,
             ]),
-            "Role": ["type": "string", "enum": .array(Role.allCases.map { .string($0.rawValue) })],
+            "Role": Doc.enumeration(Role.self),
             "UserPatch": ["type": "object", "properties": [
                 "roles": ["type": ["array", "null"], "items": Doc.ref("Role"), "minItems": 1, "description": "null or absent: unchanged"],
                 "disabled": ["type": ["boolean", "null"], "description": "null or absent: unchanged"],
@@ -100,16 +100,14 @@ enum IdentityOpenAPI {
         tags: [["name": "identity", "description": "Accounts, sessions, tokens and API keys"]]
     )
 
-    /// Text fields never hold NUL (PostgreSQL cannot store it).
-    static let noNUL: JSONValue = "^[^\\u0000]*$"
-
-    static let time: JSONValue = ["type": "string", "format": "date-time"]
+    static let noNUL = Doc.noNUL
+    static let time = Doc.time
 
     static func object(_ properties: [String: JSONValue], optional: Set<String> = []) -> JSONValue {
-        ["type": "object", "required": .array(properties.keys.filter { !optional.contains($0) }.sorted().map { .string($0) }), "properties": .object(properties)]
+        Doc.object(properties, optional: optional)
     }
 
     static func page(_ item: JSONValue) -> JSONValue {
-        object(["items": ["type": "array", "items": item], "next_cursor": ["type": ["string", "null"]]])
+        Doc.page(of: item)
     }
 }
