@@ -27,7 +27,27 @@ public enum Timestamp {
     }
 
     /// Parses an RFC 3339 timestamp with or without fractional seconds.
+    /// A calendar date that does not exist (`2030-02-30`) is refused, not rolled over.
     public static func parse(_ text: String) -> Date? {
-        (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+        guard isRealDate(text) else { return nil }
+        return (try? withFraction.parse(text)) ?? (try? withoutFraction.parse(text))
+    }
+
+    /// Whether `text` starts with `YYYY-MM-DD` naming a day the calendar has.
+    static func isRealDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8.prefix(10))
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return false }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for byte in bytes[range] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), (1...12).contains(month), day >= 1 else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
     }
 }

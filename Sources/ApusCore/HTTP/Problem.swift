@@ -65,7 +65,11 @@ public struct Problem: Error, Sendable, Equatable {
 
 extension Problem: HTTPResponseError {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var body = Body(type: type, title: title, status: Int(status.code), detail: detail, instance: instance, errors: errors, requestId: nil)
+        // A detail may quote what the client sent: a megabyte of it is not echoed back.
+        var body = Body(
+            type: type, title: title, status: Int(status.code), detail: detail.map { Self.bounded($0, 1000) }, instance: instance,
+            errors: errors?.prefix(100).map { FieldError(field: Self.bounded($0.field, 200), message: Self.bounded($0.message, 300)) }, requestId: nil
+        )
         if let context = context as? ApusRequestContext, !context.requestID.isEmpty {
             body.requestId = context.requestID
         }
@@ -74,6 +78,11 @@ extension Problem: HTTPResponseError {
         fields[.contentType] = "application/problem+json"
         fields[.contentLength] = String(data.count)
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// `text` cut to `limit` characters, marked with an ellipsis when cut.
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        text.utf8.count <= limit ? text : String(text.prefix(limit)) + "…"
     }
 
     private struct Body: Encodable {

@@ -13,6 +13,26 @@ extension Request {
         return nil
     }
 
+    /// The path of the first number in `value` that is not a whole number a 64-bit integer holds.
+    static func fieldWithNonInteger(_ value: JSONValue, path: String) -> String? {
+        switch value {
+        case .number(let number):
+            return number.rounded() == number && abs(number) < 9.2e18 ? nil : path
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let found = fieldWithNonInteger(member, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+            return nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = fieldWithNonInteger(item, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
     /// Reads the body as JSON of type `T`, answering bad input with a problem: 400 when the body
     /// is not JSON, 422 naming the field when it has the wrong shape, 413 when it is too large.
     public func decodeJSON<T: Decodable>(as type: T.Type, context: ApusRequestContext) async throws -> T {
@@ -22,6 +42,14 @@ extension Request {
         do {
             value = try context.requestDecoder.decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {
+            // Foundation reports a number that does not fit its field (1.5 or 1e30 for an
+            // integer) as invalid JSON: when the body is JSON, name the number's field instead.
+            if case .dataCorrupted(let corrupted) = error, corrupted.codingPath.isEmpty,
+                let tree = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)),
+                let field = Self.fieldWithNonInteger(tree, path: "")
+            {
+                throw Problem.unprocessable("Field \(field) must be an integer in range.", errors: [.init(field: field, message: "must be an integer in range")])
+            }
             throw ProblemMiddleware.problem(for: error)
         }
         // No field has a use for NUL, and PostgreSQL cannot store it in text; members the type
