@@ -64,6 +64,10 @@ import Testing
         String(decoding: field.utf8.dropLast(2), as: UTF8.self)
     }
 
+    private static func trimmingTrailingSpaces(_ line: String) -> Substring {
+        line[..<(line.lastIndex { $0 != " " }.map(line.index(after:)) ?? line.startIndex)]
+    }
+
     /// The UTF-8 of `text` with CRLF, LF and lone CR all written as CRLF.
     private static func crlfLines(_ text: String) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -150,6 +154,30 @@ import Testing
         #expect(lines.allSatisfy { $0.utf8.count <= 78 })
         #expect(lines.dropFirst().allSatisfy { $0.hasPrefix(" ") })
         #expect(MIMEDecoding.unfolded(Self.withoutFinalCRLF(field)) == "Subject: " + value)
+    }
+
+    @Test func foldingKeepsRunsOfSpacesAndNeverLeavesTheFirstLineEmpty() {
+        let longWord = String(repeating: "x", count: 100)
+        let field = MIMEEncoding.headerField("X-Long", longWord + "  two  spaces")
+        #expect(field.hasPrefix("X-Long: " + longWord + " \r\n two  spaces"))
+        #expect(MIMEDecoding.unfolded(Self.withoutFinalCRLF(field)) == "X-Long: " + longWord + "  two  spaces")
+    }
+
+    @Test func foldedHeadersUnfoldToTheirValueAndHaveNoBlankLines() {
+        var random = SeededGenerator(seed: 5322)
+        let pieces = ["a", "word", " ", "  ", String(repeating: "l", count: 40), String(repeating: "L", count: 90)]
+        for _ in 0..<500 {
+            let value = random.text(from: pieces, maximumLength: 20)
+            let field = MIMEEncoding.headerField("Subject", value)
+            #expect(field.hasSuffix("\r\n"))
+            let body = Self.withoutFinalCRLF(field)
+            #expect(MIMEDecoding.unfolded(body) == "Subject: " + value, "\(value.debugDescription)")
+            let lines = body.components(separatedBy: "\r\n")
+            // RFC 5322 section 3.2.2: a folded line must hold more than whitespace.
+            #expect(lines.allSatisfy { !$0.allSatisfy { $0 == " " } }, "\(value.debugDescription)")
+            // A line is longer than 78, spaces at its end aside, only when one word is.
+            #expect(lines.allSatisfy { Self.trimmingTrailingSpaces($0).utf8.count <= 78 || $0.split(separator: " ").count <= 2 }, "\(value.debugDescription)")
+        }
     }
 
     @Test func encodedWordsFoldOneToALine() {
