@@ -1,4 +1,5 @@
 import ApusCore
+import Foundation
 import Mustache
 
 /// Renders Mustache templates with a notification's data: HTML-escaped for HTML bodies, as is for
@@ -25,7 +26,8 @@ enum TemplateRenderer {
     /// Plain Swift values Mustache can walk: dictionaries, arrays, strings, numbers, booleans.
     static func mustacheValue(_ value: JSONValue) -> Any {
         switch value {
-        case .null: return Optional<String>.none as Any
+        // NSNull is what the library takes for missing: empty as a variable, false as a section.
+        case .null: return NSNull()
         case .bool(let flag): return flag
         case .number(let number):
             // 3 rather than 3.0 for whole numbers.

@@ -10,6 +10,7 @@ import Testing
         "whole": 3.0,
         "vip": true,
         "muted": false,
+        "nothing": nil,
         "items": ["tea", "cake", "scones"],
         "empty": [],
         "address": ["city": "London", "street": ["name": "St James's Square", "number": 12]],
@@ -37,6 +38,18 @@ import Testing
 
     @Test func aMissingNameRendersNothing() throws {
         #expect(try text("[{{missing}}][{{address.missing}}][{{name.missing}}]") == "[][][]")
+    }
+
+    @Test func aNullRendersNothingAndIsFalse() throws {
+        #expect(try text("[{{nothing}}]") == "[]")
+        #expect(try text("{{#nothing}}shown{{/nothing}}") == "")
+        #expect(try text("{{^nothing}}absent{{/nothing}}") == "absent")
+        #expect(try text("{{#items}}[{{.}}]{{/items}}", ["items": [nil, "x"]]) == "[][x]")
+    }
+
+    @Test func aNullStopsTheLookupInsteadOfFindingAnOuterValue() throws {
+        let data: JSONValue = ["name": "outer", "inner": ["name": nil]]
+        #expect(try text("{{#inner}}[{{name}}]{{/inner}}", data) == "[]")
     }
 
     @Test func sectionsLoopOverListsAndTestFlags() throws {
