@@ -19,9 +19,14 @@ enum TemplateRenderer {
     }
 
     static func render(_ text: String, data: JSONValue, html: Bool) throws -> String {
-        let template = try MustacheTemplate(string: (html ? "" : "{{% CONTENT_TYPE: TEXT}}") + text)
+        let template = try MustacheTemplate(string: (html ? htmlPragma : "{{% CONTENT_TYPE: TEXT}}") + text)
         return template.render(mustacheValue(data))
     }
+
+    private static let htmlPragma: String = {
+        MustacheContentTypes.register(HTMLEscaping(), named: HTMLEscaping.name)
+        return "{{% CONTENT_TYPE: \(HTMLEscaping.name)}}"
+    }()
 
     /// Plain Swift values Mustache can walk: dictionaries, arrays, strings, numbers, booleans.
     static func mustacheValue(_ value: JSONValue) -> Any {

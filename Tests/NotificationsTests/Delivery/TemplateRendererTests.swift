@@ -79,6 +79,14 @@ import Testing
         #expect(try html("{{#items}}<li>{{.}}</li>{{/items}}", ["items": ["<script>", "a&b"]]) == "<li>&lt;script&gt;</li><li>a&amp;b</li>")
     }
 
+    @Test func aQuoteFollowedByACombiningMarkIsEscapedAllTheSame() throws {
+        // One Character to Swift, yet a browser ends the attribute at the quote.
+        let attack: JSONValue = ["url": "x\"\u{301} onmouseover=alert(1) x='\u{301}"]
+        let rendered = try html("<a href=\"{{url}}\">", attack)
+        #expect(rendered == "<a href=\"x&quot;\u{301} onmouseover=alert(1) x=&#39;\u{301}\">")
+        #expect(!rendered.dropFirst(9).dropLast(2).unicodeScalars.contains("\""))
+    }
+
     @Test func theTemplatesOwnTextIsNeverEscaped() throws {
         #expect(try html("<p class=\"a\">Tom & Jerry's</p>") == "<p class=\"a\">Tom & Jerry's</p>")
     }
