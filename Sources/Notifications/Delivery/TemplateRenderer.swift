@@ -19,13 +19,18 @@ enum TemplateRenderer {
     }
 
     static func render(_ text: String, data: JSONValue, html: Bool) throws -> String {
-        let template = try MustacheTemplate(string: (html ? htmlPragma : "{{% CONTENT_TYPE: TEXT}}") + text)
+        let template = try MustacheTemplate(string: (html ? htmlPragma : textPragma) + text)
         return template.render(mustacheValue(data))
     }
 
+    // A pragma on a line of its own is dropped with its line break, so the template's own text
+    // starts on a fresh line, as it would without the pragma; without the line break, a first
+    // line that is blank would be taken for the rest of the pragma's line and dropped.
+    private static let textPragma = "{{% CONTENT_TYPE: TEXT}}\n"
+
     private static let htmlPragma: String = {
         MustacheContentTypes.register(HTMLEscaping(), named: HTMLEscaping.name)
-        return "{{% CONTENT_TYPE: \(HTMLEscaping.name)}}"
+        return "{{% CONTENT_TYPE: \(HTMLEscaping.name)}}\n"
     }()
 
     /// Plain Swift values Mustache can walk: dictionaries, arrays, strings, numbers, booleans.

@@ -91,6 +91,12 @@ import Testing
         #expect(try html("<p class=\"a\">Tom & Jerry's</p>") == "<p class=\"a\">Tom & Jerry's</p>")
     }
 
+    @Test func aTemplateKeepsItsLeadingBlankLine() throws {
+        #expect(try text("\nHello") == "\nHello")
+        #expect(try text("  \nHello {{count}}") == "  \nHello 42")
+        #expect(try html("\n<p>{{count}}</p>") == "\n<p>42</p>")
+    }
+
     @Test func standaloneTagsTakeTheirLineWithThem() throws {
         #expect(try text("Items:\n{{#items}}\n- {{.}}\n{{/items}}\nEnd") == "Items:\n- tea\n- cake\n- scones\nEnd")
     }
