@@ -109,6 +109,7 @@ import Testing
         try TemplateRenderer.validate("Hello {{name}}{{#items}}{{.}}{{/items}}")
         for broken in ["{{#items}}no end", "{{#a}}{{/b}}", "{{/a}}", "{{name", "{{{name}}", "{{=<% %>}}", "{{% CONTENT_TYPE: PDF}}"] {
             #expect(throws: TemplateRenderer.Invalid.self, "\(broken)") { try TemplateRenderer.validate(broken) }
+            #expect(throws: TemplateRenderer.Invalid.self, "\(broken)") { try TemplateRenderer.render(broken, data: [:], html: false) }
         }
     }
 }
