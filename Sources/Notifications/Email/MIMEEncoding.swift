@@ -73,8 +73,10 @@ enum MIMEEncoding {
         for (index, token) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
             let tokenLength = token.utf8.count
             // The first token always stays on the name's line; a break there would leave an
-            // empty first line, which some parsers reject.
-            if index > 0, lineLength + 1 + tokenLength > headerLineLimit {
+            // empty first line, which some parsers reject. Nor is there a break before the empty
+            // token between two spaces: the line after it could hold nothing but that space,
+            // which RFC 5322 section 3.2.2 only allows as obsolete syntax.
+            if index > 0, !token.isEmpty, lineLength + 1 + tokenLength > headerLineLimit {
                 output += "\r\n"
                 lineLength = 0
             }

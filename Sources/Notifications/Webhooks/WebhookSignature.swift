@@ -17,7 +17,9 @@ enum WebhookSignature {
     /// `v1,` and the base64 HMAC of `messageID.timestamp.body`.
     static func sign(secret: String, messageID: String, timestamp: String, body: [UInt8]) -> String {
         let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
-        let key = SymmetricKey(data: Data(base64Encoded: encoded) ?? Data(encoded.utf8))
+        // The reference libraries accept base64 without its padding; Foundation wants it.
+        let padded = encoded + String(repeating: "=", count: (4 - encoded.utf8.count % 4) % 4)
+        let key = SymmetricKey(data: Data(base64Encoded: padded) ?? Data(encoded.utf8))
         var content = Data("\(messageID).\(timestamp).".utf8)
         content.append(contentsOf: body)
         let mac = HMAC<SHA256>.authenticationCode(for: content, using: key)
