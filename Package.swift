@@ -172,7 +172,13 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         // The composition of every module the binary ships: the seam's rules, checked across modules.
@@ -186,20 +192,6 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
-            name: "NotificationsTests",
-            dependencies: [
-                "Notifications",
-                "ApusCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "Mustache", package: "swift-mustache"),
-            ],
-            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -21,6 +21,28 @@ import Testing
         return try APIJSON.decoder.decode(ProblemBody.self, from: Data(buffer: response.body))
     }
 
+    /// A number that does not fit an integer field is that field's fault, not the JSON's.
+    @Test func aFractionOrHugeNumberForAnIntegerIsA422NamingTheField() async throws {
+        try await TestServer.withServer { _, client in
+            for value in ["1.5", "1e30"] {
+                let response = try await client.execute(
+                    uri: "/v1/echo", method: .post, headers: [.contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"name":"x","repeat_count":\#(value)}"#)
+                )
+                #expect(response.status == .unprocessableContent, "repeat_count \(value)")
+                #expect(try Self.problem(response).errors?.first?.field == "repeat_count")
+            }
+        }
+    }
+
+    @Test func aDayTheCalendarLacksIsNotATime() {
+        #expect(Timestamp.parse("2030-02-30T00:00:00Z") == nil)
+        #expect(Timestamp.parse("2029-02-29T00:00:00Z") == nil)
+        #expect(Timestamp.parse("2028-02-29T00:00:00Z") != nil)
+        #expect(Timestamp.parse("2030-04-31T12:00:00.000Z") == nil)
+        #expect(Timestamp.parse("2030-12-31T23:59:59+02:00") != nil)
+    }
+
     @Test func anUnknownRouteIsA404Problem() async throws {
         try await TestServer.withServer { _, client in
             let response = try await client.execute(uri: "/no/such/thing", method: .get)

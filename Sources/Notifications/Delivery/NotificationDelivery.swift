@@ -60,11 +60,16 @@ struct NotificationDelivery: Sendable {
         guard let template = try await templates.find(name: name) else {
             throw DeliveryFailure(message: "template \(name) no longer exists", permanent: true)
         }
-        return (
-            try TemplateRenderer.render(template.subject, data: record.data, html: false),
-            try TemplateRenderer.render(template.textBody, data: record.data, html: false),
-            try template.htmlBody.map { try TemplateRenderer.render($0, data: record.data, html: true) }
-        )
+        // The same template with the same data fails the same way every time: no retry.
+        do {
+            return (
+                try TemplateRenderer.render(template.subject, data: record.data, html: false),
+                try TemplateRenderer.render(template.textBody, data: record.data, html: false),
+                try template.htmlBody.map { try TemplateRenderer.render($0, data: record.data, html: true) }
+            )
+        } catch {
+            throw DeliveryFailure(message: "template \(name) cannot be rendered: \(error)", permanent: true)
+        }
     }
 
     private func sendEmail(_ record: NotificationRecord) async throws -> String {

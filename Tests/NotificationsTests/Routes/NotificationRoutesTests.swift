@@ -87,6 +87,17 @@ import Testing
         }
     }
 
+    /// A detail that quotes the client's value is cut short: half a megabyte is not echoed back.
+    @Test func aProblemNeverEchoesAHugeValueBack() async throws {
+        try await TestServer.withNode(modules: [NotificationsModule()]) { server, client in
+            let ada = try await client.signedIn("ada@example.com", server: server)
+            let huge = String(repeating: "p", count: 500_000)
+            let response = try await client.json("/v1/users/me/notification-preferences", .put, token: ada.accessToken, body: #"{"categories":{"news":{"\#(huge)":false}}}"#)
+            #expect(response.status == .unprocessableContent)
+            #expect(response.body.readableBytes < 4096)
+        }
+    }
+
     @Test func aProblemNamesNoSwiftType() async throws {
         try await TestServer.withNode(modules: [NotificationsModule()]) { server, client in
             let ada = try await client.signedIn("ada@example.com", server: server)
