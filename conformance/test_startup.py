@@ -57,6 +57,21 @@ def test_a_bad_module_setting_stops_only_nodes_that_run_the_module(tmp_path):
         assert node.stop() == 0
 
 
+def test_a_second_server_on_one_sqlite_data_dir_is_refused(tmp_path):
+    node = Node({"APUS_DATA_DIR": str(tmp_path)}, [])
+    try:
+        second = run_apus(["serve", "--port", "0"], {"APUS_DATA_DIR": str(tmp_path)})
+        assert second.returncode == 78
+        assert "another apus server is running" in second.stderr and "APUS_DATA_DIR" in second.stderr
+        # Commands beside the server still work on the same data dir.
+        assert run_apus(["migrate", "--status"], {"APUS_DATA_DIR": str(tmp_path)}).returncode == 0
+    finally:
+        assert node.stop() == 0
+    # Once the first is gone, the directory is free again.
+    again = Node({"APUS_DATA_DIR": str(tmp_path)}, [])
+    assert again.stop() == 0
+
+
 def test_the_embedded_default_creates_its_data_dir_and_is_ready(tmp_path):
     data = tmp_path / "fresh" / "data"
     node = Node({"APUS_DATA_DIR": str(data)}, [])

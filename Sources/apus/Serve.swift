@@ -16,6 +16,14 @@ struct Serve: AsyncParsableCommand {
         let node = try await NodeStartup.start(options)
         let server = node.server
         let logger = server.platform.logger
+        if server.platform.database.engine == .sqlite {
+            do {
+                try DataDirectoryLock.acquire(node.configuration.dataDirectory)
+            } catch {
+                await server.platform.database.close()
+                throw NodeStartup.fail(error.description, code: NodeStartup.configurationExitCode)
+            }
+        }
         // Starting the modules reads their settings: a bad one stops the node before anything changes.
         let application: any ApplicationProtocol
         do {
