@@ -9,6 +9,8 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
 
     /// The request id header.
     public static let requestIDHeader = HTTPField.Name("X-Request-ID")!
+    /// Sent on every response: browsers must not guess a type other than the one declared.
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
     /// The W3C trace context header.
     public static let traceParentHeader = HTTPField.Name("traceparent")!
 
@@ -25,6 +27,7 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
         context.logger[metadataKey: "hb.request.id"] = nil
         var response = try await next(request, context)
         response.headers[Self.requestIDHeader] = requestID
+        response.headers[Self.contentTypeOptions] = "nosniff"
         return response
     }
 

@@ -8,8 +8,10 @@ import Logging
 /// is stored and replayed for the same key (with `Idempotent-Replayed: true`), a reuse of the
 /// key for a different request is a 422, and a retry while the first is still running is a 409.
 ///
-/// Keys are scoped by the caller's credentials, so one client can never replay another's
-/// response. Server errors are not stored: the client may retry them.
+/// Keys are scoped by the caller (the API key, else the user), so one client can never replay
+/// another's response; an anonymous request gets no replay at all. Server errors are not
+/// stored (the client may retry them), and neither is a response marked `no-store`: one that
+/// carries a secret (``NoStoreMiddleware``) is answered once and never kept.
 public struct IdempotencyMiddleware: RouterMiddleware {
     public typealias Context = ApusRequestContext
 
@@ -33,10 +35,11 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw Problem.badRequest("Idempotency-Key must be 1-255 visible ASCII characters.")
         }
+        guard let principal = context.principal else { return try await next(request, context) }
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         var request = request
         request.body = .init(buffer: body)
-        let scope = Self.digest(request.headers[.authorization] ?? "")
+        let scope = Self.digest(principal.apiKeyID.map { "key:\($0)" } ?? "user:\(principal.userID)")
         let fingerprint = Self.digest("\(request.method.rawValue) \(request.uri.path)\n" + String(buffer: body))
 
         switch try await store.begin(scope: scope, key: key, fingerprint: fingerprint) {
@@ -67,7 +70,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
     }
 
     private func finish(_ response: Response, scope: String, key: String, owner: String, context: Context) async throws -> Response {
-        guard response.status.code < 500 else {
+        guard response.status.code < 500, !response.headers.forbidStoring else {
             await store.abandon(scope: scope, key: key, owner: owner)
             return response
         }

@@ -11,7 +11,8 @@ struct WebhookEndpointRoutes {
     }
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
-        let group = router.group("/v1/webhooks/endpoints").add(middleware: RequirePermission(NotificationsModule.manageWebhooks))
+        // Creation and rotation answer with the signing secret.
+        let group = router.group("/v1/webhooks/endpoints").add(middleware: NoStoreMiddleware()).add(middleware: RequirePermission(NotificationsModule.manageWebhooks))
         group.post { request, context -> Response in
             let principal = try context.require(NotificationsModule.manageWebhooks)
             let body = try await request.decodeJSON(as: CreateEndpoint.self, context: context)

@@ -8,7 +8,7 @@ struct APIKeyRoutes {
     let permissions: [String: Permission]
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
-        let keys = router.group("/v1/api-keys").add(middleware: RequirePermission(.ownAccount))
+        let keys = router.group("/v1/api-keys").add(middleware: NoStoreMiddleware()).add(middleware: RequirePermission(.ownAccount))
         keys.post { request, context -> Response in
             let principal = try context.require(.ownAccount)
             let body = try await request.decodeJSON(as: APIKeyRequest.self, context: context)

@@ -9,12 +9,13 @@ struct AuthRoutes {
     let decoy: DecoyHash
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
-        let open = router.group("/v1/auth").add(middleware: authLimit)
+        // Tokens and the account: kept by no cache, never by the idempotency store.
+        let open = router.group("/v1/auth").add(middleware: NoStoreMiddleware()).add(middleware: authLimit)
         open.post("/register") { request, context in try await register(request, context) }
         open.post("/login") { request, context in try await login(request, context) }
         open.post("/refresh") { request, context in try await refresh(request, context) }
 
-        let signedIn = router.group("/v1/auth").add(middleware: RequirePermission(.ownAccount))
+        let signedIn = router.group("/v1/auth").add(middleware: NoStoreMiddleware()).add(middleware: RequirePermission(.ownAccount))
         signedIn.get("/me") { _, context -> Response in
             let principal = try context.require(.ownAccount)
             guard let entry = try await identity.user(id: principal.userID) else { throw Problem.unauthorized("The account no longer exists.") }
