@@ -79,8 +79,12 @@ def fresh_postgres_database() -> str:
 def engine_env(request, tmp_path):
     """Environment for a node on each engine, on fresh storage."""
     # bcrypt at its lowest cost keeps sign-ups fast; the rate limits stay as shipped except for
-    # sign-in, which the tests drive harder than a person would.
-    env = {"APUS_DATA_DIR": str(tmp_path / "data"), "APUS_LOG_LEVEL": "info", "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60"}
+    # sign-in and failed authentication, which the tests drive harder than a person would.
+    env = {
+        "APUS_DATA_DIR": str(tmp_path / "data"), "APUS_LOG_LEVEL": "info", "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60",
+        # The access and fuzzing tests send wrong credentials by the hundred on purpose.
+        "APUS_RATE_LIMIT_AUTH_FAILURES": "100000/60",
+    }
     if request.param == "postgres":
         env["APUS_DATABASE_URL"] = fresh_postgres_database()
     return env

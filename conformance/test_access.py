@@ -37,3 +37,26 @@ def test_every_signed_in_operation_refuses_missing_and_wrong_credentials(node):
             assert response.status_code == 401, f"{method} {path} with {name}: {response.status_code} {response.text[:200]}"
             assert response.headers["content-type"].startswith("application/problem+json"), f"{method} {path} with {name}"
             assert response.headers.get("www-authenticate", "").startswith("Bearer"), f"{method} {path} with {name}"
+
+
+def test_guessing_api_keys_from_one_address_runs_into_429(engine_env):
+    """200 random keys from one address: the first ones are 401, the rest 429 with Retry-After,
+    at the shipped APUS_RATE_LIMIT_AUTH_FAILURES of 60 a minute."""
+    import secrets
+
+    from conftest import Node
+
+    env = {name: value for name, value in engine_env.items() if name != "APUS_RATE_LIMIT_AUTH_FAILURES"}
+    node = Node(env, [])
+    try:
+        alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+        responses = []
+        for _ in range(200):
+            key = "apus_" + "".join(secrets.choice(alphabet) for _ in range(33))
+            responses.append(requests.get(node.base + "/v1/auth/me", headers={"Authorization": f"Bearer {key}"}, timeout=10))
+        statuses = [response.status_code for response in responses]
+        assert set(statuses) == {401, 429}, statuses
+        assert 60 <= statuses.count(401) <= 75, statuses.count(401)
+        assert all(response.headers.get("retry-after") for response in responses if response.status_code == 429)
+    finally:
+        node.stop()

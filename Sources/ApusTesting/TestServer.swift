@@ -28,6 +28,8 @@ public enum TestServer {
             var configuration = ApusConfiguration()
             configuration.port = 0
             configuration.bcryptCost = 4
+            // Tests send wrong credentials on purpose, far more than a person would.
+            configuration.authFailureRateLimit = RateLimitPolicy(name: "auth-failures", limit: 100_000, window: 60)
             configure(&configuration)
             let platform = makePlatform(configuration, database, logger, clock)
             let server = try ApusServer(platform: platform, available: modules)

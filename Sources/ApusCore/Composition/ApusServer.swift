@@ -88,7 +88,7 @@ public struct ApusServer: Sendable {
         router.add(middleware: ProblemMiddleware())
         let configuration = platform.configuration
         let clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
-        router.add(middleware: AuthenticationMiddleware(identity: identity))
+        router.add(middleware: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let document = try encoder.encode(try openAPIDocument())

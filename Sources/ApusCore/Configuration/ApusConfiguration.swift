@@ -38,6 +38,9 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 5, window: 60)
     /// Per API key, user or address, on every other API route.
     public var defaultRateLimit = RateLimitPolicy(name: "default", limit: 6000, window: 60)
+    /// Failed authentications (a bad token or API key) per client address: past it, credentials
+    /// from that address are refused with 429 before they cost a lookup.
+    public var authFailureRateLimit = RateLimitPolicy(name: "auth-failures", limit: 60, window: 60)
     /// Per client address, on public routes outside the API such as short-link redirects: many
     /// visitors behind one NAT share an address, so it is generous.
     public var redirectRateLimit = RateLimitPolicy(name: "redirect", limit: 120_000, window: 60)
@@ -88,6 +91,9 @@ public struct ApusConfiguration: Sendable, Equatable {
             }
         }
         if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
+        if let limit = value("APUS_RATE_LIMIT_AUTH_FAILURES") {
+            self.authFailureRateLimit = try .parse(limit, name: "auth-failures", setting: "APUS_RATE_LIMIT_AUTH_FAILURES")
+        }
         if let limit = value("APUS_RATE_LIMIT_REDIRECT") { self.redirectRateLimit = try .parse(limit, name: "redirect", setting: "APUS_RATE_LIMIT_REDIRECT") }
         self.jobs = try JobSettings(environment: environment)
         self.settings = Settings(environment.filter { $0.key.hasPrefix("APUS_") })

@@ -4,9 +4,20 @@ import SQLKit
 /// API keys in `auth_api_keys`, stored as SHA-256 of the key.
 public struct APIKeyStore: Sendable {
     let database: any Database
+    /// Digests of keys the database did not know, for a minute: a flood of guessed keys costs
+    /// one lookup each at most once a minute (and the failure limit bounds the flood).
+    let unknown: BusInvalidatedCache<String, Bool>
 
-    public init(database: any Database) {
+    init(database: any Database, unknown: BusInvalidatedCache<String, Bool>) {
         self.database = database
+        self.unknown = unknown
+    }
+
+    /// Whether `secret` has the shape of a key this server makes: `apus_` and 33 Base62 characters.
+    static func isWellFormed(_ secret: String) -> Bool {
+        let body = secret.utf8.dropFirst(5)
+        return secret.utf8.count == 38 && secret.hasPrefix("apus_")
+            && body.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }
     }
 
     /// Creates a key for `userID`; returns it with its secret, which is never stored.
@@ -47,13 +58,21 @@ public struct APIKeyStore: Sendable {
     /// The caller a key stands for, or `nil` if the key is unknown, expired, or its owner disabled.
     func principal(for secret: String) async throws -> Principal? {
         let now = Date()
-        guard let row = try await database.read({ connection in
+        guard Self.isWellFormed(secret) else { return nil }
+        let digest = SessionStore.digest(secret)
+        if case .missing? = unknown.cached(digest) { return nil }
+        let found = try await database.read { connection in
             try await connection.raw("""
                 SELECT k.id, k.user_id, k.scopes, k.expires_at, k.last_used_at, u.roles, u.disabled
                 FROM auth_api_keys k JOIN auth_users u ON u.id = k.user_id
-                WHERE k.key_hash = \(bind: SessionStore.digest(secret))
+                WHERE k.key_hash = \(bind: digest)
                 """).first()
-        }) else { return nil }
+        }
+        guard let row = found else {
+            // Remembered as unknown (never as known: a revoked key must stop at once).
+            _ = try await unknown.load(digest) { nil }
+            return nil
+        }
         guard try row.decode(column: "disabled", as: Int.self) == 0 else { return nil }
         if let expiry = try row.decode(column: "expires_at", as: String?.self).flatMap(Timestamp.parse), expiry <= now { return nil }
         let id = try row.decode(column: "id", as: String.self)

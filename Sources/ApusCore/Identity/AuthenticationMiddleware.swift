@@ -1,17 +1,34 @@
+import HTTPTypes
 public import Hummingbird
 
 /// Reads `Authorization: Bearer ...` on every request: an `apus_` API key or an access token.
 /// A missing header leaves the request anonymous; a present but bad one is refused at once.
+///
+/// Failed authentications count against the client's address (`APUS_RATE_LIMIT_AUTH_FAILURES`):
+/// once they run out, any credentials from that address get 429 before they are looked up, so
+/// guessing keys or replaying forged tokens costs neither a database read nor an answer.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = ApusRequestContext
 
     let identity: Identity
+    let failures: RateLimiter
+    let clientAddress: ClientAddress
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+
+    init(identity: Identity, failures: RateLimiter, clientAddress: ClientAddress) {
+        self.identity = identity
+        self.failures = failures
+        self.clientAddress = clientAddress
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        let address = clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
+        let wait = failures.waitBeforeNext(address)
+        guard wait == 0 else { throw Self.tooManyFailures(retryAfter: wait) }
         let scheme = header.utf8.prefix(7)
         guard header.utf8.count > 7, scheme.elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) else {
-            throw Problem.unauthorized("Authorization must be 'Bearer <token>'.")
+            throw failed(address, Problem.unauthorized("Authorization must be 'Bearer <token>'."))
         }
         // Plain Substring work: Foundation's trimming bridges the whole token through UTF-16,
         // which showed at the top of a profile of authenticated requests.
@@ -19,11 +36,21 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let principal = token.hasPrefix("apus_")
             ? try await identity.apiKeys.principal(for: token)
             : try await identity.principal(accessToken: token)
-        guard let principal else { throw Problem.unauthorized("The token is invalid, expired or revoked.") }
+        guard let principal else { throw failed(address, Problem.unauthorized("The token is invalid, expired or revoked.")) }
         var context = context
         context.principal = principal
         context.logger[metadataKey: "user_id"] = .string(principal.userID)
         return try await next(request, context)
+    }
+
+    /// Counts a failed authentication from `address`: `problem`, or 429 once they run out.
+    private func failed(_ address: String, _ problem: Problem) -> Problem {
+        let outcome = failures.take(address)
+        return outcome.allowed ? problem : Self.tooManyFailures(retryAfter: outcome.reset)
+    }
+
+    static func tooManyFailures(retryAfter seconds: Int) -> Problem {
+        Problem(.tooManyRequests, detail: "Too many failed authentications from this address; retry later.", headers: [.retryAfter: String(seconds)])
     }
 }
 

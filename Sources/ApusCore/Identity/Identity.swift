@@ -17,7 +17,9 @@ public struct Identity: Sendable {
         let configuration = platform.configuration
         self.users = UserStore(database: platform.database)
         self.sessions = SessionStore(database: platform.database, refreshLifetime: configuration.refreshTokenLifetime)
-        self.apiKeys = APIKeyStore(database: platform.database)
+        self.apiKeys = APIKeyStore(
+            database: platform.database, unknown: platform.cache("identity.unknown-keys", capacity: 50_000, lifetime: .zero, missLifetime: .seconds(60))
+        )
         self.signingKeys = SigningKeys(database: platform.database, logger: platform.logger)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
         self.sessionStatus = platform.cache("identity.sessions", capacity: 100_000, lifetime: .seconds(300))

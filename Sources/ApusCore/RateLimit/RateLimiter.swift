@@ -43,6 +43,17 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// Seconds until `key` may take a token again; 0 when it may now. Takes nothing.
+    public func waitBeforeNext(_ key: String) -> Int {
+        let now = (ContinuousClock.now - origin) / .seconds(1)
+        return buckets.withLock { buckets in
+            guard let bucket = buckets.peek(key), !bucket.wouldAllow(now: now) else { return 0 }
+            var copy = bucket
+            if case .refused(let retryAfter) = copy.take(now: now) { return max(1, Int(retryAfter.rounded(.up))) }
+            return 0
+        }
+    }
+
     /// How many keys have a bucket now.
     public var trackedKeys: Int { buckets.withLock { $0.count } }
 }
