@@ -56,22 +56,8 @@ extension TestServer {
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, any TestClientProtocol) async throws -> Void
     ) async throws {
-        try await TestDatabase.withDatabase(engine) { database async throws in
-            var configuration = ApusConfiguration()
-            configuration.bcryptCost = 4
-            configure(&configuration)
-            let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
-            let nodes = try (0..<2).map { _ in
-                try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: modules)
-            }
-            try await nodes[0].migrator.migrate()
-            let first = try nodes[0].makeApplication()
-            let second = try nodes[1].makeApplication()
-            try await first.test(.live) { a in
-                try await second.test(.live) { b in
-                    try await body(a, b)
-                }
-            }
+        try await withTwoServers(engine: engine, modules: modules, configure: configure) { first, second in
+            try await body(first.1, second.1)
         }
     }
 }
@@ -88,6 +74,7 @@ extension TestServer {
         try await TestDatabase.withDatabase(engine) { database async throws in
             var configuration = ApusConfiguration()
             configuration.bcryptCost = 4
+            configuration.authFailureRateLimit = RateLimitPolicy(name: "auth-failures", limit: 100_000, window: 60)
             configure(&configuration)
             let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
             let nodes = try (0..<2).map { _ in

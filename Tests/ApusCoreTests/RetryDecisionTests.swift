@@ -1,6 +1,7 @@
 @testable import ApusCore
 import ApusKit
 import Foundation
+import ApusTesting
 import Testing
 
 /// What follows a failed job attempt, with the clock and the jitter fixed.
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func drawnJitterSpreadsOverTheWholeRangeWithinTheCeiling() throws {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let waits = try (0..<1000).map { _ in
             try #require(wait(policy.decide(attempt: 4, maxAttempts: 10, error: Refused(), now: now, using: &generator)))
         }
@@ -41,7 +42,7 @@ import Testing
         #expect(waits.contains { $0 < 1 })
         #expect(waits.contains { $0 > 7 })
         // The same seed draws the same waits.
-        var again = SplitMix64(seed: 7)
+        var again = SeededGenerator(seed: 7)
         let repeated = (0..<1000).map { _ in wait(policy.decide(attempt: 4, maxAttempts: 10, error: Refused(), now: now, using: &again)) }
         #expect(repeated == waits)
     }

@@ -1,4 +1,5 @@
 import ApusCore
+import ApusTesting
 
 /// Everything one bus subscriber hears, recorded by a task that follows its stream until
 /// ``stop()``, which ends the subscription.

@@ -80,16 +80,6 @@ struct JobHarness {
     }
 }
 
-/// Waits until `condition` holds, for up to `seconds`.
-func eventually(_ seconds: Double = 10, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(seconds)
-    while Date() < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
-
 /// Expects `condition` to hold within `seconds`.
 func expectEventually(
     _ seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation, _ condition: @Sendable () async throws -> Bool

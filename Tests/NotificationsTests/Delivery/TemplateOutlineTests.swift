@@ -1,6 +1,7 @@
 import ApusCore
 import Mustache
 @testable import Notifications
+import ApusTesting
 import Testing
 
 /// The outline and the expansion read templates and data as swift-mustache does: what they count

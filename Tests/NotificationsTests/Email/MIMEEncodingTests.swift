@@ -1,4 +1,5 @@
 @testable import Notifications
+import ApusTesting
 import Testing
 
 @Suite struct MIMEEncodingTests {

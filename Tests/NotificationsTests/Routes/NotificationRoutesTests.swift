@@ -21,13 +21,10 @@ import Testing
         }
     }
 
-    static func eventually(_ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(try await condition())
+    /// Expects `condition` to hold soon: the change travels through the outbox, whose delivery
+    /// on PostgreSQL waits for every older open transaction on the server.
+    static func eventually(sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
+        #expect(try await ApusTesting.eventually(15, condition), "did not happen within 15 s", sourceLocation: sourceLocation)
     }
 
     @Test(arguments: DatabaseEngine.allCases)
