@@ -64,8 +64,8 @@ for name in ["baseline", "live", "redirect", "me"]:
 if sys.argv[1] == "--json":
     print(json.dumps(table))
 else:
-    print(f"{\"endpoint\":<10} {\"req/s\":>9} {\"CPU us/req\":>11} {\"x req/s\":>8} {\"x CPU\":>7}")
+    print("%-10s %9s %11s %8s %7s" % ("endpoint", "req/s", "CPU us/req", "x req/s", "x CPU"))
     for row in table:
-        print(f"{row[\"endpoint\"]:<10} {row[\"requests_per_second\"]:>9} {row[\"cpu_us_per_request\"]:>11} {row[\"rate_ratio\"]:>8} {row[\"cpu_ratio\"]:>7}")
+        print("%-10s %9d %11.1f %8.2f %7.2f" % (row["endpoint"], row["requests_per_second"], row["cpu_us_per_request"], row["rate_ratio"], row["cpu_ratio"]))
     print("goals: redirect >= 0.85 x req/s and <= 1.2 x CPU per request of the baseline")
 ' "${json:-text}"

@@ -15,12 +15,15 @@ final class LinksService: Sendable {
     let targetPolicy: TargetURLPolicy
     let publicURL: String
     let redirectsServed: Counter
+    /// The platform's clock, kept apart so the hot path does not copy the platform to read it.
+    let now: @Sendable () -> Date
 
     /// Words no alias may take, besides every first path segment a route uses.
     static let reservedWords: Set<String> = ["v1", "v2", "api", "health", "metrics", ".well-known", "admin", "static", "assets", "favicon.ico", "robots.txt", "sitemap.xml"]
 
     init(platform: Platform, settings: LinksSettings) {
         self.platform = platform
+        self.now = platform.now
         let publicURL = platform.configuration.effectivePublicURL
         self.publicURL = publicURL
         self.store = LinkStore(publicURL: publicURL)
@@ -119,8 +122,9 @@ final class LinksService: Sendable {
 
     /// Where `code` redirects, from this node's cache when it knows.
     func target(_ code: String) async throws -> LinkStore.Target? {
-        try await redirects.value(for: code) { [platform, store] in
-            try await platform.database.read { connection in try await store.target(code: code, on: connection) }
+        // Captures the database alone: copying the whole platform showed in the redirect's profile.
+        try await redirects.value(for: code) { [database = platform.database, store] in
+            try await database.read { connection in try await store.target(code: code, on: connection) }
         }
     }
 

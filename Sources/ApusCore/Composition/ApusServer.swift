@@ -83,12 +83,12 @@ public struct ApusServer: Sendable {
 
     private func makeRouter(_ parts: [ModuleParts]) throws -> Router<ApusRequestContext> {
         let router = Router(context: ApusRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: RequestIdentityMiddleware())
-        router.add(middleware: HTTPMetricsMiddleware(registry: platform.metrics))
-        router.add(middleware: ProblemMiddleware())
         let configuration = platform.configuration
         let clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
-        router.add(middleware: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress))
+        router.add(middleware: PlatformMiddleware(
+            metrics: HTTPMetricsMiddleware(registry: platform.metrics),
+            authentication: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress)
+        ))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let document = try encoder.encode(try openAPIDocument())

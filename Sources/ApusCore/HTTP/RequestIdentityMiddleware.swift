@@ -18,6 +18,14 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let requestID = Self.begin(request, &context)
+        var response = try await next(request, context)
+        Self.end(&response, requestID: requestID)
+        return response
+    }
+
+    /// Gives `context` the request's id and trace context, in its logger too; returns the id.
+    static func begin(_ request: Request, _ context: inout Context) -> String {
         let requestID = request.headers[Self.requestIDHeader].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? TraceParent.randomHex(bytes: 16)
         let trace = request.headers[Self.traceParentHeader].flatMap(TraceParent.init(header:)) ?? TraceParent()
         context.requestID = requestID
@@ -25,10 +33,13 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(requestID)
         context.logger[metadataKey: "trace_id"] = .string(trace.traceID)
         context.logger[metadataKey: "hb.request.id"] = nil
-        var response = try await next(request, context)
+        return requestID
+    }
+
+    /// Echoes the request id, and says `nosniff`, on `response`.
+    static func end(_ response: inout Response, requestID: String) {
         response.headers[Self.requestIDHeader] = requestID
         response.headers[Self.contentTypeOptions] = "nosniff"
-        return response
     }
 
     /// Client ids are echoed into logs and headers, so only short, plain ones are kept.

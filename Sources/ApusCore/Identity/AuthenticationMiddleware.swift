@@ -22,7 +22,13 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        try await next(request, try await authenticated(request, context))
+    }
+
+    /// `context` with the caller the request's credentials name; unchanged without credentials;
+    /// a 401 (or 429) problem when they are bad.
+    func authenticated(_ request: Request, _ context: Context) async throws -> Context {
+        guard let header = request.headers[.authorization] else { return context }
         let address = clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
         let wait = failures.waitBeforeNext(address)
         guard wait == 0 else { throw Self.tooManyFailures(retryAfter: wait) }
@@ -40,7 +46,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         context.principal = principal
         context.logger[metadataKey: "user_id"] = .string(principal.userID)
-        return try await next(request, context)
+        return context
     }
 
     /// Counts a failed authentication from `address`: `problem`, or 429 once they run out.

@@ -40,11 +40,17 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
+        record(request, context, status: response.status, since: start)
+        return response
+    }
+
+    /// Counts and times one answered request.
+    func record(_ request: Request, _ context: Context, status: HTTPResponse.Status, since start: ContinuousClock.Instant) {
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         let method = Self.knownMethods.contains(request.method) ? request.method.rawValue : "OTHER"
-        let key = SeriesCache.Key(method: method, route: route, status: Int(response.status.code))
+        let key = SeriesCache.Key(method: method, route: route, status: Int(status.code))
         let metrics = series.metrics(for: key) {
-            let labels = [("method", method), ("route", route), ("status", String(response.status.code))]
+            let labels = [("method", method), ("route", route), ("status", String(status.code))]
             return (
                 registry.makeCounter(descriptor: Self.requests, labels: labels),
                 registry.makeDurationHistogram(descriptor: Self.duration, labels: labels, buckets: Self.buckets)
@@ -52,7 +58,6 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
         }
         metrics.requests.increment()
         metrics.duration.recordNanoseconds(Int64((ContinuousClock.now - start) / .nanoseconds(1)))
-        return response
     }
 }
 

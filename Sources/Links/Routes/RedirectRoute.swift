@@ -20,7 +20,7 @@ struct RedirectRoute {
         let code = try context.parameters.require("code")
         guard LinkCode.isPlausible(Substring(code)) else { throw Problem.notFound("No link \(code).") }
         guard let target = try await service.target(code) else { throw Problem.notFound("No link \(code).") }
-        let now = service.platform.now()
+        let now = service.now()
         if let expiresAt = target.expiresAt, expiresAt <= now {
             throw Problem(.gone, detail: "The link \(code) has expired.")
         }
