@@ -98,6 +98,27 @@ import Testing
         }
     }
 
+    /// Modules know users only through `platform.users`: no module's source names Identity's
+    /// tables, except the foreign keys of the first, frozen migrations (an applied migration
+    /// never changes), which their second migrations drop.
+    @Test func noModuleTouchesIdentitysTables() throws {
+        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources")
+        let modules = try FileManager.default.contentsOfDirectory(atPath: sources.path).filter { !["ApusCore", "ApusKit", "ApusTesting", "apus"].contains($0) }
+        #expect(modules.contains("Links") && modules.contains("Notifications"))
+        for module in modules {
+            let folder = sources.appendingPathComponent(module)
+            for case let file as String in FileManager.default.enumerator(atPath: folder.path) ?? [] where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+                for line in text.split(separator: "\n") where line.contains("auth_") {
+                    let code = line.trimmingCharacters(in: .whitespaces)
+                    if code.hasPrefix("//") || code.contains("REFERENCES auth_users (id) ON DELETE CASCADE") { continue }
+                    Issue.record("\(module)/\(file) names an Identity table: \(code)")
+                }
+            }
+        }
+    }
+
     @Test func fragmentsThatOverlapAreRefusedNotMerged() {
         let one = OpenAPIFragment(paths: ["/v1/a": ["get": ["operationId": "readA"]]], schemas: ["A": ["type": "string"]])
         #expect(throws: OpenAPIConflict.self) {

@@ -97,7 +97,7 @@ public struct ApusServer: Sendable {
         CoreRoutes(readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document)
             .add(to: router)
         let publicRoutes = router.group().add(
-            middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.redirectRateLimit), clientAddress: clientAddress)
+            middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.redirectRateLimit), clientAddress: clientAddress, advertises: false)
         )
         for part in parts { publicRoutes.addRoutes(part.publicRoutes) }
         router.add(middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.defaultRateLimit), clientAddress: clientAddress))

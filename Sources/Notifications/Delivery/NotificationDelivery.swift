@@ -92,10 +92,7 @@ struct NotificationDelivery: Sendable {
 
     private func emailAddress(_ recipient: String) async throws -> String {
         guard OpaqueID.isWellFormed(recipient), recipient.hasPrefix("usr_") else { return recipient }
-        let email = try await store.database.read { connection in
-            try await connection.raw("SELECT email FROM auth_users WHERE id = \(bind: recipient)").first()?.decode(column: "email", as: String.self)
-        }
-        guard let email else { throw DeliveryFailure(message: "user \(recipient) no longer exists", permanent: true) }
+        guard let email = try await platform.users.user(id: recipient)?.email else { throw DeliveryFailure(message: "user \(recipient) no longer exists", permanent: true) }
         return email
     }
 
