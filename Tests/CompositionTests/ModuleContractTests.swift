@@ -108,10 +108,11 @@ import Testing
         #expect(modules.contains("Links") && modules.contains("Notifications"))
         for module in modules {
             let folder = sources.appendingPathComponent(module)
-            for case let file as String in FileManager.default.enumerator(atPath: folder.path) ?? [] where file.hasSuffix(".swift") {
+            let files = (FileManager.default.enumerator(atPath: folder.path)?.allObjects as? [String]) ?? []
+            for file in files where file.hasSuffix(".swift") {
                 let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
                 for line in text.split(separator: "\n") where line.contains("auth_") {
-                    let code = line.trimmingCharacters(in: .whitespaces)
+                    let code = String(line).trimmingCharacters(in: .whitespaces)
                     if code.hasPrefix("//") || code.contains("REFERENCES auth_users (id) ON DELETE CASCADE") { continue }
                     Issue.record("\(module)/\(file) names an Identity table: \(code)")
                 }
