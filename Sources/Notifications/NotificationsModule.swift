@@ -24,16 +24,16 @@ public struct NotificationsModule: Module {
     public var openAPI: OpenAPIFragment { NotificationsOpenAPI.fragment }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
-        let runtime = NotificationsRuntime(platform: platform, settings: try NotificationsSettings(platform.settings))
+        let service = NotificationsService(platform: platform, settings: try NotificationsSettings(platform.settings))
         let routes = RouteCollection(context: ApusRequestContext.self)
-        NotificationRoutes(runtime: runtime).add(to: routes)
-        TemplateRoutes(templates: runtime.templates).add(to: routes)
-        WebhookEndpointRoutes(endpoints: runtime.endpoints).add(to: routes)
-        InboxRoutes(store: runtime.store, preferences: runtime.preferences).add(to: routes)
+        NotificationRoutes(service: service).add(to: routes)
+        TemplateRoutes(templates: service.templates).add(to: routes)
+        WebhookEndpointRoutes(endpoints: service.endpoints).add(to: routes)
+        InboxRoutes(store: service.store, preferences: service.preferences).add(to: routes)
         return ModuleParts(
             routes: routes,
-            services: [EgressShutdown(client: runtime.egress)],
-            jobHandlers: [runtime.delivery.handler],
+            services: [EgressShutdown(client: service.egress)],
+            jobHandlers: [service.delivery.handler],
             eventConsumers: [EventWebhooks.consumer(), RecipientEvents.consumer()]
         )
     }
