@@ -120,10 +120,11 @@ final class LinksService: Sendable {
         }
     }
 
-    /// Where `code` redirects, from this node's cache when it knows.
-    func target(_ code: String) async throws -> LinkStore.Target? {
+    /// Where `code` redirects, read from the database into this node's cache (the redirect looks
+    /// in the cache first).
+    func loadTarget(_ code: String) async throws -> LinkStore.Target? {
         // Captures the database alone: copying the whole platform showed in the redirect's profile.
-        try await redirects.value(for: code) { [database = platform.database, store] in
+        try await redirects.load(code) { [database = platform.database, store] in
             try await database.read { connection in try await store.target(code: code, on: connection) }
         }
     }

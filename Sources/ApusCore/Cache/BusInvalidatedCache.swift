@@ -1,6 +1,6 @@
-import ApusKit
+public import ApusKit
 public import Prometheus
-import Synchronization
+public import Synchronization
 
 /// A node-local cache of values read from the database, dropped on every node when a
 /// transaction invalidates their key (``Transaction/invalidate(_:_:)``), and entirely when the
@@ -22,21 +22,37 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
         case missing
     }
 
-    struct Entry {
-        let cached: Cached
-        let expires: ContinuousClock.Instant
+    @usableFromInline
+    struct Entry: Sendable {
+        @usableFromInline let cached: Cached
+        @usableFromInline let expires: ContinuousClock.Instant
+
+        @usableFromInline
+        init(cached: Cached, expires: ContinuousClock.Instant) {
+            self.cached = cached
+            self.expires = expires
+        }
     }
 
+    @usableFromInline
     struct State {
-        var entries: LRUCache<Key, Entry>
-        var generations: [UInt64]
+        @usableFromInline var entries: LRUCache<Key, Entry>
+        @usableFromInline var generations: [UInt64]
+
+        @usableFromInline
+        init(entries: LRUCache<Key, Entry>, generations: [UInt64]) {
+            self.entries = entries
+            self.generations = generations
+        }
     }
 
-    private let state: Mutex<State>
+    // Inlinable so a module's hot path (the redirect) gets it specialised for its own types
+    // instead of paying generic metadata lookups on every hit.
+    @usableFromInline let state: Mutex<State>
     private let lifetime: Duration
     private let missLifetime: Duration?
-    private let hits: Counter?
-    private let misses: Counter?
+    @usableFromInline let hits: Counter?
+    @usableFromInline let misses: Counter?
     private let stripeMask: Int
 
     /// A cache of at most `capacity` entries, each kept at most `lifetime`; misses are remembered
@@ -65,6 +81,7 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     private func stripe(_ key: Key) -> Int { key.hashValue & stripeMask }
 
     /// What is cached for `key`, if anything fresh; `nil` when the caller must load.
+    @inlinable
     public func cached(_ key: Key) -> Cached? {
         let now = ContinuousClock.now
         let found: Cached? = state.withLock { state in

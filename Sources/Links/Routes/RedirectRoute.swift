@@ -19,7 +19,14 @@ struct RedirectRoute {
     private func redirect(_ request: Request, _ context: ApusRequestContext) async throws -> Response {
         let code = try context.parameters.require("code")
         guard LinkCode.isPlausible(Substring(code)) else { throw Problem.notFound("No link \(code).") }
-        guard let target = try await service.target(code) else { throw Problem.notFound("No link \(code).") }
+        // A hit is answered without an await; only a miss goes to the database.
+        let found: LinkStore.Target?
+        switch service.redirects.cached(code) {
+        case .value(let cached): found = cached
+        case .missing: found = nil
+        case nil: found = try await service.loadTarget(code)
+        }
+        guard let target = found else { throw Problem.notFound("No link \(code).") }
         let now = service.now()
         if let expiresAt = target.expiresAt, expiresAt <= now {
             throw Problem(.gone, detail: "The link \(code) has expired.")
