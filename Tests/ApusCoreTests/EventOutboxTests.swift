@@ -203,4 +203,27 @@ import Testing
             }
         }
     }
+
+    /// Transaction ids are ordered as numbers even where their digits grow (99 → 100): more
+    /// events than one batch, on both sides of the boundary, all arrive in order.
+    @Test func eventsOnBothSidesOfATransactionIdWithMoreDigitsAllArrive() async throws {
+        try await Self.withOutbox(.postgres) { harness in
+            // Finished transactions' ids, far below any running one, written as they would be.
+            for tx in [99, 100] {
+                try await harness.database.write { connection in
+                    try await connection.raw("""
+                        INSERT INTO apus_events (tx, type, aggregate, payload, occurred_at)
+                        SELECT \(bind: String(tx))::xid8, 'test.thing.changed', 'a' || n, '{}', 0 FROM generate_series(1, 300) AS n
+                        """).run()
+                }
+            }
+            let consumer = Self.recorder()
+            let dispatcher = harness.dispatcher([consumer])
+            try await expectEventually {
+                _ = try await dispatcher.deliver(to: consumer)
+                return try await Self.effects(harness).count >= 600
+            }
+            #expect(try await Self.effects(harness).count == 600)
+        }
+    }
 }

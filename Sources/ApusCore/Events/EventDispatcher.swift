@@ -110,12 +110,14 @@ final class EventDispatcher: Service, Sendable {
             else { return DeliveryOutcome(read: 0) }  // another node is delivering to it
             let positionTx = try position.decode(column: "position_tx", as: String.self)
             let positionID = try position.decode(column: "position_id", as: Int64.self)
+            // Ordered by the table's xid8 column, not the select list's text copy of it: in text order
+            // "1000" sorts before "999", and a batch would jump past whole transactions.
             let rows =
                 postgres
                 ? try await connection.raw("""
                     SELECT id, tx::text AS tx, type, aggregate, payload, occurred_at FROM apus_events
                     WHERE (tx, id) > (\(bind: positionTx)::xid8, \(bind: positionID)) AND tx < pg_snapshot_xmin(pg_current_snapshot())
-                    ORDER BY tx, id LIMIT \(bind: self.batchSize)
+                    ORDER BY apus_events.tx, apus_events.id LIMIT \(bind: self.batchSize)
                     """).all()
                 : try await connection.raw("""
                     SELECT id, '0' AS tx, type, aggregate, payload, occurred_at FROM apus_events
