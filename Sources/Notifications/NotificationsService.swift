@@ -14,6 +14,7 @@ final class NotificationsService: Sendable {
     let jobs: JobQueue
     let delivery: NotificationDelivery
     let egress: EgressClient
+    let egressPolicy: EgressPolicy
 
     init(platform: Platform, settings: NotificationsSettings) {
         self.platform = platform
@@ -24,6 +25,7 @@ final class NotificationsService: Sendable {
         preferences = PreferenceStore(database: database)
         endpoints = WebhookEndpointStore(database: database)
         jobs = platform.jobs
+        egressPolicy = settings.egressPolicy
         egress = EgressClient(policy: settings.egressPolicy, settings: settings.egress, metrics: platform.metrics, logger: logger)
         delivery = NotificationDelivery(
             store: store, templates: templates, endpoints: endpoints, platform: platform,

@@ -37,6 +37,24 @@ import Testing
         }
     }
 
+    /// A deployment never loses its last admin: they cannot demote, disable or delete themselves.
+    @Test(arguments: DatabaseEngine.allCases)
+    func theLastAdminCannotDemoteDisableOrDeleteThemselves(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { server, client in
+            let root = try await client.signedIn("root@example.com", roles: [.admin], server: server)
+            let rootID = try await client.json("/v1/auth/me", .get, token: root.accessToken).decoded(User.self).id
+            for body in [#"{"roles":["viewer"]}"#, #"{"disabled":true}"#] {
+                #expect(try await client.json("/v1/users/\(rootID)", .patch, token: root.accessToken, body: body).status == .conflict)
+            }
+            #expect(try await client.json("/v1/users/\(rootID)", .delete, token: root.accessToken).status == .conflict)
+            #expect(try await client.json("/v1/auth/me", .get, token: root.accessToken).decoded(User.self).roles == [.admin])
+            // With a second admin, the first may step down.
+            let other = try await client.signedIn("second@example.com", roles: [.admin], server: server)
+            _ = other
+            #expect(try await client.json("/v1/users/\(rootID)", .patch, token: root.accessToken, body: #"{"roles":["editor"]}"#).status == .ok)
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func adminsManageUsersAndADisabledUsersSessionsEndAtOnce(engine: DatabaseEngine) async throws {
         try await TestServer.withServer(engine: engine) { server, client in

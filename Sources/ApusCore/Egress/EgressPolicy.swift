@@ -68,6 +68,27 @@ public struct EgressPolicy: Sendable {
         return destination
     }
 
+    /// Why `url` is refused without looking anything up: not an http(s) URL, or a host that is
+    /// itself an internal address (or `localhost`) the policy does not allow; `nil` otherwise.
+    /// For checks at registration, before any call: names are resolved, and checked again, when
+    /// the call is made.
+    public func refusalWithoutLookup(_ url: String) -> String? {
+        let destination: EgressDestination
+        do {
+            destination = try EgressDestination(url)
+        } catch {
+            return "\(error)"
+        }
+        if allowedHosts.contains(destination.host) { return nil }
+        if destination.host == "localhost" || destination.host.hasSuffix(".localhost") {
+            return "\(destination.host) is an internal address"
+        }
+        if let address = IPAddress(destination.host), !permits(address) {
+            return "\(destination.host) is an internal address"
+        }
+        return nil
+    }
+
     /// Whether a connection to `address` is allowed.
     func permits(_ address: IPAddress) -> Bool {
         let forms = [address] + (address.embeddedIPv4.map { [IPAddress.v4($0)] } ?? [])

@@ -80,6 +80,11 @@ public struct Identity: Sendable {
         try await platform.transaction { [users, sessionStatus, platform] transaction in
             guard let change = try await users.update(id: id, roles: roles, disabled: disabled, on: transaction.sql) else { return nil }
             let (before, after) = change
+            let wasAdmin = before.roles.contains(.admin) && !before.disabled
+            let isAdmin = after.roles.contains(.admin) && !after.disabled
+            if wasAdmin, !isAdmin, try await !users.anotherActiveAdmin(than: id, on: transaction.sql) {
+                throw Problem.conflict("This is the last active admin; make another admin first.")
+            }
             transaction.invalidate(platform.identityUsers.cache, id)
             if after.disabled != before.disabled {
                 try await transaction.emit(
@@ -100,6 +105,11 @@ public struct Identity: Sendable {
     /// transaction so every module drops what it holds of them; `false` if there is no such user.
     public func deleteUser(id: String) async throws -> Bool {
         try await platform.transaction { [users, sessionStatus, platform] transaction in
+            if let user = try await users.find(id: id, on: transaction.sql), user.roles.contains(.admin), !user.disabled,
+                try await !users.anotherActiveAdmin(than: id, on: transaction.sql)
+            {
+                throw Problem.conflict("This is the last active admin; make another admin first.")
+            }
             let ended = try await SessionStore.revokeAll(userID: id, reason: "deleted", on: transaction.sql)
             guard try await users.delete(id: id, on: transaction.sql) else { return false }
             for session in ended { transaction.invalidate(sessionStatus, session) }

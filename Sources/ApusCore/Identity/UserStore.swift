@@ -85,6 +85,18 @@ public struct UserStore: Sendable {
         }
     }
 
+    /// The user `id`, read inside the caller's transaction.
+    func find(id: String, on connection: any SQLDatabase) async throws -> User? {
+        try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM auth_users WHERE id = \(bind: id)").first().map(Self.user(from:))
+    }
+
+    /// Whether an enabled admin other than `id` exists (a deployment never loses its last one).
+    func anotherActiveAdmin(than id: String, on connection: any SQLDatabase) async throws -> Bool {
+        try await connection.raw("""
+            SELECT id FROM auth_users WHERE id <> \(bind: id) AND disabled = 0 AND (',' || roles || ',') LIKE '%,admin,%' LIMIT 1
+            """).first() != nil
+    }
+
     /// Deletes a user and, by cascade, their sessions and keys, inside the caller's transaction;
     /// `false` if absent.
     func delete(id: String, on connection: any SQLDatabase) async throws -> Bool {

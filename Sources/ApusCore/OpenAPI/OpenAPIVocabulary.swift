@@ -45,6 +45,6 @@ extension OpenAPIDocument {
     /// `?limit=` (1-100).
     public static let limitParameter: JSONValue = ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 100]]
 
-    /// `?cursor=` of a list paged by opaque id.
-    public static let idCursorParameter: JSONValue = ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": idPattern]]
+    /// `?cursor=` of a list paged by opaque id (empty: the first page, as ``Request/pageCursor(_:)`` reads it).
+    public static let idCursorParameter: JSONValue = ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^([a-z]{1,8}_[A-Za-z0-9]{1,40})?$"]]
 }

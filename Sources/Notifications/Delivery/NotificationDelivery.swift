@@ -123,6 +123,9 @@ struct NotificationDelivery: Sendable {
         } catch .circuitOpen(let host) {
             // Nothing was sent: the host is resting after failures. Not held against the endpoint.
             throw DeliveryFailure(message: "\(EgressError.circuitOpen(host: host))", retryAfter: 10)
+        } catch .refused(let reason) {
+            // The guard's answer does not change on a retry.
+            throw DeliveryFailure(message: "the destination is refused: \(reason)", permanent: true)
         } catch {
             try await failing(endpoint, reason: "\(error)")
             throw DeliveryFailure(message: "\(error)")

@@ -5,6 +5,8 @@ import Hummingbird
 /// Webhook endpoints under `/v1/webhooks/endpoints`: owners manage their own, admins all.
 struct WebhookEndpointRoutes {
     let endpoints: WebhookEndpointStore
+    /// The guard deliveries pass: an endpoint it would refuse is refused when registered.
+    let policy: EgressPolicy
 
     struct RotatedSecret: Codable, ResponseEncodable {
         var secret: String
@@ -16,17 +18,14 @@ struct WebhookEndpointRoutes {
         group.post { request, context -> Response in
             let principal = try context.require(NotificationsModule.manageWebhooks)
             let body = try await request.decodeJSON(as: CreateEndpoint.self, context: context)
-            try Self.validate(url: body.url, eventTypes: body.eventTypes)
+            try Self.validate(url: body.url, eventTypes: body.eventTypes, policy: policy)
             let endpoint = try await endpoints.create(owner: principal.userID, url: body.url, eventTypes: body.eventTypes)
             return try context.created(endpoint, at: "/v1/webhooks/endpoints/\(endpoint.id)", for: request)
         }
         group.get { request, context -> Page<WebhookEndpoint> in
             let principal = try context.require(NotificationsModule.manageWebhooks)
             let limit = try request.pageLimit()
-            let cursor = try request.uri.queryParameters.get("cursor").map { text -> String in
-                guard OpaqueID.isWellFormed(text) else { throw Problem.badRequest("cursor is not one this API handed out.") }
-                return text
-            }
+            let cursor = try request.pageCursor()
             let page = try await endpoints.list(owner: principal.isAdmin ? nil : principal.userID, limit: limit + 1, before: cursor)
             return Page(fetched: page, limit: limit) { $0.id }
         }
@@ -36,7 +35,7 @@ struct WebhookEndpointRoutes {
         group.patch("/{id}") { request, context -> WebhookEndpoint in
             let stored = try await owned(context)
             let patch = try await request.decodeJSON(as: PatchEndpoint.self, context: context)
-            try Self.validate(url: patch.url ?? stored.endpoint.url, eventTypes: patch.eventTypes ?? stored.endpoint.eventTypes)
+            try Self.validate(url: patch.url ?? stored.endpoint.url, eventTypes: patch.eventTypes ?? stored.endpoint.eventTypes, policy: policy)
             try await endpoints.update(id: stored.endpoint.id, url: patch.url, eventTypes: patch.eventTypes, disabled: patch.disabled)
             return try await owned(context).endpoint
         }
@@ -58,9 +57,12 @@ struct WebhookEndpointRoutes {
         return stored
     }
 
-    static func validate(url: String, eventTypes: [String]) throws {
+    static func validate(url: String, eventTypes: [String], policy: EgressPolicy) throws {
         guard NotificationFields.isWebhookURL(url) else {
             throw Problem.unprocessable("url must be an absolute http(s) URL with a host, at most 2048 bytes.", errors: [.init(field: "url", message: "invalid")])
+        }
+        if let reason = policy.refusalWithoutLookup(url) {
+            throw Problem.unprocessable("url is refused: \(reason) (APUS_EGRESS_ALLOW lists exceptions).", errors: [.init(field: "url", message: "internal address")])
         }
         guard !eventTypes.isEmpty, eventTypes.count <= 100, eventTypes.allSatisfy({ NotificationFields.isName($0, max: 128, extra: ["_", "-", ".", "*"]) }) else {
             throw Problem.unprocessable("event_types lists 1-100 types such as links.link.created, links.* or *.", errors: [.init(field: "event_types", message: "invalid")])

@@ -95,6 +95,19 @@ import Testing
         }
     }
 
+    /// An endpoint the delivery guard would refuse is refused when registered, unless allowed.
+    @Test func anEndpointAtAnInternalAddressIsRefusedAtRegistration() async throws {
+        try await TestServer.withNode(modules: [NotificationsModule()], configure: { $0.settings = Settings(["APUS_EGRESS_ALLOW": "10.1.2.3"]) }) { server, client in
+            let editor = try await client.signedIn("ed@example.com", roles: [.editor], server: server)
+            for url in ["http://127.0.0.1:9/in", "http://[::1]/in", "http://localhost/in", "http://169.254.169.254/latest", "http://10.0.0.8/in"] {
+                let response = try await client.json("/v1/webhooks/endpoints", .post, token: editor.accessToken, body: #"{"url":"\#(url)","event_types":["*"]}"#)
+                #expect(response.status == .unprocessableContent, "\(url)")
+            }
+            #expect(try await client.json("/v1/webhooks/endpoints", .post, token: editor.accessToken, body: #"{"url":"http://10.1.2.3/in","event_types":["*"]}"#).status == .created)
+            #expect(try await client.json("/v1/webhooks/endpoints", .post, token: editor.accessToken, body: #"{"url":"https://hooks.example/in","event_types":["*"]}"#).status == .created)
+        }
+    }
+
     @Test func aProblemNamesNoSwiftType() async throws {
         try await TestServer.withNode(modules: [NotificationsModule()]) { server, client in
             let ada = try await client.signedIn("ada@example.com", server: server)
