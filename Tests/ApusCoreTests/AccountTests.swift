@@ -7,6 +7,25 @@ import HummingbirdTesting
 import Testing
 
 @Suite struct AccountTests {
+    /// One address has one account however it is spelled: NFC or NFD, fullwidth, any case; an
+    /// address with characters nobody can see is no address.
+    @Test(arguments: DatabaseEngine.allCases)
+    func spellingsOfOneAddressMakeOneAccountAndInvisibleCharactersNone(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            #expect(try await client.register("ren\u{E9}@example.com").status == .created)
+            #expect(try await client.register("rene\u{301}@example.com").status == .conflict)
+            #expect(try await client.register("RENE\u{301}@EXAMPLE.COM").status == .conflict)
+            #expect(try await client.register("ada@example.com").status == .created)
+            #expect(try await client.register("\u{FF41}\u{FF44}\u{FF41}@example.com").status == .conflict)
+            for invisible in ["a\u{200B}da@example.com", "ada\u{2060}@example.com", "a\u{FEFF}da@example.com", "ada@exa\u{00AD}mple.com"] {
+                let status = try await client.register(invisible).status
+                #expect(status == .unprocessableContent)
+            }
+            let login = try await client.login("rene\u{301}@example.com")
+            #expect(!login.accessToken.isEmpty)
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func registrationNormalisesEmailsAndRefusesDuplicatesAndWeakPasswords(engine: DatabaseEngine) async throws {
         try await TestServer.withServer(engine: engine) { _, client in
