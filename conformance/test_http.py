@@ -39,3 +39,39 @@ def test_request_ids_and_trace_context_are_accepted(node):
         timeout=5,
     )
     assert response.headers["x-request-id"] == "conformance-1"
+
+
+def test_a_malformed_chunked_body_is_a_400_and_an_aborted_body_no_error(node):
+    """A bad chunk size is the client's fault (400 problem, never 500); a client that leaves in
+    the middle of its body is logged as nothing worse than debug."""
+    import json
+    import socket
+    import time
+
+    host, port = "127.0.0.1", node.port
+
+    def exchange(raw: bytes) -> bytes:
+        with socket.create_connection((host, port), timeout=5) as sock:
+            sock.sendall(raw)
+            chunks = b""
+            try:
+                while b"\r\n\r\n" not in chunks or len(chunks) < 20:
+                    data = sock.recv(4096)
+                    if not data:
+                        break
+                    chunks += data
+            except socket.timeout:
+                pass
+            return chunks
+
+    answer = exchange(
+        b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"application/problem+json" in answer
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{\"em")
+    time.sleep(0.5)
+    assert requests.get(node.base + "/health/live", timeout=5).status_code == 200
+    errors = [line for line in node.logs().splitlines() if line.startswith("{") and json.loads(line).get("level") in ("error", "critical")]
+    assert errors == [], errors

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 import Logging
+import NIOHTTP1
 
 /// Turns every error a handler throws into an RFC 9457 problem response, so no error leaves the
 /// server without a problem body, and an unexpected one becomes a 500 that names the request id
@@ -30,6 +31,11 @@ public struct ProblemMiddleware: RouterMiddleware {
             return Problem(error.status, detail: defaultDetail(error.status, request: request))
         case let error as DecodingError:
             return problem(for: error)
+        case let error as HTTPParserError:
+            // A malformed body (a bad chunk) or a client that went away mid-body: the client's
+            // doing, not the server's, and no cause for an error in the log.
+            context.logger.debug("the request could not be read", metadata: ["error": "\(error)"])
+            return .badRequest("The request could not be read: its body is not well-formed HTTP or ended early.")
         default:
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
             return Problem(.internalServerError, detail: "An unexpected error occurred; quote request id \(context.requestID) when reporting it.")
