@@ -4,9 +4,35 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import HummingbirdBcrypt
+import NIOPosix
 import Testing
 
 @Suite struct AccountTests {
+    /// bcrypt alone reads 72 bytes: two passwords sharing them must still differ.
+    @Test(arguments: DatabaseEngine.allCases)
+    func passwordsThatShareTheirFirst72BytesAreDifferent(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            let shared = String(repeating: "correct horse ", count: 6)
+            #expect(shared.utf8.count >= 72)
+            #expect(try await client.register("long@example.com", password: shared + "battery").status == .created)
+            let wrong = try await client.json("/v1/auth/login", .post, body: #"{"email":"long@example.com","password":"\#(shared)staple"}"#)
+            #expect(wrong.status == .unauthorized)
+            let right = try await client.login("long@example.com", password: shared + "battery")
+            #expect(!right.accessToken.isEmpty)
+        }
+    }
+
+    @Test func aHashMadeBeforeDigestingStillVerifies() async throws {
+        let hasher = PasswordHasher(cost: 4)
+        let legacy = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash("correct horse", cost: 4) }
+        #expect(try await hasher.verify("correct horse", hash: legacy))
+        #expect(try await !hasher.verify("wrong horse", hash: legacy))
+        let current = try await hasher.hash("correct horse")
+        #expect(current.hasPrefix("apus1$"))
+        #expect(try await hasher.verify("correct horse", hash: current))
+    }
+
     /// One address has one account however it is spelled: NFC or NFD, fullwidth, any case; an
     /// address with characters nobody can see is no address.
     @Test(arguments: DatabaseEngine.allCases)
