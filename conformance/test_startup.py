@@ -123,3 +123,41 @@ def test_no_migrate_leaves_the_node_unready_until_migrated():
         assert requests.get(node.base + "/health/ready", timeout=5).status_code == 200
     finally:
         assert node.stop() == 0
+
+
+def test_a_stalled_client_is_cut_off_and_shutdown_does_not_wait_for_it(tmp_path):
+    """One byte of a 50-byte body, then silence: the connection is closed after
+    APUS_HTTP_IDLE_TIMEOUT; and SIGTERM with such a client still connected ends within
+    APUS_SHUTDOWN_GRACE instead of waiting for it."""
+    import socket
+    import time
+
+    node = Node({"APUS_DATA_DIR": str(tmp_path / "a"), "APUS_HTTP_IDLE_TIMEOUT": "1"}, [])
+    try:
+        with socket.create_connection(("127.0.0.1", node.port), timeout=10) as sock:
+            sock.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+            started = time.monotonic()
+            closed = False
+            while time.monotonic() - started < 8:
+                try:
+                    if sock.recv(4096) == b"":
+                        closed = True
+                        break
+                except (ConnectionResetError, socket.timeout):
+                    closed = True
+                    break
+            assert closed and time.monotonic() - started < 5
+    finally:
+        assert node.stop() == 0
+
+    node = Node({"APUS_DATA_DIR": str(tmp_path / "b"), "APUS_HTTP_IDLE_TIMEOUT": "120", "APUS_SHUTDOWN_GRACE": "1"}, [])
+    sock = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+    try:
+        sock.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{")
+        time.sleep(0.3)
+        started = time.monotonic()
+        code = node.stop(timeout=15)
+        assert time.monotonic() - started < 8, "shutdown waited for the stalled client"
+        assert code in (0, 1), code
+    finally:
+        sock.close()

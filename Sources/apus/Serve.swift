@@ -2,6 +2,7 @@ import ApusCore
 import ArgumentParser
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `apus serve`: migrate (unless told not to) and serve HTTP until SIGTERM or SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -60,7 +61,10 @@ struct Serve: AsyncParsableCommand {
             "modules": "\(server.modules.map(\.name).joined(separator: ","))",
         ])
         do {
-            try await application.runService()
+            // SIGTERM drains; what is still open after the grace period is closed.
+            var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .milliseconds(Int64(node.configuration.shutdownGrace * 1000))
+            try await ServiceGroup(configuration: group).run()
         } catch {
             await server.platform.database.close()
             throw NodeStartup.fail("server stopped: \(error)", code: .failure)

@@ -136,6 +136,7 @@ public struct ApusServer: Sendable {
         let started = try start()
         return Application(
             router: started.router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
             services: started.services,
             logger: platform.logger

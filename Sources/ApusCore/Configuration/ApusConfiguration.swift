@@ -46,6 +46,13 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var redirectRateLimit = RateLimitPolicy(name: "redirect", limit: 120_000, window: 60)
     /// Policies counted across every node sharing the database instead of per node.
     public var sharedRateLimits: Set<String> = []
+    /// Seconds a connection may stay silent (no request, or a request's headers or body not
+    /// moving on) before it is closed (`APUS_HTTP_IDLE_TIMEOUT`): slow or stalled clients
+    /// cannot hold connections for ever.
+    public var httpIdleTimeout: Double = 30
+    /// Seconds a stopping node waits for requests in flight before closing what is left
+    /// (`APUS_SHUTDOWN_GRACE`).
+    public var shutdownGrace: Double = 10
     /// The job queue's schedule, concurrency and leases (`APUS_JOBS_*`).
     public var jobs = JobSettings()
     /// Every `APUS_*` variable, for the modules to read their own settings from.
@@ -91,6 +98,8 @@ public struct ApusConfiguration: Sendable, Equatable {
             }
         }
         if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
+        if let seconds = value("APUS_HTTP_IDLE_TIMEOUT") { self.httpIdleTimeout = try Self.parseSeconds(seconds, setting: "APUS_HTTP_IDLE_TIMEOUT") }
+        if let seconds = value("APUS_SHUTDOWN_GRACE") { self.shutdownGrace = try Self.parseSeconds(seconds, setting: "APUS_SHUTDOWN_GRACE") }
         if let limit = value("APUS_RATE_LIMIT_AUTH_FAILURES") {
             self.authFailureRateLimit = try .parse(limit, name: "auth-failures", setting: "APUS_RATE_LIMIT_AUTH_FAILURES")
         }
