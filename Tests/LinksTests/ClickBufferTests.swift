@@ -24,6 +24,12 @@ import Testing
                     """,
                     "CREATE TRIGGER t_full BEFORE INSERT ON links_clicks FOR EACH ROW EXECUTE FUNCTION t_full()",
                 ]
+            try await database.write { connection in
+                try await connection.raw("""
+                    INSERT INTO links_links (code, url, owner_id, redirect, created_at, updated_at)
+                    VALUES ('abc', 'https://e.com', 'usr_1', 302, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+                    """).run()
+            }
             for statement in failing {
                 try await database.write { try await $0.raw(SQLQueryString(statement)).run() }
             }
@@ -43,6 +49,30 @@ import Testing
                 try await connection.raw("SELECT sum(clicks) AS n FROM links_clicks WHERE code = 'abc'").first()!.decode(column: "n", as: Int.self)
             }
             #expect(total == 1200)
+        }
+    }
+
+    /// Clicks buffered for a link that is deleted before they are written are not written: its
+    /// clicks went with it.
+    @Test(arguments: DatabaseEngine.allCases)
+    func clicksOfALinkDeletedMeanwhileAreDropped(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database in
+            try await Migrator(database: database, migrations: ApusServer.platformMigrations + LinksMigrations.all, logger: TestDatabase.logger).migrate()
+            try await database.write { connection in
+                try await connection.raw("""
+                    INSERT INTO links_links (code, url, owner_id, redirect, created_at, updated_at)
+                    VALUES ('kept', 'https://e.com', 'usr_1', 302, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+                    """).run()
+            }
+            let buffer = ClickBuffer(database: database, secrets: InstallSecrets(database: database), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
+            for code in ["kept", "gone"] {
+                buffer.record(Click(code: code, at: Date(), referrer: nil, userAgent: "curl/8", address: "192.0.2.1", country: nil))
+            }
+            await buffer.flush()
+            let codes = try await database.read { connection in
+                try await connection.raw("SELECT DISTINCT code FROM links_clicks").all().map { try $0.decode(column: "code", as: String.self) }
+            }
+            #expect(codes == ["kept"])
         }
     }
 }

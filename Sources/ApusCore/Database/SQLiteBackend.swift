@@ -3,6 +3,7 @@ public import Logging
 public import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import NIOPosix
 
 /// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time, so writes
 /// queue here instead of spinning on `SQLITE_BUSY`) and several read-only readers.
@@ -20,7 +21,7 @@ public final class SQLiteBackend: Database {
 
     /// Opens (creating if missing) the database file at `path` with `readerCount` readers.
     public static func open(path: String, readerCount: Int = 4, logger: Logger) async throws -> SQLiteBackend {
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: BlockingPools.sqlite, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         let writerSQL = writer.sql(queryLogLevel: .trace)
         // WAL lets readers run beside the writer; NORMAL is durable across crashes of the process
         // and loses at most the last transactions on power loss, the usual trade for WAL.
@@ -28,7 +29,7 @@ public final class SQLiteBackend: Database {
         try await configure(writerSQL)
         var readers: [SQLiteConnection] = []
         for _ in 0..<max(1, readerCount) {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), threadPool: BlockingPools.sqlite, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
             let readerSQL = reader.sql(queryLogLevel: .trace)
             try await configure(readerSQL)
             try await readerSQL.raw("PRAGMA query_only=ON").run()

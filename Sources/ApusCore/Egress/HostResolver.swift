@@ -11,12 +11,13 @@ import Musl
 /// Looks host names up with the system resolver, so the guard sees the addresses the connection
 /// would use (hosts files included).
 enum HostResolver {
-    /// Every address `host` resolves to. `getaddrinfo` blocks, so it runs on NIO's thread pool,
-    /// never on an event loop or a cooperative thread.
+    /// Every address `host` resolves to. `getaddrinfo` blocks, so it runs on threads of its own
+    /// (``BlockingPools/names``), never on an event loop, a cooperative thread or the pool
+    /// other blocking work shares.
     static func addresses(of host: String) async throws(EgressError) -> [IPAddress] {
         if let literal = IPAddress(host) { return [literal] }
         do {
-            return try await NIOThreadPool.singleton.runIfActive { try lookUp(host) }
+            return try await BlockingPools.names.runIfActive { try lookUp(host) }
         } catch let error as EgressError {
             throw error
         } catch {

@@ -132,9 +132,11 @@ final class ClickBuffer: Service, Sendable {
         }
         var minutes: [Int: String] = [:]
         var rows: [[SQLBind]] = []
+        var rowCodes: [String] = []
         for (rollup, count) in rollups {
             let minute = minutes[rollup.minute] ?? Timestamp.format(Date(timeIntervalSince1970: Double(rollup.minute) * 60))
             minutes[rollup.minute] = minute
+            rowCodes.append(rollup.code)
             rows.append([
                 SQLBind(rollup.code), SQLBind(minute), SQLBind(rollup.referrerHost),
                 SQLBind(rollup.browser), SQLBind(rollup.os), SQLBind(rollup.device),
@@ -142,10 +144,22 @@ final class ClickBuffer: Service, Sendable {
             ])
         }
         let values = rows
+        let codesOfRows = rowCodes
+        let codes = Array(Set(rowCodes))
         try await database.withTransaction { connection in
+            // A link deleted since its clicks were buffered keeps none: its clicks went with it.
+            var known = SQLQueryString("SELECT code FROM links_links WHERE code IN (")
+            for (index, code) in codes.enumerated() {
+                if index > 0 { known.appendLiteral(", ") }
+                known.appendInterpolation(bind: code)
+            }
+            known.appendLiteral(")")
+            let existing = Set(try await connection.raw(known).all().map { try $0.decode(column: "code", as: String.self) })
+            let kept = zip(values, codesOfRows).filter { existing.contains($0.1) }.map(\.0)
+            guard !kept.isEmpty else { return }
             var insert = connection.insert(into: "links_clicks")
                 .columns("code", "clicked_at", "referrer_host", "browser", "os", "device", "is_bot", "country", "visitor", "clicks")
-            for row in values { insert = insert.values(row) }
+            for row in kept { insert = insert.values(row) }
             try await insert.run()
         }
     }
