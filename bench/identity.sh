@@ -28,13 +28,20 @@ loader=$!
 sleep 1
 liveUnderLogin=$(wrk -t1 -c8 -d"${seconds}s" --latency "$base/health/live" | tee /dev/stderr | p99)
 wait $loader
+echo "== GET /v1/links latency while 20 logins run (the password pool is bounded; logins past it get 503)"
+linksIdle=$(wrk -t1 -c8 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$base/v1/links" | tee /dev/stderr | p99)
+wrk -t1 -c20 -d"$((seconds + 2))s" -s bench/login.lua "$base/v1/auth/login" >/dev/null &
+loader=$!
+sleep 1
+linksUnderLogin=$(wrk -t1 -c8 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$base/v1/links" | tee /dev/stderr | p99)
+wait $loader
 
-python3 - "${lives[*]}" "${mes[*]}" "$logins" "$liveUnderLogin" "$liveIdle" <<'PY'
+python3 - "${lives[*]}" "${mes[*]}" "$logins" "$liveUnderLogin" "$liveIdle" "$linksIdle" "$linksUnderLogin" <<'PY'
 import statistics
 import sys
 lives = [float(x) for x in sys.argv[1].split()]
 mes = [float(x) for x in sys.argv[2].split()]
-logins, p99, idle = sys.argv[3:]
+logins, p99, idle, links_idle, links_under_login = sys.argv[3:]
 ratios = [m / l for m, l in zip(mes, lives)]
 print()
 print("health/live  req/s per round: " + ", ".join(f"{x:.0f}" for x in lives))
@@ -42,4 +49,5 @@ print("auth/me      req/s per round: " + ", ".join(f"{x:.0f}" for x in mes))
 print("ratio me/live per round:      " + ", ".join(f"{x:.2f}" for x in ratios) + f"   median {statistics.median(ratios):.2f} (goal >= 0.80)")
 print(f"login (bcrypt cost 12): {float(logins):.1f} req/s")
 print(f"health/live p99: {idle} alone, {p99} while logins run")
+print(f"GET /v1/links p99: {links_idle} alone, {links_under_login} while 20 logins run (goal < 50 ms)")
 PY
