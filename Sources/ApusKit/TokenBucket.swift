@@ -45,13 +45,6 @@ public struct TokenBucket: Sendable, Equatable {
         return .refused(retryAfter: (cost - tokens) / refillPerSecond)
     }
 
-    /// Whether `cost` tokens could be taken at `now`, taking none.
-    public func wouldAllow(_ cost: Double = 1, now: Double) -> Bool {
-        var copy = self
-        copy.refill(now: now)
-        return copy.tokens >= cost
-    }
-
     /// Seconds until the bucket is full again, from `now`.
     public func secondsUntilFull(now: Double) -> Double {
         var copy = self

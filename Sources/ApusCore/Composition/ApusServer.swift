@@ -37,12 +37,10 @@ public struct ApusServer: Sendable {
 
     /// The modules every node runs (identity, the job admin), then the selected ones.
     var allModules: [any Module] {
-        let productPermissions = modules.flatMap(\.permissions)
         let jobs = JobsModule(queue: platform.jobs)
-        var identityModule = IdentityModule(identity: identity, allPermissions: [])
-        let everyPermission = identityModule.permissions + jobs.permissions + productPermissions
-        identityModule = IdentityModule(identity: identity, allPermissions: everyPermission)
-        return [identityModule, jobs] + modules
+        // Identity offers every permission of the node as an API key scope.
+        let everyPermission = IdentityModule.ownPermissions + jobs.permissions + modules.flatMap(\.permissions)
+        return [IdentityModule(identity: identity, allPermissions: everyPermission), jobs] + modules
     }
 
     /// Every permission of the platform and the running modules.

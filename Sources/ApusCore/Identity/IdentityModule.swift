@@ -13,7 +13,8 @@ struct IdentityModule: Module {
     /// Every permission of the node (the scopes an API key may take), platform's and modules'.
     let allPermissions: [Permission]
 
-    var permissions: [Permission] { [.ownAccount, .manageUsers] }
+    static let ownPermissions: [Permission] = [.ownAccount, .manageUsers]
+    var permissions: [Permission] { Self.ownPermissions }
     var openAPI: OpenAPIFragment { IdentityOpenAPI.fragment(permissions: allPermissions.map(\.name)) }
 
     func start(_ platform: Platform) throws -> ModuleParts {

@@ -47,10 +47,9 @@ public final class RateLimiter: Sendable {
     public func waitBeforeNext(_ key: String) -> Int {
         let now = (ContinuousClock.now - origin) / .seconds(1)
         return buckets.withLock { buckets in
-            guard let bucket = buckets.peek(key), !bucket.wouldAllow(now: now) else { return 0 }
-            var copy = bucket
-            if case .refused(let retryAfter) = copy.take(now: now) { return max(1, Int(retryAfter.rounded(.up))) }
-            return 0
+            // A trial take on a copy: the stored bucket keeps its tokens.
+            guard var bucket = buckets.peek(key), case .refused(let retryAfter) = bucket.take(now: now) else { return 0 }
+            return max(1, Int(retryAfter.rounded(.up)))
         }
     }
 
