@@ -30,7 +30,7 @@ final class LinksService: Sendable {
         self.redirects = platform.cache("links.redirects", capacity: 100_000, lifetime: .seconds(300), missLifetime: .seconds(5), countHitsAndMisses: true)
         self.secrets = InstallSecrets(database: platform.database)
         self.clicks = ClickBuffer(database: platform.database, secrets: secrets, metrics: platform.metrics, logger: platform.logger(module: LinksModule.name))
-        self.targetPolicy = TargetURLPolicy(blockedHosts: Set(settings.blockedHosts), ownHost: URLComponents(string: publicURL)?.host?.lowercased())
+        self.targetPolicy = TargetURLPolicy(blockedHosts: Set(settings.blockedHosts), ownHost: URLComponents(string: publicURL)?.host)
         self.redirectsServed = platform.metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "redirects", unitName: "total", helpText: "Redirects served."))
     }
 

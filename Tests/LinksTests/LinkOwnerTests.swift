@@ -80,9 +80,9 @@ import Testing
             #expect(try await client.shorten(#"{"url":"https://dash.example","tags":["a-b"]}"#, token: ada.accessToken).status == .created)
             struct Page: Decodable { let items: [CreatedLink] }
             let underscored = try await client.json("/v1/links?tag=a_b", .get, token: ada.accessToken).decoded(Page.self)
-            #expect(underscored.items.map(\.url) == ["https://under.example"])
+            #expect(underscored.items.map(\.url) == ["https://under.example/"])
             let dashed = try await client.json("/v1/links?tag=a-b", .get, token: ada.accessToken).decoded(Page.self)
-            #expect(dashed.items.map(\.url) == ["https://dash.example"])
+            #expect(dashed.items.map(\.url) == ["https://dash.example/"])
         }
     }
 

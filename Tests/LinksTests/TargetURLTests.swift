@@ -21,3 +21,41 @@ import Testing
         #expect(policy.violation("https://e.com/caf%C3%A9") == nil)
     }
 }
+
+/// The one form a target is kept in: checked, stored, returned and sent in `Location` alike.
+@Suite struct TargetURLFormTests {
+    let policy = TargetURLPolicy(blockedHosts: ["evil.com", "bücher.example"], ownHost: "Sho.rt.")
+
+    @Test(arguments: [
+        ("https://example.com", "https://example.com/"),
+        ("HTTPS://Example.COM./A?b=C#D", "https://example.com/A?b=C#D"),
+        ("https://bücher.de/straße?q=ü#é", "https://xn--bcher-kva.de/stra%C3%9Fe?q=%C3%BC#%C3%A9"),
+        ("https://ＥＸＡＭＰＬＥ。com/", "https://example.com/"),
+        ("https:example.com/x", "https://example.com/x"),
+        ("https:////example.com/x", "https://example.com/x"),
+        ("https://example.com:443/", "https://example.com/"),
+        ("http://example.com:80/", "http://example.com/"),
+        ("https://example.com:08443/", "https://example.com:8443/"),
+        ("https://example.com?q", "https://example.com/?q"),
+        ("https://[2001:DB8::1]:8443/", "https://[2001:db8::1]:8443/"),
+        ("https://ex%61mple.com/", "https://example.com/"),
+        ("https://e.com/caf%C3%A9", "https://e.com/caf%C3%A9"),
+    ])
+    func isReadAsABrowserReadsIt(text: String, kept: String) throws {
+        #expect(try policy.accept(text).get() == kept)
+    }
+
+    @Test func everySpellingOfABlockedOrOwnHostIsRefused() {
+        for text in ["https://evil%2Ecom/", "https://ｅｖｉｌ.com/", "https://evil。com/", "https:evil.com", "https://EVIL.COM:443/",
+                     "https://xn--bcher-kva.example/", "https://BÜCHER.example/", "https://sho.rt/abc", "https://ＳＨＯ.rt/abc"] {
+            #expect(policy.violation(text) != nil, "\(text)")
+        }
+    }
+
+    @Test func credentialsBadPortsAndBadHostsAreRefused() {
+        for text in ["https://bank.com@evil.org/", "https://user:pw@e.com/", "https://e.com:99999/", "https://e.com:8o/",
+                     "https://e..com/", "https://e%00.com/", "https://e%2Fx.com/", "https://%zz/", "https://[::1/", "https://" + String(repeating: "a", count: 64) + ".com/"] {
+            #expect(policy.violation(text) != nil, "\(text)")
+        }
+    }
+}

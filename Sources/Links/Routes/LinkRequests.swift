@@ -25,9 +25,16 @@ extension Link: ResponseEncodable {}
 
 /// Checks of the fields both creating and changing share.
 enum LinkFields {
-    static func validate(url: String?, redirect: Int?, maxVisits: Int?, expiresAt: Date?, tags: [String]?, policy: TargetURLPolicy, now: Date) throws {
+    /// Throws a 422 naming every bad field; returns `url` in the form it is kept (`TargetURL`).
+    static func validate(url: String?, redirect: Int?, maxVisits: Int?, expiresAt: Date?, tags: [String]?, policy: TargetURLPolicy, now: Date) throws -> String? {
         var errors: [Problem.FieldError] = []
-        if let url, let violation = policy.violation(url) { errors.append(.init(field: "url", message: violation)) }
+        var kept: String?
+        if let url {
+            switch policy.accept(url) {
+            case .success(let form): kept = form
+            case .failure(let refusal): errors.append(.init(field: "url", message: refusal.reason))
+            }
+        }
         if let redirect, redirect != 301, redirect != 302 { errors.append(.init(field: "redirect", message: "must be 301 or 302")) }
         if let maxVisits, maxVisits < 1 { errors.append(.init(field: "max_visits", message: "must be at least 1")) }
         if let expiresAt, expiresAt <= now { errors.append(.init(field: "expires_at", message: "must be in the future")) }
@@ -38,6 +45,7 @@ enum LinkFields {
         if let first = errors.first {
             throw Problem.unprocessable("Field \(first.field) \(first.message).", errors: errors)
         }
+        return kept
     }
 }
 

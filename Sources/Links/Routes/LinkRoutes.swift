@@ -10,8 +10,8 @@ struct LinkRoutes {
         let links = router.group("/v1/links").add(middleware: RequirePermission(LinksModule.manageLinks))
         links.post { request, context -> Response in
             let principal = try context.require(LinksModule.manageLinks)
-            let body = try await request.decodeJSON(as: CreateLink.self, context: context)
-            try LinkFields.validate(url: body.url, redirect: body.redirect, maxVisits: body.maxVisits, expiresAt: body.expiresAt, tags: body.tags, policy: service.targetPolicy, now: service.platform.now())
+            var body = try await request.decodeJSON(as: CreateLink.self, context: context)
+            body.url = try LinkFields.validate(url: body.url, redirect: body.redirect, maxVisits: body.maxVisits, expiresAt: body.expiresAt, tags: body.tags, policy: service.targetPolicy, now: service.platform.now()) ?? body.url
             let link = try await service.create(body, owner: principal.userID)
             return try context.created(link, at: "/v1/links/\(link.code)", for: request)
         }
@@ -29,8 +29,8 @@ struct LinkRoutes {
         }
         links.patch("/{code}") { request, context -> Link in
             let link = try await owned(context)
-            let patch = try await request.decodeJSON(as: PatchLink.self, context: context)
-            try LinkFields.validate(url: patch.url, redirect: patch.redirect, maxVisits: patch.maxVisits, expiresAt: patch.expiresAt, tags: patch.tags, policy: service.targetPolicy, now: service.platform.now())
+            var patch = try await request.decodeJSON(as: PatchLink.self, context: context)
+            patch.url = try LinkFields.validate(url: patch.url, redirect: patch.redirect, maxVisits: patch.maxVisits, expiresAt: patch.expiresAt, tags: patch.tags, policy: service.targetPolicy, now: service.platform.now())
             return try await service.update(link, with: patch)
         }
         links.delete("/{code}") { _, context -> Response in
