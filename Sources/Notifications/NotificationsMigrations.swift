@@ -163,5 +163,13 @@ enum NotificationsMigrations {
                 """,
             ]
         ),
+        // Templates get an owner: only they or an admin may replace or delete one. Templates made
+        // before have none and are left to admins.
+        Migration(
+            module: "notifications",
+            name: "0004_template_owners",
+            dependsOn: [MigrationID(module: "notifications", name: "0003_subscription_index")],
+            statements: ["ALTER TABLE notifications_templates ADD COLUMN owner_id TEXT"]
+        ),
     ]
 }

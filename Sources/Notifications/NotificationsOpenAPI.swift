@@ -59,11 +59,11 @@ enum NotificationsOpenAPI {
                 "get": operation("getTemplate", "One template", tag: "notifications", parameters: [nameParameter], responses: [
                     "200": Doc.jsonResponse("The template", schema: Doc.ref("Template")), "404": Doc.problemResponse("No such template"),
                 ]),
-                "put": operation("putTemplate", "Create or replace a template", tag: "notifications", body: Doc.ref("TemplateBody"), parameters: [nameParameter], responses: [
-                    "200": Doc.jsonResponse("The template", schema: Doc.ref("Template")),
+                "put": operation("putTemplate", "Create or replace a template (its owner or an admin)", tag: "notifications", body: Doc.ref("TemplateBody"), parameters: [nameParameter], responses: [
+                    "200": Doc.jsonResponse("The template", schema: Doc.ref("Template")), "403": Doc.problemResponse("Someone else's template"),
                 ]),
-                "delete": operation("deleteTemplate", "Delete a template", tag: "notifications", parameters: [nameParameter], responses: [
-                    "204": ["description": "Deleted"], "404": Doc.problemResponse("No such template"),
+                "delete": operation("deleteTemplate", "Delete a template (its owner or an admin)", tag: "notifications", parameters: [nameParameter], responses: [
+                    "204": ["description": "Deleted"], "403": Doc.problemResponse("Someone else's template"), "404": Doc.problemResponse("No such template"),
                 ]),
             ],
             "/v1/webhooks/endpoints": [
@@ -146,6 +146,7 @@ enum NotificationsOpenAPI {
                 "type": "object", "required": ["name", "subject", "text_body", "created_at", "updated_at"],
                 "properties": [
                     "name": ["type": "string"], "subject": ["type": "string"], "text_body": ["type": "string"], "html_body": ["type": "string"],
+                    "owner_id": ["type": "string", "description": "Who may change it besides admins; absent: admins only"],
                     "created_at": time, "updated_at": time,
                 ],
             ],

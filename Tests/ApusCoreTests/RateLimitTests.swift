@@ -38,6 +38,35 @@ import Testing
         }
     }
 
+    /// Wrong passwords from anywhere cannot lock an account's owner out: a client that signed in
+    /// before keeps an allowance of its own, while new clients share the account's.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aClientThatSignedInBeforeStillSignsInWhileTheAccountIsUnderAttack(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [], live: true, configure: {
+            $0.loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 3, window: 60)
+            $0.trustedProxies = ["127.0.0.1", "::1"]
+        }) { _, client in
+            try await client.register("ada@example.com")
+            let home: HTTPFields = [Self.forwardedFor: "192.0.2.10"]
+            _ = try await client.login("ada@example.com", headers: home)
+            func attempt(_ password: String, from address: String) async throws -> HTTPResponse.Status {
+                try await client.json("/v1/auth/login", .post, body: #"{"email":"ada@example.com","password":"\#(password)"}"#,
+                                      headers: [Self.forwardedFor: address]).status
+            }
+            // The first sign-in came from a client not yet known, so it drew on the account's allowance too.
+            var attack: [HTTPResponse.Status] = []
+            for index in 0..<4 { attack.append(try await attempt("wrong password", from: "203.0.113.\(index)")) }
+            #expect(attack == [.unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests])
+            // The owner's client signs in; a client never seen before waits like the attacker.
+            #expect(try await attempt("correct horse", from: "192.0.2.10") == .ok)
+            #expect(try await attempt("correct horse", from: "198.51.100.77") == .tooManyRequests)
+            // The known client's own allowance is limited too: guessing from it is no faster.
+            var guesses: [HTTPResponse.Status] = []
+            for _ in 0..<3 { guesses.append(try await attempt("wrong password", from: "192.0.2.10")) }
+            #expect(guesses == [.unauthorized, .unauthorized, .tooManyRequests])
+        }
+    }
+
     @Test func loginAttemptsOnOneAccountAreLimitedAcrossAddresses() async throws {
         try await TestServer.withServer(live: true, configure: {
             $0.loginEmailRateLimit = RateLimitPolicy(name: "login-email", limit: 2, window: 60)

@@ -53,6 +53,8 @@ public struct Problem: Error, Sendable, Equatable {
 
     /// 400: the request cannot be read.
     public static func badRequest(_ detail: String) -> Problem { Problem(.badRequest, detail: detail) }
+    /// 403: the caller is known but may not do this to this resource.
+    public static func forbidden(_ detail: String) -> Problem { Problem(.forbidden, detail: detail) }
     /// 404: nothing here.
     public static func notFound(_ detail: String) -> Problem { Problem(.notFound, detail: detail) }
     /// 409: conflicts with the current state.

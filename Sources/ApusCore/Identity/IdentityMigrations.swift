@@ -60,5 +60,10 @@ enum IdentityMigrations {
         Migration(module: "auth", name: "0002_module_named_scopes", dependsOn: [MigrationID(module: "auth", name: "0001_identity")], statements: [
             "UPDATE auth_api_keys SET scopes = REPLACE(scopes, 'webhooks.manage', 'notifications.webhooks')",
         ]),
+        // Which client opened a session (a digest of its address), so that a client that has
+        // signed in before keeps its own login allowance while an account is under attack.
+        Migration(module: "auth", name: "0003_session_clients", dependsOn: [MigrationID(module: "auth", name: "0002_module_named_scopes")], statements: [
+            "ALTER TABLE auth_sessions ADD COLUMN client_digest TEXT",
+        ]),
     ]
 }

@@ -25,6 +25,7 @@ struct IdentityModule: Module {
             identity: identity,
             authLimit: RateLimitMiddleware(limiter: platform.limiter(configuration.authRateLimit), clientAddress: clientAddress),
             loginEmailLimiter: platform.limiter(configuration.loginEmailRateLimit),
+            clientAddress: clientAddress,
             decoy: DecoyHash()
         ).add(to: routes)
         UserRoutes(identity: identity).add(to: routes)

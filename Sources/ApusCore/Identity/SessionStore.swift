@@ -25,19 +25,31 @@ public struct SessionStore: Sendable {
     }
 
     /// Starts a session; returns its id and first refresh token.
-    func create(userID: String, userAgent: String?) async throws -> (sessionID: String, refreshToken: String) {
+    func create(userID: String, userAgent: String?, client: ClientDigest? = nil) async throws -> (sessionID: String, refreshToken: String) {
         let sessionID = OpaqueID.make("ses")
         let token = Self.newToken()
         let now = Date()
         try await database.withTransaction { connection in
             try await connection.raw("""
-                INSERT INTO auth_sessions (id, user_id, user_agent, created_at, last_used_at)
-                VALUES (\(bind: sessionID), \(bind: userID), \(bind: userAgent.map { String($0.prefix(256)) }),
+                INSERT INTO auth_sessions (id, user_id, user_agent, client_digest, created_at, last_used_at)
+                VALUES (\(bind: sessionID), \(bind: userID), \(bind: userAgent.map { String($0.prefix(256)) }), \(bind: client?.value),
                         \(bind: Timestamp.format(now)), \(bind: Timestamp.format(now)))
                 """).run()
             try await Self.insertToken(token, sessionID: sessionID, expiresAt: now.addingTimeInterval(refreshLifetime), on: connection)
         }
         return (sessionID, token)
+    }
+
+    /// Whether `client` opened a session of the account `email` since `since` (ended sessions
+    /// count: the client proved it knew the password then).
+    func hasSignedIn(email: String, from client: ClientDigest, since: Date) async throws -> Bool {
+        try await database.read { connection in
+            try await connection.raw("""
+                SELECT 1 AS seen FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id
+                WHERE u.email = \(bind: email) AND s.client_digest = \(bind: client.value) AND s.created_at >= \(bind: Timestamp.format(since))
+                LIMIT 1
+                """).first() != nil
+        }
     }
 
     func refresh(_ token: String) async throws -> Refresh {

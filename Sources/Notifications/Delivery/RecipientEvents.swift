@@ -1,7 +1,8 @@
 import ApusCore
 
 /// What becomes of a user's notification data when Identity says the user was deleted: their
-/// webhook endpoints, inbox and preferences go, in the transaction that records the event.
+/// webhook endpoints, inbox and preferences go, in the transaction that records the event. Their
+/// templates stay (others send with them) and are left to admins.
 enum RecipientEvents {
     static func consumer() -> EventConsumer {
         EventConsumer(name: "notifications.recipients", typePrefixes: [IdentityEvents.userDeleted]) { event, transaction in
@@ -12,6 +13,7 @@ enum RecipientEvents {
                 """).run()
             try await transaction.sql.raw("DELETE FROM notifications_endpoints WHERE owner_id = \(bind: user)").run()
             try await transaction.sql.raw("DELETE FROM notifications_preferences WHERE user_id = \(bind: user)").run()
+            try await transaction.sql.raw("UPDATE notifications_templates SET owner_id = NULL WHERE owner_id = \(bind: user)").run()
             // The inbox: in-app notifications to the user, with their attempts.
             try await transaction.sql.raw("""
                 DELETE FROM notifications_attempts WHERE notification_id IN (SELECT id FROM notifications_notifications WHERE user_id = \(bind: user))

@@ -9,12 +9,13 @@ struct TemplateRoutes {
     func add(to router: some RouterMethods<ApusRequestContext>) {
         let group = router.group("/v1/notification-templates").add(middleware: RequirePermission(NotificationsModule.manageTemplates))
         group.post { request, context -> Response in
+            let principal = try context.require(NotificationsModule.manageTemplates)
             let body = try await request.decodeJSON(as: TemplateBody.self, context: context)
             guard let name = body.name else {
                 throw Problem.unprocessable("name is required.", errors: [.init(field: "name", message: "required")])
             }
             let template = try Self.validated(name: name, body)
-            guard try await templates.create(template) else { throw Problem.conflict("A template \(name) exists; PUT replaces it.") }
+            guard try await templates.create(template, by: principal.userID) else { throw Problem.conflict("A template \(name) exists; PUT replaces it.") }
             return try context.created(try await templates.find(name: name) ?? template, at: "/v1/notification-templates/\(name)", for: request)
         }
         group.get { request, _ -> Page<NotificationTemplate> in
@@ -32,20 +33,33 @@ struct TemplateRoutes {
             return template
         }
         group.put("/{name}") { request, context -> NotificationTemplate in
+            let principal = try context.require(NotificationsModule.manageTemplates)
             let name = try context.parameters.require("name")
             let body = try await request.decodeJSON(as: TemplateBody.self, context: context)
             if let bodyName = body.name, bodyName != name {
                 throw Problem.unprocessable("name differs from the path.", errors: [.init(field: "name", message: "must match the path")])
             }
-            _ = try await templates.save(try Self.validated(name: name, body))
+            guard try await templates.save(try Self.validated(name: name, body), by: principal) != .notYours else {
+                throw Self.notYours(name)
+            }
             guard let saved = try await templates.find(name: name) else { throw Problem.notFound("No template \(name).") }
             return saved
         }
         group.delete("/{name}") { _, context -> Response in
+            let principal = try context.require(NotificationsModule.manageTemplates)
             let name = try context.parameters.require("name")
-            guard try await templates.delete(name: name) else { throw Problem.notFound("No template \(name).") }
+            guard try await templates.delete(name: name, by: principal) else {
+                if try await templates.find(name: name) != nil { throw Self.notYours(name) }
+                throw Problem.notFound("No template \(name).")
+            }
             return Response(status: .noContent)
         }
+    }
+
+    /// Templates are shared for reading and sending, so another's template is visible: changing
+    /// it is forbidden rather than hidden.
+    static func notYours(_ name: String) -> Problem {
+        Problem.forbidden("The template \(name) belongs to someone else; only they or an admin may change it.")
     }
 
     static func validated(name: String, _ body: TemplateBody) throws -> NotificationTemplate {
@@ -60,6 +74,6 @@ struct TemplateRoutes {
                 throw Problem.unprocessable("\(field) is not a valid Mustache template: \(error)", errors: [.init(field: field, message: "invalid template")])
             }
         }
-        return NotificationTemplate(name: name, subject: body.subject, textBody: body.textBody, htmlBody: body.htmlBody, createdAt: Date(), updatedAt: Date())
+        return NotificationTemplate(name: name, subject: body.subject, textBody: body.textBody, htmlBody: body.htmlBody, ownerId: nil, createdAt: Date(), updatedAt: Date())
     }
 }

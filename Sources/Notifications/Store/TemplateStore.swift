@@ -3,12 +3,15 @@ import Foundation
 import Hummingbird
 import SQLKit
 
-/// A named Mustache template: a subject, a text body and an optional HTML body.
+/// A named Mustache template: a subject, a text body and an optional HTML body. Anyone who may
+/// manage templates may read and send with every template; only its owner or an admin may
+/// replace or delete it (`ownerId` is `nil` for templates only admins manage).
 struct NotificationTemplate: Codable, Sendable, ResponseEncodable {
     var name: String
     var subject: String
     var textBody: String
     var htmlBody: String?
+    var ownerId: String?
     var createdAt: Date
     var updatedAt: Date
 }
@@ -17,34 +20,45 @@ struct NotificationTemplate: Codable, Sendable, ResponseEncodable {
 struct TemplateStore: Sendable {
     let database: any Database
 
-    /// Creates or replaces `template`; returns whether it was new.
-    func save(_ template: NotificationTemplate) async throws -> Bool {
+    /// What `save` did.
+    enum SaveOutcome: Equatable {
+        case created, replaced
+        /// The template exists and belongs to someone else; nothing changed.
+        case notYours
+    }
+
+    /// Creates `template` owned by `principal`, or replaces it if `principal` owns it or is an
+    /// admin (the owner stays). The check and the write are one statement, so a change of owner
+    /// in between cannot be overtaken.
+    func save(_ template: NotificationTemplate, by principal: Principal) async throws -> SaveOutcome {
         let now = Timestamp.format(Date())
         return try await database.withTransaction { connection in
-            let exists = try await connection.raw("SELECT name FROM notifications_templates WHERE name = \(bind: template.name)").first() != nil
-            if exists {
-                try await connection.raw("""
-                    UPDATE notifications_templates SET subject = \(bind: template.subject), text_body = \(bind: template.textBody),
-                        html_body = \(bind: template.htmlBody), updated_at = \(bind: now) WHERE name = \(bind: template.name)
-                    """).run()
-            } else {
-                try await connection.raw("""
-                    INSERT INTO notifications_templates (name, subject, text_body, html_body, created_at, updated_at)
-                    VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody), \(bind: now), \(bind: now))
-                    """).run()
-            }
-            return !exists
+            let replaced = try await connection.raw("""
+                UPDATE notifications_templates SET subject = \(bind: template.subject), text_body = \(bind: template.textBody),
+                    html_body = \(bind: template.htmlBody), updated_at = \(bind: now)
+                WHERE name = \(bind: template.name) AND (owner_id = \(bind: principal.userID) OR \(bind: principal.isAdmin ? 1 : 0) = 1)
+                RETURNING name
+                """).first() != nil
+            if replaced { return .replaced }
+            let created = try await connection.raw("""
+                INSERT INTO notifications_templates (name, subject, text_body, html_body, owner_id, created_at, updated_at)
+                VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody),
+                    \(bind: principal.userID), \(bind: now), \(bind: now))
+                ON CONFLICT (name) DO NOTHING RETURNING name
+                """).first() != nil
+            return created ? .created : .notYours
         }
     }
 
     /// Creates `template`; `false` when the name is taken. The primary key decides between
     /// concurrent creations of one name: exactly one succeeds.
-    func create(_ template: NotificationTemplate) async throws -> Bool {
+    func create(_ template: NotificationTemplate, by owner: String) async throws -> Bool {
         let now = Timestamp.format(Date())
         return try await database.write { connection in
             try await connection.raw("""
-                INSERT INTO notifications_templates (name, subject, text_body, html_body, created_at, updated_at)
-                VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody), \(bind: now), \(bind: now))
+                INSERT INTO notifications_templates (name, subject, text_body, html_body, owner_id, created_at, updated_at)
+                VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody),
+                    \(bind: owner), \(bind: now), \(bind: now))
                 ON CONFLICT (name) DO NOTHING RETURNING name
                 """).first() != nil
         }
@@ -64,9 +78,14 @@ struct TemplateStore: Sendable {
         }
     }
 
-    func delete(name: String) async throws -> Bool {
+    /// Deletes the template `name` if `principal` owns it or is an admin.
+    func delete(name: String, by principal: Principal) async throws -> Bool {
         try await database.write { connection in
-            try await connection.raw("DELETE FROM notifications_templates WHERE name = \(bind: name) RETURNING name").first() != nil
+            try await connection.raw("""
+                DELETE FROM notifications_templates
+                WHERE name = \(bind: name) AND (owner_id = \(bind: principal.userID) OR \(bind: principal.isAdmin ? 1 : 0) = 1)
+                RETURNING name
+                """).first() != nil
         }
     }
 
@@ -76,6 +95,7 @@ struct TemplateStore: Sendable {
             subject: try row.decode(column: "subject", as: String.self),
             textBody: try row.decode(column: "text_body", as: String.self),
             htmlBody: try row.decode(column: "html_body", as: String?.self),
+            ownerId: try row.decode(column: "owner_id", as: String?.self),
             createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(),
             updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? Date()
         )

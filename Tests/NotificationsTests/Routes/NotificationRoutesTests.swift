@@ -84,6 +84,44 @@ import Testing
         }
     }
 
+    @Test(arguments: DatabaseEngine.allCases)
+    func onlyItsOwnerOrAnAdminChangesATemplate(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [NotificationsModule()]) { server, client in
+            struct Template: Decodable { let subject: String; let ownerId: String? }
+            let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
+            let ada = try await client.signedIn("ada@example.com", roles: [.editor], server: server)
+            let bob = try await client.signedIn("bob@example.com", roles: [.editor], server: server)
+            let adaID = try await client.json("/v1/auth/me", .get, token: ada.accessToken).decoded(Me.self).id
+            let path = "/v1/notification-templates/welcome"
+            let made = try await client.json("/v1/notification-templates", .post, token: ada.accessToken, body: #"{"name":"welcome","subject":"Hi","text_body":"Hello"}"#)
+            #expect(try made.decoded(Template.self).ownerId == adaID)
+
+            // Bob sees and may send with it, but cannot replace or delete it.
+            #expect(try await client.json(path, .get, token: bob.accessToken).status == .ok)
+            #expect(try await client.json(path, .put, token: bob.accessToken, body: #"{"subject":"Owned","text_body":"x"}"#).status == .forbidden)
+            #expect(try await client.json(path, .delete, token: bob.accessToken).status == .forbidden)
+            #expect(try await client.json(path, .get, token: bob.accessToken).decoded(Template.self).subject == "Hi")
+            // A name nobody holds is Bob's to create with PUT.
+            let bobs = try await client.json("/v1/notification-templates/bobs", .put, token: bob.accessToken, body: #"{"subject":"B","text_body":"b"}"#)
+            #expect(bobs.status == .ok)
+            #expect(try await client.json("/v1/notification-templates/bobs", .delete, token: ada.accessToken).status == .forbidden)
+
+            // Its owner and an admin may; the owner stays the owner.
+            #expect(try await client.json(path, .put, token: ada.accessToken, body: #"{"subject":"Hi again","text_body":"x"}"#).status == .ok)
+            let edited = try await client.json(path, .put, token: admin.accessToken, body: #"{"subject":"By admin","text_body":"x"}"#)
+            #expect(try edited.decoded(Template.self).ownerId == adaID)
+
+            // When its owner is deleted the template stays, left to admins.
+            #expect(try await client.json("/v1/users/\(adaID)", .delete, token: admin.accessToken).status == .noContent)
+            try await Self.eventually {
+                try await client.json(path, .get, token: bob.accessToken).decoded(Template.self).ownerId == nil
+            }
+            #expect(try await client.json(path, .delete, token: bob.accessToken).status == .forbidden)
+            #expect(try await client.json(path, .delete, token: admin.accessToken).status == .noContent)
+            #expect(try await client.json(path, .delete, token: admin.accessToken).status == .notFound)
+        }
+    }
+
     /// A detail that quotes the client's value is cut short: half a megabyte is not echoed back.
     @Test func aProblemNeverEchoesAHugeValueBack() async throws {
         try await TestServer.withNode(modules: [NotificationsModule()]) { server, client in

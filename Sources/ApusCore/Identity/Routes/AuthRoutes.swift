@@ -5,8 +5,14 @@ import Hummingbird
 struct AuthRoutes {
     let identity: Identity
     let authLimit: RateLimitMiddleware
+    /// Login attempts per account (`APUS_RATE_LIMIT_LOGIN_EMAIL`). A client that has signed into
+    /// the account within `knownClientWindow` draws from an allowance of its own, so wrong
+    /// passwords sent from elsewhere cannot lock the owner out; every other client shares the
+    /// account's allowance, so guessing from many addresses stays as slow as from one.
     let loginEmailLimiter: any RateLimiting
+    let clientAddress: ClientAddress
     let decoy: DecoyHash
+    let knownClientWindow: TimeInterval = 30 * 86_400
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
         // Tokens and the account: kept by no cache, never by the idempotency store.
@@ -65,7 +71,9 @@ struct AuthRoutes {
     private func login(_ request: Request, _ context: ApusRequestContext) async throws -> Identity.TokenPair {
         let body = try await request.decodeJSON(as: Credentials.self, context: context)
         let email = EmailAddress.normalize(body.email) ?? body.email.lowercased()
-        let outcome = try await loginEmailLimiter.acquire("email:\(email)")
+        let client = ClientDigest(address: clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[RateLimitMiddleware.forwardedFor]))
+        let known = try await identity.sessions.hasSignedIn(email: email, from: client, since: Date().addingTimeInterval(-knownClientWindow))
+        let outcome = try await loginEmailLimiter.acquire(known ? "email:\(email) client:\(client.value)" : "email:\(email)")
         guard outcome.allowed else {
             throw Problem(.tooManyRequests, detail: "Too many login attempts for this account; retry in \(outcome.reset) s.",
                           headers: [.retryAfter: String(outcome.reset)])
@@ -79,7 +87,7 @@ struct AuthRoutes {
             throw Problem.unauthorized("The email or password is wrong.")
         }
         let userAgent = request.headers[.userAgent]
-        let (sessionID, refreshToken) = try await identity.sessions.create(userID: credentials.user.id, userAgent: userAgent)
+        let (sessionID, refreshToken) = try await identity.sessions.create(userID: credentials.user.id, userAgent: userAgent, client: client)
         return try await identity.issue(user: credentials.user.id, roles: credentials.user.roles, sessionID: sessionID, refreshToken: refreshToken)
     }
 
