@@ -6,6 +6,8 @@ import SQLKit
 /// keeps the other nodes from even trying while one holds it.
 struct JobScheduler: Sendable {
     let queue: JobQueue
+    /// What time it is for the schedules; tests move it by hand.
+    var now: @Sendable () -> Date = { Date() }
 
     /// Enqueues every due schedule once; returns whether any was enqueued.
     func enqueueDue(_ schedules: [RecurringJob]) async -> Bool {
@@ -22,7 +24,7 @@ struct JobScheduler: Sendable {
     }
 
     private func enqueueIfDue(_ schedule: RecurringJob) async throws -> Bool {
-        let now = JobQueue.milliseconds(Date())
+        let now = JobQueue.milliseconds(self.now())
         let database = queue.database
         return try await database.withTransaction { connection in
             if database.engine == .postgres {
