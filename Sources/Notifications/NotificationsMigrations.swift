@@ -4,8 +4,9 @@ import ApusCore
 /// templates, preferences and webhook endpoints.
 ///
 /// The first version named them `notify_*`; `0002` renames them after the module
-/// (`notifications_*`), keeping every row, and drops their foreign keys to Identity's
-/// `auth_users`: a deleted user's data now goes through `identity.user.deleted`.
+/// (`notifications_*`), keeping every row, and drops the foreign keys to Identity's users that
+/// the first text of `0001` declared (it now leaves them out; installs that applied the first
+/// text accept this one): a deleted user's data goes through `identity.user.deleted`.
 enum NotificationsMigrations {
     static let all = [
         Migration(
@@ -61,7 +62,7 @@ enum NotificationsMigrations {
                 """,
                 """
                 CREATE TABLE notify_preferences (
-                    user_id TEXT NOT NULL REFERENCES auth_users (id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL,
                     category TEXT NOT NULL,
                     channel TEXT NOT NULL,
                     enabled INTEGER NOT NULL,
@@ -71,7 +72,7 @@ enum NotificationsMigrations {
                 """
                 CREATE TABLE notify_endpoints (
                     id TEXT PRIMARY KEY,
-                    owner_id TEXT NOT NULL REFERENCES auth_users (id) ON DELETE CASCADE,
+                    owner_id TEXT NOT NULL,
                     url TEXT NOT NULL,
                     event_types TEXT NOT NULL,
                     secret TEXT NOT NULL,
@@ -84,7 +85,7 @@ enum NotificationsMigrations {
                 """,
                 "CREATE INDEX notify_endpoints_owner ON notify_endpoints (owner_id, id)",
             ]
-        ),
+        ).rewritten(from: ["fc4476d541ba37cb3d9737b63db58e0785127bfc71b4f23f5d3eaff748a28f55"]),
         Migration(
             module: "notifications",
             name: "0002_module_named_tables",

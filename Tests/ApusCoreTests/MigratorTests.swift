@@ -50,6 +50,28 @@ import Testing
         }
     }
 
+    /// A migration rewritten with its earlier text's checksum named is accepted where the earlier
+    /// text was applied, and its new checksum recorded; a rewrite that does not name it is not.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aRewrittenMigrationIsAcceptedOnlyWhereItsEarlierTextWasApplied(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database async throws in
+            try await Migrator(database: database, migrations: [Self.users, Self.links], logger: TestDatabase.logger).migrate()
+            let withoutKey = Migration(
+                module: "links", name: "0001_links", dependsOn: [MigrationID(module: "auth", name: "0001_users")],
+                statements: ["CREATE TABLE links_links (code TEXT PRIMARY KEY, owner TEXT NOT NULL)"]
+            )
+            await #expect(throws: MigrationError.self) {
+                try await Migrator(database: database, migrations: [Self.users, withoutKey], logger: TestDatabase.logger).migrate()
+            }
+            let rewritten = withoutKey.rewritten(from: [Self.links.checksum(for: engine)])
+            let migrator = Migrator(database: database, migrations: [Self.users, rewritten], logger: TestDatabase.logger)
+            #expect(try await migrator.status().allSatisfy { $0.appliedAt != nil })
+            #expect(try await migrator.migrate().isEmpty)
+            // The new text's checksum is what is recorded now: the plain new text passes too.
+            #expect(try await Migrator(database: database, migrations: [Self.users, withoutKey], logger: TestDatabase.logger).migrate().isEmpty)
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func aFailingMigrationLeavesNoTrace(engine: DatabaseEngine) async throws {
         try await TestDatabase.withDatabase(engine) { database async throws in

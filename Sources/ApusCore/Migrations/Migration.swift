@@ -31,6 +31,8 @@ public struct Migration: Sendable {
     public let dependencies: [MigrationID]
     private let sqliteStatements: [String]
     private let postgresStatements: [String]
+    /// Checksums of earlier texts of this migration that installs may have recorded.
+    public private(set) var formerChecksums: Set<String> = []
 
     /// A migration whose SQL differs between engines.
     public init(module: String, name: String, dependsOn dependencies: [MigrationID] = [], sqlite: [String], postgres: [String]) {
@@ -51,6 +53,16 @@ public struct Migration: Sendable {
         case .sqlite: sqliteStatements
         case .postgres: postgresStatements
         }
+    }
+
+    /// This migration after its text was rewritten in a way that leaves every install with the
+    /// same schema once the later migrations have run (it no longer creates a constraint that a
+    /// later migration drops, say). An install that recorded one of `checksums` accepts the new
+    /// text and records its checksum; any other change still stops the server.
+    public func rewritten(from checksums: Set<String>) -> Migration {
+        var migration = self
+        migration.formerChecksums = checksums
+        return migration
     }
 
     /// SHA-256 of the statements for `engine`, hex-encoded.

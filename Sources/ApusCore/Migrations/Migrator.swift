@@ -77,6 +77,13 @@ public struct Migrator: Sendable {
                 ).first()
                 if let existing {
                     let recorded = try existing.decode(column: "checksum", as: String.self)
+                    if recorded != checksum, migration.formerChecksums.contains(recorded) {
+                        try await connection.raw("""
+                            UPDATE apus_migrations SET checksum = \(bind: checksum)
+                            WHERE module = \(bind: migration.id.module) AND name = \(bind: migration.id.name)
+                            """).run()
+                        return false
+                    }
                     guard recorded == checksum else {
                         throw MigrationError.checksumMismatch(migration.id, recorded: recorded, current: checksum)
                     }
@@ -142,7 +149,7 @@ public struct Migrator: Sendable {
         for migration in ordered {
             guard let record = applied[migration.id] else { continue }
             let current = migration.checksum(for: database.engine)
-            if record.checksum != current {
+            if record.checksum != current, !migration.formerChecksums.contains(record.checksum) {
                 throw MigrationError.checksumMismatch(migration.id, recorded: record.checksum, current: current)
             }
         }

@@ -3,9 +3,10 @@ import ApusCore
 /// The short-link tables: links, a sequence for codes, the code permutation key, and clicks
 /// (rolled up per minute: one row counts the clicks of one visitor with one referrer and agent).
 ///
-/// Links never reference Identity's tables: `0002` drops the first version's foreign key to
-/// `auth_users` (a deleted user's links now go through `identity.user.deleted`) and adds the
-/// `suspended` flag a disabled owner's links carry.
+/// Links never reference Identity's tables: a deleted user's links go through
+/// `identity.user.deleted`. The first version of `0001` declared a foreign key to Identity's
+/// users, which `0002` drops; `0001` now leaves it out (installs that applied the first text
+/// accept this one), and `0002` also adds the `suspended` flag a disabled owner's links carry.
 enum LinksMigrations {
     static let all = [
         Migration(
@@ -17,7 +18,7 @@ enum LinksMigrations {
                 CREATE TABLE links_links (
                     code TEXT PRIMARY KEY,
                     url TEXT NOT NULL,
-                    owner_id TEXT NOT NULL REFERENCES auth_users (id) ON DELETE CASCADE,
+                    owner_id TEXT NOT NULL,
                     redirect INTEGER NOT NULL,
                     expires_at TEXT,
                     max_visits INTEGER,
@@ -47,7 +48,7 @@ enum LinksMigrations {
                 """,
                 "CREATE INDEX links_clicks_code_time ON links_clicks (code, clicked_at)",
             ]
-        ),
+        ).rewritten(from: ["742743231522fdecaa236c1592ed7b61097ac25a6d614fc09e65944062e93572"]),
         Migration(
             module: "links",
             name: "0002_owner_by_event",
