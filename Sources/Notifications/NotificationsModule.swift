@@ -34,7 +34,7 @@ public struct NotificationsModule: Module {
             routes: routes,
             services: [EgressShutdown(client: service.egress)],
             jobHandlers: [service.delivery.handler],
-            eventConsumers: [EventWebhooks.consumer(), RecipientEvents.consumer()]
+            eventConsumers: [EventWebhooks.consumer(users: platform.users), RecipientEvents.consumer()]
         )
     }
 }

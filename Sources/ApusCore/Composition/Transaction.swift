@@ -24,9 +24,10 @@ public final class Transaction: Sendable {
         pending.withLock { $0.announceEvents = true }
     }
 
-    /// Writes an event whose payload is `value` as JSON.
-    public func emit(_ type: String, aggregate: String, json value: some Encodable) async throws {
-        try await emit(try NewEvent(type: type, aggregate: aggregate, json: value))
+    /// Writes an event whose payload is `value` as JSON, carrying `owner`'s data (see
+    /// ``NewEvent/owner``).
+    public func emit(_ type: String, aggregate: String, json value: some Encodable, owner: String? = nil) async throws {
+        try await emit(try NewEvent(type: type, aggregate: aggregate, json: value, owner: owner))
     }
 
     /// Puts `job` on the queue; workers are woken once the transaction commits. Returns its id

@@ -9,19 +9,24 @@ public struct NewEvent: Sendable {
     public var aggregate: String
     /// JSON text.
     public var payload: String
+    /// The user whose data it carries (a link's owner), if any. Subscribers that act for one
+    /// user, such as a webhook endpoint of someone who is not an admin, get only that user's
+    /// events; an event without an owner goes to admins' subscriptions only.
+    public var owner: String?
 
-    public init(type: String, aggregate: String, payload: String) {
+    public init(type: String, aggregate: String, payload: String, owner: String? = nil) {
         self.type = type
         self.aggregate = aggregate
         self.payload = payload
+        self.owner = owner
     }
 
     /// An event whose payload is `value` encoded as JSON.
-    public init(type: String, aggregate: String, json value: some Encodable) throws {
+    public init(type: String, aggregate: String, json value: some Encodable, owner: String? = nil) throws {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.init(type: type, aggregate: aggregate, payload: String(decoding: try encoder.encode(value), as: UTF8.self))
+        self.init(type: type, aggregate: aggregate, payload: String(decoding: try encoder.encode(value), as: UTF8.self), owner: owner)
     }
 }
 
@@ -35,6 +40,8 @@ public struct DomainEvent: Sendable, Equatable {
     public let payload: String
     /// When it was written.
     public let occurredAt: Date
+    /// The user whose data it carries (see ``NewEvent/owner``).
+    public var owner: String? = nil
 }
 
 /// Takes part in delivering the outbox to one consumer: its name (where its position and

@@ -81,7 +81,7 @@ extension EventDispatcher {
             }
             let effects = try await outbox.database.withTransaction { connection in
                 guard let row = try await connection.raw("""
-                    SELECT id, type, aggregate, payload, occurred_at FROM apus_events WHERE id = \(bind: redelivery.eventID)
+                    SELECT id, type, aggregate, payload, occurred_at, owner_id FROM apus_events WHERE id = \(bind: redelivery.eventID)
                     """).first()
                 else { throw JobFailure.permanent("event \(redelivery.eventID) is no longer kept") }
                 let transaction = Transaction(sql: connection, outbox: outbox, jobs: jobs)

@@ -115,12 +115,12 @@ final class EventDispatcher: Service, Sendable {
             let rows =
                 postgres
                 ? try await connection.raw("""
-                    SELECT id, tx::text AS tx, type, aggregate, payload, occurred_at FROM apus_events
+                    SELECT id, tx::text AS tx, type, aggregate, payload, occurred_at, owner_id FROM apus_events
                     WHERE (tx, id) > (\(bind: positionTx)::xid8, \(bind: positionID)) AND tx < pg_snapshot_xmin(pg_current_snapshot())
                     ORDER BY apus_events.tx, apus_events.id LIMIT \(bind: self.batchSize)
                     """).all()
                 : try await connection.raw("""
-                    SELECT id, '0' AS tx, type, aggregate, payload, occurred_at FROM apus_events
+                    SELECT id, '0' AS tx, type, aggregate, payload, occurred_at, owner_id FROM apus_events
                     WHERE id > \(bind: positionID) ORDER BY id LIMIT \(bind: self.batchSize)
                     """).all()
             guard !rows.isEmpty else { return DeliveryOutcome(read: 0) }
@@ -198,7 +198,8 @@ final class EventDispatcher: Service, Sendable {
             type: try row.decode(column: "type", as: String.self),
             aggregate: try row.decode(column: "aggregate", as: String.self),
             payload: try row.decode(column: "payload", as: String.self),
-            occurredAt: JobQueue.date(try row.decode(column: "occurred_at", as: Int64.self))
+            occurredAt: JobQueue.date(try row.decode(column: "occurred_at", as: Int64.self)),
+            owner: try row.decode(column: "owner_id", as: String?.self)
         )
     }
 

@@ -18,8 +18,8 @@ public struct EventOutbox: Sendable {
         let now = JobQueue.milliseconds(Date())
         for event in events {
             try await connection.raw("""
-                INSERT INTO apus_events (type, aggregate, payload, occurred_at)
-                VALUES (\(bind: event.type), \(bind: event.aggregate), \(bind: event.payload), \(bind: now))
+                INSERT INTO apus_events (type, aggregate, payload, occurred_at, owner_id)
+                VALUES (\(bind: event.type), \(bind: event.aggregate), \(bind: event.payload), \(bind: now), \(bind: event.owner))
                 """).run()
         }
     }

@@ -41,7 +41,15 @@ enum JobsMigrations {
                 )
                 """,
             ] + shared
-        )
+        ),
+        // Whose data an event carries, so a webhook endpoint gets only its owner's events (an
+        // admin's gets all).
+        Migration(
+            module: "apus",
+            name: "0003_event_owners",
+            dependsOn: [MigrationID(module: "apus", name: "0002_jobs_and_events")],
+            statements: ["ALTER TABLE apus_events ADD COLUMN owner_id TEXT"]
+        ),
     ]
 
     private static let shared = [

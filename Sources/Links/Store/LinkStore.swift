@@ -17,7 +17,7 @@ struct LinkStore: Sendable {
     private func emit(_ action: String, _ link: Link, in transaction: Transaction) async throws {
         try await transaction.emit(
             "links.link.\(action)", aggregate: link.code,
-            json: LinkEvent(code: link.code, url: link.url, shortUrl: link.shortUrl, ownerId: link.ownerId)
+            json: LinkEvent(code: link.code, url: link.url, shortUrl: link.shortUrl, ownerId: link.ownerId), owner: link.ownerId
         )
     }
 

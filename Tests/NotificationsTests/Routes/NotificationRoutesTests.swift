@@ -122,6 +122,41 @@ import Testing
         }
     }
 
+    /// An endpoint gets the events its owner could read through the API: its owner's own, or
+    /// everyone's when the owner is an admin; an event about nobody in particular goes to admins'.
+    @Test(arguments: DatabaseEngine.allCases)
+    func anEndpointReceivesOnlyItsOwnersEventsUnlessAnAdminOwnsIt(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [NotificationsModule()]) { server, client in
+            struct Endpoint: Decodable { let id: String }
+            let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
+            let ada = try await client.signedIn("ada@example.com", roles: [.editor], server: server)
+            let eve = try await client.signedIn("eve@example.com", roles: [.editor], server: server)
+            var ids: [String: String] = [:]
+            var endpoints: [String: String] = [:]
+            for (name, token) in [("admin", admin), ("ada", ada), ("eve", eve)] {
+                ids[name] = try await client.json("/v1/auth/me", .get, token: token.accessToken).decoded(Me.self).id
+                endpoints[name] = try await client.json("/v1/webhooks/endpoints", .post, token: token.accessToken,
+                                                        body: #"{"url":"https://hooks.example/\#(name)","event_types":["test.*"]}"#).decoded(Endpoint.self).id
+            }
+            let (people, hooks) = (ids, endpoints)
+            try await server.platform.transaction { transaction in
+                try await transaction.emit("test.thing.created", aggregate: "a", json: ["secret": "ada's"], owner: people["ada"])
+                try await transaction.emit("test.thing.created", aggregate: "e", json: ["secret": "eve's"], owner: people["eve"])
+                try await transaction.emit("test.thing.created", aggregate: "n", json: ["secret": "nobody's"])
+            }
+            func received(_ name: String) async throws -> [String] {
+                try await server.platform.database.read { connection in
+                    try await connection.raw("""
+                        SELECT data FROM notifications_notifications WHERE recipient = \(bind: hooks[name]!) ORDER BY id
+                        """).all().map { try $0.decode(column: "data", as: String.self) }
+                }
+            }
+            try await Self.eventually { try await received("admin").count == 3 }
+            #expect(try await received("ada").map { $0.contains("ada's") } == [true])
+            #expect(try await received("eve").map { $0.contains("eve's") } == [true])
+        }
+    }
+
     /// A detail that quotes the client's value is cut short: half a megabyte is not echoed back.
     @Test func aProblemNeverEchoesAHugeValueBack() async throws {
         try await TestServer.withNode(modules: [NotificationsModule()]) { server, client in
