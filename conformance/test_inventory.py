@@ -102,3 +102,81 @@ def test_stripe_signed_payments_are_taken_once_and_forgeries_refused(engine_env)
         assert "Server error" not in node.logs()
     finally:
         node.stop()
+
+
+def test_kill_9_mid_burst_loses_and_duplicates_no_acknowledged_reservation(engine_env):
+    """A burst of checkouts, each with its own Idempotency-Key, and kill -9 in the middle. After a
+    restart every acknowledged checkout is there, the same key answers the same checkout (no
+    duplicate), the reserved stock is the sum of what the checkouts hold, and once the holds run
+    out the expiry job gives every unit back."""
+    import concurrent.futures
+    import signal
+    import threading
+
+    env = {**engine_env, "APUS_INVENTORY_PAYMENT_SECRET": SECRET, "APUS_INVENTORY_RESERVATION_TTL": "8",
+           "APUS_INVENTORY_EXPIRY_INTERVAL": "1", "APUS_ADMIN_EMAIL": "shop@example.com", "APUS_ADMIN_PASSWORD": "shop admin password"}
+    node = Node(env, [])
+    admin = requests.post(node.base + "/v1/auth/login", json={"email": "shop@example.com", "password": "shop admin password"}, timeout=10).json()["access_token"]
+    call(node, "POST", "/v1/inventory/locations", admin, json={"code": "main", "name": "Main"})
+    call(node, "POST", "/v1/inventory/products", admin, json={"name": "Pen", "published": True, "variants": [{"sku": "PEN", "name": "Pen", "price": 100, "currency": "EUR"}]})
+    call(node, "POST", "/v1/inventory/stock/adjustments", admin, json={"sku": "PEN", "location": "main", "delta": 100000, "reason": "delivery", "kind": "received"})
+    acknowledged: dict[str, str] = {}
+    lock = threading.Lock()
+    keys = [f"burst-{n}" for n in range(400)]
+
+    def buy(key: str) -> None:
+        try:
+            response = requests.post(node.base + "/v1/checkouts", json={"lines": [{"sku": "PEN", "quantity": 2}]},
+                                     headers={"Authorization": f"Bearer {admin}", "Idempotency-Key": key}, timeout=10)
+        except requests.RequestException:
+            return
+        if response.status_code == 201:
+            with lock:
+                acknowledged[key] = response.json()["id"]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        futures = [pool.submit(buy, key) for key in keys]
+        deadline = time.monotonic() + 30
+        while len(acknowledged) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        node.process.send_signal(signal.SIGKILL)
+        node.process.wait(timeout=10)
+        for future in futures:
+            future.result()
+    assert 40 <= len(acknowledged) < len(keys), len(acknowledged)
+
+    restarted = Node(env, [])
+    try:
+        admin = requests.post(restarted.base + "/v1/auth/login", json={"email": "shop@example.com", "password": "shop admin password"}, timeout=10).json()["access_token"]
+        for key, checkout_id in acknowledged.items():
+            assert call(restarted, "GET", f"/v1/checkouts/{checkout_id}", admin).status_code == 200, key
+        # Every key again: an acknowledged one answers its checkout, never a second one.
+        final: dict[str, str] = {}
+        for key in keys:
+            response = requests.post(restarted.base + "/v1/checkouts", json={"lines": [{"sku": "PEN", "quantity": 2}]},
+                                     headers={"Authorization": f"Bearer {admin}", "Idempotency-Key": key}, timeout=10)
+            assert response.status_code == 201, response.text
+            final[key] = response.json()["id"]
+        for key, checkout_id in acknowledged.items():
+            assert final[key] == checkout_id, key
+        orders, cursor = [], ""
+        while True:
+            page = call(restarted, "GET", f"/v1/orders?limit=100&cursor={cursor}", admin).json()
+            orders += page["items"]
+            if not page["next_cursor"]:
+                break
+            cursor = page["next_cursor"]
+        # Requests the crash cut off before their commit left nothing: one checkout per key.
+        assert sorted(o["checkout_id"] for o in orders) == sorted(set(final.values()))
+        stock = call(restarted, "GET", "/v1/inventory/stock?sku=PEN", admin).json()
+        holding = sum(1 for o in orders if o["status"] == "pending_payment")
+        assert stock["reserved"] == 2 * holding and stock["on_hand"] == 100000
+        # The holds run out and the job gives every unit back.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and call(restarted, "GET", "/v1/inventory/stock?sku=PEN", admin).json()["reserved"] > 0:
+            time.sleep(0.5)
+        stock = call(restarted, "GET", "/v1/inventory/stock?sku=PEN", admin).json()
+        assert stock["reserved"] == 0 and stock["available"] == 100000
+        assert "Server error" not in restarted.logs()
+    finally:
+        restarted.stop()

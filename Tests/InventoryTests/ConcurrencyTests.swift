@@ -27,6 +27,10 @@ import Testing
             }
             #expect(held == 50)
             try await shop.expectStockRebuildsFromMovements()
+            let metrics = String(buffer: try await shop.client.json("/metrics", .get).body)
+            #expect(metrics.contains(#"apus_inventory_reservations_total{outcome="reserved"} 50"#), "\(metrics.split(separator: "\n").filter { $0.contains("inventory") })")
+            #expect(metrics.contains(#"apus_inventory_reservations_total{outcome="insufficient"} 150"#))
+            #expect(metrics.contains("apus_inventory_stock_outs_total 1"))
         }
     }
 

@@ -52,7 +52,7 @@ struct ProductRoutes {
         return response
     }
 
-    /// The version `If-Match` names: 428 when absent, 412 when it names no version we hand out.
+    /// The version `If-Match` names: 428 when absent, 400 when it is not an ETag we hand out.
     static func expectedVersion(_ request: Request) throws -> Int {
         guard let header = request.headers[.ifMatch] else {
             throw Problem(.preconditionRequired, detail: "Send If-Match with the product's ETag to change it.")
@@ -60,7 +60,7 @@ struct ProductRoutes {
         var text = Substring(header.trimmingCharacters(in: .whitespaces))
         if text.hasPrefix("W/") { text = text.dropFirst(2) }
         guard text.count >= 3, text.first == "\"", text.last == "\"", let version = Int(text.dropFirst().dropLast()), version > 0 else {
-            throw Problem(.preconditionFailed, detail: "If-Match names no version of this product.")
+            throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\".")
         }
         return version
     }

@@ -89,10 +89,15 @@ struct CheckoutStore: Sendable {
 
     /// Ids of reserved checkouts whose hold ran out by `now`, oldest first.
     func expired(before now: Date, limit: Int, on sql: any SQLDatabase) async throws -> [String] {
-        try await sql.raw("""
-            SELECT id FROM inventory_checkouts WHERE status = 'reserved' AND expires_at <= \(bind: Self.milliseconds(now))
-            ORDER BY expires_at LIMIT \(bind: limit)
-            """).all().map { try $0.decode(column: "id", as: String.self) }
+        try await sql.raw(Self.expiredStatement(before: now, limit: limit)).all().map { try $0.decode(column: "id", as: String.self) }
+    }
+
+    /// The expiry job's scan: a range of the `(status, expires_at)` index, in its order.
+    static func expiredStatement(before now: Date, limit: Int) -> SQLQueryString {
+        """
+        SELECT id FROM inventory_checkouts WHERE status = 'reserved' AND expires_at <= \(bind: milliseconds(now))
+        ORDER BY expires_at LIMIT \(bind: limit)
+        """
     }
 
     static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
@@ -111,20 +116,23 @@ struct CheckoutStore: Sendable {
 
     /// A page of orders by id: `owner`'s, or everyone's when `nil`.
     func orders(owner: String?, limit: Int, after cursor: String?, on sql: any SQLDatabase) async throws -> [Order] {
-        let rows: [any SQLRow]
-        if let owner {
-            rows = try await sql.raw("""
-                SELECT \(unsafeRaw: Self.orderColumns) FROM inventory_orders
-                WHERE owner_id = \(bind: owner) AND id > \(bind: cursor ?? "") ORDER BY id LIMIT \(bind: limit)
-                """).all()
-        } else {
-            rows = try await sql.raw("""
-                SELECT \(unsafeRaw: Self.orderColumns) FROM inventory_orders WHERE id > \(bind: cursor ?? "") ORDER BY id LIMIT \(bind: limit)
-                """).all()
-        }
+        let rows = try await sql.raw(Self.ordersStatement(owner: owner, limit: limit, after: cursor)).all()
         var orders: [Order] = []
         for row in rows { orders.append(try await order(from: row, on: sql)) }
         return orders
+    }
+
+    /// A buyer's orders walk the `(owner_id, id)` index; staff's the primary key.
+    static func ordersStatement(owner: String?, limit: Int, after cursor: String?) -> SQLQueryString {
+        if let owner {
+            return """
+                SELECT \(unsafeRaw: orderColumns) FROM inventory_orders
+                WHERE owner_id = \(bind: owner) AND id > \(bind: cursor ?? "") ORDER BY id LIMIT \(bind: limit)
+                """
+        }
+        return """
+            SELECT \(unsafeRaw: orderColumns) FROM inventory_orders WHERE id > \(bind: cursor ?? "") ORDER BY id LIMIT \(bind: limit)
+            """
     }
 
     /// Sets an order's status if it is one of `from`; `false` otherwise.

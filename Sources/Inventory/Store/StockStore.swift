@@ -30,16 +30,21 @@ struct StockStore: Sendable {
                 ON CONFLICT (variant_id, location_id) DO NOTHING
                 """).run()
         }
-        guard let row = try await sql.raw("""
-            UPDATE inventory_stock SET on_hand = on_hand + \(bind: change.onHand), reserved = reserved + \(bind: change.reserved)
-            WHERE variant_id = \(bind: change.variantID) AND location_id = \(bind: change.locationID)
-              AND on_hand + \(bind: change.onHand) >= reserved + \(bind: change.reserved)
-              AND reserved + \(bind: change.reserved) >= 0
-            RETURNING on_hand, reserved
-            """).first()
-        else { return nil }
+        guard let row = try await sql.raw(Self.applyStatement(change)).first() else { return nil }
         try await record(change, at: now, on: sql)
         return StockLevel(location: change.locationID, onHand: try row.decode(column: "on_hand", as: Int.self), reserved: try row.decode(column: "reserved", as: Int.self))
+    }
+
+    /// The conditional update behind every change of stock (the reservation's hot statement):
+    /// one row by primary key, changed only if it stays valid.
+    static func applyStatement(_ change: Change) -> SQLQueryString {
+        """
+        UPDATE inventory_stock SET on_hand = on_hand + \(bind: change.onHand), reserved = reserved + \(bind: change.reserved)
+        WHERE variant_id = \(bind: change.variantID) AND location_id = \(bind: change.locationID)
+          AND on_hand + \(bind: change.onHand) >= reserved + \(bind: change.reserved)
+          AND reserved + \(bind: change.reserved) >= 0
+        RETURNING on_hand, reserved
+        """
     }
 
     /// Writes the movement of `change`.
