@@ -14,7 +14,12 @@ extension InventoryService {
     /// listing the lines that fell short with what is available, 503 when conflicts outlasted the
     /// retries. Stock rows are locked in one global order, by variant id, so two carts holding
     /// the same SKUs in opposite orders wait for each other instead of deadlocking.
-    func reserve(_ body: NewCheckout, owner: String) async throws -> Checkout {
+    ///
+    /// With `idempotencyKey`, a checkout this buyer already made with that key is answered
+    /// instead of a second one: the platform's replay covers a finished request, this covers a
+    /// request whose node died after its commit and before its answer was stored.
+    func reserve(_ body: NewCheckout, owner: String, idempotencyKey: String? = nil) async throws -> Checkout {
+        if let idempotencyKey, let made = try await existing(owner: owner, key: idempotencyKey) { return made }
         let lines: [PricedLine]
         let location: Location
         do {
@@ -47,7 +52,7 @@ extension InventoryService {
                         id: record.checkout.orderId, checkoutId: checkoutID, ownerId: owner, status: .pendingPayment, fulfilment: .unfulfilled,
                         amount: record.checkout.amount, currency: currency, lines: record.checkout.lines, paymentId: nil, createdAt: now, updatedAt: now
                     )
-                    try await checkouts.insert(record, order: order, on: transaction.sql)
+                    try await checkouts.insert(record, order: order, idempotencyKey: idempotencyKey, on: transaction.sql)
                     return record.checkout
                 }
             }
@@ -59,7 +64,15 @@ extension InventoryService {
         } catch is ConflictRetriesExhausted {
             metrics.reservation("conflict")
             throw Problem(.serviceUnavailable, detail: "Too many checkouts compete for this stock; retry shortly.", headers: [.retryAfter: "1"])
+        } catch where idempotencyKey != nil {
+            // Two requests with one key raced past the platform's claim: the loser answers the winner's checkout.
+            guard let idempotencyKey, let made = try await existing(owner: owner, key: idempotencyKey) else { throw error }
+            return made
         }
+    }
+
+    private func existing(owner: String, key: String) async throws -> Checkout? {
+        try await platform.database.read { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
     }
 
     /// Reserves `lines` (in lock order) inside `transaction`; throws 409 naming every line that

@@ -102,4 +102,20 @@ import Testing
             #expect(try await shop.stock("A").reserved == 2)
         }
     }
+
+    /// Past the platform's replay (a node died after the commit, before the answer was kept), the
+    /// checkout itself remembers the key: the same key gets the same checkout, reserved once.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aKeyTheCheckoutRemembersNeverReservesTwice(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine) { shop in
+            try await shop.product(["A"], stock: 5)
+            let service = try shop.service()
+            let body = NewCheckout(lines: [.init(sku: "A", quantity: 2)], location: nil, currency: nil)
+            let first = try await service.reserve(body, owner: "usr_buyer", idempotencyKey: "k1")
+            let results = try await concurrently(4) { _ in try await service.reserve(body, owner: "usr_buyer", idempotencyKey: "k1").id }
+            #expect(Set(results) == [first.id])
+            #expect(try await service.reserve(body, owner: "usr_other", idempotencyKey: "k1").id != first.id)
+            #expect(try await shop.stock("A").reserved == 4)
+        }
+    }
 }

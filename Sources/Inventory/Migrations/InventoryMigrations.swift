@@ -44,9 +44,11 @@ enum InventoryMigrations {
             CREATE TABLE inventory_checkouts (
                 id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, location_id TEXT NOT NULL, status TEXT NOT NULL,
                 amount BIGINT NOT NULL, currency TEXT NOT NULL, expires_at BIGINT NOT NULL,
-                created_at TEXT NOT NULL, updated_at TEXT NOT NULL
+                idempotency_key TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
             )
             """,
+            // The buyer's Idempotency-Key, so a retry after a crash finds the checkout it made.
+            "CREATE UNIQUE INDEX inventory_checkouts_idempotency ON inventory_checkouts (owner_id, idempotency_key)",
             "CREATE INDEX inventory_checkouts_expiry ON inventory_checkouts (status, expires_at)",
             "CREATE INDEX inventory_checkouts_owner ON inventory_checkouts (owner_id, id)",
             """

@@ -1,17 +1,20 @@
 import ApusCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Checkouts and orders: any signed-in user buys; staff fulfil and take returns.
 struct CheckoutRoutes {
     let service: InventoryService
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
         let checkouts = router.group("/v1/checkouts").add(middleware: RequirePermission(InventoryModule.checkout))
         checkouts.post { request, context -> Response in
             let principal = try context.require(InventoryModule.checkout)
             let body = try await request.decodeJSON(as: NewCheckout.self, context: context)
-            let checkout = try await service.reserve(body, owner: principal.userID)
+            let key = request.headers[Self.idempotencyKey].flatMap { (1...255).contains($0.utf8.count) ? $0 : nil }
+            let checkout = try await service.reserve(body, owner: principal.userID, idempotencyKey: key)
             return try context.created(checkout, at: "/v1/checkouts/\(checkout.id)", for: request)
         }
         checkouts.get("/{id}") { _, context -> Checkout in

@@ -17,12 +17,12 @@ struct CheckoutStore: Sendable {
         var lines: [StoredLine]
     }
 
-    func insert(_ record: Record, order: Order, on sql: any SQLDatabase) async throws {
+    func insert(_ record: Record, order: Order, idempotencyKey: String?, on sql: any SQLDatabase) async throws {
         let checkout = record.checkout
         try await sql.raw("""
-            INSERT INTO inventory_checkouts (id, owner_id, location_id, status, amount, currency, expires_at, created_at, updated_at)
+            INSERT INTO inventory_checkouts (id, owner_id, location_id, status, amount, currency, expires_at, idempotency_key, created_at, updated_at)
             VALUES (\(bind: checkout.id), \(bind: checkout.ownerId), \(bind: record.locationID), \(bind: checkout.status.rawValue),
-                    \(bind: checkout.amount), \(bind: checkout.currency), \(bind: Self.milliseconds(checkout.expiresAt)),
+                    \(bind: checkout.amount), \(bind: checkout.currency), \(bind: Self.milliseconds(checkout.expiresAt)), \(bind: idempotencyKey),
                     \(bind: Timestamp.format(checkout.createdAt)), \(bind: Timestamp.format(checkout.createdAt)))
             """).run()
         for stored in record.lines {
@@ -60,6 +60,15 @@ struct CheckoutStore: Sendable {
             createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? .distantPast
         )
         return Record(checkout: checkout, locationID: try row.decode(column: "location_id", as: String.self), lines: lines)
+    }
+
+    /// The checkout `owner` made with `key`.
+    func checkout(owner: String, idempotencyKey key: String, on sql: any SQLDatabase) async throws -> Record? {
+        guard let id = try await sql.raw("""
+            SELECT id FROM inventory_checkouts WHERE owner_id = \(bind: owner) AND idempotency_key = \(bind: key)
+            """).first()?.decode(column: "id", as: String.self)
+        else { return nil }
+        return try await checkout(id: id, on: sql)
     }
 
     /// A checkout's lines in lock order (by variant id).
