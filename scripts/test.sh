@@ -25,8 +25,9 @@ log "building"
 swift build --build-tests
 
 # pg_virtualenv starts a throwaway cluster, exports PG* for it, runs the command and drops it.
+# The Swift tests run in parallel, each with a pool of its own: 100 connections are not enough.
 log "testing against a throwaway PostgreSQL"
-pg_virtualenv bash -euo pipefail -c '
+pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     url="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/$PGDATABASE?sslmode=disable"
     export APUS_TEST_POSTGRES_URL="$url"
     printf "\n== Swift tests (SQLite and PostgreSQL)\n"

@@ -1,6 +1,7 @@
 import ApusCore
 import ArgumentParser
 import Foundation
+import Inventory
 import Links
 import Notifications
 import Logging
@@ -13,7 +14,7 @@ struct NodeStartup {
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
     static func availableModules() -> [any Module] {
-        [LinksModule(), NotificationsModule()]
+        [LinksModule(), NotificationsModule(), InventoryModule()]
     }
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {

@@ -2,6 +2,7 @@ import ApusCore
 import ApusTesting
 import Foundation
 import Hummingbird
+import Inventory
 import HummingbirdTesting
 import Links
 import Notifications
@@ -10,7 +11,7 @@ import Testing
 
 /// The seam between the platform and the modules, checked over every module the binary ships.
 @Suite struct ModuleContractTests {
-    static let shipped: [any Module] = [LinksModule(), NotificationsModule()]
+    static let shipped: [any Module] = [LinksModule(), NotificationsModule(), InventoryModule()]
 
     /// Routes that are not JSON operations and so are not in the document, by name.
     static let undocumented: Set<String> = ["/{code}"]

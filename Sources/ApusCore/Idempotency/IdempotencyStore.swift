@@ -25,6 +25,10 @@ public struct IdempotencyStore: Sendable {
 
     private let database: any Database
     private let lifetime: TimeInterval
+    /// How long an unfinished claim holds its key. A node that dies mid-request never completes
+    /// nor abandons its claim; past this lease the key is free again (modules whose effects must
+    /// not repeat, such as checkouts, also remember the key themselves).
+    private let claimLease: TimeInterval
 
     /// The platform's table for idempotency keys.
     static let migration = Migration(
@@ -46,15 +50,16 @@ public struct IdempotencyStore: Sendable {
             """]
     )
 
-    public init(database: any Database, lifetime: TimeInterval = 24 * 3600) {
+    public init(database: any Database, lifetime: TimeInterval = 24 * 3600, claimLease: TimeInterval = 30) {
         self.database = database
         self.lifetime = lifetime
+        self.claimLease = claimLease
     }
 
     func begin(scope: String, key: String, fingerprint: String) async throws -> Start {
         let owner = UUID().uuidString
         let now = Timestamp.format(Date())
-        let expiresAt = Timestamp.format(Date().addingTimeInterval(lifetime))
+        let expiresAt = Timestamp.format(Date().addingTimeInterval(claimLease))
         return try await database.withTransaction { connection in
             // An expired claim is as good as none.
             try await connection.raw("""
@@ -89,6 +94,7 @@ public struct IdempotencyStore: Sendable {
             try await connection.raw("""
                 UPDATE apus_idempotency_keys
                 SET status = \(bind: response.status), content_type = \(bind: response.contentType),
+                    expires_at = \(bind: Timestamp.format(Date().addingTimeInterval(lifetime))),
                     location = \(bind: response.location), body = \(bind: Data(response.body).base64EncodedString())
                 WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND owner = \(bind: owner)
                 """).run()

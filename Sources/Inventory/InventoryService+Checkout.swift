@@ -1,0 +1,217 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+
+extension InventoryService {
+    /// A line as the reservation works on it: the variant it locks and what it costs.
+    struct PricedLine: Sendable {
+        var index: Int
+        var variant: Variant
+        var quantity: Int
+    }
+
+    /// Reserves every line of `body` at one location for `owner`, or none: 422 for bad lines, 409
+    /// listing the lines that fell short with what is available, 503 when conflicts outlasted the
+    /// retries. Stock rows are locked in one global order, by variant id, so two carts holding
+    /// the same SKUs in opposite orders wait for each other instead of deadlocking.
+    ///
+    /// With `idempotencyKey`, a checkout this buyer already made with that key is answered
+    /// instead of a second one: the platform's replay covers a finished request, this covers a
+    /// request whose node died after its commit and before its answer was stored.
+    func reserve(_ body: NewCheckout, owner: String, idempotencyKey: String? = nil) async throws -> Checkout {
+        if let idempotencyKey, let made = try await existing(owner: owner, key: idempotencyKey) { return made }
+        let lines: [PricedLine]
+        let location: Location
+        do {
+            try InventoryFields.validate(lines: body.lines)
+            (lines, location) = try await resolve(body)
+        } catch {
+            metrics.reservation("invalid")
+            throw error
+        }
+        let now = platform.now()
+        let ordered = lines.sorted { $0.variant.id < $1.variant.id }
+        let currency = lines[0].variant.currency
+        let checkoutID = OpaqueID.make("chk", at: now)
+        let record = CheckoutStore.Record(
+            checkout: Checkout(
+                id: checkoutID, orderId: OpaqueID.make("ord", at: now), ownerId: owner, status: .reserved, location: location.code,
+                lines: lines.map { CheckoutLine(sku: $0.variant.sku, quantity: $0.quantity, unitPrice: $0.variant.price, returned: 0) },
+                amount: lines.reduce(0) { $0 + $1.quantity * $1.variant.price }, currency: currency,
+                expiresAt: now.addingTimeInterval(settings.reservationSeconds), createdAt: now
+            ),
+            locationID: location.id,
+            lines: ordered.map { .init(variantID: $0.variant.id, line: CheckoutLine(sku: $0.variant.sku, quantity: $0.quantity, unitPrice: $0.variant.price, returned: 0)) }
+        )
+        do {
+            let checkout = try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
+                try await platform.transaction { transaction in
+                    try await transaction.setLockTimeout(settings.lockTimeout)
+                    try await hold(ordered, at: location, for: checkoutID, actor: owner, now: now, in: transaction)
+                    let order = Order(
+                        id: record.checkout.orderId, checkoutId: checkoutID, ownerId: owner, status: .pendingPayment, fulfilment: .unfulfilled,
+                        amount: record.checkout.amount, currency: currency, lines: record.checkout.lines, paymentId: nil, createdAt: now, updatedAt: now
+                    )
+                    try await checkouts.insert(record, order: order, idempotencyKey: idempotencyKey, on: transaction.sql)
+                    return record.checkout
+                }
+            }
+            metrics.reservation("reserved")
+            return checkout
+        } catch let problem as Problem {
+            metrics.reservation(problem.status == .conflict ? "insufficient" : "invalid")
+            throw problem
+        } catch is ConflictRetriesExhausted {
+            metrics.reservation("conflict")
+            throw Problem(.serviceUnavailable, detail: "Too many checkouts compete for this stock; retry shortly.", headers: [.retryAfter: "1"])
+        } catch where idempotencyKey != nil {
+            // Two requests with one key raced past the platform's claim: the loser answers the winner's checkout.
+            guard let idempotencyKey, let made = try await existing(owner: owner, key: idempotencyKey) else { throw error }
+            return made
+        }
+    }
+
+    private func existing(owner: String, key: String) async throws -> Checkout? {
+        try await platform.database.read { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
+    }
+
+    /// Reserves `lines` (in lock order) inside `transaction`; throws 409 naming every line that
+    /// falls short, which rolls back whatever was reserved.
+    private func hold(_ lines: [PricedLine], at location: Location, for checkoutID: String, actor: String, now: Date, in transaction: Transaction) async throws {
+        var short: [(line: PricedLine, available: Int)] = []
+        for line in lines {
+            if short.isEmpty {
+                let change = StockStore.Change(
+                    variantID: line.variant.id, sku: line.variant.sku, locationID: location.id, kind: .reserved, onHand: 0, reserved: line.quantity,
+                    actor: actor, reason: "checkout", reference: checkoutID
+                )
+                if try await stock.apply(change, at: now, on: transaction.sql) != nil { continue }
+            }
+            let available = try await stock.available(variantID: line.variant.id, locationID: location.id, on: transaction.sql)
+            if available < line.quantity { short.append((line, available)) }
+        }
+        guard short.isEmpty else {
+            short.sort { $0.line.index < $1.line.index }
+            let errors = short.map { Problem.FieldError(field: "lines[\($0.line.index)].quantity", message: "\($0.available) available") }
+            let detail = short.map { "\($0.line.variant.sku): \($0.line.quantity) asked, \($0.available) available" }.joined(separator: "; ")
+            throw Problem(.conflict, detail: "Not enough stock at \(location.code): \(detail).", errors: errors)
+        }
+        for line in lines { try await noteDecrease(of: line.variant, by: line.quantity, in: transaction) }
+    }
+
+    /// The variants and location `body` names: 422 naming the field that names nothing, a
+    /// product not for sale, or a price in another currency.
+    private func resolve(_ body: NewCheckout) async throws -> ([PricedLine], Location) {
+        if let currency = body.currency, !InventoryFields.isCurrency(currency) {
+            throw Problem.unprocessable("Field currency must be an ISO 4217 code.", errors: [.init(field: "currency", message: "must be an ISO 4217 code such as EUR")])
+        }
+        return try await platform.database.read { [catalogue] sql in
+            var errors: [Problem.FieldError] = []
+            var lines: [PricedLine] = []
+            for (index, line) in body.lines.enumerated() {
+                guard let (variant, published) = try await catalogue.variantForSale(sku: line.sku, on: sql) else {
+                    errors.append(.init(field: "lines[\(index)].sku", message: "no such SKU"))
+                    continue
+                }
+                if !published { errors.append(.init(field: "lines[\(index)].sku", message: "is not for sale")) }
+                let expected = body.currency ?? lines.first?.variant.currency ?? variant.currency
+                if variant.currency != expected {
+                    errors.append(.init(field: body.currency == nil ? "lines[\(index)].sku" : "currency", message: "is priced in \(variant.currency), not \(expected)"))
+                }
+                lines.append(PricedLine(index: index, variant: variant, quantity: line.quantity))
+            }
+            let location: Location?
+            if let code = body.location {
+                location = try await catalogue.location(code: code, on: sql)
+                if location == nil { errors.append(.init(field: "location", message: "no such location")) }
+            } else {
+                location = try await catalogue.defaultLocation(on: sql)
+                if location == nil { errors.append(.init(field: "location", message: "no location holds stock yet")) }
+            }
+            try InventoryFields.check(errors)
+            return (lines, location!)
+        }
+    }
+
+    /// The checkout `id` if `principal` may see it; else 404.
+    func checkout(_ id: String, for principal: Principal) async throws -> Checkout {
+        let record = try await platform.database.read { [checkouts] sql in try await checkouts.checkout(id: id, on: sql) }
+        guard let record, principal.mayAccess(ownedBy: record.checkout.ownerId) else { throw Problem.notFound("No checkout \(id).") }
+        return record.checkout
+    }
+
+    /// Gives a reserved checkout's stock back and cancels its order; 409 when it holds none.
+    func cancel(_ id: String, by principal: Principal) async throws -> Checkout {
+        _ = try await checkout(id, for: principal)
+        let now = platform.now()
+        return try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
+            try await platform.transaction { transaction in
+                try await transaction.setLockTimeout(settings.lockTimeout)
+                guard let record = try await checkouts.checkout(id: id, on: transaction.sql) else { throw Problem.notFound("No checkout \(id).") }
+                guard try await checkouts.transition(id, from: .reserved, to: .released, at: now, on: transaction.sql) else {
+                    throw Problem.conflict("The checkout is \(record.checkout.status.rawValue); only a reserved one can be cancelled.")
+                }
+                try await release(record, reason: "canceled", actor: principal.userID, now: now, in: transaction)
+                _ = try await checkouts.setStatus(order: record.checkout.orderId, from: [.pendingPayment], to: .canceled, at: now, on: transaction.sql)
+                var checkout = record.checkout
+                checkout.status = .released
+                return checkout
+            }
+        }
+    }
+
+    /// Gives back the stock `record` holds (its lines are in lock order).
+    func release(_ record: CheckoutStore.Record, reason: String, actor: String, now: Date, in transaction: Transaction) async throws {
+        for stored in record.lines {
+            let change = StockStore.Change(
+                variantID: stored.variantID, sku: stored.line.sku, locationID: record.locationID, kind: .released, onHand: 0,
+                reserved: -stored.line.quantity, actor: actor, reason: reason, reference: record.checkout.id
+            )
+            guard try await stock.apply(change, at: now, on: transaction.sql) != nil else {
+                throw InventoryInvariantBroken(detail: "releasing \(stored.line.sku) of \(record.checkout.id) would make reserved negative")
+            }
+        }
+    }
+
+    /// Releases every reservation that ran out by `now`, each exactly once even when several
+    /// nodes run this at the same time; returns how many this call released.
+    func releaseExpired(now: Date) async throws -> Int {
+        var released = 0
+        // Bounded: a batch another node is still releasing comes back until it commits.
+        for _ in 0..<1000 {
+            let due = try await platform.database.read { [checkouts] sql in try await checkouts.expired(before: now, limit: 100, on: sql) }
+            var progressed = false
+            for id in due {
+                let won = try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
+                    try await platform.transaction { transaction in
+                        try await transaction.setLockTimeout(settings.lockTimeout)
+                        guard let record = try await checkouts.checkout(id: id, on: transaction.sql),
+                            try await checkouts.transition(id, from: .reserved, to: .expired, at: now, on: transaction.sql)
+                        else { return false }
+                        try await release(record, reason: "expired", actor: "system", now: now, in: transaction)
+                        _ = try await checkouts.setStatus(order: record.checkout.orderId, from: [.pendingPayment], to: .expired, at: now, on: transaction.sql)
+                        try await transaction.emit(InventoryEvents.reservationExpired, aggregate: id, json: ExpiredReservation(checkoutId: id, orderId: record.checkout.orderId, ownerId: record.checkout.ownerId), owner: record.checkout.ownerId)
+                        return true
+                    }
+                }
+                if won { released += 1 }
+                progressed = true
+            }
+            if due.count < 100 || !progressed { return released }
+        }
+        return released
+    }
+
+    /// What `inventory.reservation.expired` carries.
+    struct ExpiredReservation: Encodable {
+        var checkoutId: String
+        var orderId: String
+        var ownerId: String
+    }
+}
+
+/// Stock and the holds on it disagree: a bug, never the client's fault (answered 500, logged).
+struct InventoryInvariantBroken: Error, CustomStringConvertible {
+    var detail: String
+    var description: String { "inventory invariant broken: \(detail)" }
+}

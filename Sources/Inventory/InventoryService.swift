@@ -1,0 +1,156 @@
+import ApusCore
+import Foundation
+import Logging
+
+/// The inventory module's domain service: it owns the module's transactions, so a route handler
+/// only decodes, calls and encodes. Checkouts, payments and orders are in its extensions.
+final class InventoryService: Sendable {
+    let platform: Platform
+    let settings: InventorySettings
+    let catalogue = CatalogueStore()
+    let stock = StockStore()
+    let checkouts = CheckoutStore()
+    let metrics: InventoryMetrics
+    let retry: ConflictRetry
+    let logger: Logger
+
+    init(platform: Platform, settings: InventorySettings) {
+        self.platform = platform
+        self.settings = settings
+        self.metrics = InventoryMetrics(registry: platform.metrics)
+        self.retry = ConflictRetry(attempts: settings.conflictAttempts)
+        self.logger = platform.logger(module: InventoryModule.name)
+    }
+
+    // MARK: Catalogue
+
+    /// Creates a product with its variants; 409 when a SKU is taken.
+    func create(_ body: NewProduct) async throws -> Product {
+        let now = platform.now()
+        let product = Product(
+            id: OpaqueID.make("prd", at: now), name: body.name, description: body.description ?? "", published: body.published ?? false,
+            version: 1,
+            variants: body.variants.map { variant in
+                Variant(
+                    id: OpaqueID.make("var", at: now), sku: variant.sku, name: variant.name, price: variant.price, currency: variant.currency,
+                    attributes: variant.attributes ?? [:], lowStockThreshold: variant.lowStockThreshold ?? 0
+                )
+            },
+            createdAt: now, updatedAt: now
+        )
+        return try await platform.transaction { [catalogue] transaction in
+            let taken = try await catalogue.takenSKUs(product.variants.map(\.sku), on: transaction.sql)
+            guard taken.isEmpty else { throw Problem.conflict("SKU \(taken.sorted().joined(separator: ", ")) is taken.") }
+            try await catalogue.insert(product, on: transaction.sql)
+            return product
+        }
+    }
+
+    /// The product `id` if `includeUnpublished` or it is published; else a 404 problem.
+    func product(_ id: String, includeUnpublished: Bool) async throws -> Product {
+        let product = try await platform.database.read { [catalogue] sql in try await catalogue.product(id: id, on: sql) }
+        guard let product, product.published || includeUnpublished else { throw Problem.notFound("No product \(id).") }
+        return product
+    }
+
+    func products(includeUnpublished: Bool, limit: Int, after cursor: String?) async throws -> [Product] {
+        try await platform.database.read { [catalogue] sql in
+            try await catalogue.products(includeUnpublished: includeUnpublished, limit: limit, after: cursor, on: sql)
+        }
+    }
+
+    /// Applies `patch` if the product is still at `version`: 412 when it moved on.
+    func update(_ id: String, version: Int, with patch: ProductPatch) async throws -> Product {
+        let now = platform.now()
+        return try await platform.transaction { [catalogue] transaction in
+            guard try await catalogue.update(id: id, version: version, name: patch.name, description: patch.description, published: patch.published, at: now, on: transaction.sql) else {
+                guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
+                throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
+            }
+            guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }
+            return product
+        }
+    }
+
+    func createLocation(_ body: NewLocation) async throws -> Location {
+        let location = Location(id: OpaqueID.make("loc", at: platform.now()), code: body.code, name: body.name, createdAt: platform.now())
+        return try await platform.transaction { [catalogue] transaction in
+            guard try await catalogue.insert(location, on: transaction.sql) else { throw Problem.conflict("Location \(location.code) exists.") }
+            return location
+        }
+    }
+
+    func locations() async throws -> [Location] {
+        try await platform.database.read { [catalogue] sql in try await catalogue.locations(on: sql) }
+    }
+
+    // MARK: Stock
+
+    /// The variant with `sku`; a 422 problem naming `field` when there is none.
+    func variant(sku: String, field: String) async throws -> Variant {
+        guard let variant = try await platform.database.read({ [catalogue] sql in try await catalogue.variant(sku: sku, on: sql) }) else {
+            throw Problem.unprocessable("No SKU \(sku).", errors: [.init(field: field, message: "no such SKU")])
+        }
+        return variant
+    }
+
+    /// The location `code`; a 422 problem naming `field` when there is none.
+    func location(code: String, field: String) async throws -> Location {
+        guard let location = try await platform.database.read({ [catalogue] sql in try await catalogue.location(code: code, on: sql) }) else {
+            throw Problem.unprocessable("No location \(code).", errors: [.init(field: field, message: "no such location")])
+        }
+        return location
+    }
+
+    /// Changes on hand by `delta` at a location; 409 when it would fall below what is reserved.
+    func adjust(_ body: StockAdjustment, by actor: String) async throws -> SKUStock {
+        let variant = try await variant(sku: body.sku, field: "sku")
+        let location = try await location(code: body.location, field: "location")
+        let kind: MovementKind = body.kind == "received" ? .received : .adjusted
+        let change = StockStore.Change(
+            variantID: variant.id, sku: variant.sku, locationID: location.id, kind: kind, onHand: body.delta, reserved: 0,
+            actor: actor, reason: body.reason, reference: nil
+        )
+        let now = platform.now()
+        return try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
+            try await platform.transaction { transaction in
+                try await transaction.setLockTimeout(settings.lockTimeout)
+                guard try await stock.apply(change, at: now, on: transaction.sql) != nil else {
+                    let available = try await stock.available(variantID: variant.id, locationID: location.id, on: transaction.sql)
+                    throw Problem.conflict("Only \(available) of \(variant.sku) at \(location.code) are not reserved; on hand cannot go lower.")
+                }
+                if body.delta < 0 { try await noteDecrease(of: variant, by: -body.delta, in: transaction) }
+                return SKUStock(sku: variant.sku, levels: try await stock.levels(variantID: variant.id, on: transaction.sql))
+            }
+        }
+    }
+
+    func stock(sku: String) async throws -> SKUStock {
+        let variant = try await variant(sku: sku, field: "sku")
+        return SKUStock(sku: sku, levels: try await platform.database.read { [stock] sql in try await stock.levels(variantID: variant.id, on: sql) })
+    }
+
+    func movements(sku: String, limit: Int, after cursor: String?) async throws -> [Movement] {
+        let variant = try await variant(sku: sku, field: "sku")
+        return try await platform.database.read { [stock] sql in
+            try await stock.movements(variantID: variant.id, sku: sku, limit: limit, after: cursor, on: sql)
+        }
+    }
+
+    /// After `variant`'s available stock went down by `amount`: `inventory.stock.low` when it
+    /// crossed the variant's threshold, a stock-out counted when it reached zero.
+    func noteDecrease(of variant: Variant, by amount: Int, in transaction: Transaction) async throws {
+        let available = try await stock.totalAvailable(variantID: variant.id, on: transaction.sql)
+        if available < variant.lowStockThreshold, available + amount >= variant.lowStockThreshold {
+            try await transaction.emit(InventoryEvents.stockLow, aggregate: variant.sku, json: LowStock(sku: variant.sku, available: available, threshold: variant.lowStockThreshold))
+        }
+        if available == 0, amount > 0 { metrics.stockOut() }
+    }
+
+    /// What `inventory.stock.low` carries.
+    struct LowStock: Encodable {
+        var sku: String
+        var available: Int
+        var threshold: Int
+    }
+}

@@ -1,0 +1,117 @@
+public import ApusCore
+import Foundation
+
+/// `apus inventory import products.csv`: a catalogue from CSV. The header names the columns
+/// `product, sku, variant, price, currency` and optionally `published, stock, location`; rows with
+/// the same `product` become one product with those variants. A product whose rows are invalid,
+/// or whose SKU is taken, is refused whole and reported by line; the rest are imported.
+public struct ProductImport: Sendable {
+    /// What an import did.
+    public struct Summary: Sendable, Equatable {
+        /// Products created, and the variants they hold.
+        public var products = 0
+        public var variants = 0
+        /// Rows refused, with the reason, by line number (1 = the header).
+        public var refused: [(line: Int, reason: String)] = []
+
+        public static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.products == rhs.products && lhs.variants == rhs.variants && lhs.refused.map(\.line) == rhs.refused.map(\.line)
+        }
+    }
+
+    let service: InventoryService
+
+    /// An import into the inventory of `platform`.
+    public init(platform: Platform) throws {
+        service = InventoryService(platform: platform, settings: try InventorySettings(platform.settings))
+    }
+
+    /// Imports `csv`, telling `progress` (products done, products in all) after each product.
+    public func run(csv: String, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Summary {
+        var summary = Summary()
+        let rows = csv.split(whereSeparator: \.isNewline).map { Self.fields(String($0)) }
+        guard let header = rows.first?.map({ $0.lowercased() }) else { return summary }
+        let required = ["product", "sku", "variant", "price", "currency"]
+        if let missing = required.first(where: { !header.contains($0) }) {
+            summary.refused.append((1, "the header has no \(missing) column"))
+            return summary
+        }
+        func column(_ name: String, _ row: [String]) -> String? {
+            header.firstIndex(of: name).flatMap { $0 < row.count ? row[$0].trimmingCharacters(in: .whitespaces) : nil }
+        }
+        // Products in the order they first appear, with their rows.
+        var order: [String] = []
+        var groups: [String: [(line: Int, row: [String])]] = [:]
+        for (index, row) in rows.enumerated().dropFirst() where !row.allSatisfy({ $0.isEmpty }) {
+            let name = column("product", row) ?? ""
+            if groups[name] == nil { order.append(name) }
+            groups[name, default: []].append((index + 1, row))
+        }
+        for (done, name) in order.enumerated() {
+            let group = groups[name] ?? []
+            do {
+                var variants: [NewVariant] = []
+                var published = false
+                for (line, row) in group {
+                    guard let price = Int(column("price", row) ?? "") else { throw ImportRowError(line: line, reason: "price is not a whole number of minor units") }
+                    variants.append(NewVariant(sku: column("sku", row) ?? "", name: column("variant", row) ?? "", price: price, currency: column("currency", row) ?? ""))
+                    if ["true", "yes", "1"].contains(column("published", row)?.lowercased() ?? "") { published = true }
+                }
+                let body = NewProduct(name: name, description: nil, published: published, variants: variants)
+                try InventoryFields.validate(body)
+                _ = try await service.create(body)
+                summary.products += 1
+                summary.variants += variants.count
+                for (line, row) in group {
+                    guard let text = column("stock", row), !text.isEmpty, text != "0" else { continue }
+                    guard let units = Int(text), units > 0, units <= InventoryFields.maxDelta else { throw ImportRowError(line: line, reason: "stock is not a positive whole number") }
+                    let code = column("location", row).flatMap { $0.isEmpty ? nil : $0 } ?? "main"
+                    if try await service.locations().contains(where: { $0.code == code }) == false {
+                        _ = try await service.createLocation(NewLocation(code: code, name: code))
+                    }
+                    _ = try await service.adjust(StockAdjustment(sku: column("sku", row) ?? "", location: code, delta: units, reason: "import", kind: "received"), by: "system")
+                }
+            } catch let error as ImportRowError {
+                summary.refused.append((error.line, error.reason))
+            } catch let problem as Problem {
+                summary.refused.append((group.first?.line ?? 0, problem.detail ?? problem.title))
+            }
+            progress(done + 1, order.count)
+        }
+        return summary
+    }
+
+    /// The fields of one CSV line: commas separate, double quotes enclose, `""` is a quote.
+    static func fields(_ line: String) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var quoted = false
+        var iterator = Array(line).makeIterator()
+        var pending: Character? = iterator.next()
+        while let character = pending {
+            pending = iterator.next()
+            if quoted {
+                if character == "\"" {
+                    if pending == "\"" { current.append("\""); pending = iterator.next() } else { quoted = false }
+                } else {
+                    current.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+}
+
+/// One row that cannot be imported, and why.
+struct ImportRowError: Error {
+    var line: Int
+    var reason: String
+}

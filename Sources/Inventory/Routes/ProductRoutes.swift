@@ -1,0 +1,67 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The catalogue under `/v1/inventory/products`: anyone reads published products, staff with
+/// `inventory.manage` read every product and change them under `If-Match`.
+struct ProductRoutes {
+    let service: InventoryService
+
+    func add(to router: some RouterMethods<ApusRequestContext>) {
+        let products = router.group("/v1/inventory/products")
+        products.get { request, context -> Page<Product> in
+            let limit = try request.pageLimit()
+            let cursor = try request.pageCursor()
+            let page = try await service.products(includeUnpublished: Self.manages(context), limit: limit + 1, after: cursor)
+            return Page(fetched: page, limit: limit) { $0.id }
+        }
+        products.get("/{id}") { request, context -> Response in
+            let id = try context.requireID("id", kind: "product")
+            return try Self.tagged(try await service.product(id, includeUnpublished: Self.manages(context)), request, context)
+        }
+        let manage = products.group().add(middleware: RequirePermission(InventoryModule.manage))
+        manage.post { request, context -> Response in
+            _ = try context.require(InventoryModule.manage)
+            let body = try await request.decodeJSON(as: NewProduct.self, context: context)
+            try InventoryFields.validate(body)
+            let product = try await service.create(body)
+            var response = try context.created(product, at: "/v1/inventory/products/\(product.id)", for: request)
+            response.headers[.eTag] = Self.etag(product.version)
+            return response
+        }
+        manage.patch("/{id}") { request, context -> Response in
+            _ = try context.require(InventoryModule.manage)
+            let id = try context.requireID("id", kind: "product")
+            let version = try Self.expectedVersion(request)
+            let patch = try await request.decodeJSON(as: ProductPatch.self, context: context)
+            try InventoryFields.validate(patch)
+            return try Self.tagged(try await service.update(id, version: version, with: patch), request, context)
+        }
+    }
+
+    static func manages(_ context: ApusRequestContext) -> Bool {
+        context.principal?.has(InventoryModule.manage) == true
+    }
+
+    static func etag(_ version: Int) -> String { "\"\(version)\"" }
+
+    static func tagged(_ product: Product, _ request: Request, _ context: ApusRequestContext) throws -> Response {
+        var response = try context.responseEncoder.encode(product, from: request, context: context)
+        response.headers[.eTag] = etag(product.version)
+        return response
+    }
+
+    /// The version `If-Match` names: 428 when absent, 400 when it is not an ETag we hand out.
+    static func expectedVersion(_ request: Request) throws -> Int {
+        guard let header = request.headers[.ifMatch] else {
+            throw Problem(.preconditionRequired, detail: "Send If-Match with the product's ETag to change it.")
+        }
+        var text = Substring(header.trimmingCharacters(in: .whitespaces))
+        if text.hasPrefix("W/") { text = text.dropFirst(2) }
+        guard text.count >= 3, text.first == "\"", text.last == "\"", let version = Int(text.dropFirst().dropLast()), version > 0 else {
+            throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\".")
+        }
+        return version
+    }
+}

@@ -1,0 +1,161 @@
+import ApusCore
+import Foundation
+import SQLKit
+
+/// Products, variants and locations: the catalogue's SQL, run on the connection it is given.
+struct CatalogueStore: Sendable {
+    func insert(_ product: Product, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO inventory_products (id, name, description, published, version, created_at, updated_at)
+            VALUES (\(bind: product.id), \(bind: product.name), \(bind: product.description), \(bind: product.published ? 1 : 0),
+                    \(bind: product.version), \(bind: Timestamp.format(product.createdAt)), \(bind: Timestamp.format(product.updatedAt)))
+            """).run()
+        for variant in product.variants {
+            try await insert(variant, of: product.id, on: sql)
+        }
+    }
+
+    /// Inserts `variant`; `false` when its SKU is taken.
+    @discardableResult
+    func insert(_ variant: Variant, of productID: String, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            INSERT INTO inventory_variants (id, product_id, sku, name, price, currency, attributes, low_stock_threshold)
+            VALUES (\(bind: variant.id), \(bind: productID), \(bind: variant.sku), \(bind: variant.name), \(bind: variant.price),
+                    \(bind: variant.currency), \(bind: Self.encode(variant.attributes)), \(bind: variant.lowStockThreshold))
+            ON CONFLICT (sku) DO NOTHING RETURNING id
+            """).first() != nil
+    }
+
+    /// Those of `skus` that some variant already has.
+    func takenSKUs(_ skus: [String], on sql: any SQLDatabase) async throws -> Set<String> {
+        var taken: Set<String> = []
+        for sku in skus where try await sql.raw("SELECT id FROM inventory_variants WHERE sku = \(bind: sku)").first() != nil {
+            taken.insert(sku)
+        }
+        return taken
+    }
+
+    func product(id: String, on sql: any SQLDatabase) async throws -> Product? {
+        guard let row = try await sql.raw("SELECT \(unsafeRaw: Self.productColumns) FROM inventory_products WHERE id = \(bind: id)").first() else { return nil }
+        var product = try Self.product(from: row)
+        product.variants = try await variants(of: id, on: sql)
+        return product
+    }
+
+    /// A page of products by id; only published ones unless `includeUnpublished`.
+    func products(includeUnpublished: Bool, limit: Int, after cursor: String?, on sql: any SQLDatabase) async throws -> [Product] {
+        let rows = try await sql.raw("""
+            SELECT \(unsafeRaw: Self.productColumns) FROM inventory_products
+            WHERE id > \(bind: cursor ?? "") AND (\(bind: includeUnpublished ? 1 : 0) = 1 OR published = 1)
+            ORDER BY id LIMIT \(bind: limit)
+            """).all()
+        var products: [Product] = []
+        for row in rows {
+            var product = try Self.product(from: row)
+            product.variants = try await variants(of: product.id, on: sql)
+            products.append(product)
+        }
+        return products
+    }
+
+    func variants(of productID: String, on sql: any SQLDatabase) async throws -> [Variant] {
+        try await sql.raw("SELECT \(unsafeRaw: Self.variantColumns) FROM inventory_variants WHERE product_id = \(bind: productID) ORDER BY id")
+            .all().map(Self.variant(from:))
+    }
+
+    /// The variant with `sku`.
+    func variant(sku: String, on sql: any SQLDatabase) async throws -> Variant? {
+        try await sql.raw("SELECT \(unsafeRaw: Self.variantColumns) FROM inventory_variants WHERE sku = \(bind: sku)").first().map(Self.variant(from:))
+    }
+
+    /// The variant with `sku` and whether its product is published.
+    func variantForSale(sku: String, on sql: any SQLDatabase) async throws -> (Variant, Bool)? {
+        guard let row = try await sql.raw("""
+            SELECT v.id AS id, v.sku AS sku, v.name AS name, v.price AS price, v.currency AS currency, v.attributes AS attributes,
+                   v.low_stock_threshold AS low_stock_threshold, p.published AS published
+            FROM inventory_variants v JOIN inventory_products p ON p.id = v.product_id WHERE v.sku = \(bind: sku)
+            """).first()
+        else { return nil }
+        return (try Self.variant(from: row), try row.decode(column: "published", as: Int.self) == 1)
+    }
+
+    /// Applies the changed fields if the product is still at `version`; `false` when it moved
+    /// on (or is gone). The version in the condition is the optimistic lock.
+    func update(id: String, version: Int, name: String?, description: String?, published: Bool?, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            UPDATE inventory_products SET
+                name = COALESCE(\(bind: name), name), description = COALESCE(\(bind: description), description),
+                published = COALESCE(\(bind: published.map { $0 ? 1 : 0 }), published),
+                version = version + 1, updated_at = \(bind: Timestamp.format(now))
+            WHERE id = \(bind: id) AND version = \(bind: version) RETURNING id
+            """).first() != nil
+    }
+
+    func insert(_ location: Location, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            INSERT INTO inventory_locations (id, code, name, created_at)
+            VALUES (\(bind: location.id), \(bind: location.code), \(bind: location.name), \(bind: Timestamp.format(location.createdAt)))
+            ON CONFLICT (code) DO NOTHING RETURNING id
+            """).first() != nil
+    }
+
+    func locations(on sql: any SQLDatabase) async throws -> [Location] {
+        try await sql.raw("SELECT id, code, name, created_at FROM inventory_locations ORDER BY created_at, id").all().map(Self.location(from:))
+    }
+
+    func location(code: String, on sql: any SQLDatabase) async throws -> Location? {
+        try await sql.raw("SELECT id, code, name, created_at FROM inventory_locations WHERE code = \(bind: code)").first().map(Self.location(from:))
+    }
+
+    /// The oldest location: where a checkout that names none takes its stock.
+    func defaultLocation(on sql: any SQLDatabase) async throws -> Location? {
+        try await sql.raw("SELECT id, code, name, created_at FROM inventory_locations ORDER BY created_at, id LIMIT 1").first().map(Self.location(from:))
+    }
+
+    static let productColumns = "id, name, description, published, version, created_at, updated_at"
+    static let variantColumns = "id, sku, name, price, currency, attributes, low_stock_threshold"
+
+    static func product(from row: any SQLRow) throws -> Product {
+        Product(
+            id: try row.decode(column: "id", as: String.self),
+            name: try row.decode(column: "name", as: String.self),
+            description: try row.decode(column: "description", as: String.self),
+            published: try row.decode(column: "published", as: Int.self) == 1,
+            version: try row.decode(column: "version", as: Int.self),
+            variants: [],
+            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? .distantPast,
+            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? .distantPast
+        )
+    }
+
+    static func variant(from row: any SQLRow) throws -> Variant {
+        Variant(
+            id: try row.decode(column: "id", as: String.self),
+            sku: try row.decode(column: "sku", as: String.self),
+            name: try row.decode(column: "name", as: String.self),
+            price: try row.decode(column: "price", as: Int.self),
+            currency: try row.decode(column: "currency", as: String.self),
+            attributes: decode(try row.decode(column: "attributes", as: String.self)),
+            lowStockThreshold: try row.decode(column: "low_stock_threshold", as: Int.self)
+        )
+    }
+
+    static func location(from row: any SQLRow) throws -> Location {
+        Location(
+            id: try row.decode(column: "id", as: String.self),
+            code: try row.decode(column: "code", as: String.self),
+            name: try row.decode(column: "name", as: String.self),
+            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? .distantPast
+        )
+    }
+
+    static func encode(_ attributes: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? String(decoding: encoder.encode(attributes), as: UTF8.self)) ?? "{}"
+    }
+
+    static func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}

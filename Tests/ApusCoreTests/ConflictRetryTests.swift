@@ -1,0 +1,100 @@
+import ApusCore
+import ApusKit
+import ApusTesting
+import Foundation
+import SQLKit
+import Synchronization
+import Testing
+
+@Suite struct ConflictRetryTests {
+    /// A row held by one transaction makes another, with a short `lock_timeout`, fail with
+    /// 55P03; the retry runs it again once the holder commits, and it succeeds.
+    @Test func aLockTimeoutIsRetriedUntilTheLockIsFree() async throws {
+        try await TestDatabase.withDatabase(.postgres) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            try await database.write { sql in
+                try await sql.raw("CREATE TABLE t_row (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)").run()
+                try await sql.raw("INSERT INTO t_row VALUES (1, 0)").run()
+            }
+            let (failures, failed) = AsyncStream<Void>.makeStream()
+            let (locked, isLocked) = AsyncStream<Void>.makeStream()
+            let retries = Mutex(0)
+            let holder = Task {
+                try await platform.transaction { transaction in
+                    try await transaction.sql.raw("UPDATE t_row SET value = value + 1 WHERE id = 1").run()
+                    isLocked.yield()
+                    // Held until the other transaction has timed out once.
+                    for await _ in failures { break }
+                }
+            }
+            for await _ in locked { break }
+            let retry = ConflictRetry(attempts: 20, backoff: ExponentialBackoff(base: 0.01, cap: 0.05))
+            try await retry.run(onRetry: {
+                retries.withLock { $0 += 1 }
+                failed.yield()
+            }) {
+                try await platform.transaction { transaction in
+                    try await transaction.setLockTimeout(.milliseconds(50))
+                    try await transaction.sql.raw("UPDATE t_row SET value = value + 10 WHERE id = 1").run()
+                }
+            }
+            try await holder.value
+            #expect(retries.withLock { $0 } >= 1)
+            let value = try await database.read { try await $0.raw("SELECT value FROM t_row WHERE id = 1").first()!.decode(column: "value", as: Int.self) }
+            #expect(value == 11)
+        }
+    }
+
+    @Test func retriesRunOutIntoAnErrorOfTheirOwnAndOtherErrorsPassAtOnce() async throws {
+        try await TestDatabase.withDatabase(.postgres) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            try await database.write { sql in
+                try await sql.raw("CREATE TABLE t_row (id INTEGER PRIMARY KEY)").run()
+                try await sql.raw("INSERT INTO t_row VALUES (1)").run()
+            }
+            let (release, released) = AsyncStream<Void>.makeStream()
+            let (locked, isLocked) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await platform.transaction { transaction in
+                    try await transaction.sql.raw("SELECT id FROM t_row WHERE id = 1 FOR UPDATE").run()
+                    isLocked.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in locked { break }
+            await #expect {
+                try await ConflictRetry(attempts: 2, backoff: ExponentialBackoff(base: 0.001, cap: 0.001)).run {
+                    try await platform.transaction { transaction in
+                        try await transaction.setLockTimeout(.milliseconds(20))
+                        try await transaction.sql.raw("SELECT id FROM t_row WHERE id = 1 FOR UPDATE").run()
+                    }
+                }
+            } throws: { error in
+                (error as? ConflictRetriesExhausted)?.attempts == 2
+            }
+            released.yield()
+            try await holder.value
+            let runs = Mutex(0)
+            await #expect(throws: (any Error).self) {
+                try await ConflictRetry().run {
+                    runs.withLock { $0 += 1 }
+                    try await database.read { try await $0.raw("SELECT nonsense FROM nowhere").run() }
+                }
+            }
+            #expect(runs.withLock { $0 } == 1)
+        }
+    }
+
+    @Test func onSQLiteALockTimeoutIsANoOp() async throws {
+        try await TestDatabase.withDatabase(.sqlite) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            let value = try await ConflictRetry().run {
+                try await platform.transaction { transaction in
+                    try await transaction.setLockTimeout(.milliseconds(10))
+                    return try await transaction.sql.raw("SELECT 7 AS seven").first()!.decode(column: "seven", as: Int.self)
+                }
+            }
+            #expect(value == 7)
+        }
+    }
+}

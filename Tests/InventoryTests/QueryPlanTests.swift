@@ -1,0 +1,45 @@
+import ApusCore
+import ApusTesting
+import Foundation
+@testable import Inventory
+import SQLKit
+import Testing
+
+/// The hot statements use their indexes on both engines: the reservation's update finds its row
+/// by primary key, the expiry scan reads its index range in order, a buyer's order list walks
+/// the owner index without sorting. On PostgreSQL the planner prefers a sequential scan of a
+/// small table, so the check turns that off: it asks whether the index serves, not what a tiny
+/// table costs.
+@Suite struct QueryPlanTests {
+    static func plan(_ statement: SQLQueryString, engine: DatabaseEngine, on database: any Database) async throws -> String {
+        try await database.withTransaction { sql in
+            if engine == .postgres { try await sql.raw("SET LOCAL enable_seqscan = off").run() }
+            let explain: SQLQueryString = engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
+            return try await sql.raw(explain + statement).all().map { row in
+                row.allColumns.compactMap { try? row.decode(column: $0, as: String.self) }.joined(separator: " ")
+            }.joined(separator: "\n")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func reserveReleaseExpiredAndOrderListUseTheirIndexes(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine) { shop in
+            try await shop.product(["A", "B"], stock: 50)
+            let ada = try await shop.buyer("ada@example.com")
+            for _ in 0..<10 { _ = try await shop.checkout([("A", 1), ("B", 1)], token: ada) }
+            let database = shop.server.platform.database
+            let change = StockStore.Change(variantID: "var_x", sku: "A", locationID: "loc_x", kind: .reserved, onHand: 0, reserved: 1, actor: "t", reason: "t")
+            let reserve = try await Self.plan(StockStore.applyStatement(change), engine: engine, on: database)
+            #expect(reserve.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(reserve)")
+            #expect(!reserve.contains("Seq Scan") && !reserve.contains("SCAN inventory_stock"), "\(reserve)")
+
+            let expired = try await Self.plan(CheckoutStore.expiredStatement(before: Date(), limit: 100), engine: engine, on: database)
+            #expect(expired.contains("inventory_checkouts_expiry"), "\(expired)")
+            #expect(!expired.contains("Sort") && !expired.contains("TEMP B-TREE"), "\(expired)")
+
+            let orders = try await Self.plan(CheckoutStore.ordersStatement(owner: "usr_x", limit: 51, after: nil), engine: engine, on: database)
+            #expect(orders.contains("inventory_orders_owner"), "\(orders)")
+            #expect(!orders.contains("Sort") && !orders.contains("TEMP B-TREE"), "\(orders)")
+        }
+    }
+}

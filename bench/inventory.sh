@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Inventory benchmark: checkouts per second for one hot SKU and for 1,000 SKUs spread, on SQLite
+# and (when APUS_BENCH_POSTGRES_URL names an empty database) PostgreSQL, with the conflicts
+# retried and an oversell check: the units reserved must equal the checkouts acknowledged, and
+# no SKU's available stock may be below zero.
+# Usage: bench/inventory.sh [seconds per phase, default 10]. Needs wrk (apt-get install wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+source bench/server.sh
+admin_email=shop@example.com
+admin_password="benchmark admin password"
+
+api() { # METHOD PATH TOKEN [BODY]
+    curl -sf -X "$1" "$base$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' ${4:+-d "$4"}
+}
+
+run_engine() { # ENGINE-LABEL [VAR=VALUE ...]
+    local label=$1
+    shift
+    start_node "$@" APUS_ADMIN_EMAIL=$admin_email "APUS_ADMIN_PASSWORD=$admin_password" \
+        APUS_RATE_LIMIT_DEFAULT=100000000/60 APUS_INVENTORY_RESERVATION_TTL=3600
+    local admin
+    admin=$(curl -sf -X POST "$base/v1/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$admin_email\",\"password\":\"$admin_password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    api POST /v1/inventory/locations "$admin" '{"code":"main","name":"Main"}' >/dev/null
+    # The hot SKU holds fewer units than the run can sell, so refusals (and the check) happen.
+    api POST /v1/inventory/products "$admin" '{"name":"Hot","published":true,"variants":[{"sku":"HOT","name":"Hot","price":100,"currency":"EUR"}]}' >/dev/null
+    api POST /v1/inventory/stock/adjustments "$admin" '{"sku":"HOT","location":"main","delta":5000,"reason":"bench","kind":"received"}' >/dev/null
+    python3 - "$base" "$admin" <<'PY'
+import json, sys, urllib.request
+base, token = sys.argv[1], sys.argv[2]
+def call(path, body):
+    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+for start in range(0, 1000, 100):
+    call("/v1/inventory/products", {"name": f"Spread {start}", "published": True, "variants": [
+        {"sku": f"SKU-{n:04d}", "name": f"SKU {n}", "price": 100, "currency": "EUR"} for n in range(start, start + 100)]})
+for n in range(1000):
+    call("/v1/inventory/stock/adjustments", {"sku": f"SKU-{n:04d}", "location": "main", "delta": 1000000, "reason": "bench", "kind": "received"})
+PY
+    for mode in hot spread; do
+        echo "== $label, $mode: POST /v1/checkouts (${seconds}s, 2 threads, 64 connections)"
+        out=$(wrk -t2 -c64 -d"${seconds}s" -s bench/checkout.lua -H "Authorization: Bearer $token" "$base/v1/checkouts" -- "$mode" | tee /dev/stderr)
+        statuses=$(grep STATUSES <<<"$out")
+        created=$(sed -E 's/.*created=([0-9]+).*/\1/' <<<"$statuses")
+        rate=$(python3 -c "print(f'{$created / $seconds:.0f}')")
+        echo "RESULT $label $mode checkouts/s=$rate ($statuses)" | tee -a "$results"
+    done
+    python3 - "$base" "$admin" "$label" <<'PY' | tee -a "$results"
+import json, sys, urllib.request
+base, token, label = sys.argv[1:]
+def get(path):
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    return urllib.request.urlopen(request).read().decode()
+stocks = [json.loads(get(f"/v1/inventory/stock?sku={sku}")) for sku in ["HOT"] + [f"SKU-{n:04d}" for n in range(1000)]]
+reserved = sum(s["reserved"] for s in stocks)
+negative = [s["sku"] for s in stocks if s["available"] < 0 or s["reserved"] > s["on_hand"]]
+metrics = get("/metrics")
+retried = next((line.split()[-1] for line in metrics.splitlines() if line.startswith("apus_inventory_conflicts_retried_total")), "0")
+outcomes = {line.split('"')[1]: line.split()[-1] for line in metrics.splitlines() if line.startswith("apus_inventory_reservations_total{")}
+print(f"RESULT {label} units reserved={reserved} hot available={stocks[0]['available']} oversold SKUs={len(negative)} conflicts retried={retried} outcomes={outcomes}")
+PY
+    kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+}
+
+results=$(mktemp)
+run_engine sqlite 18090
+if [[ -n "${APUS_BENCH_POSTGRES_URL:-}" ]]; then
+    run_engine postgres 18091 "APUS_DATABASE_URL=$APUS_BENCH_POSTGRES_URL"
+fi
+echo
+grep RESULT "$results" | sed 's/^RESULT //'
+echo "(goals on PostgreSQL: >= 1000 checkouts/s hot, >= 3000/s spread; units reserved = checkouts created, zero oversold)"
