@@ -3,15 +3,20 @@
 # node on exit. Sets: base, token, rps(), p99().
 # Usage (from a benchmark): start_node PORT [VAR=VALUE ...]
 # APUS_BENCH_SCRATCH names another build folder for the release build (so a debug build in
-# .build can go on beside it).
+# .build can go on beside it); APUS_BENCH_BIN names a binary to use instead of building one.
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 
 start_node() {
     local port=$1
     shift
-    swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --product apus >/dev/null
     local bin
-    bin=$(swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --show-bin-path)/apus
+    if [[ -n "${APUS_BENCH_BIN:-}" ]]; then
+        # A binary built elsewhere (a debug build measures the code, not its best speed).
+        bin=$APUS_BENCH_BIN
+    else
+        swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --product apus >/dev/null
+        bin=$(swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --show-bin-path)/apus
+    fi
     data=$(mktemp -d)
     base="http://127.0.0.1:$port"
     env APUS_DATA_DIR="$data" APUS_PORT="$port" APUS_LOG_LEVEL=warning "$@" "$bin" serve >"$data/server.log" 2>&1 &

@@ -34,7 +34,8 @@ public struct InventoryModule: Module {
             routes: routes,
             publicRoutes: publicRoutes,
             jobHandlers: [ExpiredReservations.handler(service: service)],
-            recurringJobs: [ExpiredReservations.schedule(settings)]
+            recurringJobs: [ExpiredReservations.schedule(settings)],
+            eventConsumers: [InventoryOwnerEvents.consumer(service: service)]
         )
     }
 }

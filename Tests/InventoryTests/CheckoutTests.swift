@@ -118,4 +118,19 @@ import Testing
             #expect(try await shop.stock("A").reserved == 4)
         }
     }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func fallingBelowTheThresholdIsAnnouncedOnceWhenItIsCrossed(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine) { shop in
+            try await shop.product(["A"], stock: 6, threshold: 5)
+            let ada = try await shop.buyer("ada@example.com")
+            #expect(try await shop.checkout([("A", 1)], token: ada).status == .created)
+            #expect(try await shop.events(InventoryEvents.stockLow).isEmpty)
+            #expect(try await shop.checkout([("A", 2)], token: ada).status == .created)
+            #expect(try await shop.checkout([("A", 1)], token: ada).status == .created)
+            let events = try await shop.events(InventoryEvents.stockLow)
+            #expect(events.count == 1)
+            #expect(events.first?.contains(#""available":3"#) == true, "\(events)")
+        }
+    }
 }

@@ -56,4 +56,41 @@ import Testing
             try await shop.expectStockRebuildsFromMovements()
         }
     }
+
+    /// A stock row held longer than the lock timeout through every retry: PostgreSQL answers 503
+    /// with Retry-After and reserves nothing; SQLite's single writer makes the checkout wait its
+    /// turn instead.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aLockHeldPastEveryRetryIsA503WithRetryAfter(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine, settings: ["APUS_INVENTORY_LOCK_TIMEOUT": "0.05", "APUS_INVENTORY_CONFLICT_ATTEMPTS": "2"]) { shop in
+            try await shop.product(["A"], stock: 5)
+            let ada = try await shop.buyer("ada@example.com")
+            let (release, released) = AsyncStream<Void>.makeStream()
+            let (locked, isLocked) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await shop.server.platform.database.withTransaction { sql in
+                    try await sql.raw("UPDATE inventory_stock SET on_hand = on_hand").run()
+                    isLocked.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in locked { break }
+            if engine == .postgres {
+                let response = try await shop.checkout([("A", 1)], token: ada)
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] == "1")
+                released.yield()
+                try await holder.value
+                #expect(try await shop.stock("A").reserved == 0)
+                let metrics = String(buffer: try await shop.client.json("/metrics", .get).body)
+                #expect(metrics.contains("apus_inventory_conflicts_retried_total 1"))
+                #expect(metrics.contains(#"apus_inventory_reservations_total{outcome="conflict"} 1"#))
+            } else {
+                async let response = shop.checkout([("A", 1)], token: ada)
+                released.yield()
+                try await holder.value
+                #expect(try await response.status == .created)
+            }
+        }
+    }
 }
