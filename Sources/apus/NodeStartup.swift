@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Links
 import Notifications
+import Uploads
 import Logging
 
 /// What every subcommand does first: configuration, logging, database, module selection. A
@@ -13,7 +14,7 @@ struct NodeStartup {
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
     static func availableModules() -> [any Module] {
-        [LinksModule(), NotificationsModule()]
+        [LinksModule(), NotificationsModule(), UploadsModule()]
     }
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {
