@@ -119,6 +119,7 @@ let package = Package(
             name: "ApusTesting",
             dependencies: [
                 "ApusCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

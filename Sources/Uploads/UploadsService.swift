@@ -167,6 +167,7 @@ final class UploadsService: Sendable {
         let start = upload.offset
         let limit = (upload.length ?? settings.maxSize) - start
         let options = AppendOptions(limit: limit, keepPartial: chunk.checksum == nil)
+        let before = upload.object
         do {
             upload.object = try await objects.append(upload.object, at: start, body, options: options) { buffer in
                 progress.observe(buffer)
@@ -186,7 +187,8 @@ final class UploadsService: Sendable {
         }
         metrics.bytesReceived.increment(by: Int64(progress.hash.byteCount) - start)
         if let checksum = chunk.checksum, progress.chunkDigest() != checksum.digest {
-            _ = try await storage { try await self.objects.truncate(upload.object, to: start) }
+            // Back to the object as it was before the chunk.
+            _ = try await storage { try await self.objects.truncate(before, to: start) }
             metrics.checksumFailures.increment()
             throw Problem(Tus.checksumMismatch, detail: "The chunk's \(checksum.algorithm.rawValue) does not match Upload-Checksum; it was discarded.")
         }

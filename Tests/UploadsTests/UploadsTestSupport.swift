@@ -15,6 +15,7 @@ enum UploadsTest {
         live: Bool = false,
         clock: TestClock? = nil,
         settings: [String: String] = [:],
+        objectStore: S3Location? = nil,
         _ body: @Sendable (ApusServer, any TestClientProtocol) async throws -> Result
     ) async throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-uploads-\(UUID().uuidString)").path
@@ -22,6 +23,7 @@ enum UploadsTest {
         return try await TestServer.withNode(engine: engine, modules: [UploadsModule()], live: live, clock: clock, configure: {
             $0.dataDirectory = directory
             $0.settings = Settings(settings)
+            $0.objectStore = objectStore
         }, body)
     }
 

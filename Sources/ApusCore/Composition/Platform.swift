@@ -40,7 +40,7 @@ public struct Platform: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.now = now
-        self.objects = objects ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")
+        self.objects = objects ?? configuration.objectStore.map { S3ObjectStore(location: $0) } ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")
         self.configuration = configuration
         self.database = database
         self.logger = logger
