@@ -13,7 +13,7 @@ import uuid
 import requests
 from tusclient import client as tus_client
 
-from conftest import Node
+from conftest import Node, free_port
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = 8 * 1024 * 1024
@@ -234,3 +234,44 @@ def test_a_server_killed_mid_patch_keeps_only_good_bytes_and_the_upload_complete
         assert sha256_of(stored_object(engine_env, base_url)) == sha256_of(source)
     finally:
         restarted.stop()
+
+
+def test_tuspy_on_the_s3_store_of_motos_server(engine_env, tmp_path):
+    port = free_port()
+    moto = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(endpoint + "/moto-api/", timeout=1)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, "moto_server did not start"
+                time.sleep(0.1)
+        assert requests.put(endpoint + "/apus-conformance", timeout=10).status_code == 200
+        node = Node({
+            **engine_env, "APUS_OBJECTS_URL": f"s3://apus-conformance?endpoint={endpoint}&region=us-east-1",
+            "APUS_OBJECTS_ACCESS_KEY": "testing", "APUS_OBJECTS_SECRET_KEY": "testing",
+        }, [])
+        try:
+            auth = signed_in(node.base)
+            source = random_file(tmp_path / "s3.bin", 20 * 1024 * 1024 + 3)
+            client = tus_client.TusClient(node.base + "/v1/uploads", headers=auth)
+            uploader = client.uploader(source, chunk_size=3 * 1024 * 1024, upload_checksum=True)
+            uploader.upload(stop_at=7 * 1024 * 1024)
+            # A new client resumes from the stored URL.
+            resumed = tus_client.TusClient(node.base + "/v1/uploads", headers=auth).uploader(source, url=uploader.url, chunk_size=CHUNK, upload_checksum=True)
+            assert resumed.offset == 7 * 1024 * 1024
+            resumed.upload()
+            stored = requests.get(f"{endpoint}/apus-conformance/uploads/{uploader.url.rsplit('/', 1)[1]}", timeout=30)
+            assert stored.status_code == 200
+            assert hashlib.sha256(stored.content).hexdigest() == sha256_of(source)
+            forged = patch(create(node.base, auth, 4), auth, 0, b"abcd", **{"Upload-Checksum": "md5 " + base64.b64encode(hashlib.md5(b"dcba").digest()).decode()})
+            assert forged.status_code == 460
+        finally:
+            node.stop()
+    finally:
+        moto.kill()
+        moto.wait()

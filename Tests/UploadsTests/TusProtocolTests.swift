@@ -158,7 +158,8 @@ import Testing
             response = try await client.patchChunk(path, token: ada.accessToken, offset: 5, [], headers: [.uploadLength: "6"])
             #expect(response.status == .badRequest)
             // An empty upload is complete at once.
-            let empty = try await client.createUpload(token: ada.accessToken, length: 0)
+            let empty = try await client.createUpload(token: ada.accessToken, length: 0, headers: [.uploadMetadata: ""])
+            #expect(try await client.tus(empty, .head, token: ada.accessToken).headers[.uploadMetadata] == nil)
             #expect(try await client.tus(empty, .head, token: ada.accessToken).headers[.uploadOffset] == "0")
             #expect(try await client.tus(empty, .head, token: ada.accessToken).headers[.uploadExpires] == nil)
         }

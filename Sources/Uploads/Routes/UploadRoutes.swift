@@ -41,7 +41,8 @@ struct UploadRoutes {
     private func create(_ request: Request, _ context: ApusRequestContext) async throws -> Response {
         let principal = try context.require(UploadsModule.write)
         let headers = request.headers
-        let metadata = try headers[Tus.uploadMetadata].map { text in
+        // An empty header (tuspy sends one when there is no metadata) is no metadata.
+        let metadata = try headers[Tus.uploadMetadata].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }.map { text in
             guard let metadata = UploadMetadata(text) else {
                 throw Problem.badRequest("Upload-Metadata is comma-separated 'key base64value' pairs with distinct keys.")
             }
