@@ -217,6 +217,21 @@ import Testing
         }
     }
 
+    @Test(arguments: DatabaseEngine.allCases)
+    func aUsersUploadsStayWithinTheQuota(engine: DatabaseEngine) async throws {
+        try await UploadsTest.withNode(engine: engine, settings: ["APUS_UPLOADS_QUOTA": "10"]) { server, client in
+            let ada = try await client.signedIn("ada@example.com", server: server)
+            _ = try await client.createUpload(token: ada.accessToken, length: 6)
+            #expect(try await client.tus("/v1/uploads", .post, token: ada.accessToken, headers: [.uploadLength: "5"]).status == .contentTooLarge)
+            let deferred = try await client.createUpload(token: ada.accessToken, length: nil)
+            #expect(try await client.patchChunk(deferred, token: ada.accessToken, offset: 0, [1], headers: [.uploadLength: "5"]).status == .contentTooLarge)
+            #expect(try await client.patchChunk(deferred, token: ada.accessToken, offset: 0, [1], headers: [.uploadLength: "4"]).status == .noContent)
+            // Another user has a quota of their own.
+            let eve = try await client.signedIn("eve@example.com", server: server)
+            _ = try await client.createUpload(token: eve.accessToken, length: 10)
+        }
+    }
+
     @Test func methodOverrideCarriesPatchHeadAndDeleteOverPost() async throws {
         try await UploadsTest.withNode { server, client in
             let ada = try await client.signedIn("ada@example.com", server: server)
