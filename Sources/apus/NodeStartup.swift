@@ -4,6 +4,7 @@ import Foundation
 import Inventory
 import Links
 import Notifications
+import Uploads
 import Logging
 
 /// What every subcommand does first: configuration, logging, database, module selection. A
@@ -14,7 +15,7 @@ struct NodeStartup {
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
     static func availableModules() -> [any Module] {
-        [LinksModule(), NotificationsModule(), InventoryModule()]
+        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule()]
     }
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {

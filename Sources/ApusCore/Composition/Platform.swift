@@ -25,6 +25,8 @@ public struct Platform: Sendable {
     public let routes: RouteTable
     /// The wall clock modules read the time from (tests move it instead of sleeping).
     public let now: @Sendable () -> Date
+    /// Where files live: `APUS_DATA_DIR/objects`, or the S3-compatible store of the cluster.
+    public let objects: any ObjectStore
     let caches: CacheRegistry
     let identityUsers: CachedUsers
 
@@ -34,9 +36,11 @@ public struct Platform: Sendable {
         logger: Logger,
         metrics: PrometheusCollectorRegistry = .init(),
         bus: (any ClusterBus)? = nil,
+        objects: (any ObjectStore)? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.now = now
+        self.objects = objects ?? configuration.objectStore.map { S3ObjectStore(location: $0) } ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")
         self.configuration = configuration
         self.database = database
         self.logger = logger

@@ -57,6 +57,9 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var jobs = JobSettings()
     /// Every `APUS_*` variable, for the modules to read their own settings from.
     public var settings = Settings([:])
+    /// The S3-compatible store files go to (`APUS_OBJECTS_URL` and its keys); `nil`: a directory
+    /// under the data dir.
+    public var objectStore: S3Location?
 
     /// Creates the default configuration.
     public init() {}
@@ -105,6 +108,9 @@ public struct ApusConfiguration: Sendable, Equatable {
         }
         if let limit = value("APUS_RATE_LIMIT_REDIRECT") { self.redirectRateLimit = try .parse(limit, name: "redirect", setting: "APUS_RATE_LIMIT_REDIRECT") }
         self.jobs = try JobSettings(environment: environment)
+        if let url = value("APUS_OBJECTS_URL") {
+            self.objectStore = try S3Location.parse(url, accessKey: value("APUS_OBJECTS_ACCESS_KEY"), secretKey: value("APUS_OBJECTS_SECRET_KEY"))
+        }
         self.settings = Settings(environment.filter { $0.key.hasPrefix("APUS_") })
     }
 

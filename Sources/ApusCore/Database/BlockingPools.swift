@@ -11,6 +11,8 @@ enum BlockingPools {
     static let sqlite = started(4)
     /// `getaddrinfo` for outbound calls.
     static let names = started(2)
+    /// Reads, writes and `fsync`s of the local object store.
+    static let files = started(2)
 
     private static func started(_ threads: Int) -> NIOThreadPool {
         let pool = NIOThreadPool(numberOfThreads: threads)

@@ -1,0 +1,33 @@
+public import ApusCore
+import Foundation
+import Hummingbird
+
+/// Resumable uploads over tus 1.0 (`/v1/uploads`), every extension included, with the bytes in
+/// the platform's ``ObjectStore`` and each upload's state in the database, so any node can take
+/// the next chunk.
+public struct UploadsModule: Module {
+    /// The module's name: its tables are `uploads_*`, its permissions `uploads.*`.
+    public static let name = "uploads"
+    public var name: String { Self.name }
+
+    /// Creating and sending one's own uploads (any signed-in role; API keys need the scope).
+    public static let write = Permission(module: name, "write", roles: Set(Role.allCases))
+
+    public init() {}
+
+    public var migrations: [Migration] { UploadsMigrations.all }
+    public var permissions: [Permission] { [Self.write] }
+
+    public func start(_ platform: Platform) throws -> ModuleParts {
+        let settings = try UploadsSettings(platform.settings)
+        let service = UploadsService(platform: platform, settings: settings)
+        let routes = RouteCollection(context: ApusRequestContext.self)
+        UploadRoutes(service: service).add(to: routes)
+        return ModuleParts(
+            routes: routes,
+            jobHandlers: [ExpiredUploads.handler(service: service)],
+            recurringJobs: [ExpiredUploads.job(every: settings.sweepInterval)],
+            eventConsumers: [UploadOwnerEvents.consumer(service: service)]
+        )
+    }
+}

@@ -1,0 +1,342 @@
+import ApusCore
+import ApusKit
+import Foundation
+import Logging
+import NIOCore
+
+/// The uploads module's domain service: creating uploads, appending chunks under the upload's
+/// lock, concatenating, terminating and expiring. Routes only translate tus headers to calls.
+final class UploadsService: Sendable {
+    let platform: Platform
+    let settings: UploadsSettings
+    let store = UploadStore()
+    let metrics: UploadMetrics
+    let logger: Logger
+
+    init(platform: Platform, settings: UploadsSettings) {
+        self.platform = platform
+        self.settings = settings
+        self.metrics = UploadMetrics(registry: platform.metrics)
+        self.logger = platform.logger(module: UploadsModule.name)
+    }
+
+    var objects: any ObjectStore { platform.objects }
+
+    // MARK: Finding
+
+    /// The upload `id` if `principal` owns it (or is an admin); else 404.
+    func owned(_ id: String, by principal: Principal) async throws -> Upload {
+        guard OpaqueID.isWellFormed(id), let upload = try await find(id), principal.mayAccess(ownedBy: upload.ownerId) else {
+            throw Problem.notFound("No upload \(id).")
+        }
+        return upload
+    }
+
+    /// Like ``owned(_:by:)``, and 410 for an unfinished upload past its expiry.
+    func live(_ id: String, by principal: Principal) async throws -> Upload {
+        let upload = try await owned(id, by: principal)
+        guard !upload.isExpired(at: platform.now()) else { throw Problem(.gone, detail: "The upload \(id) expired unfinished.") }
+        return upload
+    }
+
+    private func find(_ id: String) async throws -> Upload? {
+        try await platform.database.read { [store] in try await store.find(id, on: $0) }
+    }
+
+    // MARK: Creating
+
+    /// Creates an empty upload of `length` bytes (`nil`: deferred) for `owner`.
+    func create(length: Int64?, metadata: UploadMetadata?, partial: Bool, owner: String) async throws -> Upload {
+        if let length { try checkSize(length) }
+        try await checkQuota(owner: owner, adding: length ?? 0)
+        let now = platform.now()
+        let id = OpaqueID.make("upl", at: now)
+        let object = try await storage { try await self.objects.beginAppendable(Self.objectKey(id)) }
+        var upload = Upload(
+            id: id, ownerId: owner, length: length, offset: 0, metadata: metadata?.header, concatenation: partial ? .partial : .none,
+            object: object, hashState: ResumableSHA256().saved, sha256: nil, createdAt: now,
+            expiresAt: now.addingTimeInterval(settings.expiry), completedAt: nil
+        )
+        try await platform.database.write { [store, upload] in try await store.insert(upload, on: $0) }
+        if length == 0 { upload = try await complete(upload, hash: ResumableSHA256(), from: 0) }
+        return upload
+    }
+
+    /// Creates a final upload of the partial uploads `parts` (all finished, all the caller's),
+    /// in order; it is complete at once.
+    func concatenate(_ parts: [String], metadata: UploadMetadata?, by principal: Principal) async throws -> Upload {
+        guard (1...100).contains(parts.count) else { throw Problem.badRequest("A final upload names 1-100 partial uploads.") }
+        var pieces: [Upload] = []
+        for id in parts {
+            guard OpaqueID.isWellFormed(id), let part = try await find(id), principal.mayAccess(ownedBy: part.ownerId) else {
+                throw Problem.badRequest("Upload-Concat names \(id), which is no upload of yours.")
+            }
+            guard part.concatenation == .partial else { throw Problem.badRequest("\(id) is not a partial upload.") }
+            guard part.isComplete else { throw Problem.badRequest("\(id) is not finished yet.") }
+            pieces.append(part)
+        }
+        let length = pieces.reduce(Int64(0)) { $0 + ($1.length ?? 0) }
+        try checkSize(length)
+        try await checkQuota(owner: principal.userID, adding: length)
+        let now = platform.now()
+        let id = OpaqueID.make("upl", at: now)
+        let key = Self.objectKey(id)
+        _ = try await storage { try await self.objects.compose(key, from: pieces.map(\.object.key)) }
+        var hash = ResumableSHA256()
+        try await storage { try await self.objects.read(key, range: nil) { buffer in buffer.withUnsafeReadableBytes { hash.update($0) } } }
+        let upload = Upload(
+            id: id, ownerId: principal.userID, length: length, offset: length, metadata: metadata?.header,
+            concatenation: .final(parts), object: AppendableObject(key: key, state: ""), hashState: hash.saved,
+            sha256: hash.hexDigest(), createdAt: now, expiresAt: now.addingTimeInterval(settings.expiry), completedAt: now
+        )
+        try await platform.transaction { [store] transaction in
+            try await store.insert(upload, on: transaction.sql)
+            try await Self.emitCompleted(upload, in: transaction)
+        }
+        metrics.completed.increment()
+        return upload
+    }
+
+    private func checkSize(_ length: Int64) throws {
+        guard length <= settings.maxSize else {
+            throw Problem(.contentTooLarge, detail: "An upload is at most \(settings.maxSize) bytes.")
+        }
+    }
+
+    private func checkQuota(owner: String, adding bytes: Int64) async throws {
+        let held = try await platform.database.read { [store] in try await store.bytesHeld(by: owner, on: $0) }
+        guard held + bytes <= settings.quota else {
+            throw Problem(.contentTooLarge, detail: "This would take your uploads past your quota of \(settings.quota) bytes.")
+        }
+    }
+
+    static func objectKey(_ id: String) -> ObjectKey {
+        guard let key = ObjectKey("uploads/\(id)") else { preconditionFailure("an upload id is a key segment") }
+        return key
+    }
+
+    // MARK: Appending
+
+    /// One `PATCH` (or the body of a creating `POST`).
+    struct Chunk: Sendable {
+        /// `Upload-Offset`.
+        var offset: Int64
+        /// `Upload-Length`, when the client declares a deferred length with this chunk.
+        var length: Int64?
+        var checksum: UploadChecksum?
+    }
+
+    /// Appends `body` to the upload `id` under its lock; 423 when another request holds it.
+    func append<Body: AsyncSequence & Sendable>(_ chunk: Chunk, to id: String, by principal: Principal, body: Body) async throws -> Upload
+    where Body.Element == ByteBuffer {
+        let upload = try await live(id, by: principal)
+        if case .final = upload.concatenation { throw Problem(.forbidden, detail: "A final upload is made of its parts; it takes no chunks.") }
+        let appended = try await platform.database.withExclusiveLock("uploads", id) {
+            try await self.appendHoldingLock(chunk, to: id, body: body)
+        }
+        guard let appended else {
+            throw Problem(Tus.locked, detail: "Another request is writing this upload; ask HEAD for its offset and try again.", headers: [.retryAfter: "1"])
+        }
+        return appended
+    }
+
+    private func appendHoldingLock<Body: AsyncSequence>(_ chunk: Chunk, to id: String, body: Body) async throws -> Upload
+    where Body.Element == ByteBuffer {
+        // Read again under the lock: the offset may have moved since the caller looked.
+        guard var upload = try await find(id) else { throw Problem.notFound("No upload \(id).") }
+        guard chunk.offset == upload.offset else {
+            throw Problem.conflict("Upload-Offset is \(chunk.offset) but the upload is at \(upload.offset); resume from there.")
+        }
+        if let declared = chunk.length {
+            if let length = upload.length {
+                guard declared == length else { throw Problem.badRequest("Upload-Length is \(length) and cannot change.") }
+            } else {
+                guard declared >= upload.offset else { throw Problem.badRequest("Upload-Length is below the bytes already received.") }
+                try checkSize(declared)
+                try await checkQuota(owner: upload.ownerId, adding: declared - upload.offset)
+                _ = try await platform.database.write { [store] in try await store.setLength(id, declared, on: $0) }
+                upload.length = declared
+            }
+        }
+        // Nothing is left to send; the client is told so with the final offset.
+        if upload.isComplete { return upload }
+        guard let hash = ResumableSHA256(saved: upload.hashState), Int64(hash.byteCount) == upload.offset else {
+            throw Problem(.internalServerError, detail: "The upload's stored state is damaged.")
+        }
+        let progress = ChunkProgress(hash: hash, checksum: chunk.checksum, recorded: upload.offset)
+        let start = upload.offset
+        let limit = (upload.length ?? settings.maxSize) - start
+        let options = AppendOptions(limit: limit, keepPartial: chunk.checksum == nil)
+        let before = upload.object
+        do {
+            upload.object = try await objects.append(upload.object, at: start, body, options: options) { buffer in
+                progress.observe(buffer)
+            } checkpoint: { object, length in
+                try await self.recordProgress(upload, object: object, length: length, progress)
+            }
+        } catch let interrupted as AppendInterrupted {
+            metrics.bytesReceived.increment(by: Int64(progress.hash.byteCount) - start)
+            // What arrived before the connection dropped is kept, and HEAD will say so.
+            try await recordProgress(upload, object: interrupted.object, length: interrupted.length, progress)
+            if case ObjectStoreError.limitExceeded? = interrupted.cause as? ObjectStoreError { throw Self.tooLong }
+            throw try storageProblem(interrupted.cause)
+        } catch ObjectStoreError.limitExceeded {
+            throw Self.tooLong
+        } catch {
+            throw try storageProblem(error)
+        }
+        metrics.bytesReceived.increment(by: Int64(progress.hash.byteCount) - start)
+        if let checksum = chunk.checksum, progress.chunkDigest() != checksum.digest {
+            // Back to the object as it was before the chunk.
+            _ = try await storage { try await self.objects.truncate(before, to: start) }
+            metrics.checksumFailures.increment()
+            throw Problem(Tus.checksumMismatch, detail: "The chunk's \(checksum.algorithm.rawValue) does not match Upload-Checksum; it was discarded.")
+        }
+        let length = Int64(progress.hash.byteCount)
+        if length == upload.length {
+            return try await complete(upload, hash: progress.hash, from: progress.recorded)
+        }
+        upload.offset = length
+        upload.hashState = progress.hash.saved
+        upload.expiresAt = platform.now().addingTimeInterval(settings.expiry)
+        try await record(upload, from: progress.recorded)
+        return upload
+    }
+
+    private static let tooLong = Problem(.contentTooLarge, detail: "The chunk goes past the upload's length (or the largest upload allowed).")
+
+    /// Records that `length` bytes are durable, if the hash covers exactly those.
+    private func recordProgress(_ upload: Upload, object: AppendableObject, length: Int64, _ progress: ChunkProgress) async throws {
+        guard Int64(progress.hash.byteCount) == length, length != progress.recorded else { return }
+        var upload = upload
+        upload.object = object
+        upload.offset = length
+        upload.hashState = progress.hash.saved
+        upload.expiresAt = platform.now().addingTimeInterval(settings.expiry)
+        try await record(upload, from: progress.recorded)
+        progress.recorded = length
+    }
+
+    private func record(_ upload: Upload, from offset: Int64) async throws {
+        let moved = try await platform.database.write { [store] in try await store.advance(upload, from: offset, on: $0) }
+        guard moved else { throw Problem.conflict("The upload changed meanwhile; ask HEAD for its offset.") }
+    }
+
+    /// Makes the upload's object readable and records it complete, with its SHA-256 and the
+    /// `uploads.upload.completed` event.
+    private func complete(_ upload: Upload, hash: ResumableSHA256, from offset: Int64) async throws -> Upload {
+        var upload = upload
+        try await storage { try await self.objects.complete(upload.object) }
+        upload.offset = Int64(hash.byteCount)
+        upload.hashState = hash.saved
+        upload.sha256 = hash.hexDigest()
+        upload.completedAt = platform.now()
+        let finished = upload
+        try await platform.transaction { [store] transaction in
+            guard try await store.advance(finished, from: offset, on: transaction.sql) else {
+                throw Problem.conflict("The upload changed meanwhile; ask HEAD for its offset.")
+            }
+            try await Self.emitCompleted(finished, in: transaction)
+        }
+        metrics.completed.increment()
+        return finished
+    }
+
+    private static func emitCompleted(_ upload: Upload, in transaction: Transaction) async throws {
+        try await transaction.emit(
+            "uploads.upload.completed", aggregate: upload.id,
+            json: UploadCompleted(
+                id: upload.id, ownerId: upload.ownerId, length: upload.offset, sha256: upload.sha256 ?? "",
+                metadata: upload.metadata.flatMap(UploadMetadata.init)?.values ?? [:]
+            )
+        )
+    }
+
+    // MARK: Removing
+
+    /// Removes the upload `id` and its bytes (tus termination); 423 while a chunk is written.
+    func terminate(_ id: String, by principal: Principal) async throws {
+        let upload = try await owned(id, by: principal)
+        let removed: Void? = try await platform.database.withExclusiveLock("uploads", id) {
+            try await self.remove(upload)
+        }
+        guard removed != nil else {
+            throw Problem(Tus.locked, detail: "A chunk of this upload is being written; try again.", headers: [.retryAfter: "1"])
+        }
+    }
+
+    private func remove(_ upload: Upload) async throws {
+        try await removeBytes(of: upload)
+        try await platform.database.write { [store] in try await store.delete(upload.id, on: $0) }
+    }
+
+    private func removeBytes(of upload: Upload) async throws {
+        try await storage {
+            if upload.isComplete { try await self.objects.delete(upload.object.key) } else { try await self.objects.abort(upload.object) }
+        }
+    }
+
+    /// Removes unfinished uploads past their expiry, with their bytes; returns how many went.
+    func removeExpired(limit: Int = 100) async throws -> Int {
+        let expired = try await platform.database.read { [store, now = platform.now()] in try await store.expired(before: now, limit: limit, on: $0) }
+        var removed = 0
+        for upload in expired {
+            // One being written right now is left for the next sweep.
+            if try await platform.database.withExclusiveLock("uploads", upload.id, { try await self.remove(upload) }) != nil { removed += 1 }
+        }
+        return removed
+    }
+
+    /// Removes every upload of a deleted user, inside `transaction`.
+    func removeUploads(of owner: String, in transaction: Transaction) async throws {
+        for upload in try await store.uploads(of: owner, on: transaction.sql) {
+            try await removeBytes(of: upload)
+            try await store.delete(upload.id, on: transaction.sql)
+        }
+    }
+
+    // MARK: Storage errors
+
+    /// Runs a store operation; a failure of the store becomes a 503 and is counted.
+    private func storage<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch {
+            throw try storageProblem(error)
+        }
+    }
+
+    private func storageProblem(_ error: any Error) throws -> any Error {
+        guard let failure = error as? ObjectStoreError else { return error }
+        if case .storage(let detail) = failure {
+            metrics.storageErrors.increment()
+            logger.error("object store failed", metadata: ["error": "\(detail)"])
+            return Problem(.serviceUnavailable, detail: "File storage is unavailable; try again later.", headers: [.retryAfter: "5"])
+        }
+        if case .offsetMismatch = failure {
+            return Problem.conflict("The stored bytes and the upload's offset disagree; ask HEAD for its offset.")
+        }
+        return Problem.notFound("The upload's bytes are gone.")
+    }
+}
+
+/// The digests of one chunk as its bytes go by, and the offset last recorded in the database.
+/// Used by one request at a time, under the upload's lock.
+final class ChunkProgress {
+    var hash: ResumableSHA256
+    var piece: ChunkHasher?
+    var recorded: Int64
+
+    init(hash: ResumableSHA256, checksum: UploadChecksum?, recorded: Int64) {
+        self.hash = hash
+        self.piece = checksum?.makeHasher()
+        self.recorded = recorded
+    }
+
+    func observe(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { hash.update($0) }
+        piece?.update(buffer)
+    }
+
+    func chunkDigest() -> [UInt8]? { piece?.finalize() }
+}
