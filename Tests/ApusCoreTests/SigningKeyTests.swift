@@ -40,11 +40,13 @@ import Testing
     }
 
     @Test func anExpiredAccessTokenIsRefused() async throws {
-        try await TestServer.withServer(configure: { $0.accessTokenLifetime = 1 }) { _, client in
+        // Lifetimes are whole seconds and verification reads the wall clock; 5 s leaves a loaded
+        // suite room to use the token once before it expires.
+        try await TestServer.withServer(configure: { $0.accessTokenLifetime = 5 }) { _, client in
             try await client.register("ada@example.com")
             let pair = try await client.login("ada@example.com")
             #expect(try await client.json("/v1/auth/me", .get, token: pair.accessToken).status == .ok)
-            try await Task.sleep(for: .milliseconds(2100))
+            try await Task.sleep(for: .milliseconds(6100))
             #expect(try await client.json("/v1/auth/me", .get, token: pair.accessToken).status == .unauthorized)
         }
     }

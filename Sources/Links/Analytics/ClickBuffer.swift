@@ -147,13 +147,15 @@ final class ClickBuffer: Service, Sendable {
         let codesOfRows = rowCodes
         let codes = Array(Set(rowCodes))
         try await database.withTransaction { connection in
-            // A link deleted since its clicks were buffered keeps none: its clicks went with it.
+            // A link deleted since its clicks were buffered keeps none: its clicks went with it. On
+            // PostgreSQL the rows are locked until this commits, so a deletion either waits and
+            // then takes these clicks too, or commits first and the link is not found here.
             var known = SQLQueryString("SELECT code FROM links_links WHERE code IN (")
             for (index, code) in codes.enumerated() {
                 if index > 0 { known.appendLiteral(", ") }
                 known.appendInterpolation(bind: code)
             }
-            known.appendLiteral(")")
+            known.appendLiteral(connection.dialect.name == "postgresql" ? ") FOR KEY SHARE" : ")")
             let existing = Set(try await connection.raw(known).all().map { try $0.decode(column: "code", as: String.self) })
             let kept = zip(values, codesOfRows).filter { existing.contains($0.1) }.map(\.0)
             guard !kept.isEmpty else { return }

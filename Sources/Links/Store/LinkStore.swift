@@ -134,9 +134,11 @@ struct LinkStore: Sendable {
         try await emit("updated", link, in: transaction)
     }
 
+    /// Deletes `link` and its clicks. The link row goes first: it waits for a click flush that
+    /// holds it (see `ClickBuffer`), so the clicks that flush wrote are gone too.
     func delete(_ link: Link, in transaction: Transaction) async throws {
-        try await transaction.sql.raw("DELETE FROM links_clicks WHERE code = \(bind: link.code)").run()
         try await transaction.sql.raw("DELETE FROM links_links WHERE code = \(bind: link.code)").run()
+        try await transaction.sql.raw("DELETE FROM links_clicks WHERE code = \(bind: link.code)").run()
         try await emit("deleted", link, in: transaction)
     }
 
