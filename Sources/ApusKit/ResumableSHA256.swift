@@ -57,10 +57,7 @@ public struct ResumableSHA256: Sendable, Equatable {
 
     /// The digest in lower-case hexadecimal.
     public func hexDigest() -> String {
-        finalize().map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        finalize().hexEncoded
     }
 
     // MARK: Saving and restoring

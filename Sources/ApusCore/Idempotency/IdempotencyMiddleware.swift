@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 import Foundation
 public import HTTPTypes
@@ -109,7 +110,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
     }
 
     static func digest(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(text.utf8)).hexEncoded
     }
 }
 

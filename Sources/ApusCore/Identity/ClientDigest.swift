@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 import Foundation
 
@@ -8,6 +9,6 @@ struct ClientDigest: Sendable, Equatable {
 
     init(address: String) {
         let digest = SHA256.hash(data: Data("apus session client\u{0}\(address.lowercased())".utf8))
-        value = digest.prefix(16).map { String(format: "%02x", $0) }.joined()
+        value = digest.prefix(16).hexEncoded
     }
 }

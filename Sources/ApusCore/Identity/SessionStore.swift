@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 public import Foundation
 import SQLKit
@@ -172,6 +173,6 @@ public struct SessionStore: Sendable {
     static func newToken() -> String { "rt_" + OpaqueID.random(words: 4) }
 
     static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexEncoded
     }
 }

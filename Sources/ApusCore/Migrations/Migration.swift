@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 import Foundation
 
@@ -68,6 +69,6 @@ public struct Migration: Sendable {
     /// SHA-256 of the statements for `engine`, hex-encoded.
     public func checksum(for engine: DatabaseEngine) -> String {
         let text = statements(for: engine).joined(separator: "\n;\n")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hexEncoded
     }
 }

@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 import Foundation
 
@@ -52,7 +53,7 @@ struct PaymentSignature: Sendable {
 
     /// The header a provider would send for `payload` at `timestamp` (tests and tools).
     static func header(timestamp: Int64, payload: some Collection<UInt8>, secret: String) -> String {
-        "t=\(timestamp),v1=" + signature(timestamp: timestamp, payload: payload, secret: secret).map { String(format: "%02x", $0) }.joined()
+        "t=\(timestamp),v1=" + signature(timestamp: timestamp, payload: payload, secret: secret).hexEncoded
     }
 
     static func hexBytes(_ text: String) -> [UInt8]? {

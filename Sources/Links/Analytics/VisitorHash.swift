@@ -1,4 +1,5 @@
 import ApusCore
+import ApusKit
 import Crypto
 import Foundation
 
@@ -16,7 +17,6 @@ struct VisitorHash: Sendable {
 
     func hash(address: String, userAgent: String?, salt: SymmetricKey) -> String {
         let visitor = HMAC<SHA256>.authenticationCode(for: Data("\(address)|\(userAgent ?? "")".utf8), using: salt)
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        return String(decoding: Data(visitor).prefix(16).flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }, as: UTF8.self)
+        return Data(visitor).prefix(16).hexEncoded
     }
 }

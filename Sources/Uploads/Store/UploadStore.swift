@@ -103,8 +103,7 @@ struct UploadStore: Sendable {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
+        bytes.hexEncoded
     }
 
     static func unhex(_ text: String) -> [UInt8] {

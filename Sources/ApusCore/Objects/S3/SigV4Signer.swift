@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 public import Foundation
 
@@ -84,6 +85,6 @@ public struct SigV4Signer: Sendable {
     }
 
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        bytes.hexEncoded
     }
 }
