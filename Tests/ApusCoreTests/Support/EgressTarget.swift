@@ -15,7 +15,9 @@ extension EgressTests {
         var settings = EgressSettings()
         settings.backoffBase = .milliseconds(10)
         settings.backoffCap = .milliseconds(50)
-        settings.totalTimeout = .seconds(5)
+        // Generous: under the whole suite's load a local call can take seconds, and the tests of
+        // timeouts set their own.
+        settings.totalTimeout = .seconds(30)
         adjust(&settings)
         return settings
     }
