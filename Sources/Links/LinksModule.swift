@@ -47,7 +47,12 @@ struct LinksSettings: Sendable {
     var countryHeader: HTTPField.Name?
 
     init(_ settings: Settings) throws(ConfigurationError) {
-        blockedHosts = settings.list("APUS_LINKS_BLOCKED_HOSTS")
+        blockedHosts = try settings.list("APUS_LINKS_BLOCKED_HOSTS").map { host throws(ConfigurationError) in
+            // In the form targets are compared in; an entry that is no host would block nothing.
+            do throws(TargetURL.Refusal) { return try TargetURL.host(host) } catch {
+                throw .invalid("APUS_LINKS_BLOCKED_HOSTS", "'\(host)' is not a host name: it \(error.reason)")
+            }
+        }
         countryHeader = try settings.parse("APUS_LINKS_COUNTRY_HEADER") { text throws(ConfigurationError) in
             guard let name = HTTPField.Name(text) else { throw .invalid("APUS_LINKS_COUNTRY_HEADER", "'\(text)' is not a header name") }
             return name

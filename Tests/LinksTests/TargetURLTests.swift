@@ -1,3 +1,4 @@
+import ApusCore
 import Testing
 
 @testable import Links
@@ -56,6 +57,23 @@ import Testing
         for text in ["https://bank.com@evil.org/", "https://user:pw@e.com/", "https://e.com:99999/", "https://e.com:8o/",
                      "https://e..com/", "https://e%00.com/", "https://e%2Fx.com/", "https://%zz/", "https://[::1/", "https://" + String(repeating: "a", count: 64) + ".com/"] {
             #expect(policy.violation(text) != nil, "\(text)")
+        }
+    }
+}
+
+@Suite struct BlockedHostSettingTests {
+    @Test func blockedHostsAreReadInTheFormTargetsCompareIn() throws {
+        let settings = try LinksSettings(Settings(["APUS_LINKS_BLOCKED_HOSTS": "ＥＶＩＬ.com., bücher.example"]))
+        #expect(settings.blockedHosts == ["evil.com", "xn--bcher-kva.example"])
+    }
+
+    @Test func anEntryThatIsNoHostStopsTheNodeNamingTheSetting() {
+        #expect(throws: ConfigurationError.self) { try LinksSettings(Settings(["APUS_LINKS_BLOCKED_HOSTS": "good.com, evil.com/path"])) }
+        do {
+            _ = try LinksSettings(Settings(["APUS_LINKS_BLOCKED_HOSTS": "a..b"]))
+            Issue.record("accepted a..b")
+        } catch {
+            #expect("\(error)".contains("APUS_LINKS_BLOCKED_HOSTS"))
         }
     }
 }
