@@ -18,17 +18,20 @@ public struct PlatformMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = RequestIdentityMiddleware.begin(request, &context)
+        let scope = RequestIdentityMiddleware.begin(request, &context)
         let start = ContinuousClock.now
-        var response: Response
-        do {
-            context = try await authentication.authenticated(request, context)
-            response = try await next(request, context)
-        } catch {
-            response = try ProblemMiddleware.problem(for: error, request: request, context: context).response(from: request, context: context)
+        var response = try await RequestLogScope.$current.withValue(scope) {
+            do {
+                if let header = request.headers.first(.authorization) {
+                    try await authentication.authenticate(request, header: header, &context)
+                }
+                return try await next(request, context)
+            } catch {
+                return try ProblemMiddleware.problem(for: error, request: request, context: context).response(from: request, context: context)
+            }
         }
         metrics.record(request, context, status: response.status, since: start)
-        RequestIdentityMiddleware.end(&response, requestID: requestID)
+        RequestIdentityMiddleware.end(&response, requestID: scope.requestID)
         return response
     }
 }

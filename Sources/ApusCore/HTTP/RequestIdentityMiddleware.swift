@@ -18,27 +18,38 @@ public struct RequestIdentityMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let requestID = Self.begin(request, &context)
-        var response = try await next(request, context)
-        Self.end(&response, requestID: requestID)
+        let scope = Self.begin(request, &context)
+        var response = try await RequestLogScope.$current.withValue(scope) { try await next(request, context) }
+        Self.end(&response, requestID: scope.requestID)
         return response
     }
 
-    /// Gives `context` the request's id and trace context, in its logger too; returns the id.
-    static func begin(_ request: Request, _ context: inout Context) -> String {
-        let requestID = request.headers[Self.requestIDHeader].flatMap { Self.isAcceptable($0) ? $0 : nil } ?? TraceParent.randomHex(bytes: 16)
-        let trace = request.headers[Self.traceParentHeader].flatMap(TraceParent.init(header:)) ?? TraceParent()
+    /// Gives `context` the request's id and trace context; returns them for the log lines of
+    /// the request (`RequestLogScope`).
+    static func begin(_ request: Request, _ context: inout Context) -> RequestLogScope {
+        let requestID: String
+        let trace: TraceParent
+        let given = request.headers.first(Self.requestIDHeader).flatMap { Self.isAcceptable($0) ? $0 : nil }
+        if let header = request.headers.first(Self.traceParentHeader), let parsed = TraceParent(header: header) {
+            requestID = given ?? TraceParent.randomHex(bytes: 16)
+            trace = parsed
+        } else if let given {
+            requestID = given
+            trace = TraceParent()
+        } else {
+            // A request that starts a trace: one draw names both, so its logs are found by either.
+            requestID = TraceParent.randomHex(bytes: 16)
+            trace = TraceParent(startingWith: requestID)
+        }
         context.requestID = requestID
         context.trace = trace
-        context.logger[metadataKey: "request_id"] = .string(requestID)
-        context.logger[metadataKey: "trace_id"] = .string(trace.traceID)
-        context.logger[metadataKey: "hb.request.id"] = nil
-        return requestID
+        return RequestLogScope(requestID: requestID, traceID: trace.traceID)
     }
 
     /// Echoes the request id, and says `nosniff`, on `response`.
     static func end(_ response: inout Response, requestID: String) {
-        response.headers[Self.requestIDHeader] = requestID
+        // Appended, not set: no handler names the request id, so there is nothing to replace.
+        response.headers.append(HTTPField(name: Self.requestIDHeader, value: requestID))
         response.headers[Self.contentTypeOptions] = "nosniff"
     }
 

@@ -25,6 +25,7 @@ public struct JSONLogHandler: LogHandler {
         var fields = metadata
         if let provided = metadataProvider?.get() { fields.merge(provided) { $1 } }
         if let extra = event.metadata { fields.merge(extra) { $1 } }
+        RequestLogScope.add(to: &fields)
         var line = "{\"time\":\"\(Timestamp.format(Date()))\",\"level\":\"\(event.level.rawValue)\",\"message\":"
         Self.appendJSONString(String(describing: event.message), to: &line)
         line += ",\"label\":"
@@ -116,7 +117,7 @@ public enum LoggingSetup {
                 handler.logLevel = level
                 return handler
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: RequestLogScope.metadataProvider)
                 handler.logLevel = level
                 return handler
             }

@@ -25,9 +25,11 @@ public struct ClientAddress: Sendable {
         self.trusted = matchers
     }
 
-    public func resolve(peer: String?, forwardedFor: String?) -> String {
+    /// The client's address; `forwardedFor` (the request's `X-Forwarded-For`) is read only when
+    /// the peer is a trusted proxy.
+    public func resolve(peer: String?, forwardedFor: @autoclosure () -> String?) -> String {
         guard let peer else { return "unknown" }
-        guard isTrusted(peer), let forwardedFor else { return peer }
+        guard !trusted.isEmpty, isTrusted(peer), let forwardedFor = forwardedFor() else { return peer }
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return hops.last { !isTrusted($0) } ?? hops.first ?? peer
     }

@@ -11,15 +11,3 @@ struct Click: Sendable, Equatable {
     let address: String
     let country: String?
 }
-
-/// A click as analytics keep it.
-struct ClickRecord: Sendable, Equatable {
-    let code: String
-    let at: Date
-    let referrerHost: String?
-    let agent: UserAgentClass
-    let country: String?
-    /// A hash of address, user agent and a salt that changes daily: counts unique visitors
-    /// within a day without being able to tell who they are.
-    let visitor: String
-}

@@ -79,31 +79,14 @@ final class ClickBuffer: Service, Sendable {
         }
     }
 
-    /// Classifies and hashes a batch; user agents and daily salts repeat, so each is worked out once.
-    private func records(_ clicks: [Click]) async throws -> [ClickRecord] {
-        let visitors = try await secrets.values().visitors
-        var agents: [String: UserAgentClass] = [:]
-        var salts: [String: SymmetricKey] = [:]
-        var hashes: [String: String] = [:]
-        return clicks.map { click in
-            let agent = agents[click.userAgent ?? ""] ?? UserAgentClass(click.userAgent)
-            agents[click.userAgent ?? ""] = agent
-            let day = String(Timestamp.format(click.at).prefix(10))
-            let salt = salts[day] ?? visitors.salt(for: click.at)
-            salts[day] = salt
-            return ClickRecord(
-                code: click.code, at: click.at,
-                referrerHost: click.referrer.flatMap { URLComponents(string: $0)?.host?.lowercased() },
-                agent: agent, country: click.country,
-                visitor: {
-                    let key = "\(day)|\(click.address)|\(click.userAgent ?? "")"
-                    if let known = hashes[key] { return known }
-                    let hash = visitors.hash(address: click.address, userAgent: click.userAgent, salt: salt)
-                    hashes[key] = hash
-                    return hash
-                }()
-            )
-        }
+    /// A click as a batch folds it: clicks that share all of these are one row's count.
+    private struct Visit: Hashable {
+        let code: String
+        let minute: Int
+        let referrer: String?
+        let userAgent: String?
+        let address: String
+        let country: String?
     }
 
     /// One row of `links_clicks`: the clicks of one minute that share everything the statistics
@@ -120,16 +103,38 @@ final class ClickBuffer: Service, Sendable {
         let visitor: String
     }
 
-    private func insert(_ clicks: [Click]) async throws {
-        var rollups: [Rollup: Int] = [:]
-        for click in try await records(clicks) {
-            let key = Rollup(
-                code: click.code, minute: Int((click.at.timeIntervalSince1970 / 60).rounded(.down)), referrerHost: click.referrerHost,
-                browser: click.agent.browser, os: click.agent.os, device: click.agent.device, isBot: click.agent.isBot,
-                country: click.country, visitor: click.visitor
-            )
-            rollups[key, default: 0] += 1
+    /// The rows a batch adds up to. Repeats are folded first, so each distinct visit is
+    /// classified and hashed once, and a user agent classified once a batch.
+    private func rollups(_ clicks: [Click]) async throws -> [Rollup: Int] {
+        var visits: [Visit: Int] = [:]
+        for click in clicks {
+            let minute = Int((click.at.timeIntervalSince1970 / 60).rounded(.down))
+            visits[Visit(code: click.code, minute: minute, referrer: click.referrer, userAgent: click.userAgent, address: click.address, country: click.country), default: 0] += 1
         }
+        let visitors = try await secrets.values().visitors
+        var agents: [String: UserAgentClass] = [:]
+        var salts: [Int: SymmetricKey] = [:]
+        var rollups: [Rollup: Int] = [:]
+        for (visit, count) in visits {
+            let agent = agents[visit.userAgent ?? ""] ?? UserAgentClass(visit.userAgent)
+            agents[visit.userAgent ?? ""] = agent
+            // The salt changes at midnight UTC.
+            let day = visit.minute / 1440
+            let salt = salts[day] ?? visitors.salt(for: Date(timeIntervalSince1970: Double(visit.minute) * 60))
+            salts[day] = salt
+            let rollup = Rollup(
+                code: visit.code, minute: visit.minute,
+                referrerHost: visit.referrer.flatMap { URLComponents(string: $0)?.host?.lowercased() },
+                browser: agent.browser, os: agent.os, device: agent.device, isBot: agent.isBot, country: visit.country,
+                visitor: visitors.hash(address: visit.address, userAgent: visit.userAgent, salt: salt)
+            )
+            rollups[rollup, default: 0] += count
+        }
+        return rollups
+    }
+
+    private func insert(_ clicks: [Click]) async throws {
+        let rollups = try await rollups(clicks)
         var minutes: [Int: String] = [:]
         var rows: [[SQLBind]] = []
         var rowCodes: [String] = []

@@ -53,10 +53,10 @@ struct RedirectRoute {
     private func recordClick(code: String, request: Request, context: ApusRequestContext, at now: Date) {
         service.clicks.record(Click(
             code: code, at: now,
-            referrer: request.headers[.referer].map { Self.bounded($0, 2048) },
-            userAgent: request.headers[.userAgent].map { Self.bounded($0, 512) },
+            referrer: request.headers.first(.referer).map { Self.bounded($0, 2048) },
+            userAgent: request.headers.first(.userAgent).map { Self.bounded($0, 512) },
             address: clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor]),
-            country: countryHeader.flatMap { request.headers[$0] }.map { String($0.prefix(2)).uppercased() }
+            country: countryHeader.flatMap { request.headers.first($0) }.map { String($0.prefix(2)).uppercased() }
         ))
     }
 }
