@@ -10,22 +10,12 @@ import Testing
         .array((0..<count).map { .number(Double($0)) })
     }
 
-    /// Runs `body` and returns how long it took.
-    private static func timed(_ body: () throws -> Void) rethrows -> Duration {
-        let clock = ContinuousClock()
-        let start = clock.now
-        try body()
-        return clock.now - start
-    }
-
-    @Test func fourNestedLoopsOverSixtyItemsAreRefusedInMilliseconds() throws {
-        // Rendered, this is 60⁴ ≈ 13 million passes; the count stops at the limit.
-        let elapsed = Self.timed {
-            #expect(throws: TemplateRenderer.LimitExceeded(limit: .sectionPasses, value: 100_000)) {
-                try TemplateRenderer.render(Self.bomb, data: ["a": Self.list(60)], html: false)
-            }
+    @Test func fourNestedLoopsOverSixtyItemsStopAtTheLimit() throws {
+        // Rendered, this is 60⁴ ≈ 13 million passes; the count stops at the limit, which the
+        // error names (how long that takes is for a benchmark, not a test).
+        #expect(throws: TemplateRenderer.LimitExceeded(limit: .sectionPasses, value: 100_000)) {
+            try TemplateRenderer.render(Self.bomb, data: ["a": Self.list(60)], html: false)
         }
-        #expect(elapsed < .milliseconds(500))
         #expect(TemplateRenderer.LimitExceeded(limit: .sectionPasses, value: 100_000).description
             == "the template repeats its sections more than 100000 times with this data")
     }
@@ -38,13 +28,10 @@ import Testing
     @Test func sectionsNestedSixDeepAreRefusedWhenSavedAndWhenRendered() throws {
         let template = String(repeating: "{{#a}}", count: 6) + "x" + String(repeating: "{{/a}}", count: 6)
         #expect(throws: TemplateRenderer.Invalid.self) { try TemplateRenderer.validate(template) }
-        let elapsed = try Self.timed {
-            let error = try #require(throws: TemplateRenderer.Invalid.self) {
-                try TemplateRenderer.render(template, data: ["a": Self.list(100)], html: true)
-            }
-            #expect(error.description == "sections nest more than 4 deep")
+        let error = try #require(throws: TemplateRenderer.Invalid.self) {
+            try TemplateRenderer.render(template, data: ["a": Self.list(100)], html: true)
         }
-        #expect(elapsed < .milliseconds(500))
+        #expect(error.description == "sections nest more than 4 deep")
     }
 
     @Test func fourLevelsOfAnyKindOfSectionAreAllowedAndFiveAreNot() throws {
