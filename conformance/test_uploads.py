@@ -275,3 +275,37 @@ def test_tuspy_on_the_s3_store_of_motos_server(engine_env, tmp_path):
     finally:
         moto.kill()
         moto.wait()
+
+
+def test_a_tuspy_upload_is_downloaded_whole_by_range_and_by_etag(node, tmp_path):
+    auth = signed_in(node.base)
+    source = random_file(tmp_path / "photo.png", 2 * 1024 * 1024 + 3)
+    uploader = tus_client.TusClient(node.base + "/v1/uploads", headers=auth).uploader(
+        source, chunk_size=1024 * 1024, metadata={"filename": "photo.png", "filetype": "image/png"})
+    uploader.upload()
+    file_url = node.base + "/v1/files/" + uploader.url.rstrip("/").rsplit("/", 1)[1]
+    with open(source, "rb") as handle:
+        original = handle.read()
+
+    whole = requests.get(file_url, headers=auth, timeout=30)
+    assert whole.status_code == 200 and whole.content == original
+    assert whole.headers["Content-Type"] == "image/png" and whole.headers["X-Content-Type-Options"] == "nosniff"
+    assert whole.headers["ETag"] == '"' + hashlib.sha256(original).hexdigest() + '"'
+    assert requests.get(file_url, headers={**auth, "If-None-Match": whole.headers["ETag"]}, timeout=10).status_code == 304
+    part = requests.get(file_url, headers={**auth, "Range": "bytes=1000-1999"}, timeout=10)
+    assert part.status_code == 206 and part.content == original[1000:2000]
+    assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(original)}"
+    tail = requests.get(file_url, headers={**auth, "Range": "bytes=-10"}, timeout=10)
+    assert tail.status_code == 206 and tail.content == original[-10:]
+    outside = requests.get(file_url, headers={**auth, "Range": f"bytes={len(original)}-"}, timeout=10)
+    assert outside.status_code == 416 and outside.headers["Content-Range"] == f"bytes */{len(original)}"
+    assert requests.head(file_url, headers=auth, timeout=10).headers["Content-Length"] == str(len(original))
+
+    # Private until its owner says otherwise; a stranger's token finds nothing.
+    assert requests.get(file_url, timeout=10).status_code == 401
+    assert requests.get(file_url, headers=signed_in(node.base), timeout=10).status_code == 404
+    assert requests.patch(file_url, json={"public": True}, headers=auth, timeout=10).json()["public"] is True
+    assert requests.get(file_url, timeout=10).content == original
+    listed = requests.get(node.base + "/v1/files", headers=auth, timeout=10).json()
+    assert [item["url"] for item in listed["items"]] == ["/v1/files/" + uploader.url.rstrip("/").rsplit("/", 1)[1]]
+    assert listed["next_cursor"] is None

@@ -39,7 +39,7 @@ final class UploadsService: Sendable {
         return upload
     }
 
-    private func find(_ id: String) async throws -> Upload? {
+    func find(_ id: String) async throws -> Upload? {
         try await platform.database.read { [store] in try await store.find(id, on: $0) }
     }
 
@@ -298,7 +298,7 @@ final class UploadsService: Sendable {
     // MARK: Storage errors
 
     /// Runs a store operation; a failure of the store becomes a 503 and is counted.
-    private func storage<Result>(_ body: () async throws -> Result) async throws -> Result {
+    func storage<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch {
