@@ -12,8 +12,9 @@ import uuid
 
 import requests
 from tusclient import client as tus_client
+from tusclient.exceptions import TusCommunicationError
 
-from conftest import Node, free_port
+from conftest import Node, free_port, run_apus
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = 8 * 1024 * 1024
@@ -309,3 +310,24 @@ def test_a_tuspy_upload_is_downloaded_whole_by_range_and_by_etag(node, tmp_path)
     listed = requests.get(node.base + "/v1/files", headers=auth, timeout=10).json()
     assert [item["url"] for item in listed["items"]] == ["/v1/files/" + uploader.url.rstrip("/").rsplit("/", 1)[1]]
     assert listed["next_cursor"] is None
+
+
+def test_allowed_types_refuse_others_with_415_and_a_bad_setting_stops_the_node(engine_env, tmp_path):
+    result = run_apus(["serve"], {**engine_env, "APUS_UPLOADS_ALLOWED_TYPES": "image"})
+    assert result.returncode == 78 and "APUS_UPLOADS_ALLOWED_TYPES" in result.stderr
+    node = Node({**engine_env, "APUS_UPLOADS_ALLOWED_TYPES": "image/*"}, [])
+    try:
+        auth = signed_in(node.base)
+        source = random_file(tmp_path / "page.html", 1000)
+        client = tus_client.TusClient(node.base + "/v1/uploads", headers=auth)
+        refused = client.uploader(source, metadata={"filename": "page.html", "filetype": "text/html"})
+        try:
+            refused.create_url()
+            raise AssertionError("an HTML upload was created")
+        except TusCommunicationError as error:
+            assert error.status_code == 415
+        accepted = client.uploader(source, metadata={"filename": "a.png", "filetype": "image/png"})
+        accepted.upload()
+        assert head(accepted.url, auth).headers["Upload-Offset"] == "1000"
+    finally:
+        node.stop()

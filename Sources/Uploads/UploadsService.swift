@@ -47,6 +47,8 @@ final class UploadsService: Sendable {
 
     /// Creates an empty upload of `length` bytes (`nil`: deferred) for `owner`.
     func create(length: Int64?, metadata: UploadMetadata?, partial: Bool, owner: String) async throws -> Upload {
+        // A partial upload is a piece: the final upload made of it declares the type.
+        if !partial { try checkType(metadata) }
         if let length { try checkSize(length) }
         try await checkQuota(owner: owner, adding: length ?? 0)
         let now = platform.now()
@@ -66,6 +68,7 @@ final class UploadsService: Sendable {
     /// in order; it is complete at once.
     func concatenate(_ parts: [String], metadata: UploadMetadata?, by principal: Principal) async throws -> Upload {
         guard (1...100).contains(parts.count) else { throw Problem.badRequest("A final upload names 1-100 partial uploads.") }
+        try checkType(metadata)
         var pieces: [Upload] = []
         for id in parts {
             guard OpaqueID.isWellFormed(id), let part = try await find(id), principal.mayAccess(ownedBy: part.ownerId) else {
@@ -95,6 +98,17 @@ final class UploadsService: Sendable {
         }
         metrics.completed.increment()
         return upload
+    }
+
+    /// 415 unless the type the metadata declares (none: `application/octet-stream`) is allowed.
+    private func checkType(_ metadata: UploadMetadata?) throws {
+        let type = ServedContentType(metadata: metadata?.values ?? [:]).mediaType
+        guard settings.allowedTypes.allows(type) else {
+            throw Problem(
+                .unsupportedMediaType,
+                detail: "Files of type \(type) are not accepted here (declare it as filetype in Upload-Metadata); allowed: \(settings.allowedTypes.entries.joined(separator: ", "))."
+            )
+        }
     }
 
     private func checkSize(_ length: Int64) throws {
