@@ -331,3 +331,37 @@ def test_allowed_types_refuse_others_with_415_and_a_bad_setting_stops_the_node(e
         assert head(accepted.url, auth).headers["Upload-Offset"] == "1000"
     finally:
         node.stop()
+
+
+def test_cors_lets_a_listed_page_run_tus_and_tells_others_nothing(engine_env):
+    page = "http://localhost:5173"
+    node = Node({**engine_env, "APUS_CORS_ORIGINS": page + ", https://app.example.com"}, [])
+    try:
+        auth = signed_in(node.base)
+        preflight = requests.options(node.base + "/v1/uploads", timeout=10, headers={
+            "Origin": page, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,tus-resumable,upload-length,upload-metadata",
+        })
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == page
+        allowed = {name.strip().lower() for name in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+        assert {"authorization", "tus-resumable", "upload-length", "upload-metadata", "upload-offset", "upload-checksum",
+                "upload-concat", "upload-defer-length", "x-http-method-override", "content-type", "idempotency-key"} <= allowed
+        assert "PATCH" in preflight.headers["Access-Control-Allow-Methods"]
+        # tus discovery without Access-Control-Request-Method is still tus's.
+        discovery = requests.options(node.base + "/v1/uploads", headers={"Origin": page}, timeout=10)
+        assert discovery.headers["Tus-Version"] == "1.0.0" and discovery.headers["Access-Control-Allow-Origin"] == page
+
+        created = requests.post(node.base + "/v1/uploads", timeout=10, headers={**TUS, **auth, "Origin": page, "Upload-Length": "4"})
+        assert created.status_code == 201
+        exposed = {name.strip().lower() for name in created.headers["Access-Control-Expose-Headers"].split(",")}
+        assert {"location", "upload-offset", "upload-length", "upload-expires", "tus-resumable"} <= exposed
+        url = requests.compat.urljoin(node.base + "/v1/uploads", created.headers["Location"])
+        sent = patch(url, auth, 0, b"abcd", Origin=page)
+        assert sent.status_code == 204 and sent.headers["Access-Control-Allow-Origin"] == page
+
+        stranger = requests.options(node.base + "/v1/uploads", timeout=10, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in stranger.headers
+        assert "Access-Control-Allow-Origin" not in requests.get(node.base + "/health/live", headers={"Origin": "https://evil.example"}, timeout=10).headers
+    finally:
+        node.stop()
