@@ -33,6 +33,16 @@ struct Upload: Sendable {
     /// Whether it is past its expiry without having been finished.
     func isExpired(at now: Date) -> Bool { !isComplete && expiresAt <= now }
 
+    /// Where an upload stands, as `/metrics` counts them.
+    enum State: String, CaseIterable, Sendable {
+        /// Taking chunks.
+        case unfinished
+        /// Past its expiry unfinished, until the sweep removes it.
+        case expired
+        /// Finished: a file.
+        case completed
+    }
+
     /// What the upload is to concatenation.
     enum Concatenation: Sendable, Equatable {
         /// An ordinary upload.

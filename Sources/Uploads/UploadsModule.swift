@@ -27,6 +27,7 @@ public struct UploadsModule: Module {
         FileRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes,
+            services: [StoredUploadsGauge(service: service, interval: settings.sweepInterval)],
             jobHandlers: [ExpiredUploads.handler(service: service)],
             recurringJobs: [ExpiredUploads.job(every: settings.sweepInterval)],
             eventConsumers: [UploadOwnerEvents.consumer(service: service)]

@@ -277,6 +277,7 @@ final class UploadsService: Sendable {
         guard removed != nil else {
             throw Problem(Tus.locked, detail: "A chunk of this upload is being written; try again.", headers: [.retryAfter: "1"])
         }
+        metrics.terminated.increment()
     }
 
     private func remove(_ upload: Upload) async throws {
@@ -298,7 +299,14 @@ final class UploadsService: Sendable {
             // One being written right now is left for the next sweep.
             if try await platform.database.withExclusiveLock("uploads", upload.id, { try await self.remove(upload) }) != nil { removed += 1 }
         }
+        metrics.expired.increment(by: Int64(removed))
         return removed
+    }
+
+    /// Counts the uploads in each state again for the `apus_uploads_stored` gauge.
+    func refreshStoredGauge() async throws {
+        let counts = try await platform.database.read { [store, now = platform.now()] in try await store.countByState(at: now, on: $0) }
+        metrics.update(stored: counts)
     }
 
     /// Removes every upload of a deleted user, inside `transaction`.

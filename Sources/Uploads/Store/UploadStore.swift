@@ -77,6 +77,21 @@ struct UploadStore: Sendable {
             """).first()?.decode(column: "held", as: Int64.self) ?? 0
     }
 
+    /// How many uploads are in each state at `now`.
+    func countByState(at now: Date, on connection: any SQLDatabase) async throws -> [Upload.State: Int] {
+        let rows = try await connection.raw("""
+            SELECT CASE WHEN completed_at IS NOT NULL THEN 'completed' WHEN expires_at <= \(bind: Timestamp.format(now)) THEN 'expired' ELSE 'unfinished' END AS state,
+                   CAST(COUNT(*) AS BIGINT) AS n
+            FROM uploads_uploads GROUP BY 1
+            """).all()
+        var counts: [Upload.State: Int] = [:]
+        for row in rows {
+            guard let state = Upload.State(rawValue: try row.decode(column: "state", as: String.self)) else { continue }
+            counts[state] = Int(try row.decode(column: "n", as: Int64.self))
+        }
+        return counts
+    }
+
     /// Unfinished uploads whose expiry has passed, oldest first.
     func expired(before now: Date, limit: Int, on connection: any SQLDatabase) async throws -> [Upload] {
         try await connection.raw("""
