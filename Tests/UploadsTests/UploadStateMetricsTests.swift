@@ -13,10 +13,20 @@ import Testing
         return line.flatMap { Double($0.split(separator: " ").last ?? "") }
     }
 
+    static func sweepsFinished(_ server: ApusServer) async throws -> Int {
+        try await server.platform.database.read { connection in
+            try await connection.raw("SELECT COUNT(*) AS n FROM apus_jobs WHERE kind = 'uploads.remove-expired' AND state = 'completed'")
+                .first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func uploadsAreCountedByStateAndRemovalsByReason(engine: DatabaseEngine) async throws {
         let clock = TestClock()
-        try await UploadsTest.withNode(engine: engine, clock: clock, settings: ["APUS_UPLOADS_EXPIRY": "60"]) { server, client in
+        // The node's own sweep runs once at start and then not again during the test, so that
+        // the expired upload is still there to be counted and swept by hand.
+        try await UploadsTest.withNode(engine: engine, clock: clock, settings: ["APUS_UPLOADS_EXPIRY": "60", "APUS_UPLOADS_SWEEP_INTERVAL": "1000000"]) { server, client in
+            #expect(try await eventually { try await Self.sweepsFinished(server) >= 1 })
             let ada = try await client.signedIn("ada@example.com", server: server)
             let stale = try await client.createUpload(token: ada.accessToken, length: 4)
             clock.advance(by: 61)
