@@ -38,8 +38,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
+        // SHA-256 blocks on the CPU's SHA instructions, for ApusKit's resumable hasher.
+        .target(name: "CApusSHA"),
         .target(
             name: "ApusKit",
+            dependencies: ["CApusSHA"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -125,6 +128,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -167,6 +171,7 @@ let package = Package(
             dependencies: [
                 "ApusKit",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

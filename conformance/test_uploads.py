@@ -12,8 +12,9 @@ import uuid
 
 import requests
 from tusclient import client as tus_client
+from tusclient.exceptions import TusCommunicationError
 
-from conftest import Node, free_port
+from conftest import Node, free_port, run_apus
 
 TUS = {"Tus-Resumable": "1.0.0"}
 CHUNK = 8 * 1024 * 1024
@@ -275,3 +276,92 @@ def test_tuspy_on_the_s3_store_of_motos_server(engine_env, tmp_path):
     finally:
         moto.kill()
         moto.wait()
+
+
+def test_a_tuspy_upload_is_downloaded_whole_by_range_and_by_etag(node, tmp_path):
+    auth = signed_in(node.base)
+    source = random_file(tmp_path / "photo.png", 2 * 1024 * 1024 + 3)
+    uploader = tus_client.TusClient(node.base + "/v1/uploads", headers=auth).uploader(
+        source, chunk_size=1024 * 1024, metadata={"filename": "photo.png", "filetype": "image/png"})
+    uploader.upload()
+    file_url = node.base + "/v1/files/" + uploader.url.rstrip("/").rsplit("/", 1)[1]
+    with open(source, "rb") as handle:
+        original = handle.read()
+
+    whole = requests.get(file_url, headers=auth, timeout=30)
+    assert whole.status_code == 200 and whole.content == original
+    assert whole.headers["Content-Type"] == "image/png" and whole.headers["X-Content-Type-Options"] == "nosniff"
+    assert whole.headers["ETag"] == '"' + hashlib.sha256(original).hexdigest() + '"'
+    assert requests.get(file_url, headers={**auth, "If-None-Match": whole.headers["ETag"]}, timeout=10).status_code == 304
+    part = requests.get(file_url, headers={**auth, "Range": "bytes=1000-1999"}, timeout=10)
+    assert part.status_code == 206 and part.content == original[1000:2000]
+    assert part.headers["Content-Range"] == f"bytes 1000-1999/{len(original)}"
+    tail = requests.get(file_url, headers={**auth, "Range": "bytes=-10"}, timeout=10)
+    assert tail.status_code == 206 and tail.content == original[-10:]
+    outside = requests.get(file_url, headers={**auth, "Range": f"bytes={len(original)}-"}, timeout=10)
+    assert outside.status_code == 416 and outside.headers["Content-Range"] == f"bytes */{len(original)}"
+    assert requests.head(file_url, headers=auth, timeout=10).headers["Content-Length"] == str(len(original))
+
+    # Private until its owner says otherwise; a stranger's token finds nothing.
+    assert requests.get(file_url, timeout=10).status_code == 401
+    assert requests.get(file_url, headers=signed_in(node.base), timeout=10).status_code == 404
+    assert requests.patch(file_url, json={"public": True}, headers=auth, timeout=10).json()["public"] is True
+    assert requests.get(file_url, timeout=10).content == original
+    listed = requests.get(node.base + "/v1/files", headers=auth, timeout=10).json()
+    assert [item["url"] for item in listed["items"]] == ["/v1/files/" + uploader.url.rstrip("/").rsplit("/", 1)[1]]
+    assert listed["next_cursor"] is None
+
+
+def test_allowed_types_refuse_others_with_415_and_a_bad_setting_stops_the_node(engine_env, tmp_path):
+    result = run_apus(["serve"], {**engine_env, "APUS_UPLOADS_ALLOWED_TYPES": "image"})
+    assert result.returncode == 78 and "APUS_UPLOADS_ALLOWED_TYPES" in result.stderr
+    node = Node({**engine_env, "APUS_UPLOADS_ALLOWED_TYPES": "image/*"}, [])
+    try:
+        auth = signed_in(node.base)
+        source = random_file(tmp_path / "page.html", 1000)
+        client = tus_client.TusClient(node.base + "/v1/uploads", headers=auth)
+        refused = client.uploader(source, metadata={"filename": "page.html", "filetype": "text/html"})
+        try:
+            refused.create_url()
+            raise AssertionError("an HTML upload was created")
+        except TusCommunicationError as error:
+            assert error.status_code == 415
+        accepted = client.uploader(source, metadata={"filename": "a.png", "filetype": "image/png"})
+        accepted.upload()
+        assert head(accepted.url, auth).headers["Upload-Offset"] == "1000"
+    finally:
+        node.stop()
+
+
+def test_cors_lets_a_listed_page_run_tus_and_tells_others_nothing(engine_env):
+    page = "http://localhost:5173"
+    node = Node({**engine_env, "APUS_CORS_ORIGINS": page + ", https://app.example.com"}, [])
+    try:
+        auth = signed_in(node.base)
+        preflight = requests.options(node.base + "/v1/uploads", timeout=10, headers={
+            "Origin": page, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,tus-resumable,upload-length,upload-metadata",
+        })
+        assert preflight.status_code == 204
+        assert preflight.headers["Access-Control-Allow-Origin"] == page
+        allowed = {name.strip().lower() for name in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+        assert {"authorization", "tus-resumable", "upload-length", "upload-metadata", "upload-offset", "upload-checksum",
+                "upload-concat", "upload-defer-length", "x-http-method-override", "content-type", "idempotency-key"} <= allowed
+        assert "PATCH" in preflight.headers["Access-Control-Allow-Methods"]
+        # tus discovery without Access-Control-Request-Method is still tus's.
+        discovery = requests.options(node.base + "/v1/uploads", headers={"Origin": page}, timeout=10)
+        assert discovery.headers["Tus-Version"] == "1.0.0" and discovery.headers["Access-Control-Allow-Origin"] == page
+
+        created = requests.post(node.base + "/v1/uploads", timeout=10, headers={**TUS, **auth, "Origin": page, "Upload-Length": "4"})
+        assert created.status_code == 201
+        exposed = {name.strip().lower() for name in created.headers["Access-Control-Expose-Headers"].split(",")}
+        assert {"location", "upload-offset", "upload-length", "upload-expires", "tus-resumable"} <= exposed
+        url = requests.compat.urljoin(node.base + "/v1/uploads", created.headers["Location"])
+        sent = patch(url, auth, 0, b"abcd", Origin=page)
+        assert sent.status_code == 204 and sent.headers["Access-Control-Allow-Origin"] == page
+
+        stranger = requests.options(node.base + "/v1/uploads", timeout=10, headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in stranger.headers
+        assert "Access-Control-Allow-Origin" not in requests.get(node.base + "/health/live", headers={"Origin": "https://evil.example"}, timeout=10).headers
+    finally:
+        node.stop()

@@ -1,7 +1,10 @@
+internal import CApusSHA
+
 /// SHA-256 (FIPS 180-4) whose running state can be saved and restored, so a digest can be
 /// computed across requests and restarts: a resumable upload hashes each chunk as it arrives
 /// and keeps the state between chunks in its database row. Library hashers cannot export their
-/// state, hence this one.
+/// state, hence this one. Whole blocks go through the CPU's SHA instructions where it has them
+/// (``SHA256Engine``); the state, and so what is saved, is the same either way.
 public struct ResumableSHA256: Sendable, Equatable {
     private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
         (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
@@ -9,6 +12,8 @@ public struct ResumableSHA256: Sendable, Equatable {
     public private(set) var byteCount: UInt64 = 0
     /// The bytes of an incomplete block, waiting for the rest.
     private var pending: [UInt8] = []
+    /// What compresses whole blocks; not part of the state.
+    package var engine = SHA256Engine.preferred
 
     public init() {}
 
@@ -25,12 +30,14 @@ public struct ResumableSHA256: Sendable, Equatable {
             pending.append(contentsOf: bytes[0..<take])
             index = take
             if pending.count < 64 { return }
-            compress(pending)
+            let block = pending
+            block.withUnsafeBytes { compress($0, blocks: 1) }
             pending.removeAll(keepingCapacity: true)
         }
-        while bytes.count - index >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + 64)]))
-            index += 64
+        let blocks = (bytes.count - index) / 64
+        if blocks > 0 {
+            compress(UnsafeRawBufferPointer(rebasing: bytes[index..<(index + blocks * 64)]), blocks: blocks)
+            index += blocks * 64
         }
         if index < bytes.count { pending.append(contentsOf: bytes[index...]) }
     }
@@ -92,8 +99,19 @@ public struct ResumableSHA256: Sendable, Equatable {
         [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
     }
 
-    private mutating func compress(_ block: [UInt8]) {
-        block.withUnsafeBytes { compress($0) }
+    /// Compresses `blocks` whole blocks at the start of `bytes`.
+    private mutating func compress(_ bytes: UnsafeRawBufferPointer, blocks: Int) {
+        switch engine {
+        case .hardware:
+            guard let base = bytes.baseAddress else { return }
+            withUnsafeMutableBytes(of: &state) { words in
+                apus_sha256_blocks(words.baseAddress!.assumingMemoryBound(to: UInt32.self), base.assumingMemoryBound(to: UInt8.self), blocks)
+            }
+        case .scalar:
+            for block in 0..<blocks {
+                compress(UnsafeRawBufferPointer(rebasing: bytes[(block * 64)..<(block * 64 + 64)]))
+            }
+        }
     }
 
     private mutating func compress(_ block: UnsafeRawBufferPointer) {

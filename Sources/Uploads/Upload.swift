@@ -21,11 +21,27 @@ struct Upload: Sendable {
     var createdAt: Date
     var expiresAt: Date
     var completedAt: Date?
+    /// Whether its owner serves the finished file to anyone, signed in or not.
+    var isPublic = false
 
     var isComplete: Bool { completedAt != nil }
 
+    /// Whether it is a file `GET /v1/files/{id}` serves: finished, and not a piece meant for a
+    /// final upload.
+    var isFile: Bool { isComplete && concatenation != .partial }
+
     /// Whether it is past its expiry without having been finished.
     func isExpired(at now: Date) -> Bool { !isComplete && expiresAt <= now }
+
+    /// Where an upload stands, as `/metrics` counts them.
+    enum State: String, CaseIterable, Sendable {
+        /// Taking chunks.
+        case unfinished
+        /// Past its expiry unfinished, until the sweep removes it.
+        case expired
+        /// Finished: a file.
+        case completed
+    }
 
     /// What the upload is to concatenation.
     enum Concatenation: Sendable, Equatable {

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// Resumable uploads over tus 1.0 (`/v1/uploads`), every extension included, with the bytes in
 /// the platform's ``ObjectStore`` and each upload's state in the database, so any node can take
-/// the next chunk.
+/// the next chunk; finished uploads are served as files (`/v1/files`).
 public struct UploadsModule: Module {
     /// The module's name: its tables are `uploads_*`, its permissions `uploads.*`.
     public static let name = "uploads"
@@ -17,14 +17,17 @@ public struct UploadsModule: Module {
 
     public var migrations: [Migration] { UploadsMigrations.all }
     public var permissions: [Permission] { [Self.write] }
+    public var openAPI: OpenAPIFragment { UploadsOpenAPI.fragment }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
         let settings = try UploadsSettings(platform.settings)
         let service = UploadsService(platform: platform, settings: settings)
         let routes = RouteCollection(context: ApusRequestContext.self)
         UploadRoutes(service: service).add(to: routes)
+        FileRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes,
+            services: [StoredUploadsGauge(service: service, interval: settings.sweepInterval)],
             jobHandlers: [ExpiredUploads.handler(service: service)],
             recurringJobs: [ExpiredUploads.job(every: settings.sweepInterval)],
             eventConsumers: [UploadOwnerEvents.consumer(service: service)]

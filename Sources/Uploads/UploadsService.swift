@@ -39,7 +39,7 @@ final class UploadsService: Sendable {
         return upload
     }
 
-    private func find(_ id: String) async throws -> Upload? {
+    func find(_ id: String) async throws -> Upload? {
         try await platform.database.read { [store] in try await store.find(id, on: $0) }
     }
 
@@ -47,6 +47,8 @@ final class UploadsService: Sendable {
 
     /// Creates an empty upload of `length` bytes (`nil`: deferred) for `owner`.
     func create(length: Int64?, metadata: UploadMetadata?, partial: Bool, owner: String) async throws -> Upload {
+        // A partial upload is a piece: the final upload made of it declares the type.
+        if !partial { try checkType(metadata) }
         if let length { try checkSize(length) }
         try await checkQuota(owner: owner, adding: length ?? 0)
         let now = platform.now()
@@ -66,6 +68,7 @@ final class UploadsService: Sendable {
     /// in order; it is complete at once.
     func concatenate(_ parts: [String], metadata: UploadMetadata?, by principal: Principal) async throws -> Upload {
         guard (1...100).contains(parts.count) else { throw Problem.badRequest("A final upload names 1-100 partial uploads.") }
+        try checkType(metadata)
         var pieces: [Upload] = []
         for id in parts {
             guard OpaqueID.isWellFormed(id), let part = try await find(id), principal.mayAccess(ownedBy: part.ownerId) else {
@@ -95,6 +98,17 @@ final class UploadsService: Sendable {
         }
         metrics.completed.increment()
         return upload
+    }
+
+    /// 415 unless the type the metadata declares (none: `application/octet-stream`) is allowed.
+    private func checkType(_ metadata: UploadMetadata?) throws {
+        let type = ServedContentType(metadata: metadata?.values ?? [:]).mediaType
+        guard settings.allowedTypes.allows(type) else {
+            throw Problem(
+                .unsupportedMediaType,
+                detail: "Files of type \(type) are not accepted here (declare it as filetype in Upload-Metadata); allowed: \(settings.allowedTypes.entries.joined(separator: ", "))."
+            )
+        }
     }
 
     private func checkSize(_ length: Int64) throws {
@@ -263,6 +277,7 @@ final class UploadsService: Sendable {
         guard removed != nil else {
             throw Problem(Tus.locked, detail: "A chunk of this upload is being written; try again.", headers: [.retryAfter: "1"])
         }
+        metrics.terminated.increment()
     }
 
     private func remove(_ upload: Upload) async throws {
@@ -284,7 +299,14 @@ final class UploadsService: Sendable {
             // One being written right now is left for the next sweep.
             if try await platform.database.withExclusiveLock("uploads", upload.id, { try await self.remove(upload) }) != nil { removed += 1 }
         }
+        metrics.expired.increment(by: Int64(removed))
         return removed
+    }
+
+    /// Counts the uploads in each state again for the `apus_uploads_stored` gauge.
+    func refreshStoredGauge() async throws {
+        let counts = try await platform.database.read { [store, now = platform.now()] in try await store.countByState(at: now, on: $0) }
+        metrics.update(stored: counts)
     }
 
     /// Removes every upload of a deleted user, inside `transaction`.
@@ -298,7 +320,7 @@ final class UploadsService: Sendable {
     // MARK: Storage errors
 
     /// Runs a store operation; a failure of the store becomes a 503 and is counted.
-    private func storage<Result>(_ body: () async throws -> Result) async throws -> Result {
+    func storage<Result>(_ body: () async throws -> Result) async throws -> Result {
         do {
             return try await body()
         } catch {

@@ -10,11 +10,14 @@ struct UploadsSettings: Sendable {
     var expiry: Double = 86_400
     /// Seconds between sweeps that remove expired uploads (`APUS_UPLOADS_SWEEP_INTERVAL`).
     var sweepInterval: Double = 60
+    /// The content types an upload may declare (`APUS_UPLOADS_ALLOWED_TYPES`; all when unset).
+    var allowedTypes = AllowedContentTypes.all
 
     init(_ settings: Settings) throws(ConfigurationError) {
         maxSize = Int64(try settings.integer("APUS_UPLOADS_MAX_SIZE", in: 1...(1 << 50), default: Int(maxSize)))
         quota = Int64(try settings.integer("APUS_UPLOADS_QUOTA", in: 1...(1 << 55), default: Int(quota)))
         expiry = try settings.seconds("APUS_UPLOADS_EXPIRY", default: expiry)
         sweepInterval = try settings.seconds("APUS_UPLOADS_SWEEP_INTERVAL", default: sweepInterval)
+        allowedTypes = try settings.parse("APUS_UPLOADS_ALLOWED_TYPES") { try AllowedContentTypes(setting: $0) } ?? allowedTypes
     }
 }

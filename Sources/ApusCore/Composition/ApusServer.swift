@@ -85,7 +85,8 @@ public struct ApusServer: Sendable {
         let clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
         router.add(middleware: PlatformMiddleware(
             metrics: HTTPMetricsMiddleware(registry: platform.metrics),
-            authentication: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress)
+            authentication: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress),
+            cors: configuration.cors
         ))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -55,6 +55,8 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var shutdownGrace: Double = 10
     /// The job queue's schedule, concurrency and leases (`APUS_JOBS_*`).
     public var jobs = JobSettings()
+    /// Browser origins allowed to call the API (`APUS_CORS_ORIGINS`); none by default.
+    public var cors = CORSPolicy.disabled
     /// Every `APUS_*` variable, for the modules to read their own settings from.
     public var settings = Settings([:])
     /// The S3-compatible store files go to (`APUS_OBJECTS_URL` and its keys); `nil`: a directory
@@ -107,6 +109,7 @@ public struct ApusConfiguration: Sendable, Equatable {
             self.authFailureRateLimit = try .parse(limit, name: "auth-failures", setting: "APUS_RATE_LIMIT_AUTH_FAILURES")
         }
         if let limit = value("APUS_RATE_LIMIT_REDIRECT") { self.redirectRateLimit = try .parse(limit, name: "redirect", setting: "APUS_RATE_LIMIT_REDIRECT") }
+        if let origins = value("APUS_CORS_ORIGINS") { self.cors = try CORSPolicy.parse(origins) }
         self.jobs = try JobSettings(environment: environment)
         if let url = value("APUS_OBJECTS_URL") {
             self.objectStore = try S3Location.parse(url, accessKey: value("APUS_OBJECTS_ACCESS_KEY"), secretKey: value("APUS_OBJECTS_SECRET_KEY"))

@@ -1,7 +1,8 @@
 public import Hummingbird
 
 /// What the platform does around every request, in one layer: the request id and trace
-/// context, authentication, a problem for any error, and metrics of the answer. One layer
+/// context, CORS (preflights answered here, before authentication), authentication, a problem for
+/// any error, and metrics of the answer. One layer
 /// instead of four because each async middleware frame costs on every request (a profile of the
 /// redirect path put the Swift runtime's share of the CPU at a third); the pieces stay the
 /// separate middlewares they were, and this composes them in the same order.
@@ -10,25 +11,35 @@ public struct PlatformMiddleware: RouterMiddleware {
 
     let metrics: HTTPMetricsMiddleware
     let authentication: AuthenticationMiddleware
+    let cors: CORSPolicy
 
-    init(metrics: HTTPMetricsMiddleware, authentication: AuthenticationMiddleware) {
+    init(metrics: HTTPMetricsMiddleware, authentication: AuthenticationMiddleware, cors: CORSPolicy = .disabled) {
         self.metrics = metrics
         self.authentication = authentication
+        self.cors = cors
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let scope = RequestIdentityMiddleware.begin(request, &context)
         let start = ContinuousClock.now
-        var response = try await RequestLogScope.$current.withValue(scope) {
-            do {
-                if let header = request.headers.first(.authorization) {
-                    try await authentication.authenticate(request, header: header, &context)
+        // Nothing more than a flag test when CORS is off, and a header lookup without `Origin`.
+        let origin = cors.allowedOrigin(request.headers)
+        var response: Response
+        if let origin, CORSPolicy.isPreflight(request.head) {
+            response = Response(status: .noContent, headers: cors.preflightHeaders(origin: origin))
+        } else {
+            response = try await RequestLogScope.$current.withValue(scope) {
+                do {
+                    if let header = request.headers.first(.authorization) {
+                        try await authentication.authenticate(request, header: header, &context)
+                    }
+                    return try await next(request, context)
+                } catch {
+                    return try ProblemMiddleware.problem(for: error, request: request, context: context).response(from: request, context: context)
                 }
-                return try await next(request, context)
-            } catch {
-                return try ProblemMiddleware.problem(for: error, request: request, context: context).response(from: request, context: context)
             }
+            if let origin { cors.decorate(&response.headers, origin: origin) }
         }
         metrics.record(request, context, status: response.status, since: start)
         RequestIdentityMiddleware.end(&response, requestID: scope.requestID)

@@ -58,6 +58,15 @@ final class DurableFile: Sendable {
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw Self.failure("truncate") }
     }
 
+    /// Starts writing the `length` bytes at `offset` to the disk without waiting for it, so that
+    /// the next ``sync()`` finds less to write. Only a hint: Linux starts the writeback (and
+    /// later drops the pages from its cache); elsewhere nothing happens.
+    func startWriteback(at offset: Int64, length: Int) {
+        #if os(Linux)
+        _ = posix_fadvise(descriptor, off_t(offset), off_t(length), POSIX_FADV_DONTNEED)
+        #endif
+    }
+
     /// Makes what was written durable.
     func sync() throws(ObjectStoreError) {
         guard fsync(descriptor) == 0 else { throw Self.failure("fsync") }

@@ -2,6 +2,7 @@ import ApusCore
 
 /// The uploads table: one row per tus upload, holding everything a node needs to go on with it
 /// (offset, length, metadata, the SHA-256 state, the object store's state of its bytes).
+/// `0002` adds the flag an owner sets to serve a finished file to anyone.
 enum UploadsMigrations {
     static let all = [
         Migration(
@@ -30,6 +31,11 @@ enum UploadsMigrations {
                 // The expiry sweep reads unfinished uploads by expiry.
                 "CREATE INDEX uploads_uploads_unfinished_expiry ON uploads_uploads (expires_at) WHERE completed_at IS NULL",
             ]
-        )
+        ),
+        Migration(
+            module: "uploads",
+            name: "0002_public_files",
+            statements: ["ALTER TABLE uploads_uploads ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0"]
+        ),
     ]
 }

@@ -7,7 +7,7 @@ import SQLKit
 struct UploadStore: Sendable {
     static let columns = """
         id, owner_id, upload_length, upload_offset, metadata, concat, parts, object_key, object_state, hash_state, sha256, \
-        created_at, expires_at, completed_at
+        created_at, expires_at, completed_at, is_public
         """
 
     func insert(_ upload: Upload, on connection: any SQLDatabase) async throws {
@@ -17,7 +17,7 @@ struct UploadStore: Sendable {
             VALUES (\(bind: upload.id), \(bind: upload.ownerId), \(bind: upload.length), \(bind: upload.offset), \(bind: upload.metadata),
                     \(bind: concat), \(bind: parts), \(bind: upload.object.key.path), \(bind: upload.object.state),
                     \(bind: Self.hex(upload.hashState)), \(bind: upload.sha256), \(bind: Timestamp.format(upload.createdAt)),
-                    \(bind: Timestamp.format(upload.expiresAt)), \(bind: upload.completedAt.map(Timestamp.format)))
+                    \(bind: Timestamp.format(upload.expiresAt)), \(bind: upload.completedAt.map(Timestamp.format)), \(bind: upload.isPublic ? 1 : 0))
             """).run()
     }
 
@@ -37,6 +37,21 @@ struct UploadStore: Sendable {
             WHERE id = \(bind: upload.id) AND upload_offset = \(bind: offset)
             RETURNING id
             """).first() != nil
+    }
+
+    /// A page of finished files by id, of `owner` (everyone's when `nil`), after `cursor`.
+    func files(owner: String?, limit: Int, after cursor: String?, on connection: any SQLDatabase) async throws -> [Upload] {
+        try await connection.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM uploads_uploads
+            WHERE id > \(bind: cursor ?? "") AND (\(bind: owner) IS NULL OR owner_id = \(bind: owner))
+              AND completed_at IS NOT NULL AND concat <> 'partial'
+            ORDER BY id LIMIT \(bind: limit)
+            """).all().map(Self.upload(from:))
+    }
+
+    /// Marks the upload `id` public or not.
+    func setPublic(_ id: String, _ isPublic: Bool, on connection: any SQLDatabase) async throws {
+        try await connection.raw("UPDATE uploads_uploads SET is_public = \(bind: isPublic ? 1 : 0) WHERE id = \(bind: id)").run()
     }
 
     /// Sets a deferred length once.
@@ -60,6 +75,21 @@ struct UploadStore: Sendable {
         try await connection.raw("""
             SELECT CAST(COALESCE(SUM(COALESCE(upload_length, upload_offset)), 0) AS BIGINT) AS held FROM uploads_uploads WHERE owner_id = \(bind: owner)
             """).first()?.decode(column: "held", as: Int64.self) ?? 0
+    }
+
+    /// How many uploads are in each state at `now`.
+    func countByState(at now: Date, on connection: any SQLDatabase) async throws -> [Upload.State: Int] {
+        let rows = try await connection.raw("""
+            SELECT CASE WHEN completed_at IS NOT NULL THEN 'completed' WHEN expires_at <= \(bind: Timestamp.format(now)) THEN 'expired' ELSE 'unfinished' END AS state,
+                   CAST(COUNT(*) AS BIGINT) AS n
+            FROM uploads_uploads GROUP BY 1
+            """).all()
+        var counts: [Upload.State: Int] = [:]
+        for row in rows {
+            guard let state = Upload.State(rawValue: try row.decode(column: "state", as: String.self)) else { continue }
+            counts[state] = Int(try row.decode(column: "n", as: Int64.self))
+        }
+        return counts
     }
 
     /// Unfinished uploads whose expiry has passed, oldest first.
@@ -90,7 +120,8 @@ struct UploadStore: Sendable {
             sha256: try row.decode(column: "sha256", as: String?.self),
             createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(timeIntervalSince1970: 0),
             expiresAt: Timestamp.parse(try row.decode(column: "expires_at", as: String.self)) ?? Date(timeIntervalSince1970: 0),
-            completedAt: try row.decode(column: "completed_at", as: String?.self).flatMap(Timestamp.parse)
+            completedAt: try row.decode(column: "completed_at", as: String?.self).flatMap(Timestamp.parse),
+            isPublic: try row.decode(column: "is_public", as: Int.self) != 0
         )
     }
 
