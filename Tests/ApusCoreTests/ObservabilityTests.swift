@@ -1,4 +1,4 @@
-import ApusCore
+@testable import ApusCore
 import ApusTesting
 import Foundation
 import HTTPTypes
@@ -38,6 +38,28 @@ import Testing
         #expect(fields["trace_id"] as? String == "4bf92f3577b34da6a3ce929d0e0e4736")
         #expect(fields["level"] as? String == "info")
         #expect((fields["time"] as? String).flatMap(Timestamp.parse) != nil)
+    }
+
+    @Test func anyLoggerWritingWhileARequestIsServedNamesTheRequest() async throws {
+        let lines = LogLines()
+        // A module's own logger, not the request's: it still names the request it serves.
+        var handler = JSONLogHandler(label: "module", sink: lines.sink)
+        handler[metadataKey: "hb.request.id"] = "framework-id"
+        let logger = Logger(label: "module") { _ in handler }
+        await RequestLogScope.$current.withValue(RequestLogScope(requestID: "req-7", traceID: "4bf92f3577b34da6a3ce929d0e0e4736")) {
+            await Task.yield()
+            logger.info("inside", metadata: ["trace_id": "given"])
+        }
+        logger.info("outside")
+        let inside = try #require(lines.all.first { $0.contains("inside") })
+        let fields = try #require(try JSONSerialization.jsonObject(with: Data(inside.utf8)) as? [String: Any])
+        #expect(fields["request_id"] as? String == "req-7")
+        // What a line says itself wins; the framework's own id gives way to the platform's.
+        #expect(fields["trace_id"] as? String == "given")
+        #expect(fields["hb.request.id"] == nil)
+        let outside = try #require(lines.all.first { $0.contains("outside") })
+        #expect(!outside.contains("request_id"))
+        #expect(outside.contains("framework-id"))
     }
 
     @Test func metricsCountRequestsByRouteTemplateWithAHistogram() async throws {
