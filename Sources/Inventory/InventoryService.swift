@@ -10,6 +10,8 @@ final class InventoryService: Sendable {
     let catalogue = CatalogueStore()
     let stock = StockStore()
     let checkouts = CheckoutStore()
+    let reservations = ReservationStore()
+    let combiner: CheckoutCombiner
     let metrics: InventoryMetrics
     let retry: ConflictRetry
     let logger: Logger
@@ -19,6 +21,7 @@ final class InventoryService: Sendable {
         self.settings = settings
         self.metrics = InventoryMetrics(registry: platform.metrics)
         self.retry = ConflictRetry(attempts: settings.conflictAttempts)
+        self.combiner = CheckoutCombiner(writers: settings.checkoutWriters)
         self.logger = platform.logger(module: InventoryModule.name)
     }
 
