@@ -81,10 +81,19 @@ extension InventoryService {
             throw Problem.unprocessable("Field currency must be an ISO 4217 code.", errors: [.init(field: "currency", message: "must be an ISO 4217 code such as EUR")])
         }
         return try await platform.database.read { [catalogue] sql in
+            // One round trip in the common case; a second only to tell a missing location apart.
+            var (variants, location) = try await catalogue.forSale(skus: body.lines.map(\.sku), location: body.location, on: sql)
+            if location == nil, variants.isEmpty {
+                if let code = body.location {
+                    location = try await catalogue.location(code: code, on: sql)
+                } else {
+                    location = try await catalogue.defaultLocation(on: sql)
+                }
+            }
             var errors: [Problem.FieldError] = []
             var lines: [PricedLine] = []
             for (index, line) in body.lines.enumerated() {
-                guard let (variant, published) = try await catalogue.variantForSale(sku: line.sku, on: sql) else {
+                guard let (variant, published) = variants[line.sku] else {
                     errors.append(.init(field: "lines[\(index)].sku", message: "no such SKU"))
                     continue
                 }
@@ -95,13 +104,8 @@ extension InventoryService {
                 }
                 lines.append(PricedLine(index: index, variant: variant, quantity: line.quantity))
             }
-            let location: Location?
-            if let code = body.location {
-                location = try await catalogue.location(code: code, on: sql)
-                if location == nil { errors.append(.init(field: "location", message: "no such location")) }
-            } else {
-                location = try await catalogue.defaultLocation(on: sql)
-                if location == nil { errors.append(.init(field: "location", message: "no location holds stock yet")) }
+            if location == nil {
+                errors.append(body.location == nil ? .init(field: "location", message: "no location holds stock yet") : .init(field: "location", message: "no such location"))
             }
             try InventoryFields.check(errors)
             return (lines, location!)
