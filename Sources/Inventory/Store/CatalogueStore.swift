@@ -109,6 +109,26 @@ struct CatalogueStore: Sendable {
             """).first() != nil
     }
 
+    /// Moves the product on from `version` (a change to one of its variants changes it too);
+    /// `false` when it is no longer at `version` (or is gone).
+    func bump(id: String, version: Int, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            UPDATE inventory_products SET version = version + 1, updated_at = \(bind: Timestamp.format(now))
+            WHERE id = \(bind: id) AND version = \(bind: version) RETURNING id
+            """).first() != nil
+    }
+
+    /// Applies the changed fields of a variant of `productID`; `false` when it has none with `id`.
+    func update(variant id: String, of productID: String, with patch: VariantPatch, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            UPDATE inventory_variants SET
+                name = COALESCE(\(bind: patch.name), name), price = COALESCE(\(bind: patch.price), price),
+                currency = COALESCE(\(bind: patch.currency), currency), attributes = COALESCE(\(bind: patch.attributes.map(Self.encode)), attributes),
+                low_stock_threshold = COALESCE(\(bind: patch.lowStockThreshold), low_stock_threshold)
+            WHERE id = \(bind: id) AND product_id = \(bind: productID) RETURNING id
+            """).first() != nil
+    }
+
     func insert(_ location: Location, on sql: any SQLDatabase) async throws -> Bool {
         try await sql.raw("""
             INSERT INTO inventory_locations (id, code, name, created_at)
