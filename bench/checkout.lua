@@ -1,4 +1,5 @@
--- wrk: POST /v1/checkouts of one unit, of the hot SKU or of one of 1,000 SKUs at random.
+-- wrk: POST /v1/checkouts of one unit: of the hot SKU, of one of 1,000 SKUs at random, or of
+-- LAST (the sell-out phase).
 -- Counts answers by status per thread; done() prints the totals for bench/inventory.sh.
 local threads = {}
 
@@ -14,6 +15,7 @@ end
 
 function request()
     local sku = "HOT"
+    if mode == "last" then sku = "LAST" end
     if mode == "spread" then sku = string.format("SKU-%04d", math.random(0, 999)) end
     return wrk.format("POST", "/v1/checkouts", nil, '{"lines":[{"sku":"' .. sku .. '","quantity":1}]}')
 end

@@ -24,9 +24,12 @@ run_engine() { # ENGINE-LABEL [VAR=VALUE ...]
     admin=$(curl -sf -X POST "$base/v1/auth/login" -H 'Content-Type: application/json' \
         -d "{\"email\":\"$admin_email\",\"password\":\"$admin_password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
     api POST /v1/inventory/locations "$admin" '{"code":"main","name":"Main"}' >/dev/null
-    # The hot SKU holds fewer units than the run can sell, so refusals (and the check) happen.
-    api POST /v1/inventory/products "$admin" '{"name":"Hot","published":true,"variants":[{"sku":"HOT","name":"Hot","price":100,"currency":"EUR"}]}' >/dev/null
-    api POST /v1/inventory/stock/adjustments "$admin" '{"sku":"HOT","location":"main","delta":5000,"reason":"bench","kind":"received"}' >/dev/null
+    # The hot SKU holds more units than the phase can sell (so the rate measures checkouts, not
+    # a sell-out); LAST holds 1,000, fewer than its phase asks for, so refusals happen under
+    # contention and the check below proves none of them oversold.
+    api POST /v1/inventory/products "$admin" '{"name":"Hot","published":true,"variants":[{"sku":"HOT","name":"Hot","price":100,"currency":"EUR"},{"sku":"LAST","name":"Last","price":100,"currency":"EUR"}]}' >/dev/null
+    api POST /v1/inventory/stock/adjustments "$admin" "{\"sku\":\"HOT\",\"location\":\"main\",\"delta\":$((seconds * 10000)),\"reason\":\"bench\",\"kind\":\"received\"}" >/dev/null
+    api POST /v1/inventory/stock/adjustments "$admin" '{"sku":"LAST","location":"main","delta":1000,"reason":"bench","kind":"received"}' >/dev/null
     python3 - "$base" "$admin" <<'PY'
 import json, sys, urllib.request
 base, token = sys.argv[1], sys.argv[2]
@@ -40,13 +43,19 @@ for start in range(0, 1000, 100):
 for n in range(1000):
     call("/v1/inventory/stock/adjustments", {"sku": f"SKU-{n:04d}", "location": "main", "delta": 1000000, "reason": "bench", "kind": "received"})
 PY
-    for mode in hot spread; do
-        echo "== $label, $mode: POST /v1/checkouts (${seconds}s, 2 threads, 64 connections)"
-        out=$(wrk -t2 -c64 -d"${seconds}s" -s bench/checkout.lua -H "Authorization: Bearer $token" "$base/v1/checkouts" -- "$mode" | tee /dev/stderr)
+    for mode in hot spread last; do
+        local duration=$seconds
+        [[ $mode == last ]] && duration=3
+        echo "== $label, $mode: POST /v1/checkouts (${duration}s, 2 threads, 64 connections)"
+        out=$(wrk -t2 -c64 -d"${duration}s" -s bench/checkout.lua -H "Authorization: Bearer $token" "$base/v1/checkouts" -- "$mode" | tee /dev/stderr)
         statuses=$(grep STATUSES <<<"$out")
         created=$(sed -E 's/.*created=([0-9]+).*/\1/' <<<"$statuses")
-        rate=$(python3 -c "print(f'{$created / $seconds:.0f}')")
-        echo "RESULT $label $mode checkouts/s=$rate ($statuses)" | tee -a "$results"
+        rate=$(python3 -c "print(f'{$created / $duration:.0f}')")
+        if [[ $mode == last ]]; then
+            echo "RESULT $label sell-out of 1000 units: $statuses" | tee -a "$results"
+        else
+            echo "RESULT $label $mode checkouts/s=$rate ($statuses)" | tee -a "$results"
+        fi
     done
     python3 - "$base" "$admin" "$label" <<'PY' | tee -a "$results"
 import json, sys, urllib.request
@@ -54,7 +63,7 @@ base, token, label = sys.argv[1:]
 def get(path):
     request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
     return urllib.request.urlopen(request).read().decode()
-stocks = [json.loads(get(f"/v1/inventory/stock?sku={sku}")) for sku in ["HOT"] + [f"SKU-{n:04d}" for n in range(1000)]]
+stocks = [json.loads(get(f"/v1/inventory/stock?sku={sku}")) for sku in ["HOT", "LAST"] + [f"SKU-{n:04d}" for n in range(1000)]]
 reserved = sum(s["reserved"] for s in stocks)
 negative = [s["sku"] for s in stocks if s["available"] < 0 or s["reserved"] > s["on_hand"]]
 metrics = get("/metrics")
@@ -64,7 +73,7 @@ outcomes = {line.split('"')[1]: line.split()[-1] for line in metrics.splitlines(
 # (wrk stops counting at its deadline, so its own count of 201s can be a little lower).
 acknowledged = int(float(outcomes.get("reserved", "0")))
 verdict = "ok" if reserved == acknowledged and not negative else "OVERSOLD"
-print(f"RESULT {label} oversell check {verdict}: units reserved={reserved}, reservations acknowledged={acknowledged}, SKUs below zero={len(negative)}; hot available={stocks[0]['available']}; conflicts retried={retried}; outcomes={outcomes}")
+print(f"RESULT {label} oversell check {verdict}: units reserved={reserved}, reservations acknowledged={acknowledged}, SKUs below zero={len(negative)}; hot available={stocks[0]['available']}, last available={stocks[1]['available']}; conflicts retried={retried}; outcomes={outcomes}")
 PY
     kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
 }

@@ -37,6 +37,20 @@ enum InventoryOpenAPI {
                     "412": Doc.problemResponse("The product changed since that version"), "428": Doc.problemResponse("If-Match is missing"),
                 ]),
             ],
+            "/v1/inventory/products/{id}/variants": [
+                "post": operation("addVariant", "Add a variant to a product at the version If-Match names", body: Doc.ref("NewVariant"), parameters: [Doc.idParameter(), ifMatch], responses: [
+                    "201": Doc.jsonResponse("The product; ETag is its new version", schema: Doc.ref("Product")), "404": Doc.problemResponse("No such product"),
+                    "409": Doc.problemResponse("The SKU is taken"), "412": Doc.problemResponse("The product changed since that version"),
+                    "428": Doc.problemResponse("If-Match is missing"),
+                ]),
+            ],
+            "/v1/inventory/products/{id}/variants/{variant}": [
+                "patch": operation("updateVariant", "Change a variant at the product version If-Match names", body: Doc.ref("VariantPatch"),
+                    parameters: [Doc.idParameter(), Doc.idParameter("variant"), ifMatch], responses: [
+                        "200": Doc.jsonResponse("The product; ETag is its new version", schema: Doc.ref("Product")), "404": Doc.problemResponse("No such product or variant"),
+                        "412": Doc.problemResponse("The product changed since that version"), "428": Doc.problemResponse("If-Match is missing"),
+                    ]),
+            ],
             "/v1/inventory/locations": [
                 "get": operation("listLocations", "Stock locations", responses: ["200": Doc.jsonResponse("Every location", schema: Doc.page(of: Doc.ref("Location")))]),
                 "post": operation("createLocation", "Add a stock location", body: Doc.object(["code": code, "name": Doc.text(maxLength: 200)]), responses: [
@@ -118,6 +132,11 @@ enum InventoryOpenAPI {
                 "attributes": ["type": "object", "maxProperties": 50, "propertyNames": ["pattern": "^[a-z0-9-]{1,40}$"], "additionalProperties": Doc.text(maxLength: 200)],
                 "low_stock_threshold": ["type": "integer", "minimum": 0, "maximum": 1_000_000_000],
             ], optional: ["attributes", "low_stock_threshold"]),
+            "VariantPatch": Doc.object([
+                "name": Doc.text(maxLength: 200), "price": ["type": "integer", "minimum": 0, "maximum": 100_000_000_000], "currency": currency,
+                "attributes": ["type": "object", "maxProperties": 50, "propertyNames": ["pattern": "^[a-z0-9-]{1,40}$"], "additionalProperties": Doc.text(maxLength: 200)],
+                "low_stock_threshold": ["type": "integer", "minimum": 0, "maximum": 1_000_000_000],
+            ], optional: ["name", "price", "currency", "attributes", "low_stock_threshold"]),
             "ProductPatch": Doc.object(["name": Doc.text(maxLength: 200), "description": Doc.text(maxLength: 10000), "published": ["type": "boolean"]], optional: ["name", "description", "published"]),
             "Product": Doc.object([
                 "id": ["type": "string"], "name": ["type": "string"], "description": ["type": "string"], "published": ["type": "boolean"],

@@ -33,28 +33,27 @@ extension InventoryService {
         let ordered = lines.sorted { $0.variant.id < $1.variant.id }
         let currency = lines[0].variant.currency
         let checkoutID = OpaqueID.make("chk", at: now)
-        let record = CheckoutStore.Record(
-            checkout: Checkout(
-                id: checkoutID, orderId: OpaqueID.make("ord", at: now), ownerId: owner, status: .reserved, location: location.code,
-                lines: lines.map { CheckoutLine(sku: $0.variant.sku, quantity: $0.quantity, unitPrice: $0.variant.price, returned: 0) },
-                amount: lines.reduce(0) { $0 + $1.quantity * $1.variant.price }, currency: currency,
-                expiresAt: now.addingTimeInterval(settings.reservationSeconds), createdAt: now
+        let checkout = Checkout(
+            id: checkoutID, orderId: OpaqueID.make("ord", at: now), ownerId: owner, status: .reserved, location: location.code,
+            lines: lines.map { CheckoutLine(sku: $0.variant.sku, quantity: $0.quantity, unitPrice: $0.variant.price, returned: 0) },
+            amount: lines.reduce(0) { $0 + $1.quantity * $1.variant.price }, currency: currency,
+            expiresAt: now.addingTimeInterval(settings.reservationSeconds), createdAt: now
+        )
+        let pending = PendingReservation(
+            record: CheckoutStore.Record(
+                checkout: checkout, locationID: location.id,
+                lines: ordered.map { .init(variantID: $0.variant.id, line: CheckoutLine(sku: $0.variant.sku, quantity: $0.quantity, unitPrice: $0.variant.price, returned: 0)) }
             ),
-            locationID: location.id,
-            lines: ordered.map { .init(variantID: $0.variant.id, line: CheckoutLine(sku: $0.variant.sku, quantity: $0.quantity, unitPrice: $0.variant.price, returned: 0)) }
+            order: Order(
+                id: checkout.orderId, checkoutId: checkoutID, ownerId: owner, status: .pendingPayment, fulfilment: .unfulfilled,
+                amount: checkout.amount, currency: currency, lines: checkout.lines, paymentId: nil, createdAt: now, updatedAt: now
+            ),
+            idempotencyKey: idempotencyKey, lines: ordered, movementIDs: ordered.map { _ in OpaqueID.make("mov", at: now) }, location: location
         )
         do {
-            let checkout = try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
-                try await platform.transaction { transaction in
-                    try await transaction.setLockTimeout(settings.lockTimeout)
-                    try await hold(ordered, at: location, for: checkoutID, actor: owner, now: now, in: transaction)
-                    let order = Order(
-                        id: record.checkout.orderId, checkoutId: checkoutID, ownerId: owner, status: .pendingPayment, fulfilment: .unfulfilled,
-                        amount: record.checkout.amount, currency: currency, lines: record.checkout.lines, paymentId: nil, createdAt: now, updatedAt: now
-                    )
-                    try await checkouts.insert(record, order: order, idempotencyKey: idempotencyKey, on: transaction.sql)
-                    return record.checkout
-                }
+            let checkout = try await combiner.submit(pending) { [weak self] batch in
+                guard let self else { return batch.map { _ in .failure(CancellationError()) } }
+                return await self.write(batch)
             }
             metrics.reservation("reserved")
             return checkout
@@ -75,30 +74,6 @@ extension InventoryService {
         try await platform.database.read { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
     }
 
-    /// Reserves `lines` (in lock order) inside `transaction`; throws 409 naming every line that
-    /// falls short, which rolls back whatever was reserved.
-    private func hold(_ lines: [PricedLine], at location: Location, for checkoutID: String, actor: String, now: Date, in transaction: Transaction) async throws {
-        var short: [(line: PricedLine, available: Int)] = []
-        for line in lines {
-            if short.isEmpty {
-                let change = StockStore.Change(
-                    variantID: line.variant.id, sku: line.variant.sku, locationID: location.id, kind: .reserved, onHand: 0, reserved: line.quantity,
-                    actor: actor, reason: "checkout", reference: checkoutID
-                )
-                if try await stock.apply(change, at: now, on: transaction.sql) != nil { continue }
-            }
-            let available = try await stock.available(variantID: line.variant.id, locationID: location.id, on: transaction.sql)
-            if available < line.quantity { short.append((line, available)) }
-        }
-        guard short.isEmpty else {
-            short.sort { $0.line.index < $1.line.index }
-            let errors = short.map { Problem.FieldError(field: "lines[\($0.line.index)].quantity", message: "\($0.available) available") }
-            let detail = short.map { "\($0.line.variant.sku): \($0.line.quantity) asked, \($0.available) available" }.joined(separator: "; ")
-            throw Problem(.conflict, detail: "Not enough stock at \(location.code): \(detail).", errors: errors)
-        }
-        for line in lines { try await noteDecrease(of: line.variant, by: line.quantity, in: transaction) }
-    }
-
     /// The variants and location `body` names: 422 naming the field that names nothing, a
     /// product not for sale, or a price in another currency.
     private func resolve(_ body: NewCheckout) async throws -> ([PricedLine], Location) {
@@ -106,10 +81,19 @@ extension InventoryService {
             throw Problem.unprocessable("Field currency must be an ISO 4217 code.", errors: [.init(field: "currency", message: "must be an ISO 4217 code such as EUR")])
         }
         return try await platform.database.read { [catalogue] sql in
+            // One round trip in the common case; a second only to tell a missing location apart.
+            var (variants, location) = try await catalogue.forSale(skus: body.lines.map(\.sku), location: body.location, on: sql)
+            if location == nil, variants.isEmpty {
+                if let code = body.location {
+                    location = try await catalogue.location(code: code, on: sql)
+                } else {
+                    location = try await catalogue.defaultLocation(on: sql)
+                }
+            }
             var errors: [Problem.FieldError] = []
             var lines: [PricedLine] = []
             for (index, line) in body.lines.enumerated() {
-                guard let (variant, published) = try await catalogue.variantForSale(sku: line.sku, on: sql) else {
+                guard let (variant, published) = variants[line.sku] else {
                     errors.append(.init(field: "lines[\(index)].sku", message: "no such SKU"))
                     continue
                 }
@@ -120,13 +104,8 @@ extension InventoryService {
                 }
                 lines.append(PricedLine(index: index, variant: variant, quantity: line.quantity))
             }
-            let location: Location?
-            if let code = body.location {
-                location = try await catalogue.location(code: code, on: sql)
-                if location == nil { errors.append(.init(field: "location", message: "no such location")) }
-            } else {
-                location = try await catalogue.defaultLocation(on: sql)
-                if location == nil { errors.append(.init(field: "location", message: "no location holds stock yet")) }
+            if location == nil {
+                errors.append(body.location == nil ? .init(field: "location", message: "no location holds stock yet") : .init(field: "location", message: "no such location"))
             }
             try InventoryFields.check(errors)
             return (lines, location!)

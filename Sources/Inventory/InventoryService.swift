@@ -1,6 +1,7 @@
 import ApusCore
 import Foundation
 import Logging
+import SQLKit
 
 /// The inventory module's domain service: it owns the module's transactions, so a route handler
 /// only decodes, calls and encodes. Checkouts, payments and orders are in its extensions.
@@ -10,6 +11,8 @@ final class InventoryService: Sendable {
     let catalogue = CatalogueStore()
     let stock = StockStore()
     let checkouts = CheckoutStore()
+    let reservations = ReservationStore()
+    let combiner: CheckoutCombiner
     let metrics: InventoryMetrics
     let retry: ConflictRetry
     let logger: Logger
@@ -19,6 +22,7 @@ final class InventoryService: Sendable {
         self.settings = settings
         self.metrics = InventoryMetrics(registry: platform.metrics)
         self.retry = ConflictRetry(attempts: settings.conflictAttempts)
+        self.combiner = CheckoutCombiner(writers: settings.checkoutWriters)
         self.logger = platform.logger(module: InventoryModule.name)
     }
 
@@ -67,6 +71,41 @@ final class InventoryService: Sendable {
                 guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
                 throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
             }
+            guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }
+            return product
+        }
+    }
+
+    /// Adds a variant to the product if it is still at `version`: 412 when it moved on, 409
+    /// when the SKU is taken.
+    func addVariant(_ body: NewVariant, to id: String, version: Int) async throws -> Product {
+        let now = platform.now()
+        let variant = Variant(
+            id: OpaqueID.make("var", at: now), sku: body.sku, name: body.name, price: body.price, currency: body.currency,
+            attributes: body.attributes ?? [:], lowStockThreshold: body.lowStockThreshold ?? 0
+        )
+        return try await changeProduct(id, version: version, at: now) { [catalogue] sql in
+            guard try await catalogue.insert(variant, of: id, on: sql) else { throw Problem.conflict("SKU \(variant.sku) is taken.") }
+        }
+    }
+
+    /// Changes a variant of the product if the product is still at `version`: 412 when it
+    /// moved on, 404 when it has no such variant.
+    func updateVariant(_ variantID: String, of id: String, version: Int, with patch: VariantPatch) async throws -> Product {
+        try await changeProduct(id, version: version, at: platform.now()) { [catalogue] sql in
+            guard try await catalogue.update(variant: variantID, of: id, with: patch, on: sql) else { throw Problem.notFound("No variant \(variantID) of product \(id).") }
+        }
+    }
+
+    /// Moves the product on from `version` and runs `change` in the same transaction; answers
+    /// the product as it then is.
+    private func changeProduct(_ id: String, version: Int, at now: Date, _ change: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Product {
+        try await platform.transaction { [catalogue] transaction in
+            guard try await catalogue.bump(id: id, version: version, at: now, on: transaction.sql) else {
+                guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
+                throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
+            }
+            try await change(transaction.sql)
             guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }
             return product
         }

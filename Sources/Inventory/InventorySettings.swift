@@ -11,6 +11,9 @@ struct InventorySettings: Sendable {
     /// Runs of a checkout that met a deadlock, serialization failure or lock timeout
     /// (`APUS_INVENTORY_CONFLICT_ATTEMPTS`), before 503.
     var conflictAttempts = 5
+    /// How many checkout batches one node writes at once (`APUS_INVENTORY_CHECKOUT_WRITERS`);
+    /// checkouts that arrive meanwhile wait and go together in the next batch.
+    var checkoutWriters = 2
     /// The payment provider's webhook signing secret (`APUS_INVENTORY_PAYMENT_SECRET`); without
     /// one, every webhook is refused.
     var paymentSecret: String?
@@ -22,6 +25,7 @@ struct InventorySettings: Sendable {
         expiryInterval = try settings.seconds("APUS_INVENTORY_EXPIRY_INTERVAL", default: expiryInterval)
         lockTimeout = try settings.duration("APUS_INVENTORY_LOCK_TIMEOUT", default: lockTimeout)
         conflictAttempts = try settings.integer("APUS_INVENTORY_CONFLICT_ATTEMPTS", in: 1...50, default: conflictAttempts)
+        checkoutWriters = try settings.integer("APUS_INVENTORY_CHECKOUT_WRITERS", in: 1...64, default: checkoutWriters)
         paymentSecret = settings.string("APUS_INVENTORY_PAYMENT_SECRET")
         paymentTolerance = try settings.seconds("APUS_INVENTORY_PAYMENT_TOLERANCE", default: paymentTolerance)
     }

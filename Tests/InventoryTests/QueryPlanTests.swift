@@ -5,8 +5,8 @@ import Foundation
 import SQLKit
 import Testing
 
-/// The hot statements use their indexes on both engines: the reservation's update finds its row
-/// by primary key, the expiry scan reads its index range in order, a buyer's order list walks
+/// The hot statements use their indexes on both engines: the reservation's lock and update (and
+/// every other change of stock) find their rows by primary key, the expiry scan reads its index range in order, a buyer's order list walks
 /// the owner index without sorting. On PostgreSQL the planner prefers a sequential scan of a
 /// small table, so the check turns that off: it asks whether the index serves, not what a tiny
 /// table costs.
@@ -32,6 +32,16 @@ import Testing
             let reserve = try await Self.plan(StockStore.applyStatement(change), engine: engine, on: database)
             #expect(reserve.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(reserve)")
             #expect(!reserve.contains("Seq Scan") && !reserve.contains("SCAN inventory_stock"), "\(reserve)")
+
+            // A batch of checkouts locks its rows and then reserves them, by primary key.
+            let rows = [ReservationAllocation.Row(variantID: "var_a", locationID: "loc_x"), ReservationAllocation.Row(variantID: "var_b", locationID: "loc_x")]
+            let lock = try await Self.plan(ReservationStore.lockStatement(rows, postgres: engine == .postgres), engine: engine, on: database)
+            #expect(lock.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(lock)")
+            #expect(!lock.contains("Seq Scan") && !lock.contains("SCAN inventory_stock"), "\(lock)")
+            let batch = engine == .postgres ? rows.map { (key: $0, value: 1) } : [(key: rows[0], value: 1)]
+            let update = try await Self.plan(ReservationStore.reserveStatement(batch, postgres: engine == .postgres), engine: engine, on: database)
+            #expect(update.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(update)")
+            #expect(!update.contains("Seq Scan") && !update.contains("SCAN inventory_stock"), "\(update)")
 
             let expired = try await Self.plan(CheckoutStore.expiredStatement(before: Date(), limit: 100), engine: engine, on: database)
             #expect(expired.contains("inventory_checkouts_expiry"), "\(expired)")

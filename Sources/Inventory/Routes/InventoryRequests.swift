@@ -27,6 +27,16 @@ struct ProductPatch: Decodable, Sendable {
     var published: Bool?
 }
 
+/// `PATCH /v1/inventory/products/{id}/variants/{variant}`: absent fields stay as they are; the
+/// SKU never changes (stock, movements and orders name it).
+struct VariantPatch: Decodable, Sendable {
+    var name: String?
+    var price: Int?
+    var currency: String?
+    var attributes: [String: String]?
+    var lowStockThreshold: Int?
+}
+
 /// `POST /v1/inventory/locations`.
 struct NewLocation: Decodable, Sendable {
     var code: String
@@ -113,21 +123,40 @@ enum InventoryFields {
         var seen: Set<String> = []
         for (index, variant) in product.variants.enumerated() {
             let path = "variants[\(index)]"
-            if !isCode(variant.sku) { errors.append(.init(field: "\(path).sku", message: "must be 1-64 of A-Z a-z 0-9 . _ -")) }
             if !seen.insert(variant.sku).inserted { errors.append(.init(field: "\(path).sku", message: "appears twice")) }
-            if !isText(variant.name, max: 200) { errors.append(.init(field: "\(path).name", message: "must be 1-200 characters")) }
-            if !(0...maxPrice).contains(variant.price) { errors.append(.init(field: "\(path).price", message: "must be 0-\(maxPrice) minor units")) }
-            if !isCurrency(variant.currency) { errors.append(.init(field: "\(path).currency", message: "must be an ISO 4217 code such as EUR")) }
-            if let threshold = variant.lowStockThreshold, !(0...maxDelta).contains(threshold) {
-                errors.append(.init(field: "\(path).low_stock_threshold", message: "must be 0-\(maxDelta)"))
-            }
-            if let attributes = variant.attributes {
-                if attributes.count > 50 { errors.append(.init(field: "\(path).attributes", message: "at most 50 attributes")) }
-                if !attributes.keys.allSatisfy(isAttributeName) { errors.append(.init(field: "\(path).attributes", message: "names are 1-40 of a-z 0-9 -")) }
-                if !attributes.values.allSatisfy({ $0.count <= 200 }) { errors.append(.init(field: "\(path).attributes", message: "values are at most 200 characters")) }
-            }
+            errors += variantErrors(variant, path: "\(path).")
         }
         try check(errors)
+    }
+
+    /// A new variant on its own (`POST .../variants`).
+    static func validate(_ variant: NewVariant) throws {
+        try check(variantErrors(variant, path: ""))
+    }
+
+    static func validate(_ patch: VariantPatch) throws {
+        try check(variantErrors(
+            NewVariant(sku: "SKU", name: patch.name ?? "name", price: patch.price ?? 0, currency: patch.currency ?? "EUR", attributes: patch.attributes, lowStockThreshold: patch.lowStockThreshold),
+            path: ""
+        ))
+    }
+
+    /// What is wrong with `variant`, its fields named under `path`.
+    private static func variantErrors(_ variant: NewVariant, path: String) -> [Problem.FieldError] {
+        var errors: [Problem.FieldError] = []
+        if !isCode(variant.sku) { errors.append(.init(field: "\(path)sku", message: "must be 1-64 of A-Z a-z 0-9 . _ -")) }
+        if !isText(variant.name, max: 200) { errors.append(.init(field: "\(path)name", message: "must be 1-200 characters")) }
+        if !(0...maxPrice).contains(variant.price) { errors.append(.init(field: "\(path)price", message: "must be 0-\(maxPrice) minor units")) }
+        if !isCurrency(variant.currency) { errors.append(.init(field: "\(path)currency", message: "must be an ISO 4217 code such as EUR")) }
+        if let threshold = variant.lowStockThreshold, !(0...maxDelta).contains(threshold) {
+            errors.append(.init(field: "\(path)low_stock_threshold", message: "must be 0-\(maxDelta)"))
+        }
+        if let attributes = variant.attributes {
+            if attributes.count > 50 { errors.append(.init(field: "\(path)attributes", message: "at most 50 attributes")) }
+            if !attributes.keys.allSatisfy(isAttributeName) { errors.append(.init(field: "\(path)attributes", message: "names are 1-40 of a-z 0-9 -")) }
+            if !attributes.values.allSatisfy({ $0.count <= 200 }) { errors.append(.init(field: "\(path)attributes", message: "values are at most 200 characters")) }
+        }
+        return errors
     }
 
     static func validate(_ patch: ProductPatch) throws {

@@ -38,6 +38,27 @@ struct ProductRoutes {
             try InventoryFields.validate(patch)
             return try Self.tagged(try await service.update(id, version: version, with: patch), request, context)
         }
+        // Variants change under the product's version: a variant is part of what its ETag names.
+        manage.post("/{id}/variants") { request, context -> Response in
+            _ = try context.require(InventoryModule.manage)
+            let id = try context.requireID("id", kind: "product")
+            let version = try Self.expectedVersion(request)
+            let body = try await request.decodeJSON(as: NewVariant.self, context: context)
+            try InventoryFields.validate(body)
+            let product = try await service.addVariant(body, to: id, version: version)
+            var response = try context.created(product, at: "/v1/inventory/products/\(product.id)", for: request)
+            response.headers[.eTag] = Self.etag(product.version)
+            return response
+        }
+        manage.patch("/{id}/variants/{variant}") { request, context -> Response in
+            _ = try context.require(InventoryModule.manage)
+            let id = try context.requireID("id", kind: "product")
+            let variant = try context.requireID("variant", kind: "variant")
+            let version = try Self.expectedVersion(request)
+            let patch = try await request.decodeJSON(as: VariantPatch.self, context: context)
+            try InventoryFields.validate(patch)
+            return try Self.tagged(try await service.updateVariant(variant, of: id, version: version, with: patch), request, context)
+        }
     }
 
     static func manages(_ context: ApusRequestContext) -> Bool {

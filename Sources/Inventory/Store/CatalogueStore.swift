@@ -68,15 +68,33 @@ struct CatalogueStore: Sendable {
         try await sql.raw("SELECT \(unsafeRaw: Self.variantColumns) FROM inventory_variants WHERE sku = \(bind: sku)").first().map(Self.variant(from:))
     }
 
-    /// The variant with `sku` and whether its product is published.
-    func variantForSale(sku: String, on sql: any SQLDatabase) async throws -> (Variant, Bool)? {
-        guard let row = try await sql.raw("""
+    /// What a checkout needs from the catalogue, in one statement: the variants with `skus` (by
+    /// SKU, with whether their product is published) and the location named `code`, or the
+    /// oldest one when `code` is `nil`. The location is `nil` when it does not exist, or when no
+    /// SKU matched (ask ``location(code:on:)`` then).
+    func forSale(skus: [String], location code: String?, on sql: any SQLDatabase) async throws -> (variants: [String: (Variant, Bool)], location: Location?) {
+        let place: SQLQueryString = code.map { "WHERE code = \(bind: $0)" } ?? "ORDER BY created_at, id"
+        let rows = try await sql.raw("""
             SELECT v.id AS id, v.sku AS sku, v.name AS name, v.price AS price, v.currency AS currency, v.attributes AS attributes,
-                   v.low_stock_threshold AS low_stock_threshold, p.published AS published
-            FROM inventory_variants v JOIN inventory_products p ON p.id = v.product_id WHERE v.sku = \(bind: sku)
-            """).first()
-        else { return nil }
-        return (try Self.variant(from: row), try row.decode(column: "published", as: Int.self) == 1)
+                   v.low_stock_threshold AS low_stock_threshold, p.published AS published,
+                   l.id AS location_id, l.code AS location_code, l.name AS location_name, l.created_at AS location_created_at
+            FROM inventory_variants v JOIN inventory_products p ON p.id = v.product_id
+            LEFT JOIN (SELECT id, code, name, created_at FROM inventory_locations \(place) LIMIT 1) l ON 1 = 1
+            WHERE v.sku IN (\(SQLList(skus.map { SQLBind($0) })))
+            """).all()
+        var variants: [String: (Variant, Bool)] = [:]
+        for row in rows {
+            let variant = try Self.variant(from: row)
+            variants[variant.sku] = (variant, try row.decode(column: "published", as: Int.self) == 1)
+        }
+        let location = try rows.first.flatMap { row -> Location? in
+            guard let id = try row.decode(column: "location_id", as: String?.self) else { return nil }
+            return Location(
+                id: id, code: try row.decode(column: "location_code", as: String.self), name: try row.decode(column: "location_name", as: String.self),
+                createdAt: Timestamp.parse(try row.decode(column: "location_created_at", as: String.self)) ?? .distantPast
+            )
+        }
+        return (variants, location)
     }
 
     /// Applies the changed fields if the product is still at `version`; `false` when it moved
@@ -88,6 +106,26 @@ struct CatalogueStore: Sendable {
                 published = COALESCE(\(bind: published.map { $0 ? 1 : 0 }), published),
                 version = version + 1, updated_at = \(bind: Timestamp.format(now))
             WHERE id = \(bind: id) AND version = \(bind: version) RETURNING id
+            """).first() != nil
+    }
+
+    /// Moves the product on from `version` (a change to one of its variants changes it too);
+    /// `false` when it is no longer at `version` (or is gone).
+    func bump(id: String, version: Int, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            UPDATE inventory_products SET version = version + 1, updated_at = \(bind: Timestamp.format(now))
+            WHERE id = \(bind: id) AND version = \(bind: version) RETURNING id
+            """).first() != nil
+    }
+
+    /// Applies the changed fields of a variant of `productID`; `false` when it has none with `id`.
+    func update(variant id: String, of productID: String, with patch: VariantPatch, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("""
+            UPDATE inventory_variants SET
+                name = COALESCE(\(bind: patch.name), name), price = COALESCE(\(bind: patch.price), price),
+                currency = COALESCE(\(bind: patch.currency), currency), attributes = COALESCE(\(bind: patch.attributes.map(Self.encode)), attributes),
+                low_stock_threshold = COALESCE(\(bind: patch.lowStockThreshold), low_stock_threshold)
+            WHERE id = \(bind: id) AND product_id = \(bind: productID) RETURNING id
             """).first() != nil
     }
 
