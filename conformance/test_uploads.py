@@ -76,7 +76,7 @@ CLIENT = textwrap.dedent(
 
 def test_tuspy_uploads_in_chunks_survives_a_killed_client_and_resumes(node, engine_env, tmp_path):
     auth = signed_in(node.base)
-    source = random_file(tmp_path / "big.bin", 64 * 1024 * 1024 + 12345)
+    source = random_file(tmp_path / "big.bin", 200 * 1000 * 1000 + 12345)
     url_file = tmp_path / "url"
     script = tmp_path / "client.py"
     script.write_text(CLIENT)
