@@ -242,7 +242,9 @@ import Testing
                 await #expect(throws: EgressError.timeout) {
                     try await client.execute(EgressRequest(url: "http://127.0.0.1:\(port)/stalled"))
                 }
-                #expect(ContinuousClock.now - start < .seconds(1))
+                // The host answers after 5 s; the 300 ms total cut the call long before (the
+                // slack is for a loaded suite, where firing a timer can take a second).
+                #expect(ContinuousClock.now - start < .seconds(4))
             }
         }
     }

@@ -134,8 +134,9 @@ final class EgressTarget: Sendable {
             self.state.withLock { $0.inFlight -= 1 }
             return Response(status: .ok)
         }
+        // Answers, but only after far longer than any test's total timeout.
         router.get("/stalled") { _, _ -> Response in
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .seconds(5))
             return Response(status: .ok)
         }
         router.get("/moved") { _, _ -> Response in
