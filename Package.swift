@@ -167,6 +167,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CApusSHATests",
+            dependencies: ["CApusSHA"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ApusKitTests",
             dependencies: [
                 "ApusKit",
