@@ -30,8 +30,15 @@ struct Upload: Sendable {
     /// final upload.
     var isFile: Bool { isComplete && concatenation != .partial }
 
-    /// Whether it is past its expiry without having been finished.
-    func isExpired(at now: Date) -> Bool { !isComplete && expiresAt <= now }
+    /// Whether it is a final upload still waiting for some of its parts
+    /// (`concatenation-unfinished`): it has no bytes of its own until they are all finished.
+    var isWaitingFinal: Bool {
+        if case .final = concatenation { !isComplete } else { false }
+    }
+
+    /// Whether it is past its expiry without having been finished. A waiting final upload lives
+    /// as long as its parts do, which ``UploadsService/live(_:by:)`` checks.
+    func isExpired(at now: Date) -> Bool { !isComplete && !isWaitingFinal && expiresAt <= now }
 
     /// Where an upload stands, as `/metrics` counts them.
     enum State: String, CaseIterable, Sendable {

@@ -28,7 +28,7 @@ public struct UploadsModule: Module {
         return ModuleParts(
             routes: routes,
             services: [StoredUploadsGauge(service: service, interval: settings.sweepInterval)],
-            jobHandlers: [ExpiredUploads.handler(service: service)],
+            jobHandlers: [ExpiredUploads.handler(service: service), FinalAssembly.handler(service: service)],
             recurringJobs: [ExpiredUploads.job(every: settings.sweepInterval)],
             eventConsumers: [UploadOwnerEvents.consumer(service: service)]
         )

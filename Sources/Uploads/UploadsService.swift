@@ -33,9 +33,12 @@ final class UploadsService: Sendable {
     }
 
     /// Like ``owned(_:by:)``, and 410 for an unfinished upload past its expiry.
+    /// A final upload still waiting for its parts is gone when one of them is, and expires when
+    /// the first of its unfinished parts does.
     func live(_ id: String, by principal: Principal) async throws -> Upload {
         let upload = try await owned(id, by: principal)
         guard !upload.isExpired(at: platform.now()) else { throw Problem(.gone, detail: "The upload \(id) expired unfinished.") }
+        if upload.isWaitingFinal { return try await waitingFinal(upload) }
         return upload
     }
 
@@ -64,44 +67,8 @@ final class UploadsService: Sendable {
         return upload
     }
 
-    /// Creates a final upload of the partial uploads `parts` (all finished, all the caller's),
-    /// in order; it is complete at once.
-    func concatenate(_ parts: [String], metadata: UploadMetadata?, by principal: Principal) async throws -> Upload {
-        guard (1...100).contains(parts.count) else { throw Problem.badRequest("A final upload names 1-100 partial uploads.") }
-        try checkType(metadata)
-        var pieces: [Upload] = []
-        for id in parts {
-            guard OpaqueID.isWellFormed(id), let part = try await find(id), principal.mayAccess(ownedBy: part.ownerId) else {
-                throw Problem.badRequest("Upload-Concat names \(id), which is no upload of yours.")
-            }
-            guard part.concatenation == .partial else { throw Problem.badRequest("\(id) is not a partial upload.") }
-            guard part.isComplete else { throw Problem.badRequest("\(id) is not finished yet.") }
-            pieces.append(part)
-        }
-        let length = pieces.reduce(Int64(0)) { $0 + ($1.length ?? 0) }
-        try checkSize(length)
-        try await checkQuota(owner: principal.userID, adding: length)
-        let now = platform.now()
-        let id = OpaqueID.make("upl", at: now)
-        let key = Self.objectKey(id)
-        _ = try await storage { try await self.objects.compose(key, from: pieces.map(\.object.key)) }
-        var hash = ResumableSHA256()
-        try await storage { try await self.objects.read(key, range: nil) { buffer in buffer.withUnsafeReadableBytes { hash.update($0) } } }
-        let upload = Upload(
-            id: id, ownerId: principal.userID, length: length, offset: length, metadata: metadata?.header,
-            concatenation: .final(parts), object: AppendableObject(key: key, state: ""), hashState: hash.saved,
-            sha256: hash.hexDigest(), createdAt: now, expiresAt: now.addingTimeInterval(settings.expiry), completedAt: now
-        )
-        try await platform.transaction { [store] transaction in
-            try await store.insert(upload, on: transaction.sql)
-            try await Self.emitCompleted(upload, in: transaction)
-        }
-        metrics.completed.increment()
-        return upload
-    }
-
     /// 415 unless the type the metadata declares (none: `application/octet-stream`) is allowed.
-    private func checkType(_ metadata: UploadMetadata?) throws {
+    func checkType(_ metadata: UploadMetadata?) throws {
         let type = ServedContentType(metadata: metadata?.values ?? [:]).mediaType
         guard settings.allowedTypes.allows(type) else {
             throw Problem(
@@ -111,13 +78,13 @@ final class UploadsService: Sendable {
         }
     }
 
-    private func checkSize(_ length: Int64) throws {
+    func checkSize(_ length: Int64) throws {
         guard length <= settings.maxSize else {
             throw Problem(.contentTooLarge, detail: "An upload is at most \(settings.maxSize) bytes.")
         }
     }
 
-    private func checkQuota(owner: String, adding bytes: Int64) async throws {
+    func checkQuota(owner: String, adding bytes: Int64) async throws {
         let held = try await platform.database.read { [store] in try await store.bytesHeld(by: owner, on: $0) }
         guard held + bytes <= settings.quota else {
             throw Problem(.contentTooLarge, detail: "This would take your uploads past your quota of \(settings.quota) bytes.")
@@ -251,12 +218,19 @@ final class UploadsService: Sendable {
                 throw Problem.conflict("The upload changed meanwhile; ask HEAD for its offset.")
             }
             try await Self.emitCompleted(finished, in: transaction)
+            if finished.concatenation == .partial {
+                // Final uploads made before this part finished are assembled by a job, which
+                // survives this node: the part's completion and the job commit together.
+                for final in try await store.finalsWaiting(for: finished.id, of: finished.ownerId, on: transaction.sql) {
+                    try await transaction.enqueue(FinalAssembly.job(final.id, after: finished.id))
+                }
+            }
         }
         metrics.completed.increment()
         return finished
     }
 
-    private static func emitCompleted(_ upload: Upload, in transaction: Transaction) async throws {
+    static func emitCompleted(_ upload: Upload, in transaction: Transaction) async throws {
         try await transaction.emit(
             "uploads.upload.completed", aggregate: upload.id,
             json: UploadCompleted(
@@ -280,12 +254,14 @@ final class UploadsService: Sendable {
         metrics.terminated.increment()
     }
 
-    private func remove(_ upload: Upload) async throws {
+    func remove(_ upload: Upload) async throws {
         try await removeBytes(of: upload)
         try await platform.database.write { [store] in try await store.delete(upload.id, on: $0) }
     }
 
-    private func removeBytes(of upload: Upload) async throws {
+    func removeBytes(of upload: Upload) async throws {
+        // A final upload still waiting for its parts has no bytes yet.
+        if upload.isWaitingFinal { return }
         try await storage {
             if upload.isComplete { try await self.objects.delete(upload.object.key) } else { try await self.objects.abort(upload.object) }
         }

@@ -13,6 +13,9 @@ enum ExpiredUploads {
         JobHandler(kind: kind) { _ in
             // A full batch means more may be waiting.
             while try await service.removeExpired() == 100 {}
+            // Final uploads whose parts expired go with them; any left waiting for a job that a
+            // dead node never ran are assembled.
+            _ = try await service.settleWaitingFinals()
         }
     }
 }

@@ -2,7 +2,8 @@ import ApusCore
 
 /// The uploads table: one row per tus upload, holding everything a node needs to go on with it
 /// (offset, length, metadata, the SHA-256 state, the object store's state of its bytes).
-/// `0002` adds the flag an owner sets to serve a finished file to anyone.
+/// `0002` adds the flag an owner sets to serve a finished file to anyone; `0003` indexes the
+/// final uploads still waiting for their parts, which the sweep visits.
 enum UploadsMigrations {
     static let all = [
         Migration(
@@ -36,6 +37,11 @@ enum UploadsMigrations {
             module: "uploads",
             name: "0002_public_files",
             statements: ["ALTER TABLE uploads_uploads ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0"]
+        ),
+        Migration(
+            module: "uploads",
+            name: "0003_waiting_finals",
+            statements: ["CREATE INDEX uploads_uploads_waiting_finals ON uploads_uploads (id) WHERE concat = 'final' AND completed_at IS NULL"]
         ),
     ]
 }

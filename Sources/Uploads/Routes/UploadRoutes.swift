@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 
 /// The tus 1.0 protocol at `/v1/uploads`: core, creation (with upload and deferred length),
-/// expiration, checksum, termination and concatenation. Headers in, headers out; the service
+/// expiration, checksum, termination and concatenation (of unfinished parts too). Headers in, headers out; the service
 /// does the work.
 struct UploadRoutes {
     static let base = "/v1/uploads"
@@ -67,7 +67,9 @@ struct UploadRoutes {
     }
 
     private func created(_ upload: Upload, request: Request) -> Response {
-        var headers: HTTPFields = [.location: "\(Self.base)/\(upload.id)", Tus.uploadOffset: String(upload.offset)]
+        var headers: HTTPFields = [.location: "\(Self.base)/\(upload.id)"]
+        // A final upload waiting for its parts has no offset of its own yet.
+        if !upload.isWaitingFinal { headers[Tus.uploadOffset] = String(upload.offset) }
         if !upload.isComplete { headers[Tus.uploadExpires] = HTTPDate.format(upload.expiresAt) }
         return Response(status: .created, headers: headers)
     }
@@ -109,8 +111,15 @@ struct UploadRoutes {
     private func head(_ context: ApusRequestContext) async throws -> Response {
         let principal = try context.require(UploadsModule.write)
         let upload = try await service.live(try context.parameters.require("id"), by: principal)
-        var headers: HTTPFields = [.cacheControl: "no-store", Tus.uploadOffset: String(upload.offset)]
-        if let length = upload.length { headers[Tus.uploadLength] = String(length) } else { headers[Tus.uploadDeferLength] = "1" }
+        var headers: HTTPFields = [.cacheControl: "no-store"]
+        // tus: no Upload-Offset for a final upload until its concatenation is done, and its
+        // Upload-Length only once every part's is known.
+        if !upload.isWaitingFinal { headers[Tus.uploadOffset] = String(upload.offset) }
+        if let length = upload.length {
+            headers[Tus.uploadLength] = String(length)
+        } else if !upload.isWaitingFinal {
+            headers[Tus.uploadDeferLength] = "1"
+        }
         if let metadata = upload.metadata { headers[Tus.uploadMetadata] = metadata }
         if let concat = upload.concatenation.header { headers[Tus.uploadConcat] = concat }
         if !upload.isComplete { headers[Tus.uploadExpires] = HTTPDate.format(upload.expiresAt) }

@@ -80,7 +80,7 @@ struct UploadStore: Sendable {
     /// How many uploads are in each state at `now`.
     func countByState(at now: Date, on connection: any SQLDatabase) async throws -> [Upload.State: Int] {
         let rows = try await connection.raw("""
-            SELECT CASE WHEN completed_at IS NOT NULL THEN 'completed' WHEN expires_at <= \(bind: Timestamp.format(now)) THEN 'expired' ELSE 'unfinished' END AS state,
+            SELECT CASE WHEN completed_at IS NOT NULL THEN 'completed' WHEN concat = 'final' THEN 'unfinished' WHEN expires_at <= \(bind: Timestamp.format(now)) THEN 'expired' ELSE 'unfinished' END AS state,
                    CAST(COUNT(*) AS BIGINT) AS n
             FROM uploads_uploads GROUP BY 1
             """).all()
@@ -96,8 +96,27 @@ struct UploadStore: Sendable {
     func expired(before now: Date, limit: Int, on connection: any SQLDatabase) async throws -> [Upload] {
         try await connection.raw("""
             SELECT \(unsafeRaw: Self.columns) FROM uploads_uploads
-            WHERE completed_at IS NULL AND expires_at <= \(bind: Timestamp.format(now))
+            WHERE completed_at IS NULL AND expires_at <= \(bind: Timestamp.format(now)) AND concat <> 'final'
             ORDER BY expires_at LIMIT \(bind: limit)
+            """).all().map(Self.upload(from:))
+    }
+
+    /// The final uploads of `owner` still waiting for the partial upload `part`.
+    func finalsWaiting(for part: String, of owner: String, on connection: any SQLDatabase) async throws -> [Upload] {
+        try await connection.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM uploads_uploads
+            WHERE owner_id = \(bind: owner) AND concat = 'final' AND completed_at IS NULL
+            """).all().map(Self.upload(from:)).filter { upload in
+                if case .final(let parts) = upload.concatenation { parts.contains(part) } else { false }
+            }
+    }
+
+    /// Final uploads still waiting for parts, everyone's, by id after `cursor`.
+    func waitingFinals(after cursor: String, limit: Int, on connection: any SQLDatabase) async throws -> [Upload] {
+        try await connection.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM uploads_uploads
+            WHERE concat = 'final' AND completed_at IS NULL AND id > \(bind: cursor)
+            ORDER BY id LIMIT \(bind: limit)
             """).all().map(Self.upload(from:))
     }
 

@@ -3,7 +3,7 @@ import HTTPTypes
 /// The header names and fixed values of tus 1.0.
 enum Tus {
     static let version = "1.0.0"
-    static let extensions = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,concatenation"
+    static let extensions = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination,concatenation,concatenation-unfinished"
     static let checksumAlgorithms = "sha1,sha256,md5"
     /// The content type of every chunk.
     static let chunkContentType = "application/offset+octet-stream"
