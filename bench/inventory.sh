@@ -4,6 +4,7 @@
 # retried and an oversell check: the units reserved must equal the checkouts acknowledged, and
 # no SKU's available stock may be below zero.
 # Usage: bench/inventory.sh [seconds per phase, default 10]. Needs wrk (apt-get install wrk).
+# APUS_BENCH_PHASES="spread" runs only the phases named (hot, spread, last).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -43,7 +44,7 @@ for start in range(0, 1000, 100):
 for n in range(1000):
     call("/v1/inventory/stock/adjustments", {"sku": f"SKU-{n:04d}", "location": "main", "delta": 1000000, "reason": "bench", "kind": "received"})
 PY
-    for mode in hot spread last; do
+    for mode in ${APUS_BENCH_PHASES:-hot spread last}; do
         local duration=$seconds
         [[ $mode == last ]] && duration=3
         echo "== $label, $mode: POST /v1/checkouts (${duration}s, 2 threads, 64 connections)"
@@ -79,8 +80,10 @@ PY
 }
 
 results=$(mktemp)
-run_engine sqlite 18090
-if [[ -n "${APUS_BENCH_POSTGRES_URL:-}" ]]; then
+# APUS_BENCH_ENGINES=postgres measures PostgreSQL alone.
+engines=${APUS_BENCH_ENGINES:-sqlite postgres}
+[[ $engines == *sqlite* ]] && run_engine sqlite 18090
+if [[ -n "${APUS_BENCH_POSTGRES_URL:-}" && $engines == *postgres* ]]; then
     run_engine postgres 18091 "APUS_DATABASE_URL=$APUS_BENCH_POSTGRES_URL"
 fi
 echo

@@ -51,25 +51,36 @@ public struct ProductImport: Sendable {
             let group = groups[name] ?? []
             do {
                 var variants: [NewVariant] = []
+                var stock: [(sku: String, location: String, units: Int)] = []
                 var published = false
                 for (line, row) in group {
                     guard let price = Int(column("price", row) ?? "") else { throw ImportRowError(line: line, reason: "price is not a whole number of minor units") }
-                    variants.append(NewVariant(sku: column("sku", row) ?? "", name: column("variant", row) ?? "", price: price, currency: column("currency", row) ?? ""))
+                    let sku = column("sku", row) ?? ""
+                    variants.append(NewVariant(sku: sku, name: column("variant", row) ?? "", price: price, currency: column("currency", row) ?? ""))
                     if ["true", "yes", "1"].contains(column("published", row)?.lowercased() ?? "") { published = true }
+                    // Stock is checked before anything is created, so a bad row refuses its product whole.
+                    if let text = column("stock", row), !text.isEmpty, text != "0" {
+                        guard let units = Int(text), units > 0, units <= InventoryFields.maxDelta else { throw ImportRowError(line: line, reason: "stock is not a positive whole number") }
+                        stock.append((sku, column("location", row).flatMap { $0.isEmpty ? nil : $0 } ?? "main", units))
+                    }
                 }
                 let body = NewProduct(name: name, description: nil, published: published, variants: variants)
-                try InventoryFields.validate(body)
+                do {
+                    try InventoryFields.validate(body)
+                } catch let problem as Problem {
+                    throw ImportRowError(line: Self.line(of: problem, in: group.map(\.line)), reason: problem.detail ?? problem.title)
+                }
+                for ((line, _), variant) in zip(group, variants) where try await isTaken(variant.sku) {
+                    throw ImportRowError(line: line, reason: "SKU \(variant.sku) is taken.")
+                }
                 _ = try await service.create(body)
                 summary.products += 1
                 summary.variants += variants.count
-                for (line, row) in group {
-                    guard let text = column("stock", row), !text.isEmpty, text != "0" else { continue }
-                    guard let units = Int(text), units > 0, units <= InventoryFields.maxDelta else { throw ImportRowError(line: line, reason: "stock is not a positive whole number") }
-                    let code = column("location", row).flatMap { $0.isEmpty ? nil : $0 } ?? "main"
+                for (sku, code, units) in stock {
                     if try await service.locations().contains(where: { $0.code == code }) == false {
                         _ = try await service.createLocation(NewLocation(code: code, name: code))
                     }
-                    _ = try await service.adjust(StockAdjustment(sku: column("sku", row) ?? "", location: code, delta: units, reason: "import", kind: "received"), by: "system")
+                    _ = try await service.adjust(StockAdjustment(sku: sku, location: code, delta: units, reason: "import", kind: "received"), by: "system")
                 }
             } catch let error as ImportRowError {
                 summary.refused.append((error.line, error.reason))
@@ -79,6 +90,27 @@ public struct ProductImport: Sendable {
             progress(done + 1, order.count)
         }
         return summary
+    }
+
+    /// Whether a variant already has `sku`.
+    private func isTaken(_ sku: String) async throws -> Bool {
+        do {
+            _ = try await service.variant(sku: sku, field: "sku")
+            return true
+        } catch let problem as Problem where problem.status.code < 500 {
+            return false
+        }
+    }
+
+    /// The line of the row a validation problem is about: the one its first `variants[i]`
+    /// field names, else the product's first.
+    static func line(of problem: Problem, in lines: [Int]) -> Int {
+        let field = problem.errors?.first?.field ?? problem.detail ?? ""
+        if let open = field.firstRange(of: "variants[")?.upperBound, let close = field[open...].firstIndex(of: "]"),
+           let index = Int(field[open..<close]), lines.indices.contains(index) {
+            return lines[index]
+        }
+        return lines.first ?? 0
     }
 
     /// The fields of one CSV line: commas separate, double quotes enclose, `""` is a quote.
