@@ -1,15 +1,25 @@
 """Inventory's payment webhook against the real `stripe` library: payloads signed with
 `stripe.WebhookSignature.generate_signature_header` are accepted; a tampered body, a wrong
-secret and an old timestamp are refused with 400; a replayed event id changes nothing."""
+secret and an old timestamp are refused with 400; a replayed event id changes nothing.
+`apus inventory import` loads a CSV catalogue with stock, refusing bad products whole, with a
+progress bar only when standard error is a terminal."""
 
+import csv
 import json
+import os
+import pty
+import re
+import select
+import subprocess
+import termios
+import threading
 import time
 import uuid
 
 import requests
 import stripe
 
-from conftest import Node
+from conftest import APUS_BIN, Node, run_apus
 
 SECRET = "whsec_" + uuid.uuid4().hex
 
@@ -186,3 +196,172 @@ def test_kill_9_mid_burst_loses_and_duplicates_no_acknowledged_reservation(engin
         assert "Server error" not in restarted.logs()
     finally:
         restarted.stop()
+
+
+IMPORT_HEADER = ["product", "sku", "variant", "price", "currency", "published", "stock", "location"]
+
+
+def write_csv(path, rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(IMPORT_HEADER)
+        writer.writerows(rows)
+
+
+def import_on_a_terminal(path, env: dict, timeout: float = 180) -> tuple[int, str, str]:
+    """`apus inventory import path` with standard error on a pseudo-terminal: (exit code, stdout,
+    what reached the terminal). Output post-processing is off so the bytes are as written."""
+    master, slave = pty.openpty()
+    attributes = termios.tcgetattr(slave)
+    attributes[1] &= ~termios.OPOST
+    termios.tcsetattr(slave, termios.TCSANOW, attributes)
+    process = subprocess.Popen([APUS_BIN, "inventory", "import", str(path)], env={**os.environ, **env},
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    stdout: list[bytes] = []
+    reader = threading.Thread(target=lambda: stdout.append(process.stdout.read()), daemon=True)
+    reader.start()
+    terminal = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every holder of the terminal's other end has closed it
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        else:
+            process.kill()
+            raise AssertionError(f"the import did not finish; the terminal showed:\n{terminal.decode(errors='replace')}")
+        code = process.wait(timeout=30)
+        reader.join(timeout=30)
+    finally:
+        os.close(master)
+    return code, b"".join(stdout).decode(), terminal.decode(errors="replace")
+
+
+def test_csv_import_draws_a_bar_on_a_terminal_refuses_bad_products_whole_and_serves_the_rest(engine_env, tmp_path):
+    # 40 good products with 1-3 variants each, most with stock at one of two locations (an empty
+    # location means `main`); one name needs CSV quoting.
+    expected: dict[str, dict] = {}
+    rows: list[list[str]] = []
+
+    def line_of_next_row() -> int:
+        return len(rows) + 2  # line 1 is the header
+
+    for n in range(40):
+        name = 'Tea "Earl Grey", loose' if n == 7 else f"Import product {n:02d}"
+        product = {"published": n % 2 == 0, "variants": {}}
+        for v in range(1 + n % 3):
+            sku = f"IMP-{n:02d}-{v}"
+            stock = "" if (n + v) % 4 == 3 else str(n + v + 1)
+            location = ["main", "warehouse-b", ""][(n + v) % 3]
+            price = 0 if n == 0 else 100 * n + v
+            currency = "USD" if n % 5 == 0 else "EUR"
+            rows.append([name, sku, f"Size {v}", str(price), currency, "yes" if product["published"] else "no", stock, location])
+            product["variants"][sku] = {"name": f"Size {v}", "price": price, "currency": currency,
+                                        "stock": int(stock or 0), "location": location or "main"}
+        expected[name] = product
+        if n == 12:
+            # A product whose second row has a negative price: refused whole, its good row too.
+            rows.append(["Broken lamp", "LAMP-1", "Brass", "500", "EUR", "yes", "4", "main"])
+            bad_price_line = line_of_next_row()
+            rows.append(["Broken lamp", "LAMP-2", "Steel", "-300", "EUR", "yes", "4", "main"])
+        if n == 25:
+            # A product whose second row takes a SKU an earlier product holds: refused whole.
+            rows.append(["Copycat", "COPY-1", "Plain", "200", "EUR", "yes", "2", "main"])
+            taken_sku_line = line_of_next_row()
+            rows.append(["Copycat", "IMP-03-0", "Stolen", "300", "EUR", "yes", "2", "main"])
+    variants = sum(len(p["variants"]) for p in expected.values())
+    assert (len(expected), variants) == (40, 79)
+    first = tmp_path / "products.csv"
+    write_csv(first, rows)
+    products_in_file = 42
+
+    code, stdout, terminal = import_on_a_terminal(first, engine_env)
+    assert "Fatal error" not in terminal and "Server error" not in terminal, terminal
+    bars = list(re.finditer(r"\r\[([# ]*)\] (\d+)/(\d+) products(\n?)", terminal))
+    assert bars, f"no progress bar on the terminal:\n{terminal!r}"
+    counts = [int(bar.group(2)) for bar in bars]
+    assert {int(bar.group(3)) for bar in bars} == {products_in_file}, terminal
+    assert all(a < b for a, b in zip(counts, counts[1:])), f"the bar's count does not grow: {counts}"
+    filled = [bar.group(1).count("#") for bar in bars]
+    assert all(len(bar.group(1)) == len(bars[0].group(1)) for bar in bars), terminal
+    assert filled == sorted(filled) and filled[-1] == len(bars[-1].group(1)), f"the bar does not fill up: {filled}"
+    assert counts[-1] == products_in_file, f"the bar ends at {counts[-1]}/{products_in_file}"
+    assert bars[-1].group(4) == "\n", f"the finished bar is not followed by a newline: {terminal[bars[-1].end(3):][:40]!r}"
+    assert all(bar.group(4) == "" for bar in bars[:-1]), "a newline inside the bar before it finished"
+    assert code == 1, (code, stdout, terminal)
+    assert stdout.strip().splitlines()[-1] == f"imported 40 products with {variants} variants; 2 refused", stdout
+    refusals = dict((int(m.group(1)), m.group(2)) for m in re.finditer(r"^line (\d+): (.*?)\r?$", terminal[bars[-1].end():], re.M))
+    assert len(refusals) == 2, terminal[bars[-1].end():]
+
+    # A second, all-valid file, standard error not a terminal: no bar at all.
+    second_rows = []
+    for n in range(5):
+        name = f"Second batch {n}"
+        product = {"published": True, "variants": {}}
+        for v in range(2):
+            sku = f"SEC-{n}-{v}"
+            second_rows.append([name, sku, f"Colour {v}", str(999 + n), "GBP", "true", str(10 * (n + 1) + v), "annex"])
+            product["variants"][sku] = {"name": f"Colour {v}", "price": 999 + n, "currency": "GBP", "stock": 10 * (n + 1) + v, "location": "annex"}
+        expected[name] = product
+    second = tmp_path / "more-products.csv"
+    write_csv(second, second_rows)
+    plain = run_apus(["inventory", "import", str(second)], engine_env, timeout=120)
+    assert plain.returncode == 0, (plain.stdout, plain.stderr)
+    assert "\r" not in plain.stderr and not re.search(r"\] \d+/\d+ products", plain.stderr), plain.stderr
+    assert not re.search(r"^line \d+:", plain.stderr, re.M), plain.stderr
+    assert plain.stdout.strip().splitlines()[-1] == "imported 5 products with 10 variants; 0 refused", plain.stdout
+
+    # A node on the same storage serves what was imported, and nothing of the refused products.
+    node = Node({**engine_env, "APUS_ADMIN_EMAIL": "shop@example.com", "APUS_ADMIN_PASSWORD": "shop admin password"}, [])
+    try:
+        admin = requests.post(node.base + "/v1/auth/login", json={"email": "shop@example.com", "password": "shop admin password"}, timeout=10).json()["access_token"]
+        catalogue, cursor = [], ""
+        while True:
+            page = call(node, "GET", f"/v1/inventory/products?limit=100&cursor={cursor}", admin)
+            assert page.status_code == 200, page.text
+            catalogue += page.json()["items"]
+            if not page.json()["next_cursor"]:
+                break
+            cursor = page.json()["next_cursor"]
+        by_name = {p["name"]: p for p in catalogue}
+        assert len(catalogue) == len(by_name) == 45
+        assert set(by_name) == set(expected), set(by_name) ^ set(expected)
+        for name, product in expected.items():
+            served = by_name[name]
+            assert served["published"] is product["published"], name
+            assert {v["sku"]: {"name": v["name"], "price": v["price"], "currency": v["currency"]} for v in served["variants"]} == \
+                {sku: {k: variant[k] for k in ("name", "price", "currency")} for sku, variant in product["variants"].items()}, name
+            for sku, variant in product["variants"].items():
+                stock = call(node, "GET", f"/v1/inventory/stock?sku={sku}", admin)
+                assert stock.status_code == 200, (sku, stock.text)
+                stock = stock.json()
+                assert (stock["on_hand"], stock["reserved"]) == (variant["stock"], 0), (sku, stock)
+                held = {level["location"]: level["on_hand"] for level in stock["levels"] if level["on_hand"]}
+                assert held == ({variant["location"]: variant["stock"]} if variant["stock"] else {}), (sku, stock)
+        strangers = {p["name"] for p in call(node, "GET", "/v1/inventory/products?limit=100").json()["items"]}
+        assert strangers == {name for name, product in expected.items() if product["published"]}
+        locations = {location["code"] for location in call(node, "GET", "/v1/inventory/locations", admin).json()["items"]}
+        assert {"main", "warehouse-b", "annex"} <= locations
+        movements = call(node, "GET", "/v1/inventory/movements?sku=SEC-4-1", admin).json()["items"]
+        assert [(m["kind"], m["on_hand_delta"], m["location"]) for m in movements] == [("received", 51, "annex")]
+        # Neither refused product left anything: not its good row, nor stock for the taken SKU.
+        for sku in ("LAMP-1", "LAMP-2", "COPY-1"):
+            assert call(node, "GET", f"/v1/inventory/stock?sku={sku}", admin).status_code == 422, sku
+        assert call(node, "GET", "/v1/inventory/stock?sku=IMP-03-0", admin).json()["on_hand"] == expected["Import product 03"]["variants"]["IMP-03-0"]["stock"]
+        assert "Server error" not in node.logs()
+    finally:
+        node.stop()
+
+    # Checked last so that a wrong line number hides none of the above: each refusal names the
+    # line of the row at fault, with its reason.
+    assert sorted(refusals) == [bad_price_line, taken_sku_line], refusals
+    assert "price" in refusals[bad_price_line], refusals
+    assert "IMP-03-0" in refusals[taken_sku_line] and "taken" in refusals[taken_sku_line], refusals
