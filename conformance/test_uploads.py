@@ -1,15 +1,19 @@
 """tus 1.0 against the running server: the real `tuspy` client, then every status code by hand."""
 
 import base64
+import contextlib
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 
+import pytest
 import requests
 from tusclient import client as tus_client
 from tusclient.exceptions import TusCommunicationError
@@ -237,7 +241,16 @@ def test_a_server_killed_mid_patch_keeps_only_good_bytes_and_the_upload_complete
         restarted.stop()
 
 
-def test_tuspy_on_the_s3_store_of_motos_server(engine_env, tmp_path):
+BUCKET = "apus-conformance"
+MIB = 1024 * 1024
+# The S3 store's multipart part size: bytes go up in parts of this size whatever size the tus
+# chunks are, and a tail that fills no part waits in a staging object.
+S3_PART = 8 * MIB
+
+
+@contextlib.contextmanager
+def moto_s3():
+    """A `moto_server` with an empty bucket, for as long as the block runs; yields its endpoint."""
     port = free_port()
     moto = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -249,33 +262,287 @@ def test_tuspy_on_the_s3_store_of_motos_server(engine_env, tmp_path):
                 requests.get(endpoint + "/moto-api/", timeout=1)
                 break
             except requests.RequestException:
-                assert time.monotonic() < deadline, "moto_server did not start"
+                assert moto.poll() is None and time.monotonic() < deadline, "moto_server did not start"
                 time.sleep(0.1)
-        assert requests.put(endpoint + "/apus-conformance", timeout=10).status_code == 200
-        node = Node({
-            **engine_env, "APUS_OBJECTS_URL": f"s3://apus-conformance?endpoint={endpoint}&region=us-east-1",
-            "APUS_OBJECTS_ACCESS_KEY": "testing", "APUS_OBJECTS_SECRET_KEY": "testing",
-        }, [])
-        try:
-            auth = signed_in(node.base)
-            source = random_file(tmp_path / "s3.bin", 20 * 1024 * 1024 + 3)
-            client = tus_client.TusClient(node.base + "/v1/uploads", headers=auth)
-            uploader = client.uploader(source, chunk_size=3 * 1024 * 1024, upload_checksum=True)
-            uploader.upload(stop_at=7 * 1024 * 1024)
-            # A new client resumes from the stored URL.
-            resumed = tus_client.TusClient(node.base + "/v1/uploads", headers=auth).uploader(source, url=uploader.url, chunk_size=CHUNK, upload_checksum=True)
-            assert resumed.offset == 7 * 1024 * 1024
-            resumed.upload()
-            stored = requests.get(f"{endpoint}/apus-conformance/uploads/{uploader.url.rsplit('/', 1)[1]}", timeout=30)
-            assert stored.status_code == 200
-            assert hashlib.sha256(stored.content).hexdigest() == sha256_of(source)
-            forged = patch(create(node.base, auth, 4), auth, 0, b"abcd", **{"Upload-Checksum": "md5 " + base64.b64encode(hashlib.md5(b"dcba").digest()).decode()})
-            assert forged.status_code == 460
-        finally:
-            node.stop()
+        assert requests.put(f"{endpoint}/{BUCKET}", timeout=10).status_code == 200
+        yield endpoint
     finally:
         moto.kill()
         moto.wait()
+
+
+@pytest.fixture
+def moto():
+    with moto_s3() as endpoint:
+        yield endpoint
+
+
+def s3_env(endpoint: str) -> dict:
+    return {
+        "APUS_OBJECTS_URL": f"s3://{BUCKET}?endpoint={endpoint}&region=us-east-1",
+        "APUS_OBJECTS_ACCESS_KEY": "testing", "APUS_OBJECTS_SECRET_KEY": "testing",
+    }
+
+
+def upload_id(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[1]
+
+
+def test_tuspy_on_the_s3_store_of_motos_server(engine_env, moto, tmp_path):
+    node = Node({**engine_env, **s3_env(moto)}, [])
+    try:
+        auth = signed_in(node.base)
+        source = random_file(tmp_path / "s3.bin", 20 * MIB + 3)
+        client = tus_client.TusClient(node.base + "/v1/uploads", headers=auth)
+        uploader = client.uploader(source, chunk_size=3 * MIB, upload_checksum=True)
+        uploader.upload(stop_at=7 * MIB)
+        # A new client resumes from the stored URL.
+        resumed = tus_client.TusClient(node.base + "/v1/uploads", headers=auth).uploader(source, url=uploader.url, chunk_size=CHUNK, upload_checksum=True)
+        assert resumed.offset == 7 * MIB
+        resumed.upload()
+        stored = requests.get(f"{moto}/{BUCKET}/uploads/{upload_id(uploader.url)}", timeout=30)
+        assert stored.status_code == 200
+        assert hashlib.sha256(stored.content).hexdigest() == sha256_of(source)
+        forged = patch(create(node.base, auth, 4), auth, 0, b"abcd", **{"Upload-Checksum": "md5 " + base64.b64encode(hashlib.md5(b"dcba").digest()).decode()})
+        assert forged.status_code == 460
+    finally:
+        node.stop()
+
+
+def test_an_upload_on_s3_is_downloaded_whole_by_ranges_across_its_parts_and_by_etag(engine_env, moto, tmp_path):
+    node = Node({**engine_env, **s3_env(moto)}, [])
+    try:
+        auth = signed_in(node.base)
+        source = random_file(tmp_path / "s3.bin", 20 * MIB + 3)
+        uploader = tus_client.TusClient(node.base + "/v1/uploads", headers=auth).uploader(source, chunk_size=3 * MIB)
+        uploader.upload()
+        with open(source, "rb") as handle:
+            original = handle.read()
+        size = len(original)
+
+        # The object in the bucket is one multipart upload of 8 MiB parts and a 4 MiB + 3 tail.
+        key = f"{moto}/{BUCKET}/uploads/{upload_id(uploader.url)}"
+        assert requests.head(key, timeout=10).headers["ETag"].endswith('-3"')
+        first_part = requests.head(key + "?partNumber=1", timeout=10)
+        assert first_part.headers["x-amz-mp-parts-count"] == "3" and first_part.headers["Content-Length"] == str(S3_PART)
+
+        file_url = node.base + "/v1/files/" + upload_id(uploader.url)
+        whole = requests.get(file_url, headers=auth, timeout=30)
+        assert whole.status_code == 200 and whole.headers["Content-Length"] == str(size)
+        assert hashlib.sha256(whole.content).hexdigest() == sha256_of(source)
+        assert whole.headers["ETag"] == '"' + sha256_of(source) + '"'
+        # Across the first tus chunk's end, each part boundary, and both at once; then from a boundary on.
+        for first, last in [(3 * MIB - 10, 3 * MIB + 10), (S3_PART - 10, S3_PART + 10), (2 * S3_PART - 1, 2 * S3_PART), (S3_PART - 5, 2 * S3_PART + 5)]:
+            part = requests.get(file_url, headers={**auth, "Range": f"bytes={first}-{last}"}, timeout=30)
+            assert part.status_code == 206, (first, last, part.text)
+            assert part.headers["Content-Range"] == f"bytes {first}-{last}/{size}"
+            assert part.content == original[first:last + 1], (first, last)
+        rest = requests.get(file_url, headers={**auth, "Range": f"bytes={S3_PART}-"}, timeout=30)
+        assert rest.status_code == 206 and rest.content == original[S3_PART:]
+        assert rest.headers["Content-Range"] == f"bytes {S3_PART}-{size - 1}/{size}"
+        tail = requests.get(file_url, headers={**auth, "Range": "bytes=-10"}, timeout=10)
+        assert tail.status_code == 206 and tail.content == original[-10:]
+        assert tail.headers["Content-Range"] == f"bytes {size - 10}-{size - 1}/{size}"
+        unchanged = requests.get(file_url, headers={**auth, "If-None-Match": whole.headers["ETag"]}, timeout=10)
+        assert unchanged.status_code == 304 and unchanged.content == b""
+        for outside in (f"bytes={size}-", f"bytes={size}-{size + 10}"):
+            refused = requests.get(file_url, headers={**auth, "Range": outside}, timeout=10)
+            assert refused.status_code == 416 and refused.headers["Content-Range"] == f"bytes */{size}", outside
+        assert requests.head(file_url, headers=auth, timeout=10).headers["Content-Length"] == str(size)
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def two_nodes(engine_env, moto, tmp_path):
+    """Two `apus serve` processes on one PostgreSQL database and one bucket: A starts (and
+    migrates) first, then B, each with a data directory of its own."""
+    shared = {**engine_env, **s3_env(moto)}
+    first = Node(shared, [])
+    try:
+        second = Node({**shared, "APUS_DATA_DIR": str(tmp_path / "data-b")}, [])
+    except BaseException:
+        first.stop()
+        raise
+    try:
+        yield first, second
+    finally:
+        try:
+            second.stop()
+        finally:
+            first.stop()
+
+
+def upload_lock_held(database_url: str, upload: str) -> bool:
+    """Whether some session holds the advisory lock that guards writes to `upload`."""
+    assert upload.replace("_", "").isalnum(), upload
+    query = (
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND classid::bigint = (hashtext('uploads')::bigint & 4294967295)"
+        f" AND objid::bigint = (hashtext('{upload}')::bigint & 4294967295) AND objsubid = 2"
+    )
+    result = subprocess.run(["psql", "-X", "-tA", "-c", query, database_url], capture_output=True, text=True, check=True, timeout=30)
+    return int(result.stdout.strip()) > 0
+
+
+def wait_until(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def held_body(data: bytes, release: threading.Event, before: int = MIB):
+    """`data` in 1 MiB pieces: the first `before` bytes at once, the rest once `release` is set."""
+    for start in range(0, len(data), MIB):
+        if start == before:
+            release.wait(60)
+        yield data[start:start + MIB]
+
+
+def slow_body(data: bytes):
+    for start in range(0, len(data), MIB):
+        time.sleep(0.02)
+        yield data[start:start + MIB]
+
+
+def patch_in_background(url: str, auth: dict, offset: int, body) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["response"] = patch(url, auth, offset, body)
+        except requests.RequestException as error:
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def parts_in_bucket(endpoint: str, upload: str) -> int:
+    """How many parts the unfinished multipart upload of `upload` has in the bucket."""
+    listed = requests.get(f"{endpoint}/{BUCKET}?uploads", timeout=10).text
+    ids = [re.search(r"<UploadId>([^<]+)</UploadId>", entry).group(1) for entry in re.findall(r"<Upload>(.*?)</Upload>", listed)
+           if f"<Key>uploads/{upload}</Key>" in entry]
+    if not ids:
+        return 0
+    assert len(ids) == 1, ids
+    parts = requests.get(f"{endpoint}/{BUCKET}/uploads/{upload}", params={"uploadId": ids[0]}, timeout=10).text
+    return len(re.findall(r"<PartNumber>", parts))
+
+
+@pytest.mark.parametrize("engine_env", ["postgres"], indirect=True)
+def test_two_nodes_take_turns_at_one_upload_and_either_serves_the_file(two_nodes, moto, tmp_path):
+    a, b = two_nodes
+    auth = signed_in(a.base)  # signed in on A, accepted by B
+    pieces = [5 * MIB] * 4 + [3 * MIB + 5]
+    source = random_file(tmp_path / "turns.bin", sum(pieces))
+    with open(source, "rb") as handle:
+        original = handle.read()
+    path = create(a.base, auth, len(original))[len(a.base):]
+    offset = 0
+    for index, length in enumerate(pieces):
+        sender, other = (a, b) if index % 2 == 0 else (b, a)
+        sent = patch(sender.base + path, auth, offset, original[offset:offset + length])
+        assert sent.status_code == 204, (sender.base, offset, sent.text, sender.logs()[-3000:])
+        offset += length
+        assert sent.headers["Upload-Offset"] == str(offset)
+        seen = head(other.base + path, auth)
+        assert seen.status_code == 200 and seen.headers["Upload-Offset"] == str(offset), (index, seen.headers)
+
+    upload = upload_id(path)
+    key = f"{moto}/{BUCKET}/uploads/{upload}"
+    assert requests.head(key, timeout=10).headers["ETag"].endswith('-3"'), "two 8 MiB parts and the tail"
+    whole = requests.get(b.base + "/v1/files/" + upload, headers=auth, timeout=30)
+    assert whole.status_code == 200 and hashlib.sha256(whole.content).hexdigest() == sha256_of(source)
+    assert whole.headers["ETag"] == '"' + sha256_of(source) + '"'
+    # The first part's end lies inside the chunk B sent after A's, from A's staged tail on.
+    across = requests.get(a.base + "/v1/files/" + upload, headers={**auth, "Range": f"bytes={S3_PART - 10}-{S3_PART + 10}"}, timeout=30)
+    assert across.status_code == 206 and across.content == original[S3_PART - 10:S3_PART + 11]
+
+
+@pytest.mark.parametrize("engine_env", ["postgres"], indirect=True)
+def test_two_nodes_let_one_patch_at_a_time_write_an_upload(two_nodes, engine_env):
+    a, b = two_nodes
+    auth = signed_in(b.base)
+    first, second, rest = os.urandom(6 * MIB), os.urandom(6 * MIB), os.urandom(6 * MIB + 7)
+    path = create(a.base, auth, len(first) + len(rest))[len(a.base):]
+    upload = upload_id(path)
+
+    # A PATCH to A sends its first MiB and holds the connection open: A holds the upload's lock.
+    release = threading.Event()
+    holder, outcome = patch_in_background(a.base + path, auth, 0, held_body(first, release))
+    try:
+        wait_until(lambda: upload_lock_held(engine_env["APUS_DATABASE_URL"], upload) or not holder.is_alive(), "A never took the upload's lock")
+        assert holder.is_alive(), outcome
+        # Meanwhile B refuses a PATCH at the same offset, body and all, and has nothing new to say.
+        refused = patch(b.base + path, auth, 0, slow_body(second))
+        assert refused.status_code == 423, (refused.status_code, refused.text, b.logs()[-3000:])
+        assert refused.headers["Retry-After"] == "1" and refused.headers["Tus-Resumable"] == "1.0.0"
+        assert head(b.base + path, auth).headers["Upload-Offset"] == "0"
+        assert holder.is_alive(), "the refusal did not disturb the PATCH holding the lock"
+    finally:
+        release.set()
+        holder.join(60)
+    assert not holder.is_alive() and "response" in outcome, outcome
+    accepted = outcome["response"]
+    assert accepted.status_code == 204, (accepted.status_code, accepted.text, a.logs()[-3000:])
+    assert accepted.headers["Upload-Offset"] == str(len(first))
+    for node in (a, b):
+        assert head(node.base + path, auth).headers["Upload-Offset"] == str(len(first))
+
+    finished = patch(b.base + path, auth, len(first), rest)
+    assert finished.status_code == 204 and finished.headers["Upload-Offset"] == str(len(first) + len(rest)), finished.text
+    stored = requests.get(a.base + "/v1/files/" + upload, headers=auth, timeout=30)
+    assert stored.status_code == 200
+    assert hashlib.sha256(stored.content).hexdigest() == hashlib.sha256(first + rest).hexdigest(), "the bytes are the accepted client's"
+
+
+@pytest.mark.parametrize("engine_env", ["postgres"], indirect=True)
+def test_two_nodes_a_lock_dies_with_the_node_holding_it_and_the_other_resumes(two_nodes, engine_env, moto, tmp_path):
+    a, b = two_nodes
+    auth = signed_in(a.base)
+    source = random_file(tmp_path / "killed.bin", 16 * MIB + 7)
+    with open(source, "rb") as handle:
+        original = handle.read()
+    path = create(b.base, auth, len(original))[len(b.base):]
+    upload = upload_id(path)
+    assert patch(b.base + path, auth, 0, original[:5 * MIB]).status_code == 204
+
+    # A takes the next chunk: with B's staged 5 MiB, its first 4 MiB fill a part, which A puts in
+    # the bucket; then the client holds the connection open.
+    release = threading.Event()
+    holder, outcome = patch_in_background(a.base + path, auth, 5 * MIB, held_body(original[5 * MIB:], release, before=4 * MIB))
+    try:
+        wait_until(lambda: upload_lock_held(engine_env["APUS_DATABASE_URL"], upload) or not holder.is_alive(), "A never took the upload's lock")
+        wait_until(lambda: parts_in_bucket(moto, upload) > 0 or not holder.is_alive(), "A never sent a part to the bucket")
+        assert holder.is_alive(), outcome
+        refused = patch(b.base + path, auth, 5 * MIB, original[5 * MIB:])
+        assert refused.status_code == 423, (refused.status_code, refused.text)
+        a.process.send_signal(signal.SIGKILL)
+        a.process.wait()
+    finally:
+        release.set()
+        holder.join(60)
+    assert "response" not in outcome, "A answered before it was killed"
+
+    # A's session went with it, and its lock too: B takes the upload from where HEAD says it is.
+    deadline = time.monotonic() + 30
+    while True:
+        offset = int(head(b.base + path, auth).headers["Upload-Offset"])
+        assert 5 * MIB <= offset <= 9 * MIB, offset
+        resumed = patch(b.base + path, auth, offset, original[offset:])
+        if resumed.status_code != 423:
+            break
+        assert time.monotonic() < deadline, "the dead node's lock was never released"
+        time.sleep(0.2)
+    assert resumed.status_code == 204, (resumed.status_code, resumed.text, b.logs()[-3000:])
+    assert resumed.headers["Upload-Offset"] == str(len(original))
+    stored = requests.get(b.base + "/v1/files/" + upload, headers=auth, timeout=30)
+    assert stored.status_code == 200 and hashlib.sha256(stored.content).hexdigest() == sha256_of(source)
+    assert stored.headers["ETag"] == '"' + sha256_of(source) + '"'
 
 
 def test_a_tuspy_upload_is_downloaded_whole_by_range_and_by_etag(node, tmp_path):
