@@ -80,36 +80,37 @@ extension InventoryService {
         if let currency = body.currency, !InventoryFields.isCurrency(currency) {
             throw Problem.unprocessable("Field currency must be an ISO 4217 code.", errors: [.init(field: "currency", message: "must be an ISO 4217 code such as EUR")])
         }
-        return try await platform.database.read { [catalogue] sql in
-            // One round trip in the common case; a second only to tell a missing location apart.
-            var (variants, location) = try await catalogue.forSale(skus: body.lines.map(\.sku), location: body.location, on: sql)
-            if location == nil, variants.isEmpty {
-                if let code = body.location {
-                    location = try await catalogue.location(code: code, on: sql)
-                } else {
-                    location = try await catalogue.defaultLocation(on: sql)
-                }
-            }
-            var errors: [Problem.FieldError] = []
-            var lines: [PricedLine] = []
-            for (index, line) in body.lines.enumerated() {
-                guard let (variant, published) = variants[line.sku] else {
-                    errors.append(.init(field: "lines[\(index)].sku", message: "no such SKU"))
-                    continue
-                }
-                if !published { errors.append(.init(field: "lines[\(index)].sku", message: "is not for sale")) }
-                let expected = body.currency ?? lines.first?.variant.currency ?? variant.currency
-                if variant.currency != expected {
-                    errors.append(.init(field: body.currency == nil ? "lines[\(index)].sku" : "currency", message: "is priced in \(variant.currency), not \(expected)"))
-                }
-                lines.append(PricedLine(index: index, variant: variant, quantity: line.quantity))
-            }
-            if location == nil {
-                errors.append(body.location == nil ? .init(field: "location", message: "no location holds stock yet") : .init(field: "location", message: "no such location"))
-            }
-            try InventoryFields.check(errors)
-            return (lines, location!)
+        // From this node's cache: a checkout of known SKUs reads nothing of the catalogue.
+        let variants = try await sale.variants.values(for: body.lines.map(\.sku)) { [catalogue, platform] missing in
+            try await platform.database.read { sql in try await catalogue.variantsForSale(skus: missing, on: sql) }
         }
+        let location = try await sale.locations.value(for: body.location ?? SaleCatalogue.defaultLocation) { [catalogue, platform] in
+            try await platform.database.read { sql in
+                if let code = body.location { try await catalogue.location(code: code, on: sql) } else { try await catalogue.defaultLocation(on: sql) }
+            }
+        }
+        var errors: [Problem.FieldError] = []
+        var lines: [PricedLine] = []
+        for (index, line) in body.lines.enumerated() {
+            guard let entry = variants[line.sku] else {
+                errors.append(.init(field: "lines[\(index)].sku", message: "no such SKU"))
+                continue
+            }
+            let variant = entry.variant
+            if !entry.published { errors.append(.init(field: "lines[\(index)].sku", message: "is not for sale")) }
+            let expected = body.currency ?? lines.first?.variant.currency ?? variant.currency
+            if variant.currency != expected {
+                errors.append(.init(field: body.currency == nil ? "lines[\(index)].sku" : "currency", message: "is priced in \(variant.currency), not \(expected)"))
+            }
+            lines.append(PricedLine(index: index, variant: variant, quantity: line.quantity))
+        }
+        guard let location else {
+            errors.append(body.location == nil ? .init(field: "location", message: "no location holds stock yet") : .init(field: "location", message: "no such location"))
+            try InventoryFields.check(errors)
+            throw Problem.unprocessable("No location.", errors: errors)
+        }
+        try InventoryFields.check(errors)
+        return (lines, location)
     }
 
     /// The checkout `id` if `principal` may see it; else 404.

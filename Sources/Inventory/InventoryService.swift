@@ -13,6 +13,7 @@ final class InventoryService: Sendable {
     let checkouts = CheckoutStore()
     let reservations = ReservationStore()
     let combiner: CheckoutCombiner
+    let sale: SaleCatalogue
     let metrics: InventoryMetrics
     let retry: ConflictRetry
     let logger: Logger
@@ -23,6 +24,7 @@ final class InventoryService: Sendable {
         self.metrics = InventoryMetrics(registry: platform.metrics)
         self.retry = ConflictRetry(attempts: settings.conflictAttempts)
         self.combiner = CheckoutCombiner(writers: settings.checkoutWriters)
+        self.sale = SaleCatalogue(platform: platform)
         self.logger = platform.logger(module: InventoryModule.name)
     }
 
@@ -42,10 +44,11 @@ final class InventoryService: Sendable {
             },
             createdAt: now, updatedAt: now
         )
-        return try await platform.transaction { [catalogue] transaction in
+        return try await platform.transaction { [catalogue, sale] transaction in
             let taken = try await catalogue.takenSKUs(product.variants.map(\.sku), on: transaction.sql)
             guard taken.isEmpty else { throw Problem.conflict("SKU \(taken.sorted().joined(separator: ", ")) is taken.") }
             try await catalogue.insert(product, on: transaction.sql)
+            for variant in product.variants { transaction.invalidate(sale.variants, variant.sku) }
             return product
         }
     }
@@ -66,12 +69,14 @@ final class InventoryService: Sendable {
     /// Applies `patch` if the product is still at `version`: 412 when it moved on.
     func update(_ id: String, version: Int, with patch: ProductPatch) async throws -> Product {
         let now = platform.now()
-        return try await platform.transaction { [catalogue] transaction in
+        return try await platform.transaction { [catalogue, sale] transaction in
             guard try await catalogue.update(id: id, version: version, name: patch.name, description: patch.description, published: patch.published, at: now, on: transaction.sql) else {
                 guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
                 throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
             }
             guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }
+            // Whether it is for sale is part of what checkouts cache of each of its SKUs.
+            for variant in product.variants { transaction.invalidate(sale.variants, variant.sku) }
             return product
         }
     }
@@ -100,21 +105,25 @@ final class InventoryService: Sendable {
     /// Moves the product on from `version` and runs `change` in the same transaction; answers
     /// the product as it then is.
     private func changeProduct(_ id: String, version: Int, at now: Date, _ change: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Product {
-        try await platform.transaction { [catalogue] transaction in
+        try await platform.transaction { [catalogue, sale] transaction in
             guard try await catalogue.bump(id: id, version: version, at: now, on: transaction.sql) else {
                 guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
                 throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
             }
             try await change(transaction.sql)
             guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }
+            // SKUs never change, so the product's SKUs now are all a change can concern.
+            for variant in product.variants { transaction.invalidate(sale.variants, variant.sku) }
             return product
         }
     }
 
     func createLocation(_ body: NewLocation) async throws -> Location {
         let location = Location(id: OpaqueID.make("loc", at: platform.now()), code: body.code, name: body.name, createdAt: platform.now())
-        return try await platform.transaction { [catalogue] transaction in
+        return try await platform.transaction { [catalogue, sale] transaction in
             guard try await catalogue.insert(location, on: transaction.sql) else { throw Problem.conflict("Location \(location.code) exists.") }
+            // Nothing cached names it yet (absent locations are not cached); this keeps it so.
+            transaction.invalidate(sale.locations, location.code)
             return location
         }
     }

@@ -41,6 +41,33 @@ import Testing
         #expect(try await cache.value(for: "k") { "not asked" } == "fresh")
     }
 
+    @Test func manyKeysLoadOnlyTheMissingOnesAndARacedInvalidationKeepsOneOut() async throws {
+        let cache = BusInvalidatedCache<String, Int>(name: "many", capacity: 10, lifetime: .seconds(60))
+        #expect(try await cache.value(for: "a") { 1 } == 1)
+        let read = Gate()
+        let release = Gate()
+        async let loaded = cache.values(for: ["a", "b", "c", "b", "gone"]) { missing in
+            #expect(missing == ["b", "c", "gone"])
+            await read.open()
+            await release.wait()
+            return ["b": 2, "c": 3]
+        }
+        await read.wait()
+        cache.invalidate("c")
+        await release.open()
+        #expect(try await loaded == ["a": 1, "b": 2, "c": 3])
+        // b is kept (unless it shares c's stripe); c, invalidated while it loaded, and gone,
+        // which had no value, are asked again.
+        let expected = cache.stripe("b") == cache.stripe("c") ? ["b", "c", "gone"] : ["c", "gone"]
+        var asked: [String] = []
+        let again = try await cache.values(for: ["b", "c", "gone"]) { missing in
+            asked = missing
+            return ["b": 2, "c": 30]
+        }
+        #expect(asked == expected)
+        #expect(again == ["b": 2, "c": 30])
+    }
+
     @Test func missesAreRememberedOnlyWhenAskedAndEntriesExpire() async throws {
         let remembering = BusInvalidatedCache<String, Int>(name: "a", capacity: 10, lifetime: .milliseconds(30), missLifetime: .seconds(60))
         #expect(try await remembering.value(for: "x") { nil } == nil)

@@ -132,4 +132,15 @@ import Testing
             #expect(ignored.status == .ok)
         }
     }
+
+    @Test func onlyABodyWithTheEscapeIsWalkedForNUL() {
+        func scan(_ text: String) -> Bool { Request.mayContainNUL(ByteBuffer(string: text)) }
+        #expect(scan(#"{"name":"a\u0000b"}"#))
+        #expect(scan(#"\u0000"#))
+        // An escaped backslash before u0000 is no NUL, but the walk that follows says so.
+        #expect(scan(#"{"name":"\\u0000"}"#))
+        #expect(!scan(#"{"name":"a\u0001b","n":0000}"#))
+        #expect(!scan(#"\u000"#))
+        #expect(!scan(""))
+    }
 }

@@ -78,7 +78,7 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
         )
     }
 
-    private func stripe(_ key: Key) -> Int { key.hashValue & stripeMask }
+    func stripe(_ key: Key) -> Int { key.hashValue & stripeMask }
 
     /// What is cached for `key`, if anything fresh; `nil` when the caller must load.
     @inlinable
@@ -114,6 +114,30 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
         let loaded = try await load()
         store(key, loaded, generation: generation, stripe: stripe)
         return loaded
+    }
+
+    /// The values of `keys`: those cached, and the others from one `load` of the keys missing
+    /// (each kept unless it was invalidated while `load` ran). A key neither holds is absent.
+    public func values(for keys: [Key], load: ([Key]) async throws -> [Key: Value]) async throws -> [Key: Value] {
+        var found: [Key: Value] = [:]
+        var missing: [Key] = []
+        var asked = Set<Key>()
+        for key in keys where asked.insert(key).inserted {
+            switch cached(key) {
+            case .value(let value): found[key] = value
+            case .missing: continue
+            case nil: missing.append(key)
+            }
+        }
+        guard !missing.isEmpty else { return found }
+        let stripes = missing.map(stripe)
+        let generations = state.withLock { state in stripes.map { state.generations[$0] } }
+        let loaded = try await load(missing)
+        for (index, key) in missing.enumerated() {
+            store(key, loaded[key], generation: generations[index], stripe: stripes[index])
+            if let value = loaded[key] { found[key] = value }
+        }
+        return found
     }
 
     private func store(_ key: Key, _ loaded: Value?, generation: UInt64, stripe: Int) {

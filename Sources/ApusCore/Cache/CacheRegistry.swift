@@ -23,6 +23,19 @@ public final class CacheRegistry: Sendable {
         }
     }
 
+    /// The cache named `name`, made by `make` if there is none yet.
+    func cache<Cache: InvalidatableCache>(named name: String, make: () -> Cache) -> Cache {
+        caches.withLock { caches in
+            if let existing = caches[name] {
+                guard let cache = existing as? Cache else { preconditionFailure("two caches of different types are named \(name)") }
+                return cache
+            }
+            let cache = make()
+            caches[name] = cache
+            return cache
+        }
+    }
+
     private func cache(_ name: String) -> (any InvalidatableCache)? {
         caches.withLock { $0[name] }
     }

@@ -69,16 +69,17 @@ public struct Platform: Sendable {
         return logger
     }
 
-    /// A new node-local cache named `name`, invalidated over the bus by
-    /// ``Transaction/invalidate(_:_:)`` and ``invalidate(_:_:)``.
+    /// The node-local cache named `name`, invalidated over the bus by
+    /// ``Transaction/invalidate(_:_:)`` and ``invalidate(_:_:)``: made by the first call, and
+    /// shared by every later one of the node (invalidations are addressed by name).
     public func cache<Key, Value>(
         _ name: String, capacity: Int, lifetime: Duration, missLifetime: Duration? = nil, countHitsAndMisses: Bool = false
     ) -> BusInvalidatedCache<Key, Value> {
-        let cache = BusInvalidatedCache<Key, Value>(
-            name: name, capacity: capacity, lifetime: lifetime, missLifetime: missLifetime, metrics: countHitsAndMisses ? metrics : nil
-        )
-        caches.register(cache)
-        return cache
+        caches.cache(named: name) {
+            BusInvalidatedCache<Key, Value>(
+                name: name, capacity: capacity, lifetime: lifetime, missLifetime: missLifetime, metrics: countHitsAndMisses ? metrics : nil
+            )
+        }
     }
 
     /// Runs `body` in one database transaction: commits when it returns, rolls back when it

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import NIOCore
 
 extension Request {
     /// The snake_case path of the first decoded string that contains NUL, found by reflection.
@@ -11,6 +12,25 @@ extension Request {
             if let found = fieldContainingNUL(child.value, path: childPath) { return found }
         }
         return nil
+    }
+
+    /// Whether the JSON text in `buffer` has the escape `\u0000` (or text that looks like it,
+    /// such as an escaped backslash before `u0000`): the only way a JSON string holds NUL.
+    package static func mayContainNUL(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { bytes in
+            // `\u0000` is six bytes.
+            guard bytes.count >= 6 else { return false }
+            var index = 0
+            let last = bytes.count - 6
+            while index <= last {
+                if bytes[index] == 0x5C, bytes[index + 1] == 0x75, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
+                   bytes[index + 4] == 0x30, bytes[index + 5] == 0x30 {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// The path of the first number in `value` that is not a whole number a 64-bit integer holds.
@@ -54,7 +74,8 @@ extension Request {
         }
         // No field has a use for NUL, and PostgreSQL cannot store it in text; members the type
         // does not read are ignored like any unknown member.
-        if let field = Self.fieldContainingNUL(value, path: "") {
+        // JSON can carry NUL only escaped, so a body without `\u0000` needs no walk of the value.
+        if Self.mayContainNUL(buffer), let field = Self.fieldContainingNUL(value, path: "") {
             throw Problem.unprocessable("\(field) must not contain the NUL character.", errors: [.init(field: field, message: "contains NUL")])
         }
         return value

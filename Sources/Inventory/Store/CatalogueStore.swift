@@ -68,33 +68,20 @@ struct CatalogueStore: Sendable {
         try await sql.raw("SELECT \(unsafeRaw: Self.variantColumns) FROM inventory_variants WHERE sku = \(bind: sku)").first().map(Self.variant(from:))
     }
 
-    /// What a checkout needs from the catalogue, in one statement: the variants with `skus` (by
-    /// SKU, with whether their product is published) and the location named `code`, or the
-    /// oldest one when `code` is `nil`. The location is `nil` when it does not exist, or when no
-    /// SKU matched (ask ``location(code:on:)`` then).
-    func forSale(skus: [String], location code: String?, on sql: any SQLDatabase) async throws -> (variants: [String: (Variant, Bool)], location: Location?) {
-        let place: SQLQueryString = code.map { "WHERE code = \(bind: $0)" } ?? "ORDER BY created_at, id"
+    /// The variants with `skus`, with whether their product is published.
+    func variantsForSale(skus: [String], on sql: any SQLDatabase) async throws -> [String: SaleCatalogue.Entry] {
         let rows = try await sql.raw("""
             SELECT v.id AS id, v.sku AS sku, v.name AS name, v.price AS price, v.currency AS currency, v.attributes AS attributes,
-                   v.low_stock_threshold AS low_stock_threshold, p.published AS published,
-                   l.id AS location_id, l.code AS location_code, l.name AS location_name, l.created_at AS location_created_at
+                   v.low_stock_threshold AS low_stock_threshold, p.published AS published
             FROM inventory_variants v JOIN inventory_products p ON p.id = v.product_id
-            LEFT JOIN (SELECT id, code, name, created_at FROM inventory_locations \(place) LIMIT 1) l ON 1 = 1
             WHERE v.sku IN (\(SQLList(skus.map { SQLBind($0) })))
             """).all()
-        var variants: [String: (Variant, Bool)] = [:]
+        var variants: [String: SaleCatalogue.Entry] = [:]
         for row in rows {
             let variant = try Self.variant(from: row)
-            variants[variant.sku] = (variant, try row.decode(column: "published", as: Int.self) == 1)
+            variants[variant.sku] = .init(variant: variant, published: try row.decode(column: "published", as: Int.self) == 1)
         }
-        let location = try rows.first.flatMap { row -> Location? in
-            guard let id = try row.decode(column: "location_id", as: String?.self) else { return nil }
-            return Location(
-                id: id, code: try row.decode(column: "location_code", as: String.self), name: try row.decode(column: "location_name", as: String.self),
-                createdAt: Timestamp.parse(try row.decode(column: "location_created_at", as: String.self)) ?? .distantPast
-            )
-        }
-        return (variants, location)
+        return variants
     }
 
     /// Applies the changed fields if the product is still at `version`; `false` when it moved

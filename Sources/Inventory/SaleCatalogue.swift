@@ -1,0 +1,24 @@
+import ApusCore
+
+/// What a checkout reads of the catalogue, kept on each node: the variant behind each SKU (with
+/// whether its product is for sale) and the locations by code. A product change invalidates its
+/// SKUs on every node through its transaction; locations never change once made, so their
+/// entries only age out.
+struct SaleCatalogue: Sendable {
+    /// A variant as a checkout prices it.
+    struct Entry: Sendable {
+        var variant: Variant
+        var published: Bool
+    }
+
+    /// The key of the location a checkout that names none takes its stock from (no code holds `*`).
+    static let defaultLocation = "*"
+
+    let variants: BusInvalidatedCache<String, Entry>
+    let locations: BusInvalidatedCache<String, Location>
+
+    init(platform: Platform) {
+        variants = platform.cache("inventory.variants", capacity: 50_000, lifetime: .seconds(300), countHitsAndMisses: true)
+        locations = platform.cache("inventory.locations", capacity: 1_000, lifetime: .seconds(300))
+    }
+}

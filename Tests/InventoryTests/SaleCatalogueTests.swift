@@ -1,0 +1,54 @@
+import ApusCore
+import ApusTesting
+import Foundation
+import HTTPTypes
+@testable import Inventory
+import Testing
+
+/// Checkouts price SKUs from each node's cache of the catalogue; a change to a product on one
+/// node reaches the checkouts of every node.
+@Suite struct SaleCatalogueTests {
+    struct ProductView: Decodable {
+        struct VariantView: Decodable { let id: String }
+        let variants: [VariantView]
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aPriceChangeOrAnUnpublishedProductOnOneNodeReachesTheOthersCheckouts(engine: DatabaseEngine) async throws {
+        try await TestServer.withTwoServers(engine: engine, modules: [InventoryModule()], configure: {
+            $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
+        }) { first, second in
+            let shop = Shop(server: first.0, client: first.1, admin: try await first.1.signedIn("admin@example.com", roles: [.admin], server: first.0).accessToken)
+            try await shop.location("main")
+            let id = try await shop.product(["TEE"], price: 1000, stock: 1000)
+            let other = Shop(server: second.0, client: second.1, admin: shop.admin)
+            let ada = try await second.1.signedIn("ada@example.com", server: second.0).accessToken
+            func price() async throws -> Int? {
+                let response = try await other.checkout([("TEE", 1)], token: ada)
+                return response.status == .created ? try response.decoded(CheckoutView.self).lines[0].unitPrice : nil
+            }
+            #expect(try await price() == 1000)
+            let hits = try await Self.cacheHits(other)
+            #expect(try await price() == 1000)
+            #expect(try await Self.cacheHits(other) == hits + 1, "the second checkout of a SKU reads the node's cache")
+
+            let variant = try await shop.client.json("/v1/inventory/products/\(id)", .get, token: shop.admin).decoded(ProductView.self).variants[0].id
+            let changed = try await shop.client.json("/v1/inventory/products/\(id)/variants/\(variant)", .patch, token: shop.admin, body: #"{"price":1500}"#, headers: [.ifMatch: "\"1\""])
+            #expect(changed.status == .ok)
+            #expect(try await eventually { try await price() == 1500 })
+
+            let unpublished = try await shop.client.json("/v1/inventory/products/\(id)", .patch, token: shop.admin, body: #"{"published":false}"#, headers: [.ifMatch: "\"2\""])
+            #expect(unpublished.status == .ok)
+            #expect(try await eventually { try await other.checkout([("TEE", 1)], token: ada).status == .unprocessableContent })
+            let refused = try await other.checkout([("TEE", 1)], token: ada).decoded(ProblemView.self)
+            #expect(refused.errors?.first?.message == "is not for sale")
+        }
+    }
+
+    /// `apus_cache_hits_total` of the checkout cache on the node of `shop`.
+    static func cacheHits(_ shop: Shop) async throws -> Double {
+        let text = String(buffer: try await shop.client.execute(uri: "/metrics", method: .get).body)
+        let line = text.split(separator: "\n").first { $0.hasPrefix(#"apus_cache_hits_total{cache="inventory.variants"}"#) }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+    }
+}
