@@ -7,6 +7,12 @@ import Synchronization
 import Testing
 
 @Suite struct ConflictRetryTests {
+    /// Retries and attempts counted across the tasks of a test.
+    final class Counts: Sendable {
+        let retries = Mutex(0)
+        let attempts = Mutex([0, 0])
+    }
+
     /// A row held by one transaction makes another, with a short `lock_timeout`, fail with
     /// 55P03; the retry runs it again once the holder commits, and it succeeds.
     @Test func aLockTimeoutIsRetriedUntilTheLockIsFree() async throws {
@@ -42,6 +48,43 @@ import Testing
             #expect(retries.withLock { $0 } >= 1)
             let value = try await database.read { try await $0.raw("SELECT value FROM t_row WHERE id = 1").first()!.decode(column: "value", as: Int.self) }
             #expect(value == 11)
+        }
+    }
+
+    /// Two transactions that lock two rows in opposite orders deadlock for real: PostgreSQL
+    /// aborts one with 40P01, the retry runs it again, and both changes land exactly once.
+    @Test func aRealDeadlockIsRetriedAndBothTransactionsLandOnce() async throws {
+        try await TestDatabase.withDatabase(.postgres) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            try await database.write { sql in
+                try await sql.raw("CREATE TABLE t_row (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)").run()
+                try await sql.raw("INSERT INTO t_row VALUES (1, 0), (2, 0)").run()
+            }
+            let (firstHolds, firstHolding) = AsyncStream<Void>.makeStream()
+            let (secondHolds, secondHolding) = AsyncStream<Void>.makeStream()
+            let counts = Counts()
+            let retry = ConflictRetry(attempts: 5, backoff: ExponentialBackoff(base: 0.01, cap: 0.05))
+            @Sendable func cross(_ me: Int, own: Int, then other: Int, holding: AsyncStream<Void>.Continuation, otherHolds: AsyncStream<Void>) async throws {
+                try await retry.run(onRetry: { counts.retries.withLock { $0 += 1 } }) {
+                    let attempt = counts.attempts.withLock { $0[me] += 1; return $0[me] }
+                    try await platform.transaction { transaction in
+                        try await transaction.sql.raw("UPDATE t_row SET value = value + 1 WHERE id = \(bind: own)").run()
+                        if attempt == 1 {
+                            // Each holds its first row before either asks for the other's.
+                            holding.yield()
+                            for await _ in otherHolds { break }
+                        }
+                        try await transaction.sql.raw("UPDATE t_row SET value = value + 10 WHERE id = \(bind: other)").run()
+                    }
+                }
+            }
+            let first = Task { try await cross(0, own: 1, then: 2, holding: firstHolding, otherHolds: secondHolds) }
+            let second = Task { try await cross(1, own: 2, then: 1, holding: secondHolding, otherHolds: firstHolds) }
+            try await first.value
+            try await second.value
+            #expect(counts.retries.withLock { $0 } == 1, "one of the two was the deadlock's victim")
+            let values = try await database.read { try await $0.raw("SELECT value FROM t_row ORDER BY id").all().map { try $0.decode(column: "value", as: Int.self) } }
+            #expect(values == [11, 11])
         }
     }
 
