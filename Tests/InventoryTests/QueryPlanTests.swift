@@ -5,7 +5,8 @@ import Foundation
 import SQLKit
 import Testing
 
-/// The hot statements use their indexes on both engines: the reservation's lock and update (and
+/// The hot statements use their indexes on both engines: a checkout's catalogue read by SKU, the
+/// reservation's lock and update (and
 /// every other change of stock) find their rows by primary key, the expiry scan reads its index range in order, a buyer's order list walks
 /// the owner index without sorting. On PostgreSQL the planner prefers a sequential scan of a
 /// small table, so the check turns that off: it asks whether the index serves, not what a tiny
@@ -42,6 +43,11 @@ import Testing
             let update = try await Self.plan(ReservationStore.reserveStatement(batch, postgres: engine == .postgres), engine: engine, on: database)
             #expect(update.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(update)")
             #expect(!update.contains("Seq Scan") && !update.contains("SCAN inventory_stock"), "\(update)")
+
+            // A checkout's catalogue read, when its node's cache misses: by SKU, then product.
+            let forSale = try await Self.plan(CatalogueStore.variantsForSaleStatement(skus: ["A", "B"]), engine: engine, on: database)
+            #expect(forSale.contains(engine == .postgres ? "inventory_variants_sku_key" : "sqlite_autoindex_inventory_variants_"), "\(forSale)")
+            #expect(!forSale.contains("Seq Scan") && !forSale.contains("SCAN v") && !forSale.contains("SCAN p"), "\(forSale)")
 
             let expired = try await Self.plan(CheckoutStore.expiredStatement(before: Date(), limit: 100), engine: engine, on: database)
             #expect(expired.contains("inventory_checkouts_expiry"), "\(expired)")

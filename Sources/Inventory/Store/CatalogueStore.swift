@@ -70,18 +70,22 @@ struct CatalogueStore: Sendable {
 
     /// The variants with `skus`, with whether their product is published.
     func variantsForSale(skus: [String], on sql: any SQLDatabase) async throws -> [String: SaleCatalogue.Entry] {
-        let rows = try await sql.raw("""
-            SELECT v.id AS id, v.sku AS sku, v.name AS name, v.price AS price, v.currency AS currency, v.attributes AS attributes,
-                   v.low_stock_threshold AS low_stock_threshold, p.published AS published
-            FROM inventory_variants v JOIN inventory_products p ON p.id = v.product_id
-            WHERE v.sku IN (\(SQLList(skus.map { SQLBind($0) })))
-            """).all()
+        let rows = try await sql.raw(Self.variantsForSaleStatement(skus: skus)).all()
         var variants: [String: SaleCatalogue.Entry] = [:]
         for row in rows {
             let variant = try Self.variant(from: row)
             variants[variant.sku] = .init(variant: variant, published: try row.decode(column: "published", as: Int.self) == 1)
         }
         return variants
+    }
+
+    static func variantsForSaleStatement(skus: [String]) -> SQLQueryString {
+        """
+        SELECT v.id AS id, v.sku AS sku, v.name AS name, v.price AS price, v.currency AS currency, v.attributes AS attributes,
+               v.low_stock_threshold AS low_stock_threshold, p.published AS published
+        FROM inventory_variants v JOIN inventory_products p ON p.id = v.product_id
+        WHERE v.sku IN (\(SQLList(skus.map { SQLBind($0) })))
+        """
     }
 
     /// Applies the changed fields if the product is still at `version`; `false` when it moved
