@@ -36,6 +36,7 @@ def test_schemathesis_finds_no_server_error_and_no_contradiction(engine_env, tmp
                 "--no-color",
             ],
             capture_output=True, text=True, timeout=900, cwd=tmp_path,
+            env={**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": HERE},
         )
         print(result.stdout[-30000:])
         print(result.stderr[-2000:])

@@ -1,7 +1,7 @@
 import ApusCore
 
-/// The uploads module's part of the OpenAPI document: the files finished uploads become. The tus
-/// protocol itself (`/v1/uploads`) is headers and raw bytes, specified by tus 1.0, not JSON.
+/// The uploads module's part of the OpenAPI document: the tus protocol (``TusOpenAPI``) and the
+/// files finished uploads become.
 enum UploadsOpenAPI {
     typealias Doc = OpenAPIDocument
 
@@ -38,7 +38,7 @@ enum UploadsOpenAPI {
     }
 
     static let fragment = OpenAPIFragment(
-        paths: [
+        paths: TusOpenAPI.paths.merging([
             "/v1/files": [
                 "get": operation("listFiles", "Your finished files (an admin's: everyone's)", parameters: [Doc.limitParameter, Doc.idCursorParameter], responses: [
                     "200": Doc.jsonResponse("A page of files", schema: Doc.page(of: Doc.ref("File")))
@@ -55,7 +55,7 @@ enum UploadsOpenAPI {
                     "503": Doc.problemResponse("File storage is unavailable"),
                 ]),
             ],
-        ],
+        ]) { $1 },
         schemas: [
             "File": Doc.object([
                 "id": ["type": "string"], "owner_id": ["type": "string"], "length": ["type": "integer"], "sha256": ["type": "string"],
@@ -65,6 +65,9 @@ enum UploadsOpenAPI {
             ], optional: ["filename"]),
             "FilePatch": Doc.object(["public": ["type": "boolean"]]),
         ],
-        tags: [["name": "uploads", "description": "Finished uploads as files (the tus protocol is at /v1/uploads)"]]
+        tags: [
+            ["name": "tus", "description": "Resumable uploads over tus 1.0 (tus.io/protocols/resumable-upload): headers and raw bytes"],
+            ["name": "uploads", "description": "Finished uploads as files"],
+        ]
     )
 }

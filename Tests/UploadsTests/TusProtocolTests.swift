@@ -162,6 +162,13 @@ import Testing
             #expect(try await client.tus(empty, .head, token: ada.accessToken).headers[.uploadMetadata] == nil)
             #expect(try await client.tus(empty, .head, token: ada.accessToken).headers[.uploadOffset] == "0")
             #expect(try await client.tus(empty, .head, token: ada.accessToken).headers[.uploadExpires] == nil)
+            // Bytes sent with an upload of no bytes go past its length: refused, nothing created.
+            let before = try await server.platform.objects.list(prefix: "uploads").count
+            response = try await client.tus("/v1/uploads", .post, token: ada.accessToken, headers: [
+                .uploadLength: "0", .contentType: "application/offset+octet-stream",
+            ], body: [1])
+            #expect(response.status == .contentTooLarge)
+            #expect(try await server.platform.objects.list(prefix: "uploads").count == before)
         }
     }
 

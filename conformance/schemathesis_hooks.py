@@ -1,0 +1,6 @@
+"""Loaded by schemathesis (SCHEMATHESIS_HOOKS): tus bodies, `application/offset+octet-stream`, go
+on the wire as the raw bytes they are, like `application/octet-stream`."""
+
+import schemathesis
+
+schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
