@@ -77,6 +77,9 @@ extension InventoryService {
     /// The variants and location `body` names: 422 naming the field that names nothing, a
     /// product not for sale, or a price in another currency.
     private func resolve(_ body: NewCheckout) async throws -> ([PricedLine], Location) {
+        if let code = body.location, !InventoryFields.isCode(code) {
+            throw Problem.unprocessable("Field location must be a location code.", errors: [.init(field: "location", message: "must be 1-64 of A-Z a-z 0-9 . _ -")])
+        }
         if let currency = body.currency, !InventoryFields.isCurrency(currency) {
             throw Problem.unprocessable("Field currency must be an ISO 4217 code.", errors: [.init(field: "currency", message: "must be an ISO 4217 code such as EUR")])
         }

@@ -122,8 +122,10 @@ final class InventoryService: Sendable {
         let location = Location(id: OpaqueID.make("loc", at: platform.now()), code: body.code, name: body.name, createdAt: platform.now())
         return try await platform.transaction { [catalogue, sale] transaction in
             guard try await catalogue.insert(location, on: transaction.sql) else { throw Problem.conflict("Location \(location.code) exists.") }
-            // Nothing cached names it yet (absent locations are not cached); this keeps it so.
+            // Nothing cached names it yet (absent locations are not cached), nor the default
+            // when it is the first; this keeps it so.
             transaction.invalidate(sale.locations, location.code)
+            transaction.invalidate(sale.locations, SaleCatalogue.defaultLocation)
             return location
         }
     }

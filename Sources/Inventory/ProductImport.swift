@@ -29,7 +29,8 @@ public struct ProductImport: Sendable {
     /// Imports `csv`, telling `progress` (products done, products in all) after each product.
     public func run(csv: String, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Summary {
         var summary = Summary()
-        let rows = csv.split(whereSeparator: \.isNewline).map { Self.fields(String($0)) }
+        // Blank lines are kept (and skipped below) so that line numbers stay the file's.
+        let rows = csv.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Self.fields(String($0)) }
         guard let header = rows.first?.map({ $0.lowercased() }) else { return summary }
         let required = ["product", "sku", "variant", "price", "currency"]
         if let missing = required.first(where: { !header.contains($0) }) {
@@ -61,7 +62,9 @@ public struct ProductImport: Sendable {
                     // Stock is checked before anything is created, so a bad row refuses its product whole.
                     if let text = column("stock", row), !text.isEmpty, text != "0" {
                         guard let units = Int(text), units > 0, units <= InventoryFields.maxDelta else { throw ImportRowError(line: line, reason: "stock is not a positive whole number") }
-                        stock.append((sku, column("location", row).flatMap { $0.isEmpty ? nil : $0 } ?? "main", units))
+                        let code = column("location", row).flatMap { $0.isEmpty ? nil : $0 } ?? "main"
+                        guard InventoryFields.isCode(code) else { throw ImportRowError(line: line, reason: "location must be 1-64 of A-Z a-z 0-9 . _ -") }
+                        stock.append((sku, code, units))
                     }
                 }
                 let body = NewProduct(name: name, description: nil, published: published, variants: variants)

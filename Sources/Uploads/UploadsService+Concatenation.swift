@@ -35,27 +35,47 @@ extension UploadsService {
         if pieces.allSatisfy(\.isComplete) { return try await assemble(final, of: pieces, inserting: true) }
         try await platform.database.write { [store] in try await store.insert(final, on: $0) }
         // A part may have finished while this was written, without seeing this final upload.
-        if let assembled = try await assembleIfReady(id) { return assembled }
+        if case .complete(let assembled) = try await assembleIfReady(id) { return assembled }
         return try await waitingFinal(final)
     }
 
-    /// Assembles the final upload `id` if all its parts are finished and no one else is at it;
-    /// returns it when it is (or already was) complete.
-    @discardableResult
-    func assembleIfReady(_ id: String) async throws -> Upload? {
-        let outcome: Upload?? = try await platform.database.withExclusiveLock("uploads", id) {
-            guard let final = try await self.find(id), case .final(let ids) = final.concatenation else { return nil }
-            if final.isComplete { return final }
-            var pieces: [Upload] = []
-            for part in ids {
-                guard let piece = try await self.find(part), piece.isComplete else { return nil }
-                pieces.append(piece)
-            }
-            return try await self.assemble(final, of: pieces, inserting: false)
-        }
-        return outcome ?? nil
+    /// What an attempt to assemble a final upload came to.
+    enum Assembly: Sendable {
+        /// It is complete (now, or already was).
+        case complete(Upload)
+        /// A part is unfinished, or it is gone.
+        case notReady
+        /// Another request or node holds its lock, and is assembling or removing it.
+        case busy
     }
 
+    /// Assembles the final upload `id` if all its parts are finished and no one else is at it.
+    @discardableResult
+    func assembleIfReady(_ id: String) async throws -> Assembly {
+        let outcome: Assembly? = try await platform.database.withExclusiveLock("uploads", id) {
+            guard let final = try await self.find(id), case .final(let ids) = final.concatenation else { return .notReady }
+            if final.isComplete { return .complete(final) }
+            var pieces: [Upload] = []
+            for part in ids {
+                guard let piece = try await self.find(part), piece.isComplete else { return .notReady }
+                pieces.append(piece)
+            }
+            if final.length == nil {
+                // Its parts' lengths were deferred, so their sum is checked only now.
+                do {
+                    let total = pieces.reduce(Int64(0)) { $0 + ($1.length ?? 0) }
+                    try self.checkSize(total)
+                    try await self.checkQuota(owner: final.ownerId, adding: total)
+                } catch let problem as Problem {
+                    self.logger.notice("final upload refused at assembly", metadata: ["upload": "\(id)", "reason": "\(problem.detail ?? problem.title)"])
+                    try await self.remove(final)
+                    return .notReady
+                }
+            }
+            return .complete(try await self.assemble(final, of: pieces, inserting: false))
+        }
+        return outcome ?? .busy
+    }
     /// A waiting final upload as a client sees it: its length once every part's is known, and
     /// the expiry of its first unfinished part; 410 when a part is gone or expired.
     func waitingFinal(_ final: Upload) async throws -> Upload {
@@ -83,11 +103,15 @@ extension UploadsService {
         while true {
             let finals = try await platform.database.read { [store, cursor] in try await store.waitingFinals(after: cursor, limit: batch, on: $0) }
             for final in finals {
+                // One final whose store fails is left for the next sweep, not the others.
                 do {
-                    _ = try await waitingFinal(final)
-                    try await assembleIfReady(final.id)
-                } catch let problem as Problem where problem.status == .gone {
-                    if try await platform.database.withExclusiveLock("uploads", final.id, { try await self.remove(final) }) != nil { removed += 1 }
+                    if try await removeIfPartGone(final.id) {
+                        removed += 1
+                    } else {
+                        try await assembleIfReady(final.id)
+                    }
+                } catch {
+                    logger.warning("waiting final upload not settled", metadata: ["upload": "\(final.id)", "error": "\(error)"])
                 }
             }
             guard finals.count == batch, let last = finals.last else { break }
@@ -95,6 +119,22 @@ extension UploadsService {
         }
         metrics.expired.increment(by: Int64(removed))
         return removed
+    }
+
+    /// Removes the final upload `id` if it is still waiting and a part of it is gone or
+    /// expired, reading it again under its lock (it may have been assembled meanwhile).
+    private func removeIfPartGone(_ id: String) async throws -> Bool {
+        let removed = try await platform.database.withExclusiveLock("uploads", id) { () -> Bool in
+            guard let final = try await self.find(id), final.isWaitingFinal else { return false }
+            do {
+                _ = try await self.waitingFinal(final)
+                return false
+            } catch let problem as Problem where problem.status == .gone {
+                try await self.remove(final)
+                return true
+            }
+        }
+        return removed ?? false
     }
 
     /// Writes the parts' bytes, in order, into the final upload's object, hashes them, and
@@ -115,15 +155,19 @@ extension UploadsService {
             if inserting {
                 try await store.insert(finished, on: transaction.sql)
             } else {
-                guard try await store.advance(finished, from: 0, on: transaction.sql) else { return false }
+                guard try await store.completeFinal(finished, on: transaction.sql) else { return false }
             }
             try await Self.emitCompleted(finished, in: transaction)
             return true
         }
         guard recorded else {
-            // Terminated while it was being assembled: its bytes go too.
-            try? await objects.delete(key)
-            throw Problem.notFound("No upload \(final.id).")
+            // Terminated while it was being assembled: its bytes go too. (Assembled by another
+            // node that had lost track of the lock: the same bytes, recorded once, stay.)
+            guard let current = try await find(final.id) else {
+                try? await objects.delete(key)
+                throw Problem.notFound("No upload \(final.id).")
+            }
+            return current
         }
         metrics.completed.increment()
         return finished

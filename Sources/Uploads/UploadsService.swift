@@ -221,7 +221,7 @@ final class UploadsService: Sendable {
             if finished.concatenation == .partial {
                 // Final uploads made before this part finished are assembled by a job, which
                 // survives this node: the part's completion and the job commit together.
-                for final in try await store.finalsWaiting(for: finished.id, of: finished.ownerId, on: transaction.sql) {
+                for final in try await store.finalsWaiting(for: finished.id, on: transaction.sql) {
                     try await transaction.enqueue(FinalAssembly.job(final.id, after: finished.id))
                 }
             }
@@ -244,8 +244,10 @@ final class UploadsService: Sendable {
 
     /// Removes the upload `id` and its bytes (tus termination); 423 while a chunk is written.
     func terminate(_ id: String, by principal: Principal) async throws {
-        let upload = try await owned(id, by: principal)
+        _ = try await owned(id, by: principal)
         let removed: Void? = try await platform.database.withExclusiveLock("uploads", id) {
+            // As it is now, under the lock: it may have finished since it was looked up.
+            guard let upload = try await self.find(id) else { return }
             try await self.remove(upload)
         }
         guard removed != nil else {
@@ -260,8 +262,12 @@ final class UploadsService: Sendable {
     }
 
     func removeBytes(of upload: Upload) async throws {
-        // A final upload still waiting for its parts has no bytes yet.
-        if upload.isWaitingFinal { return }
+        // A final upload still waiting for its parts has no bytes, unless an assembly stopped
+        // between writing them and recording it.
+        if upload.isWaitingFinal {
+            try? await objects.delete(upload.object.key)
+            return
+        }
         try await storage {
             if upload.isComplete { try await self.objects.delete(upload.object.key) } else { try await self.objects.abort(upload.object) }
         }
@@ -272,8 +278,14 @@ final class UploadsService: Sendable {
         let expired = try await platform.database.read { [store, now = platform.now()] in try await store.expired(before: now, limit: limit, on: $0) }
         var removed = 0
         for upload in expired {
-            // One being written right now is left for the next sweep.
-            if try await platform.database.withExclusiveLock("uploads", upload.id, { try await self.remove(upload) }) != nil { removed += 1 }
+            // One being written right now is left for the next sweep; one that moved on since
+            // it was read (finished, or given a new expiry by a chunk) stays.
+            let gone = try await platform.database.withExclusiveLock("uploads", upload.id) { () -> Bool in
+                guard let current = try await self.find(upload.id), current.isExpired(at: self.platform.now()) else { return false }
+                try await self.remove(current)
+                return true
+            }
+            if gone == true { removed += 1 }
         }
         metrics.expired.increment(by: Int64(removed))
         return removed

@@ -142,5 +142,19 @@ import Testing
         #expect(!scan(#"{"name":"a\u0001b","n":0000}"#))
         #expect(!scan(#"\u000"#))
         #expect(!scan(""))
+        // Any zero byte: the same text in UTF-16 spreads the escape out, and a raw NUL is NUL.
+        let utf16 = Array(#"{"name":"a\u0000b"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        #expect(Request.mayContainNUL(ByteBuffer(bytes: utf16)))
+        #expect(Request.mayContainNUL(ByteBuffer(bytes: [0x7B, 0x00, 0x7D])))
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aNULInAUTF16BodyIsA422Too(engine: DatabaseEngine) async throws {
+        try await TestServer.withServer(engine: engine) { _, client in
+            let text = #"{"name":"a\u0000b","repeat_count":1}"#
+            let utf16: [UInt8] = [0xFF, 0xFE] + Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            let refused = try await client.execute(uri: "/v1/echo", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(bytes: utf16))
+            #expect(refused.status == .unprocessableContent, "\(String(buffer: refused.body))")
+        }
     }
 }

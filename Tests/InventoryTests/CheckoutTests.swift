@@ -75,6 +75,7 @@ import Testing
                 (#"{"lines":[{"sku":"A","quantity":1}],"currency":"usd"}"#, "currency"),
                 (#"{"lines":[{"sku":"HIDDEN","quantity":1}]}"#, "lines[0].sku"),
                 (#"{"lines":[{"sku":"A","quantity":1}],"location":"nowhere"}"#, "location"),
+                (#"{"lines":[{"sku":"A","quantity":1}],"location":"*"}"#, "location"),
             ]
             for (body, field) in cases {
                 let response = try await shop.client.json("/v1/checkouts", .post, token: ada, body: body)

@@ -40,18 +40,21 @@ import Testing
                 Lamp,LAMP-1,Small,1000,EUR,yes,5,main
                 Lamp,LAMP-2,Large,-300,EUR,yes,5,main
                 Tee,TEE-1,One,1000,EUR,yes,3,main
+
                 Copy,COPY-1,One,1000,EUR,yes,,
                 Copy,TEE-1,Two,1000,EUR,yes,,
                 Bowl,BOWL-1,One,1000,EUR,yes,2,main
                 Bowl,BOWL-2,Two,1000,EUR,yes,-3,main
+                Vase,VASE-1,One,1000,EUR,yes,1,*
                 """
             let summary = try await ProductImport(platform: shop.server.platform).run(csv: csv)
             #expect(summary.products == 1 && summary.variants == 1)
-            #expect(summary.refused.map(\.line) == [3, 6, 8])
+            // Line numbers are the file's, blank line included.
+            #expect(summary.refused.map(\.line) == [3, 7, 9, 10])
             #expect(summary.refused.first?.reason.contains("price") == true)
             #expect(summary.refused.dropFirst().first?.reason == "SKU TEE-1 is taken.")
             // Nothing of a refused product is created, not even the stock of its good rows.
-            for sku in ["LAMP-1", "COPY-1", "BOWL-1"] {
+            for sku in ["LAMP-1", "COPY-1", "BOWL-1", "VASE-1"] {
                 #expect(try await shop.client.json("/v1/inventory/stock?sku=\(sku)", .get, token: shop.admin).status == .unprocessableContent)
             }
             #expect(try await shop.stock("TEE-1").onHand == 3)

@@ -268,6 +268,30 @@ import Testing
     }
 
     @Test(arguments: DatabaseEngine.allCases)
+    func anAdminsFinalOfAUsersPartsIsAssembledAndDeferredLengthsMeetTheQuotaAtAssembly(engine: DatabaseEngine) async throws {
+        try await UploadsTest.withNode(engine: engine, settings: ["APUS_UPLOADS_QUOTA": "10"]) { server, client in
+            let ada = try await client.signedIn("ada@example.com", server: server)
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            // An admin's final upload of Ada's part is assembled when Ada finishes the part.
+            let part = try await client.createUpload(token: ada.accessToken, length: 2, headers: [.uploadConcat: "partial"])
+            let final = try #require(try await client.tus("/v1/uploads", .post, token: admin.accessToken, headers: [.uploadConcat: "final;\(part)"]).headers[.location])
+            _ = try await client.patchChunk(part, token: ada.accessToken, offset: 0, [7, 8])
+            #expect(try await eventually { try await client.tus(final, .head, token: admin.accessToken).headers[.uploadOffset] == "2" })
+
+            // Parts of deferred length: their sum is held against the quota when the final one
+            // is assembled (parts 3 + 3 and a final of 6 would hold 12 of Ada's 10 bytes).
+            let eve = try await client.signedIn("eve@example.com", server: server)
+            let first = try await client.createUpload(token: eve.accessToken, length: nil, headers: [.uploadConcat: "partial"])
+            let second = try await client.createUpload(token: eve.accessToken, length: nil, headers: [.uploadConcat: "partial"])
+            let refused = try #require(try await client.tus("/v1/uploads", .post, token: eve.accessToken, headers: [.uploadConcat: "final;\(first) \(second)"]).headers[.location])
+            #expect(try await client.patchChunk(first, token: eve.accessToken, offset: 0, [1, 2, 3], headers: [.uploadLength: "3"]).status == .noContent)
+            #expect(try await client.patchChunk(second, token: eve.accessToken, offset: 0, [4, 5, 6], headers: [.uploadLength: "3"]).status == .noContent)
+            #expect(try await eventually { try await client.tus(refused, .head, token: eve.accessToken).status == .notFound })
+            #expect(try await client.tus(first, .head, token: eve.accessToken).headers[.uploadOffset] == "3")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
     func aFinalUploadWhosePartIsGoneIsGoneToo(engine: DatabaseEngine) async throws {
         let clock = TestClock()
         // The node's own sweep runs once at start and then not again, so the test's sweep counts.

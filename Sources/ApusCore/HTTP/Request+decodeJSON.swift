@@ -14,16 +14,19 @@ extension Request {
         return nil
     }
 
-    /// Whether the JSON text in `buffer` has the escape `\u0000` (or text that looks like it,
-    /// such as an escaped backslash before `u0000`): the only way a JSON string holds NUL.
+    /// Whether the JSON text in `buffer` may hold NUL in a string: it has the escape `\u0000`
+    /// (or text that looks like it, such as an escaped backslash before `u0000`), or any zero
+    /// byte. UTF-8 JSON holds NUL only as that escape; a zero byte means another encoding (the
+    /// decoder also reads UTF-16 and UTF-32, where the escape's bytes are spread out) or a raw NUL.
     package static func mayContainNUL(_ buffer: ByteBuffer) -> Bool {
         buffer.withUnsafeReadableBytes { bytes in
-            // `\u0000` is six bytes.
-            guard bytes.count >= 6 else { return false }
             var index = 0
-            let last = bytes.count - 6
-            while index <= last {
-                if bytes[index] == 0x5C, bytes[index + 1] == 0x75, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
+            let count = bytes.count
+            while index < count {
+                let byte = bytes[index]
+                if byte == 0 { return true }
+                // `\u0000` is six bytes.
+                if byte == 0x5C, index + 5 < count, bytes[index + 1] == 0x75, bytes[index + 2] == 0x30, bytes[index + 3] == 0x30,
                    bytes[index + 4] == 0x30, bytes[index + 5] == 0x30 {
                     return true
                 }

@@ -8,8 +8,8 @@ extension OpenAPIDocument {
     ) -> JSONValue {
         var responses = responses
         if secured {
-            responses["401"] = problemResponse("Missing, invalid or revoked credentials")
-            responses["403"] = problemResponse("Not allowed")
+            if responses["401"] == nil { responses["401"] = problemResponse("Missing, invalid or revoked credentials") }
+            if responses["403"] == nil { responses["403"] = problemResponse("Not allowed") }
         } else if responses["401"] == nil {
             responses["401"] = problemResponse("Credentials were sent and are invalid")
         }

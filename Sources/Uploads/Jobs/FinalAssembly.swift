@@ -16,7 +16,15 @@ enum FinalAssembly {
 
     static func handler(service: UploadsService) -> JobHandler {
         JobHandler(kind: kind) { job in
-            try await service.assembleIfReady(try job.decode(Payload.self).final)
+            let final = try job.decode(Payload.self).final
+            // Whoever holds its lock may have read this job's part unfinished: try again later.
+            if case .busy = try await service.assembleIfReady(final) { throw AssemblyBusy(final: final) }
         }
     }
+}
+
+/// The final upload's lock was held; the job runs again after a backoff.
+struct AssemblyBusy: Error, CustomStringConvertible {
+    var final: String
+    var description: String { "the final upload \(final) is locked by another request" }
 }

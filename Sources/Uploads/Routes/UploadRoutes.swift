@@ -57,9 +57,12 @@ struct UploadRoutes {
         }
         guard concat == nil || concat == "partial" else { throw Problem.badRequest("Upload-Concat is 'partial' or 'final;<urls>'.") }
         let length = try Self.declaredLength(headers)
-        // creation-with-upload: bytes for an upload of none go past its length.
-        if length == 0, headers[.contentType] == Tus.chunkContentType, let sent = headers[.contentLength].flatMap(Int.init), sent > 0 {
-            throw Problem(.contentTooLarge, detail: "The body goes past the upload's length (0).")
+        // creation-with-upload: bytes for an upload of none go past its length (whether or not
+        // a Content-Length said so).
+        if length == 0, headers[.contentType] == Tus.chunkContentType {
+            for try await buffer in request.body where buffer.readableBytes > 0 {
+                throw Problem(.contentTooLarge, detail: "The body goes past the upload's length (0).")
+            }
         }
         var upload = try await service.create(length: length, metadata: metadata, partial: concat == "partial", owner: principal.userID)
         // creation-with-upload: a first chunk in the body.

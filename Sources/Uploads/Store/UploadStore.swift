@@ -101,14 +101,27 @@ struct UploadStore: Sendable {
             """).all().map(Self.upload(from:))
     }
 
-    /// The final uploads of `owner` still waiting for the partial upload `part`.
-    func finalsWaiting(for part: String, of owner: String, on connection: any SQLDatabase) async throws -> [Upload] {
+    /// The final uploads still waiting for the partial upload `part` (whoever made them: an
+    /// admin may concatenate another user's parts).
+    func finalsWaiting(for part: String, on connection: any SQLDatabase) async throws -> [Upload] {
         try await connection.raw("""
             SELECT \(unsafeRaw: Self.columns) FROM uploads_uploads
-            WHERE owner_id = \(bind: owner) AND concat = 'final' AND completed_at IS NULL
+            WHERE concat = 'final' AND completed_at IS NULL AND parts LIKE \(bind: "%" + part + "%")
             """).all().map(Self.upload(from:)).filter { upload in
                 if case .final(let parts) = upload.concatenation { parts.contains(part) } else { false }
             }
+    }
+
+    /// Records the final upload `upload` assembled, once: `false` when it is gone or another
+    /// assembly recorded it first.
+    func completeFinal(_ upload: Upload, on connection: any SQLDatabase) async throws -> Bool {
+        try await connection.raw("""
+            UPDATE uploads_uploads SET upload_offset = \(bind: upload.offset), upload_length = \(bind: upload.length),
+                hash_state = \(bind: Self.hex(upload.hashState)), sha256 = \(bind: upload.sha256),
+                completed_at = \(bind: upload.completedAt.map(Timestamp.format))
+            WHERE id = \(bind: upload.id) AND concat = 'final' AND completed_at IS NULL
+            RETURNING id
+            """).first() != nil
     }
 
     /// Final uploads still waiting for parts, everyone's, by id after `cursor`.
