@@ -32,11 +32,7 @@ import Testing
 
     @Test(arguments: DatabaseEngine.allCases)
     func twoNodesSweepingManyExpiredHoldsReleaseEachExactlyOnce(engine: DatabaseEngine) async throws {
-        try await TestServer.withTwoServers(engine: engine, modules: [InventoryModule()], configure: {
-            $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
-        }) { first, second in
-            let shop = Shop(server: first.0, client: first.1, admin: try await first.1.signedIn("admin@example.com", roles: [.admin], server: first.0).accessToken)
-            try await shop.location("main")
+        try await Shop.onTwoNodes(engine: engine) { shop, other in
             try await shop.product(["A", "B"], stock: 300)
             let ada = try await shop.buyer("ada@example.com")
             let ids = try await concurrently(120) { index in
@@ -45,8 +41,8 @@ import Testing
             #expect(Set(ids).count == 120)
             let later = Date().addingTimeInterval(3600)
             let nodes = [
-                InventoryService(platform: first.0.platform, settings: try InventorySettings(Settings([:]))),
-                InventoryService(platform: second.0.platform, settings: try InventorySettings(Settings([:]))),
+                InventoryService(platform: shop.server.platform, settings: try InventorySettings(Settings([:]))),
+                InventoryService(platform: other.server.platform, settings: try InventorySettings(Settings([:]))),
             ]
             let released = try await concurrently(4) { index in try await nodes[index % 2].releaseExpired(now: later) }
             #expect(released.reduce(0, +) == 120)

@@ -72,6 +72,18 @@ struct Shop: Sendable {
         }
     }
 
+    /// Two nodes running Inventory on one fresh database of `engine`, as a shop each: the first
+    /// has the admin and a location `main`; the second acts with the same admin token.
+    static func onTwoNodes(engine: DatabaseEngine, _ body: @Sendable (Shop, Shop) async throws -> Void) async throws {
+        try await TestServer.withTwoServers(engine: engine, modules: [InventoryModule()], configure: {
+            $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
+        }) { first, second in
+            let shop = Shop(server: first.0, client: first.1, admin: try await first.1.signedIn("admin@example.com", roles: [.admin], server: first.0).accessToken)
+            try await shop.location("main")
+            try await body(shop, Shop(server: second.0, client: second.1, admin: shop.admin))
+        }
+    }
+
     @discardableResult
     func location(_ code: String) async throws -> TestResponse {
         let response = try await client.json("/v1/inventory/locations", .post, token: admin, body: #"{"code":"\#(code)","name":"Warehouse \#(code)"}"#)

@@ -15,14 +15,9 @@ import Testing
 
     @Test(arguments: DatabaseEngine.allCases)
     func aPriceChangeOrAnUnpublishedProductOnOneNodeReachesTheOthersCheckouts(engine: DatabaseEngine) async throws {
-        try await TestServer.withTwoServers(engine: engine, modules: [InventoryModule()], configure: {
-            $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
-        }) { first, second in
-            let shop = Shop(server: first.0, client: first.1, admin: try await first.1.signedIn("admin@example.com", roles: [.admin], server: first.0).accessToken)
-            try await shop.location("main")
+        try await Shop.onTwoNodes(engine: engine) { shop, other in
             let id = try await shop.product(["TEE"], price: 1000, stock: 1000)
-            let other = Shop(server: second.0, client: second.1, admin: shop.admin)
-            let ada = try await second.1.signedIn("ada@example.com", server: second.0).accessToken
+            let ada = try await other.buyer("ada@example.com")
             func price() async throws -> Int? {
                 let response = try await other.checkout([("TEE", 1)], token: ada)
                 return response.status == .created ? try response.decoded(CheckoutView.self).lines[0].unitPrice : nil
