@@ -17,6 +17,7 @@ import Testing
         try await TestServer.withServer(engine: engine, modules: [Self.pendingModule], migrate: false) { server, client in
             let live = try await client.execute(uri: "/health/live", method: .get)
             #expect(live.status == .ok)
+            #expect(String(buffer: live.body) == #"{"status":"ok"}"#)
             let notReady = try await client.execute(uri: "/health/ready", method: .get)
             #expect(notReady.status == .serviceUnavailable)
             #expect(String(buffer: notReady.body).contains("echo/0001_words"))
@@ -24,6 +25,7 @@ import Testing
             let ready = try await client.execute(uri: "/health/ready", method: .get)
             #expect(ready.status == .ok)
             #expect(String(buffer: ready.body) == #"{"status":"ready"}"#)
+            #expect(ready.headers[.contentType] == live.headers[.contentType], "both are the same JSON")
         }
     }
 
