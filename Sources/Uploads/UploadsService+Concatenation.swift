@@ -33,8 +33,13 @@ extension UploadsService {
             sha256: nil, createdAt: now, expiresAt: pieces.map(\.expiresAt).max() ?? now, completedAt: nil
         )
         if pieces.allSatisfy(\.isComplete) { return try await assemble(final, of: pieces, inserting: true) }
-        try await platform.database.write { [store] in try await store.insert(final, on: $0) }
-        // A part may have finished while this was written, without seeing this final upload.
+        // Each unfinished part's lock, in one order: a part finishing now commits either before
+        // this (and the check below sees it finished) or after (and its commit finds this final).
+        let unfinished = Set(pieces.filter { !$0.isComplete }.map(\.id)).sorted()
+        try await platform.transaction { [store] transaction in
+            for part in unfinished { try await transaction.lock(Self.partLock, part) }
+            try await store.insert(final, on: transaction.sql)
+        }
         if case .complete(let assembled) = try await assembleIfReady(id) { return assembled }
         return try await waitingFinal(final)
     }

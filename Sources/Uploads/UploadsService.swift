@@ -91,6 +91,9 @@ final class UploadsService: Sendable {
         }
     }
 
+    /// The lock a partial upload's completion and the making of a final upload of it share.
+    static let partLock = "uploads-part"
+
     static func objectKey(_ id: String) -> ObjectKey {
         guard let key = ObjectKey("uploads/\(id)") else { preconditionFailure("an upload id is a key segment") }
         return key
@@ -220,7 +223,9 @@ final class UploadsService: Sendable {
             try await Self.emitCompleted(finished, in: transaction)
             if finished.concatenation == .partial {
                 // Final uploads made before this part finished are assembled by a job, which
-                // survives this node: the part's completion and the job commit together.
+                // survives this node: the part's completion and the job commit together. The
+                // part's lock orders this against a final upload being made of it right now.
+                try await transaction.lock(Self.partLock, finished.id)
                 for final in try await store.finalsWaiting(for: finished.id, on: transaction.sql) {
                     try await transaction.enqueue(FinalAssembly.job(final.id, after: finished.id))
                 }

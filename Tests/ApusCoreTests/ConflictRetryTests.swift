@@ -88,6 +88,43 @@ import Testing
         }
     }
 
+    /// A transaction's named lock makes a second transaction asking for it wait until the first
+    /// ends (here, until its `lock_timeout`, 55P03); once the first commits, the lock is free.
+    @Test func aTransactionsNamedLockHoldsUntilItEnds() async throws {
+        try await TestDatabase.withDatabase(.postgres) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            let (release, released) = AsyncStream<Void>.makeStream()
+            let (locked, isLocked) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await platform.transaction { transaction in
+                    try await transaction.lock("test", "a")
+                    isLocked.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in locked { break }
+            await #expect {
+                try await platform.transaction { transaction in
+                    try await transaction.setLockTimeout(.milliseconds(50))
+                    try await transaction.lock("test", "a")
+                }
+            } throws: { error in
+                ConflictRetry.isRetryable(error)
+            }
+            // Another name is another lock.
+            try await platform.transaction { transaction in
+                try await transaction.setLockTimeout(.milliseconds(50))
+                try await transaction.lock("test", "b")
+            }
+            released.yield()
+            try await holder.value
+            try await platform.transaction { transaction in
+                try await transaction.setLockTimeout(.milliseconds(50))
+                try await transaction.lock("test", "a")
+            }
+        }
+    }
+
     @Test func retriesRunOutIntoAnErrorOfTheirOwnAndOtherErrorsPassAtOnce() async throws {
         try await TestDatabase.withDatabase(.postgres) { database in
             let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
