@@ -464,6 +464,32 @@ def test_two_nodes_take_turns_at_one_upload_and_either_serves_the_file(two_nodes
 
 
 @pytest.mark.parametrize("engine_env", ["postgres"], indirect=True)
+def test_a_final_upload_made_on_one_node_of_parts_in_progress_is_assembled_when_the_other_finishes_them(two_nodes, moto):
+    a, b = two_nodes
+    auth = signed_in(a.base)
+    pieces = [os.urandom(6 * MIB), os.urandom(MIB + 7), os.urandom(3)]
+    parts = [create(a.base, auth, len(piece), **{"Upload-Concat": "partial"})[len(a.base):] for piece in pieces]
+    assert patch(a.base + parts[0], auth, 0, pieces[0]).status_code == 204
+    # B makes the final upload while two of its parts are still in progress.
+    final = requests.post(b.base + "/v1/uploads", headers={**TUS, **auth, "Upload-Concat": "final;" + " ".join(parts)}, timeout=10)
+    assert final.status_code == 201, final.text
+    assert "Upload-Offset" not in final.headers and "Upload-Expires" in final.headers
+    final_path = requests.compat.urljoin(b.base + "/v1/uploads", final.headers["Location"])[len(b.base):]
+    waiting = head(a.base + final_path, auth)
+    assert waiting.status_code == 200 and "Upload-Offset" not in waiting.headers
+    assert waiting.headers["Upload-Length"] == str(sum(map(len, pieces)))
+    assert patch(a.base + final_path, auth, 0, b"x").status_code == 403
+    # A finishes the parts; the final upload is assembled by a job on either node.
+    assert patch(a.base + parts[1], auth, 0, pieces[1]).status_code == 204
+    assert patch(b.base + parts[2], auth, 0, pieces[2]).status_code == 204
+    wait_until(lambda: head(b.base + final_path, auth).headers.get("Upload-Offset") == str(sum(map(len, pieces))),
+               "the final upload was never assembled")
+    whole = requests.get(a.base + "/v1/files/" + upload_id(final_path), headers=auth, timeout=30)
+    assert whole.status_code == 200 and whole.content == b"".join(pieces)
+    assert whole.headers["ETag"] == '"' + hashlib.sha256(b"".join(pieces)).hexdigest() + '"'
+
+
+@pytest.mark.parametrize("engine_env", ["postgres"], indirect=True)
 def test_two_nodes_let_one_patch_at_a_time_write_an_upload(two_nodes, engine_env):
     a, b = two_nodes
     auth = signed_in(b.base)
