@@ -81,6 +81,7 @@ extension UploadsService {
         }
         return outcome ?? .busy
     }
+
     /// A waiting final upload as a client sees it: its length once every part's is known, and
     /// the expiry of its first unfinished part; 410 when a part is gone or expired.
     func waitingFinal(_ final: Upload) async throws -> Upload {
