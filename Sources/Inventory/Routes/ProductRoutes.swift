@@ -25,10 +25,7 @@ struct ProductRoutes {
             _ = try context.require(InventoryModule.manage)
             let body = try await request.decodeJSON(as: NewProduct.self, context: context)
             try InventoryFields.validate(body)
-            let product = try await service.create(body)
-            var response = try context.created(product, at: "/v1/inventory/products/\(product.id)", for: request)
-            response.headers[.eTag] = Self.etag(product.version)
-            return response
+            return try Self.created(try await service.create(body), request, context)
         }
         manage.patch("/{id}") { request, context -> Response in
             _ = try context.require(InventoryModule.manage)
@@ -45,10 +42,7 @@ struct ProductRoutes {
             let version = try Self.expectedVersion(request)
             let body = try await request.decodeJSON(as: NewVariant.self, context: context)
             try InventoryFields.validate(body)
-            let product = try await service.addVariant(body, to: id, version: version)
-            var response = try context.created(product, at: "/v1/inventory/products/\(product.id)", for: request)
-            response.headers[.eTag] = Self.etag(product.version)
-            return response
+            return try Self.created(try await service.addVariant(body, to: id, version: version), request, context)
         }
         manage.patch("/{id}/variants/{variant}") { request, context -> Response in
             _ = try context.require(InventoryModule.manage)
@@ -66,6 +60,13 @@ struct ProductRoutes {
     }
 
     static func etag(_ version: Int) -> String { "\"\(version)\"" }
+
+    /// 201 with the product at its URL, tagged with its version.
+    static func created(_ product: Product, _ request: Request, _ context: ApusRequestContext) throws -> Response {
+        var response = try context.created(product, at: "/v1/inventory/products/\(product.id)", for: request)
+        response.headers[.eTag] = etag(product.version)
+        return response
+    }
 
     static func tagged(_ product: Product, _ request: Request, _ context: ApusRequestContext) throws -> Response {
         var response = try context.responseEncoder.encode(product, from: request, context: context)
