@@ -11,7 +11,7 @@ enum InventoryOpenAPI {
     static let code: JSONValue = ["type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"]
     static let currency: JSONValue = ["type": "string", "pattern": "^[A-Z]{3}$"]
     static let skuQuery: JSONValue = ["name": "sku", "in": "query", "required": true, "schema": code]
-    static let ifMatch: JSONValue = ["name": "If-Match", "in": "header", "required": true, "schema": ["type": "string", "pattern": "^(W/)?\"[0-9]{1,18}\"$"]]
+    static let ifMatch: JSONValue = ["name": "If-Match", "in": "header", "required": true, "schema": ["type": "string", "pattern": "^((W/)?\"[0-9]{1,18}\"|\\*)$"]]
     static let count: JSONValue = ["type": "integer"]
     static let lines: JSONValue = [
         "type": "array", "minItems": 1, "maxItems": 100,

@@ -130,7 +130,7 @@ extension InventoryService {
         return try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
             try await platform.transaction { transaction in
                 try await transaction.setLockTimeout(settings.lockTimeout)
-                guard let record = try await checkouts.checkout(id: id, on: transaction.sql) else { throw Problem.notFound("No checkout \(id).") }
+                guard let record = try await checkouts.checkout(id: id, locking: true, on: transaction.sql) else { throw Problem.notFound("No checkout \(id).") }
                 guard try await checkouts.transition(id, from: .reserved, to: .released, at: now, on: transaction.sql) else {
                     throw Problem.conflict("The checkout is \(record.checkout.status.rawValue); only a reserved one can be cancelled.")
                 }
@@ -168,7 +168,7 @@ extension InventoryService {
                 let won = try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in
                     try await platform.transaction { transaction in
                         try await transaction.setLockTimeout(settings.lockTimeout)
-                        guard let record = try await checkouts.checkout(id: id, on: transaction.sql),
+                        guard let record = try await checkouts.checkout(id: id, locking: true, on: transaction.sql),
                             try await checkouts.transition(id, from: .reserved, to: .expired, at: now, on: transaction.sql)
                         else { return false }
                         try await release(record, reason: "expired", actor: "system", now: now, in: transaction)

@@ -38,7 +38,10 @@ extension InventoryService {
     }
 
     private func apply(_ event: PaymentEvent, checkoutID: String?, now: Date, in transaction: Transaction) async throws -> String {
-        guard let checkoutID, let record = try await checkouts.checkout(id: checkoutID, on: transaction.sql) else { return "ignored" }
+        // Locked: the decision below is made on the status as it is, not on one that a cancel or
+        // an expiry committing meanwhile has already changed.
+        guard let checkoutID, let record = try await checkouts.checkout(id: checkoutID, locking: true, on: transaction.sql) else { return "ignored" }
+        await hooks.paymentDecision(checkoutID)
         switch event.type {
         case PaymentEvent.succeeded:
             return try await paid(record, event: event, now: now, in: transaction)

@@ -17,10 +17,12 @@ final class InventoryService: Sendable {
     let metrics: InventoryMetrics
     let retry: ConflictRetry
     let logger: Logger
+    let hooks: InventoryHooks
 
-    init(platform: Platform, settings: InventorySettings) {
+    init(platform: Platform, settings: InventorySettings, hooks: InventoryHooks = InventoryHooks()) {
         self.platform = platform
         self.settings = settings
+        self.hooks = hooks
         self.metrics = InventoryMetrics(registry: platform.metrics)
         self.retry = ConflictRetry(attempts: settings.conflictAttempts)
         self.combiner = CheckoutCombiner(writers: settings.checkoutWriters)
@@ -67,12 +69,12 @@ final class InventoryService: Sendable {
     }
 
     /// Applies `patch` if the product is still at `version`: 412 when it moved on.
-    func update(_ id: String, version: Int, with patch: ProductPatch) async throws -> Product {
+    func update(_ id: String, version: Int?, with patch: ProductPatch) async throws -> Product {
         let now = platform.now()
         return try await platform.transaction { [catalogue, sale] transaction in
             guard try await catalogue.update(id: id, version: version, name: patch.name, description: patch.description, published: patch.published, at: now, on: transaction.sql) else {
                 guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
-                throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
+                throw Problem(.preconditionFailed, detail: "The product changed since version \(version ?? 0); read it again and retry.")
             }
             guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }
             // Whether it is for sale is part of what checkouts cache of each of its SKUs.
@@ -83,7 +85,7 @@ final class InventoryService: Sendable {
 
     /// Adds a variant to the product if it is still at `version`: 412 when it moved on, 409
     /// when the SKU is taken.
-    func addVariant(_ body: NewVariant, to id: String, version: Int) async throws -> Product {
+    func addVariant(_ body: NewVariant, to id: String, version: Int?) async throws -> Product {
         let now = platform.now()
         let variant = Variant(
             id: OpaqueID.make("var", at: now), sku: body.sku, name: body.name, price: body.price, currency: body.currency,
@@ -96,7 +98,7 @@ final class InventoryService: Sendable {
 
     /// Changes a variant of the product if the product is still at `version`: 412 when it
     /// moved on, 404 when it has no such variant.
-    func updateVariant(_ variantID: String, of id: String, version: Int, with patch: VariantPatch) async throws -> Product {
+    func updateVariant(_ variantID: String, of id: String, version: Int?, with patch: VariantPatch) async throws -> Product {
         try await changeProduct(id, version: version, at: platform.now()) { [catalogue] sql in
             guard try await catalogue.update(variant: variantID, of: id, with: patch, on: sql) else { throw Problem.notFound("No variant \(variantID) of product \(id).") }
         }
@@ -104,11 +106,11 @@ final class InventoryService: Sendable {
 
     /// Moves the product on from `version` and runs `change` in the same transaction; answers
     /// the product as it then is.
-    private func changeProduct(_ id: String, version: Int, at now: Date, _ change: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Product {
+    private func changeProduct(_ id: String, version: Int?, at now: Date, _ change: @escaping @Sendable (any SQLDatabase) async throws -> Void) async throws -> Product {
         try await platform.transaction { [catalogue, sale] transaction in
             guard try await catalogue.bump(id: id, version: version, at: now, on: transaction.sql) else {
                 guard try await catalogue.product(id: id, on: transaction.sql) != nil else { throw Problem.notFound("No product \(id).") }
-                throw Problem(.preconditionFailed, detail: "The product changed since version \(version); read it again and retry.")
+                throw Problem(.preconditionFailed, detail: "The product changed since version \(version ?? 0); read it again and retry.")
             }
             try await change(transaction.sql)
             guard let product = try await catalogue.product(id: id, on: transaction.sql) else { throw Problem.notFound("No product \(id).") }

@@ -22,11 +22,15 @@ public struct UploadsModule: Module {
     public func start(_ platform: Platform) throws -> ModuleParts {
         let settings = try UploadsSettings(platform.settings)
         let service = UploadsService(platform: platform, settings: settings)
+        // tus chunks stream to the object store as they arrive, so tus is outside replay (it is
+        // safe to retry by offset on its own).
+        let tus = RouteCollection(context: ApusRequestContext.self)
+        UploadRoutes(service: service).add(to: tus)
         let routes = RouteCollection(context: ApusRequestContext.self)
-        UploadRoutes(service: service).add(to: routes)
         FileRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes,
+            streamedRoutes: tus,
             services: [StoredUploadsGauge(service: service, interval: settings.sweepInterval)],
             jobHandlers: [ExpiredUploads.handler(service: service), FinalAssembly.handler(service: service)],
             recurringJobs: [ExpiredUploads.job(every: settings.sweepInterval)],

@@ -36,7 +36,8 @@ extension UploadsService {
         // Each unfinished part's lock, in one order: a part finishing now commits either before
         // this (and the check below sees it finished) or after (and its commit finds this final).
         let unfinished = Set(pieces.filter { !$0.isComplete }.map(\.id)).sorted()
-        try await platform.transaction { [store] transaction in
+        try await underQuota(of: principal.userID) { [store, quota = settings.quota] others, transaction in
+            guard others + (length ?? 0) <= quota else { throw Self.overQuota(quota) }
             for part in unfinished { try await transaction.lock(Self.partLock, part) }
             try await store.insert(final, on: transaction.sql)
         }
@@ -65,19 +66,16 @@ extension UploadsService {
                 guard let piece = try await self.find(part), piece.isComplete else { return .notReady }
                 pieces.append(piece)
             }
-            if final.length == nil {
-                // Its parts' lengths were deferred, so their sum is checked only now.
-                do {
-                    let total = pieces.reduce(Int64(0)) { $0 + ($1.length ?? 0) }
-                    try self.checkSize(total)
-                    try await self.checkQuota(owner: final.ownerId, adding: total)
-                } catch let problem as Problem {
-                    self.logger.notice("final upload refused at assembly", metadata: ["upload": "\(id)", "reason": "\(problem.detail ?? problem.title)"])
-                    try await self.remove(final)
-                    return .notReady
-                }
+            do {
+                // Its parts' lengths may have been deferred, so their sum is checked only now;
+                // the quota is checked again as the assembly is recorded.
+                try self.checkSize(pieces.reduce(Int64(0)) { $0 + ($1.length ?? 0) })
+                return .complete(try await self.assemble(final, of: pieces, inserting: false))
+            } catch let problem as Problem where problem.status == .contentTooLarge {
+                self.logger.notice("final upload refused at assembly", metadata: ["upload": "\(id)", "reason": "\(problem.detail ?? problem.title)"])
+                try await self.remove(final)
+                return .notReady
             }
-            return .complete(try await self.assemble(final, of: pieces, inserting: false))
         }
         return outcome ?? .busy
     }
@@ -157,14 +155,17 @@ extension UploadsService {
         done.sha256 = hash.hexDigest()
         done.completedAt = platform.now()
         let finished = done
-        let recorded = try await platform.transaction { [store] transaction in
-            if inserting {
-                try await store.insert(finished, on: transaction.sql)
-            } else {
-                guard try await store.completeFinal(finished, on: transaction.sql) else { return false }
+        let recorded: Bool
+        do {
+            // Every byte the final keeps counts: checked with the owner's quota lock held, so
+            // finals assembled at once, on any node, are counted one after another.
+            recorded = try await underQuota(of: final.ownerId, besides: final.id) { [store, quota = settings.quota] others, transaction in
+                guard others + finished.offset <= quota else { throw Self.overQuota(quota) }
+                return try await Self.record(finished, inserting: inserting, store: store, in: transaction)
             }
-            try await Self.emitCompleted(finished, in: transaction)
-            return true
+        } catch let problem as Problem where problem.status == .contentTooLarge {
+            try? await objects.delete(key)
+            throw problem
         }
         guard recorded else {
             // Terminated while it was being assembled: its bytes go too. (Assembled by another
@@ -177,6 +178,18 @@ extension UploadsService {
         }
         metrics.completed.increment()
         return finished
+    }
+
+    /// Records an assembled final upload complete (inserting it when it was made complete at
+    /// once), with its event; `false` when it was removed meanwhile.
+    private static func record(_ finished: Upload, inserting: Bool, store: UploadStore, in transaction: Transaction) async throws -> Bool {
+        if inserting {
+            try await store.insert(finished, on: transaction.sql)
+        } else {
+            guard try await store.completeFinal(finished, on: transaction.sql) else { return false }
+        }
+        try await emitCompleted(finished, in: transaction)
+        return true
     }
 
     /// The sum of the parts' lengths, once all are known.

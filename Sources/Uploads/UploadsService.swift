@@ -62,7 +62,15 @@ final class UploadsService: Sendable {
             object: object, hashState: ResumableSHA256().saved, sha256: nil, createdAt: now,
             expiresAt: now.addingTimeInterval(settings.expiry), completedAt: nil
         )
-        try await platform.database.write { [store, upload] in try await store.insert(upload, on: $0) }
+        do {
+            try await underQuota(of: owner) { [store, upload, quota = settings.quota] others, transaction in
+                guard others + (length ?? 0) <= quota else { throw Self.overQuota(quota) }
+                try await store.insert(upload, on: transaction.sql)
+            }
+        } catch {
+            try? await objects.abort(object)
+            throw error
+        }
         if length == 0 { upload = try await complete(upload, hash: ResumableSHA256(), from: 0) }
         return upload
     }
@@ -81,13 +89,6 @@ final class UploadsService: Sendable {
     func checkSize(_ length: Int64) throws {
         guard length <= settings.maxSize else {
             throw Problem(.contentTooLarge, detail: "An upload is at most \(settings.maxSize) bytes.")
-        }
-    }
-
-    func checkQuota(owner: String, adding bytes: Int64) async throws {
-        let held = try await platform.database.read { [store] in try await store.bytesHeld(by: owner, on: $0) }
-        guard held + bytes <= settings.quota else {
-            throw Problem(.contentTooLarge, detail: "This would take your uploads past your quota of \(settings.quota) bytes.")
         }
     }
 
@@ -137,8 +138,11 @@ final class UploadsService: Sendable {
             } else {
                 guard declared >= upload.offset else { throw Problem.badRequest("Upload-Length is below the bytes already received.") }
                 try checkSize(declared)
-                try await checkQuota(owner: upload.ownerId, adding: declared - upload.offset)
-                _ = try await platform.database.write { [store] in try await store.setLength(id, declared, on: $0) }
+                try await underQuota(of: upload.ownerId, besides: id) { [store, quota = settings.quota] others, transaction in
+                    guard others + declared <= quota else { throw Self.overQuota(quota) }
+                    _ = try await store.setLength(id, declared, on: transaction.sql)
+                    try await store.setQuotaHold(id, 0, on: transaction.sql)
+                }
                 upload.length = declared
             }
         }
@@ -148,8 +152,27 @@ final class UploadsService: Sendable {
             throw Problem(.internalServerError, detail: "The upload's stored state is damaged.")
         }
         let progress = ChunkProgress(hash: hash, checksum: chunk.checksum, recorded: upload.offset)
+        if let length = upload.length {
+            return try await write(chunk, to: upload, progress: progress, limit: length - upload.offset, body: body)
+        }
+        // A length still deferred: the chunk may write only the room its owner's quota has left,
+        // held for it until it ends.
+        let room = try await holdRoom(for: upload)
+        do {
+            let written = try await write(chunk, to: upload, progress: progress, limit: room, body: body)
+            await releaseRoom(of: id)
+            return written
+        } catch {
+            await releaseRoom(of: id)
+            throw error
+        }
+    }
+
+    /// Streams one chunk of at most `limit` bytes into the upload, recording what arrives.
+    private func write<Body: AsyncSequence>(_ chunk: Chunk, to upload: Upload, progress: ChunkProgress, limit: Int64, body: Body) async throws -> Upload
+    where Body.Element == ByteBuffer {
+        var upload = upload
         let start = upload.offset
-        let limit = (upload.length ?? settings.maxSize) - start
         let options = AppendOptions(limit: limit, keepPartial: chunk.checksum == nil)
         let before = upload.object
         do {
@@ -160,9 +183,17 @@ final class UploadsService: Sendable {
             }
         } catch let interrupted as AppendInterrupted {
             metrics.bytesReceived.increment(by: Int64(progress.hash.byteCount) - start)
-            // What arrived before the connection dropped is kept, and HEAD will say so.
-            try await recordProgress(upload, object: interrupted.object, length: interrupted.length, progress)
-            if case ObjectStoreError.limitExceeded? = interrupted.cause as? ObjectStoreError { throw Self.tooLong }
+            // What arrived before the connection dropped (or the node began shutting down) is
+            // kept, and HEAD will say so.
+            let kept = try await keep(upload, interrupted, progress)
+            if case ObjectStoreError.limitExceeded? = interrupted.cause as? ObjectStoreError {
+                // More bytes than the length: those up to it are stored, so the upload is
+                // finished; it is never left holding all its bytes but unfinished.
+                if let length = kept.length, kept.offset == length, Int64(progress.hash.byteCount) == length {
+                    _ = try await Task { [self, kept, hash = progress.hash, from = progress.recorded] in try await complete(kept, hash: hash, from: from) }.value
+                }
+                throw Self.tooLong
+            }
             throw try storageProblem(interrupted.cause)
         } catch ObjectStoreError.limitExceeded {
             throw Self.tooLong
@@ -187,7 +218,7 @@ final class UploadsService: Sendable {
         return upload
     }
 
-    private static let tooLong = Problem(.contentTooLarge, detail: "The chunk goes past the upload's length (or the largest upload allowed).")
+    private static let tooLong = Problem(.contentTooLarge, detail: "The chunk goes past the upload's length (or the largest upload allowed, or your quota).")
 
     /// Records that `length` bytes are durable, if the hash covers exactly those.
     private func recordProgress(_ upload: Upload, object: AppendableObject, length: Int64, _ progress: ChunkProgress) async throws {
@@ -199,6 +230,21 @@ final class UploadsService: Sendable {
         upload.expiresAt = platform.now().addingTimeInterval(settings.expiry)
         try await record(upload, from: progress.recorded)
         progress.recorded = length
+    }
+
+    /// Records what an interrupted chunk left stored, in a task of its own so that a request
+    /// cancelled by shutdown keeps its bytes as one whose client went away does.
+    private func keep(_ upload: Upload, _ interrupted: AppendInterrupted, _ progress: ChunkProgress) async throws -> Upload {
+        var kept = upload
+        let length = interrupted.length
+        guard Int64(progress.hash.byteCount) == length, length != progress.recorded else { return kept }
+        kept.object = interrupted.object
+        kept.offset = length
+        kept.hashState = progress.hash.saved
+        kept.expiresAt = platform.now().addingTimeInterval(settings.expiry)
+        try await Task { [self, kept, from = progress.recorded] in try await record(kept, from: from) }.value
+        progress.recorded = length
+        return kept
     }
 
     private func record(_ upload: Upload, from offset: Int64) async throws {
@@ -241,7 +287,8 @@ final class UploadsService: Sendable {
             json: UploadCompleted(
                 id: upload.id, ownerId: upload.ownerId, length: upload.offset, sha256: upload.sha256 ?? "",
                 metadata: upload.metadata.flatMap(UploadMetadata.init)?.values ?? [:]
-            )
+            ),
+            owner: upload.ownerId
         )
     }
 

@@ -6,23 +6,6 @@ import SQLKit
 import Testing
 
 @Suite struct BusInvalidatedCacheTests {
-    /// Waits on a gate a test opens, so a load can be held between its read and its return.
-    actor Gate {
-        private var opened = false
-        private var waiters: [CheckedContinuation<Void, Never>] = []
-
-        func wait() async {
-            if opened { return }
-            await withCheckedContinuation { waiters.append($0) }
-        }
-
-        func open() {
-            opened = true
-            for waiter in waiters { waiter.resume() }
-            waiters = []
-        }
-    }
-
     @Test func aLoadThatRacesAnInvalidationIsNotKept() async throws {
         let cache = BusInvalidatedCache<String, String>(name: "test", capacity: 10, lifetime: .seconds(60))
         let read = Gate()

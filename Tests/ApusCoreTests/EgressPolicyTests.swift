@@ -22,6 +22,34 @@ extension EgressTests {
         await #expect(refusal(of: url, by: policy) == "refused")
     }
 
+    @Test(arguments: [
+        "http://017700000001/", "http://0x7f.1/", "http://2130706433/", "http://127.1/", "http://0x7F000001/", "http://0177.0.0.1/",
+        "http://10.1/", "http://169.254.43518/", "http://0xa9.0xfe.0xa9.0xfe/", "http://0/", "http://127.0.0.1./",
+    ])
+    func internalAddressesSpelledAsURLNumbersAreRefusedAtRegistration(url: String) throws {
+        let refusal = try EgressPolicy().refusalWithoutLookup(url)
+        #expect(refusal?.contains("is an internal address") == true, "\(refusal ?? "accepted")")
+    }
+
+    @Test func numericHostsReadAsAURLParserReadsThem() throws {
+        #expect(IPAddress.urlHostIPv4("017700000001") == 0x7F00_0001)
+        #expect(IPAddress.urlHostIPv4("0x7f.1") == 0x7F00_0001)
+        #expect(IPAddress.urlHostIPv4("127.1") == 0x7F00_0001)
+        #expect(IPAddress.urlHostIPv4("1.2.3") == 0x0102_0003)
+        #expect(IPAddress.urlHostIPv4("8.8.8.8") == 0x0808_0808)
+        #expect(IPAddress.urlHostIPv4("0x.0") == 0)
+        #expect(IPAddress.urlHostIPv4("example.com") == nil)
+        #expect(IPAddress.urlHostIPv4("1.example") == nil)
+        #expect(!IPAddress.isMalformedNumericHost("example.com"))
+        #expect(!IPAddress.isMalformedNumericHost("8.8.8.8"))
+        for malformed in ["1.2.3.4.5", "256.1.1.1", "1.16777216", "4294967296", "09", "0x1g.1"] {
+            #expect(IPAddress.urlHostIPv4(malformed) == nil && IPAddress.isMalformedNumericHost(malformed), "\(malformed)")
+        }
+        #expect(try EgressPolicy().refusalWithoutLookup("http://1.2.3.4.5/")?.contains("not a valid IPv4 address") == true)
+        #expect(try EgressPolicy().refusalWithoutLookup("http://8.8.8.8/") == nil)
+        #expect(try EgressPolicy().refusalWithoutLookup("http://134744072/") == nil)
+    }
+
     @Test func onlyHTTPAndHTTPSAreSpoken() async throws {
         let policy = try EgressPolicy()
         await #expect(refusal(of: "ftp://example.com/file", by: policy) == "refused")

@@ -33,6 +33,24 @@ import Testing
         #expect(await module.runs.value == 4)
     }
 
+    /// A JSON route replays whatever content type a request claims: only routes registered as
+    /// streamed skip replay.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aStreamedContentTypeOnAJSONRouteIsStillReplayed(engine: DatabaseEngine) async throws {
+        let module = EchoModule()
+        try await TestServer.withServer(engine: engine, modules: [module]) { server, client in
+            let ada = try await Self.signedIn(client, server)
+            let headers = ada + [Self.key: "one-order", .contentType: "application/offset+octet-stream"]
+            let body = ByteBuffer(string: #"{"name":"tea","repeat_count":0}"#)
+            let first = try await client.execute(uri: "/v1/orders", method: .post, headers: headers, body: body)
+            let second = try await client.execute(uri: "/v1/orders", method: .post, headers: headers, body: body)
+            #expect(first.status == second.status)
+            #expect(second.headers[Self.replayed] == "true")
+            #expect(String(buffer: first.body) == String(buffer: second.body))
+        }
+        #expect(await module.runs.value == 1)
+    }
+
     /// Responses that carry secrets are marked no-store and never kept for replay.
     @Test(arguments: DatabaseEngine.allCases)
     func aResponseCarryingASecretIsNeverStored(engine: DatabaseEngine) async throws {

@@ -133,19 +133,20 @@ import Testing
         }
     }
 
-    @Test func onlyABodyWithTheEscapeIsWalkedForNUL() {
-        func scan(_ text: String) -> Bool { Request.mayContainNUL(ByteBuffer(string: text)) }
+    @Test func onlyABodyWithTheEscapeInAStringIsWalkedForNUL() {
+        func scan(_ text: String) -> Bool { JSONBodyShape(scanning: ByteBuffer(string: text)).mayContainNUL }
         #expect(scan(#"{"name":"a\u0000b"}"#))
-        #expect(scan(#"\u0000"#))
-        // An escaped backslash before u0000 is no NUL, but the walk that follows says so.
-        #expect(scan(#"{"name":"\\u0000"}"#))
+        #expect(scan(#"["\u0000"]"#))
+        // An escaped backslash before u0000 is a backslash and text, no NUL.
+        #expect(!scan(#"{"name":"\\u0000"}"#))
+        #expect(scan(#"{"name":"\\\u0000"}"#))
         #expect(!scan(#"{"name":"a\u0001b","n":0000}"#))
-        #expect(!scan(#"\u000"#))
+        #expect(!scan(#""\u000""#))
         #expect(!scan(""))
         // Any zero byte: the same text in UTF-16 spreads the escape out, and a raw NUL is NUL.
         let utf16 = Array(#"{"name":"a\u0000b"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-        #expect(Request.mayContainNUL(ByteBuffer(bytes: utf16)))
-        #expect(Request.mayContainNUL(ByteBuffer(bytes: [0x7B, 0x00, 0x7D])))
+        #expect(JSONBodyShape(scanning: ByteBuffer(bytes: utf16)).mayContainNUL)
+        #expect(JSONBodyShape(scanning: ByteBuffer(bytes: [0x7B, 0x00, 0x7D])).mayContainNUL)
     }
 
     @Test(arguments: DatabaseEngine.allCases)

@@ -92,6 +92,23 @@ import Testing
     }
 
     @Test(arguments: DatabaseEngine.allCases)
+    func ifMatchStarMatchesWhateverVersionIsCurrentButNoMissingProduct(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine) { shop in
+            let id = try await shop.product(["TEE-M"])
+            let client = shop.client
+            let changed = try await client.json("/v1/inventory/products/\(id)", .patch, token: shop.admin, body: #"{"name":"Shirt"}"#, headers: [.ifMatch: "*"])
+            #expect(changed.status == .ok, "\(String(buffer: changed.body))")
+            #expect(changed.headers[.eTag] == "\"2\"")
+            let variant = try await client.json("/v1/inventory/products/\(id)/variants", .post, token: shop.admin, body: #"{"sku":"TEE-L","name":"L","price":1,"currency":"EUR"}"#, headers: [.ifMatch: " * "])
+            #expect(variant.status == .created)
+            #expect(variant.headers[.eTag] == "\"3\"")
+            let missing = try await client.json("/v1/inventory/products/prd_0000000000000000000000", .patch, token: shop.admin, body: #"{"name":"x"}"#, headers: [.ifMatch: "*"])
+            #expect(missing.status == .notFound)
+            #expect(try await client.json("/v1/inventory/products/\(id)", .patch, token: shop.admin, body: #"{"name":"x"}"#, headers: [.ifMatch: "**"]).status == .badRequest)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
     func adjustmentsMoveStockAndLeaveMovementsThatRebuildIt(engine: DatabaseEngine) async throws {
         try await Shop.with(engine: engine) { shop in
             try await shop.location("berlin")

@@ -125,15 +125,22 @@ struct Shop: Sendable {
 
     /// A signed webhook delivery of `type` for `checkout`.
     func pay(_ type: String = "payment_intent.succeeded", checkout: String, amount: Int, currency: String = "eur", eventID: String = "evt_\(UUID().uuidString)", at time: Date? = nil, secret: String = paymentSecret) async throws -> TestResponse {
-        let payload = #"{"id":"\#(eventID)","type":"\#(type)","data":{"object":{"id":"pi_1","amount":\#(amount),"currency":"\#(currency)","metadata":{"checkout_id":"\#(checkout)"}}}}"#
-        let timestamp = Int64((time ?? server.platform.now()).timeIntervalSince1970)
-        let header = PaymentSignature.header(timestamp: timestamp, payload: Array(payload.utf8), secret: secret)
-        return try await client.json("/v1/payments/webhook", .post, body: payload, headers: [PaymentWebhookRoute.signatureHeader: header])
+        let delivery = payment(type, checkout: checkout, amount: amount, currency: currency, eventID: eventID, at: time, secret: secret)
+        return try await client.json("/v1/payments/webhook", .post, body: delivery.payload, headers: [PaymentWebhookRoute.signatureHeader: delivery.signature])
     }
 
-    /// The service behind the node's routes, over the node's platform (for the expiry job).
-    func service(settings: [String: String] = [:]) throws -> InventoryService {
-        InventoryService(platform: server.platform, settings: try InventorySettings(Settings(settings)))
+    /// A signed webhook delivery's body and signature header, to send later or to a service.
+    func payment(_ type: String = "payment_intent.succeeded", checkout: String, amount: Int, currency: String = "eur", eventID: String = "evt_\(UUID().uuidString)", at time: Date? = nil, secret: String = paymentSecret) -> (payload: String, signature: String) {
+        let payload = #"{"id":"\#(eventID)","type":"\#(type)","data":{"object":{"id":"pi_1","amount":\#(amount),"currency":"\#(currency)","metadata":{"checkout_id":"\#(checkout)"}}}}"#
+        let timestamp = Int64((time ?? server.platform.now()).timeIntervalSince1970)
+        return (payload, PaymentSignature.header(timestamp: timestamp, payload: Array(payload.utf8), secret: secret))
+    }
+
+    /// The service behind the node's routes, over the node's platform (for the expiry job), with
+    /// the node's payment secret.
+    func service(settings: [String: String] = [:], hooks: InventoryHooks = InventoryHooks()) throws -> InventoryService {
+        let settings = ["APUS_INVENTORY_PAYMENT_SECRET": paymentSecret].merging(settings) { $1 }
+        return InventoryService(platform: server.platform, settings: try InventorySettings(Settings(settings)), hooks: hooks)
     }
 
     /// Checks that every stock row equals the sum of its movements, and that none is negative.

@@ -92,7 +92,8 @@ public struct ApusServer: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let document = try encoder.encode(try openAPIDocument())
         // Middleware applies to the routes added after it: probes and documents first, then the
-        // public routes under their own limit, then the API under its limits and replay.
+        // public routes under their own limit, then the API under its limits (the routes that
+        // stream their bodies before replay is added, the rest after).
         CoreRoutes(readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document)
             .add(to: router)
         let publicRoutes = router.group().add(
@@ -100,6 +101,7 @@ public struct ApusServer: Sendable {
         )
         for part in parts { publicRoutes.addRoutes(part.publicRoutes) }
         router.add(middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.defaultRateLimit), clientAddress: clientAddress))
+        for part in parts { router.addRoutes(part.streamedRoutes) }
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
         for part in parts { router.addRoutes(part.routes) }
         // Added last, so it wraps only the not-found responder.

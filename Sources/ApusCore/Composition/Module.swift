@@ -36,6 +36,11 @@ public struct ModuleParts {
     /// Public routes outside the API that strangers call in volume (short-link redirects): the
     /// platform limits them per address with the `redirect` policy instead of the API's.
     public var publicRoutes: RouteCollection<ApusRequestContext>
+    /// API routes whose request bodies stream to storage as they arrive (tus chunks, which may
+    /// be gigabytes): authenticated and rate limited like `routes`, but outside
+    /// `Idempotency-Key` replay, which would have to read each body whole. Every other route
+    /// replays, whatever a request's content type says.
+    public var streamedRoutes: RouteCollection<ApusRequestContext>
     /// Long-running work while the node serves (buffers, followers).
     public var services: [any Service]
     /// The kinds of job it runs, with their handlers.
@@ -48,6 +53,7 @@ public struct ModuleParts {
     public init(
         routes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
         publicRoutes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
+        streamedRoutes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
         services: [any Service] = [],
         jobHandlers: [JobHandler] = [],
         recurringJobs: [RecurringJob] = [],
@@ -55,6 +61,7 @@ public struct ModuleParts {
     ) {
         self.routes = routes
         self.publicRoutes = publicRoutes
+        self.streamedRoutes = streamedRoutes
         self.services = services
         self.jobHandlers = jobHandlers
         self.recurringJobs = recurringJobs

@@ -86,6 +86,13 @@ public struct EgressPolicy: Sendable {
         if let address = IPAddress(destination.host), !permits(address) {
             return "\(destination.host) is an internal address"
         }
+        // Read as a URL parser reads it: `127.1`, `2130706433` and `0x7f.1` are loopback too.
+        if let number = IPAddress.urlHostIPv4(destination.host), !permits(.v4(number)) {
+            return "\(destination.host) is an internal address"
+        }
+        if IPAddress.isMalformedNumericHost(destination.host) {
+            return "\(destination.host) is not a valid IPv4 address"
+        }
         return nil
     }
 

@@ -12,8 +12,9 @@ import Logging
 /// Keys are scoped by the caller (the API key, else the user), so one client can never replay
 /// another's response; an anonymous request gets no replay at all. Server errors are not
 /// stored (the client may retry them), and neither is a response marked `no-store`: one that
-/// carries a secret (``NoStoreMiddleware``) is answered once and never kept. A body that streams
-/// to storage (``streamedContentTypes``) is never buffered here: such a request gets no replay.
+/// carries a secret (``NoStoreMiddleware``) is answered once and never kept. Routes whose bodies
+/// stream to storage are registered outside this middleware (``ModuleParts/streamedRoutes``),
+/// so it sees every other route's requests, whatever their content type claims.
 public struct IdempotencyMiddleware: RouterMiddleware {
     public typealias Context = ApusRequestContext
 
@@ -31,7 +32,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, let key = request.headers[Self.keyHeader], !Self.streamsItsBody(request) else {
+        guard request.method == .post, let key = request.headers[Self.keyHeader] else {
             return try await next(request, context)
         }
         guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
@@ -97,16 +98,6 @@ public struct IdempotencyMiddleware: RouterMiddleware {
             await store.abandon(scope: scope, key: key, owner: owner)
         }
         return response
-    }
-
-    /// Content types whose bodies go to storage as they arrive (tus chunks, which may be
-    /// gigabytes): replay would have to read them whole, so such requests are passed through
-    /// untouched. tus makes them safe to retry on its own, by offset.
-    public static let streamedContentTypes: Set<String> = ["application/offset+octet-stream"]
-
-    static func streamsItsBody(_ request: Request) -> Bool {
-        guard let type = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() else { return false }
-        return streamedContentTypes.contains(type)
     }
 
     static func digest(_ text: String) -> String {

@@ -187,11 +187,14 @@ public struct LocalObjectStore: ObjectStore {
             return object
         } catch {
             if options.keepPartial {
-                // What arrived before the failure is kept; the limit cut it at the last byte allowed.
-                let length = try await blocking {
-                    try file.sync()
-                    return try file.size()
-                }
+                // What arrived before the failure is kept; the limit cut it at the last byte
+                // allowed. In a task of its own: a request cancelled by shutdown keeps it too.
+                let length = try await Task { [self] in
+                    try await blocking {
+                        try file.sync()
+                        return try file.size()
+                    }
+                }.value
                 throw AppendInterrupted(object: object, length: length, cause: error)
             }
             try await blocking {

@@ -74,15 +74,17 @@ struct ProductRoutes {
         return response
     }
 
-    /// The version `If-Match` names: 428 when absent, 400 when it is not an ETag we hand out.
-    static func expectedVersion(_ request: Request) throws -> Int {
+    /// The version `If-Match` names, `nil` for `*` (any current version, RFC 9110 13.1.1): 428
+    /// when absent, 400 when it is not an ETag we hand out.
+    static func expectedVersion(_ request: Request) throws -> Int? {
         guard let header = request.headers[.ifMatch] else {
             throw Problem(.preconditionRequired, detail: "Send If-Match with the product's ETag to change it.")
         }
+        if header.trimmingCharacters(in: .whitespaces) == "*" { return nil }
         var text = Substring(header.trimmingCharacters(in: .whitespaces))
         if text.hasPrefix("W/") { text = text.dropFirst(2) }
         guard text.count >= 3, text.first == "\"", text.last == "\"", let version = Int(text.dropFirst().dropLast()), version > 0 else {
-            throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\".")
+            throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\", or *.")
         }
         return version
     }

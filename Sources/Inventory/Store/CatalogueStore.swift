@@ -88,25 +88,31 @@ struct CatalogueStore: Sendable {
         """
     }
 
-    /// Applies the changed fields if the product is still at `version`; `false` when it moved
-    /// on (or is gone). The version in the condition is the optimistic lock.
-    func update(id: String, version: Int, name: String?, description: String?, published: Bool?, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
+    /// Applies the changed fields if the product is still at `version` (any version when `nil`:
+    /// `If-Match: *`); `false` when it moved on (or is gone). The version in the condition is the
+    /// optimistic lock.
+    func update(id: String, version: Int?, name: String?, description: String?, published: Bool?, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
         try await sql.raw("""
             UPDATE inventory_products SET
                 name = COALESCE(\(bind: name), name), description = COALESCE(\(bind: description), description),
                 published = COALESCE(\(bind: published.map { $0 ? 1 : 0 }), published),
                 version = version + 1, updated_at = \(bind: Timestamp.format(now))
-            WHERE id = \(bind: id) AND version = \(bind: version) RETURNING id
+            WHERE id = \(bind: id)\(Self.atVersion(version)) RETURNING id
             """).first() != nil
     }
 
     /// Moves the product on from `version` (a change to one of its variants changes it too);
     /// `false` when it is no longer at `version` (or is gone).
-    func bump(id: String, version: Int, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
+    func bump(id: String, version: Int?, at now: Date, on sql: any SQLDatabase) async throws -> Bool {
         try await sql.raw("""
             UPDATE inventory_products SET version = version + 1, updated_at = \(bind: Timestamp.format(now))
-            WHERE id = \(bind: id) AND version = \(bind: version) RETURNING id
+            WHERE id = \(bind: id)\(Self.atVersion(version)) RETURNING id
             """).first() != nil
+    }
+
+    /// The optimistic lock's condition: none when any version will do.
+    private static func atVersion(_ version: Int?) -> SQLQueryString {
+        version.map { " AND version = \(bind: $0)" } ?? ""
     }
 
     /// Applies the changed fields of a variant of `productID`; `false` when it has none with `id`.

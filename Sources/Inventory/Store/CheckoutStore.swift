@@ -38,12 +38,16 @@ struct CheckoutStore: Sendable {
             """).run()
     }
 
-    func checkout(id: String, on sql: any SQLDatabase) async throws -> Record? {
+    /// The checkout `id`; with `locking`, its row stays locked until the transaction ends (on
+    /// PostgreSQL; SQLite's write transactions already run one at a time), so a decision made on
+    /// its status cannot be overtaken by a cancel or an expiry committing meanwhile.
+    func checkout(id: String, locking: Bool = false, on sql: any SQLDatabase) async throws -> Record? {
+        let lock: SQLQueryString = locking && sql.dialect.name == "postgresql" ? " FOR UPDATE OF c" : ""
         guard let row = try await sql.raw("""
             SELECT c.id AS id, c.owner_id AS owner_id, c.location_id AS location_id, l.code AS code, c.status AS status,
                    c.amount AS amount, c.currency AS currency, c.expires_at AS expires_at, c.created_at AS created_at, o.id AS order_id
             FROM inventory_checkouts c JOIN inventory_locations l ON l.id = c.location_id JOIN inventory_orders o ON o.checkout_id = c.id
-            WHERE c.id = \(bind: id)
+            WHERE c.id = \(bind: id)\(lock)
             """).first()
         else { return nil }
         let lines = try await self.lines(checkoutID: id, on: sql)

@@ -3,7 +3,8 @@ import ApusCore
 /// The uploads table: one row per tus upload, holding everything a node needs to go on with it
 /// (offset, length, metadata, the SHA-256 state, the object store's state of its bytes).
 /// `0002` adds the flag an owner sets to serve a finished file to anyone; `0003` indexes the
-/// final uploads still waiting for their parts, which the sweep visits.
+/// final uploads still waiting for their parts, which the sweep visits; `0004` adds the bytes a
+/// deferred-length upload's chunk in flight may still write, which count against the quota.
 enum UploadsMigrations {
     static let all = [
         Migration(
@@ -42,6 +43,11 @@ enum UploadsMigrations {
             module: "uploads",
             name: "0003_waiting_finals",
             statements: ["CREATE INDEX uploads_uploads_waiting_finals ON uploads_uploads (id) WHERE concat = 'final' AND completed_at IS NULL"]
+        ),
+        Migration(
+            module: "uploads",
+            name: "0004_quota_hold",
+            statements: ["ALTER TABLE uploads_uploads ADD COLUMN quota_hold BIGINT NOT NULL DEFAULT 0"]
         ),
     ]
 }

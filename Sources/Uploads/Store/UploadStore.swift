@@ -70,11 +70,18 @@ struct UploadStore: Sendable {
         try await connection.raw("SELECT \(unsafeRaw: Self.columns) FROM uploads_uploads WHERE owner_id = \(bind: owner)").all().map(Self.upload(from:))
     }
 
-    /// Bytes `owner` holds: the declared length of each upload, or what arrived while deferred.
-    func bytesHeld(by owner: String, on connection: any SQLDatabase) async throws -> Int64 {
+    /// Bytes `owner` holds, besides the upload `excluded`: the declared length of each upload;
+    /// for one whose length is deferred, what arrived and what a chunk in flight may still write.
+    func bytesHeld(by owner: String, besides excluded: String? = nil, on connection: any SQLDatabase) async throws -> Int64 {
         try await connection.raw("""
-            SELECT CAST(COALESCE(SUM(COALESCE(upload_length, upload_offset)), 0) AS BIGINT) AS held FROM uploads_uploads WHERE owner_id = \(bind: owner)
+            SELECT CAST(COALESCE(SUM(COALESCE(upload_length, upload_offset + quota_hold)), 0) AS BIGINT) AS held FROM uploads_uploads
+            WHERE owner_id = \(bind: owner) AND id <> \(bind: excluded ?? "")
             """).first()?.decode(column: "held", as: Int64.self) ?? 0
+    }
+
+    /// Sets the bytes a chunk of the deferred-length upload `id` may write before it ends.
+    func setQuotaHold(_ id: String, _ bytes: Int64, on connection: any SQLDatabase) async throws {
+        try await connection.raw("UPDATE uploads_uploads SET quota_hold = \(bind: bytes) WHERE id = \(bind: id)").run()
     }
 
     /// How many uploads are in each state at `now`.
