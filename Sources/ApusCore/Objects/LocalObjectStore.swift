@@ -33,6 +33,12 @@ public struct LocalObjectStore: ObjectStore {
         try await pool.runIfActive(body)
     }
 
+    /// Like ``blocking(_:)``, but runs even when the calling task is cancelled (a request cut by
+    /// shutdown): bytes a client sent are written and made durable all the same.
+    private func blockingEvenIfCancelled<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await Task { [pool] in try await pool.runIfActive(body) }.value
+    }
+
     // MARK: Whole objects
 
     public func put<Body: AsyncSequence>(_ key: ObjectKey, _ body: Body) async throws -> Int64 where Body.Element == ByteBuffer {
@@ -189,12 +195,10 @@ public struct LocalObjectStore: ObjectStore {
             if options.keepPartial {
                 // What arrived before the failure is kept; the limit cut it at the last byte
                 // allowed. In a task of its own: a request cancelled by shutdown keeps it too.
-                let length = try await Task { [self] in
-                    try await blocking {
-                        try file.sync()
-                        return try file.size()
-                    }
-                }.value
+                let length = try await blockingEvenIfCancelled {
+                    try file.sync()
+                    return try file.size()
+                }
                 throw AppendInterrupted(object: object, length: length, cause: error)
             }
             try await blocking {
@@ -251,7 +255,7 @@ public struct LocalObjectStore: ObjectStore {
             guard !batch.isEmpty else { return }
             let buffers = batch
             let start = position
-            try await blocking {
+            try await blockingEvenIfCancelled {
                 var at = start
                 for buffer in buffers {
                     try buffer.withUnsafeReadableBytes { bytes in try file.write(bytes, at: at) }
