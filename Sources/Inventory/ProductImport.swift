@@ -29,9 +29,10 @@ public struct ProductImport: Sendable {
     /// Imports `csv`, telling `progress` (products done, products in all) after each product.
     public func run(csv: String, progress: @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> Summary {
         var summary = Summary()
-        // Blank lines are kept (and skipped below) so that line numbers stay the file's.
-        let rows = csv.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map { Self.fields(String($0)) }
-        guard let header = rows.first?.map({ $0.lowercased() }) else { return summary }
+        // Records know the line they start on, so refusals name the file's lines even when a
+        // quoted field holds a line break.
+        let records = Array(CSVRecords(csv))
+        guard let header = records.first?.fields.map({ $0.lowercased() }) else { return summary }
         let required = ["product", "sku", "variant", "price", "currency"]
         if let missing = required.first(where: { !header.contains($0) }) {
             summary.refused.append((1, "the header has no \(missing) column"))
@@ -43,10 +44,14 @@ public struct ProductImport: Sendable {
         // Products in the order they first appear, with their rows.
         var order: [String] = []
         var groups: [String: [(line: Int, row: [String])]] = [:]
-        for (index, row) in rows.enumerated().dropFirst() where !row.allSatisfy({ $0.isEmpty }) {
-            let name = column("product", row) ?? ""
+        for record in records.dropFirst() where !record.isBlank {
+            if record.unterminated {
+                summary.refused.append((record.line, "a quoted field is not closed before the end of the file"))
+                continue
+            }
+            let name = column("product", record.fields) ?? ""
             if groups[name] == nil { order.append(name) }
-            groups[name, default: []].append((index + 1, row))
+            groups[name, default: []].append((record.line, record.fields))
         }
         for (done, name) in order.enumerated() {
             let group = groups[name] ?? []
@@ -55,6 +60,11 @@ public struct ProductImport: Sendable {
                 var stock: [(sku: String, location: String, units: Int)] = []
                 var published = false
                 for (line, row) in group {
+                    // As the API refuses it: no field has a use for NUL, and PostgreSQL cannot store it.
+                    if let index = row.firstIndex(where: { $0.utf8.contains(0) }) {
+                        let name = index < header.count ? header[index] : "field \(index + 1)"
+                        throw ImportRowError(line: line, reason: "\(name) must not contain the NUL character")
+                    }
                     guard let price = Int(column("price", row) ?? "") else { throw ImportRowError(line: line, reason: "price is not a whole number of minor units") }
                     let sku = column("sku", row) ?? ""
                     variants.append(NewVariant(sku: sku, name: column("variant", row) ?? "", price: price, currency: column("currency", row) ?? ""))
@@ -92,6 +102,7 @@ public struct ProductImport: Sendable {
             }
             progress(done + 1, order.count)
         }
+        summary.refused.sort { $0.line < $1.line }
         return summary
     }
 
@@ -114,34 +125,6 @@ public struct ProductImport: Sendable {
             return lines[index]
         }
         return lines.first ?? 0
-    }
-
-    /// The fields of one CSV line: commas separate, double quotes enclose, `""` is a quote.
-    static func fields(_ line: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var iterator = Array(line).makeIterator()
-        var pending: Character? = iterator.next()
-        while let character = pending {
-            pending = iterator.next()
-            if quoted {
-                if character == "\"" {
-                    if pending == "\"" { current.append("\""); pending = iterator.next() } else { quoted = false }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" {
-                quoted = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        fields.append(current)
-        return fields
     }
 }
 

@@ -6,8 +6,39 @@ import Synchronization
 import Testing
 
 @Suite struct ProductImportTests {
-    @Test func csvFieldsHonourQuotes() {
-        #expect(ProductImport.fields(#"a,"b, c","say ""hi""",,d"#) == ["a", "b, c", #"say "hi""#, "", "d"])
+    @Test func csvFieldsHonourQuotesAndARecordKnowsTheLineItStartsOn() {
+        #expect(Array(CSVRecords(#"a,"b, c","say ""hi""",,d"#)) == [.init(line: 1, fields: ["a", "b, c", #"say "hi""#, "", "d"])])
+        let records = Array(CSVRecords("h1,h2\r\n\"two\nlines\",x\n\nlast,\"\"\n\"open,y\nz"))
+        #expect(records == [
+            .init(line: 1, fields: ["h1", "h2"]),
+            .init(line: 2, fields: ["two\nlines", "x"]),
+            .init(line: 4, fields: [""]),
+            .init(line: 5, fields: ["last", ""]),
+            .init(line: 6, fields: ["open,y\nz"], unterminated: true),
+        ])
+        #expect(Array(CSVRecords("a,b\n")) == [.init(line: 1, fields: ["a", "b"])])
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func quotedLineBreaksKeepLineNumbersAndNULIsRefusedByLineOnBothEngines(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine) { shop in
+            let csv = "product,sku,variant,price,currency\n"
+                + "\"Tee\norganic\",TEE-S,Small,1999,EUR\n"
+                + "Mug,MUG-1,Mug,900,EUR\n"
+                + "Cap,CAP-1,Cap,abc,EUR\n"
+                + "Lamp,LAMP-1,\"Sm\u{0}all\",1000,EUR\n"
+                + "Bowl,BOWL-1,Bowl,500,EUR\n"
+                + "Open,OPEN-1,\"unclosed,1,EUR\nVase,VASE-1,Vase,1,EUR\n"
+            let summary = try await ProductImport(platform: shop.server.platform).run(csv: csv)
+            #expect(summary.products == 3 && summary.variants == 3)
+            #expect(summary.refused.map(\.line) == [5, 6, 8], "\(summary.refused)")
+            #expect(summary.refused.first { $0.line == 6 }?.reason == "variant must not contain the NUL character")
+            #expect(summary.refused.last?.reason.contains("not closed") == true)
+            let skus = try await shop.server.platform.database.read { sql in
+                try await sql.raw("SELECT sku FROM inventory_variants ORDER BY sku").all().map { try $0.decode(column: "sku", as: String.self) }
+            }
+            #expect(skus == ["BOWL-1", "MUG-1", "TEE-S"])
+        }
     }
 
     @Test(arguments: DatabaseEngine.allCases)
