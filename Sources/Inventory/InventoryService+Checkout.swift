@@ -19,6 +19,24 @@ extension InventoryService {
     /// instead of a second one: the platform's replay covers a finished request, this covers a
     /// request whose node died after its commit and before its answer was stored.
     func reserve(_ body: NewCheckout, owner: String, idempotencyKey: String? = nil) async throws -> Checkout {
+        // A checkout priced from this node's cache before it heard of a committed change to a
+        // price or a product's sale is priced again from the database (twice at most, should
+        // the catalogue keep changing under it).
+        for _ in 0..<2 {
+            do {
+                return try await reserveOnce(body, owner: owner, idempotencyKey: idempotencyKey)
+            } catch let stale as StaleSaleTerms {
+                for sku in stale.skus { sale.variants.invalidate(sku) }
+            }
+        }
+        do {
+            return try await reserveOnce(body, owner: owner, idempotencyKey: idempotencyKey)
+        } catch is StaleSaleTerms {
+            throw Problem(.conflict, detail: "The catalogue changed while this checkout was made; try again.", headers: [.retryAfter: "1"])
+        }
+    }
+
+    private func reserveOnce(_ body: NewCheckout, owner: String, idempotencyKey: String?) async throws -> Checkout {
         if let idempotencyKey, let made = try await existing(owner: owner, key: idempotencyKey) { return made }
         let lines: [PricedLine]
         let location: Location

@@ -40,6 +40,40 @@ import Testing
         }
     }
 
+    /// The window between a change's commit and its invalidation reaching a node: the node's
+    /// cache is put back to the old terms by hand, as if the bus message were still on its way.
+    /// The checkout still charges the committed price, and refuses an unpublished product.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aCheckoutChargesTheCommittedTermsWhileItsNodesCacheStillHoldsTheOldOnes(engine: DatabaseEngine) async throws {
+        try await Shop.with(engine: engine) { shop in
+            let id = try await shop.product(["TEE"], price: 1000, stock: 10)
+            let ada = try await shop.buyer("ada@example.com")
+            #expect(try await shop.checkout([("TEE", 1)], token: ada).decoded(CheckoutView.self).amount == 1000)
+            let cache = try shop.service().sale.variants
+            guard case .value(let old)? = cache.cached("TEE") else {
+                Issue.record("the checkout did not cache its SKU")
+                return
+            }
+            let changed = try await shop.client.json("/v1/inventory/products/\(id)/variants/\(old.variant.id)", .patch, token: shop.admin, body: #"{"price":1500}"#, headers: [.ifMatch: "\"1\""])
+            #expect(changed.status == .ok)
+            _ = try await cache.load("TEE") { old }
+            let repriced = try await shop.checkout([("TEE", 2)], token: ada)
+            #expect(repriced.status == .created)
+            let checkout = try repriced.decoded(CheckoutView.self)
+            #expect(checkout.amount == 3000 && checkout.lines[0].unitPrice == 1500)
+
+            let unpublished = try await shop.client.json("/v1/inventory/products/\(id)", .patch, token: shop.admin, body: #"{"published":false}"#, headers: [.ifMatch: "\"2\""])
+            #expect(unpublished.status == .ok)
+            _ = try await cache.load("TEE") { old }
+            let refused = try await shop.checkout([("TEE", 1)], token: ada)
+            #expect(refused.status == .unprocessableContent)
+            #expect(try refused.decoded(ProblemView.self).errors?.first?.message == "is not for sale")
+            let stock = try await shop.stock("TEE")
+            #expect(stock.reserved == 3 && stock.onHand == 10)
+            try await shop.expectStockRebuildsFromMovements()
+        }
+    }
+
     /// `apus_cache_hits_total` of the checkout cache on the node of `shop`.
     static func cacheHits(_ shop: Shop) async throws -> Double {
         let text = String(buffer: try await shop.client.execute(uri: "/metrics", method: .get).body)

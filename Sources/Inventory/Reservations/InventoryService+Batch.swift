@@ -33,13 +33,22 @@ extension InventoryService {
                     try await transaction.setLockTimeout(settings.lockTimeout)
                     try await reservations.insert(batch, on: transaction.sql)
                     let rows = Set(batch.flatMap { $0.demand.map(\.row) })
-                    var allocation = ReservationAllocation(available: try await reservations.lock(Array(rows), on: transaction.sql))
-                    let shortfalls = batch.map { allocation.take($0.demand) }
-                    let results = zip(batch, shortfalls).map { pending, short in
-                        short.isEmpty ? .success(pending.record.checkout) : .failure(Self.insufficient(pending, short)) as Result<Checkout, any Error>
+                    let locked = try await reservations.lock(Array(rows), on: transaction.sql)
+                    var allocation = ReservationAllocation(available: locked.available)
+                    // A checkout priced from a cache that has not yet heard of a committed change
+                    // takes nothing; it is priced again from the database.
+                    let results = batch.map { pending -> Result<Checkout, any Error> in
+                        let stale = Self.staleSKUs(pending, committed: locked.terms)
+                        guard stale.isEmpty else { return .failure(StaleSaleTerms(skus: stale)) }
+                        let short = allocation.take(pending.demand)
+                        return short.isEmpty ? .success(pending.record.checkout) : .failure(Self.insufficient(pending, short))
                     }
-                    guard shortfalls.contains(where: \.isEmpty) else { throw EveryCheckoutRefused(results: results) }
-                    try await reservations.discard(zip(batch, shortfalls).filter { !$1.isEmpty }.map(\.0), on: transaction.sql)
+                    let refused = zip(batch, results).compactMap { pending, result -> PendingReservation? in
+                        if case .success = result { return nil }
+                        return pending
+                    }
+                    guard refused.count < batch.count else { throw EveryCheckoutRefused(results: results) }
+                    try await reservations.discard(refused, on: transaction.sql)
                     let free = try await reservations.reserve(allocation.taken, on: transaction.sql)
                     try await noteDecreases(batch, taken: allocation.taken, free: free, in: transaction)
                     return results
@@ -47,6 +56,16 @@ extension InventoryService {
             } catch let refused as EveryCheckoutRefused {
                 return refused.results
             }
+        }
+    }
+
+    /// The SKUs of `pending` whose price, currency or being for sale differ from what is
+    /// committed (a variant without a stock row here is left to the shortfall).
+    private static func staleSKUs(_ pending: PendingReservation, committed: [String: ReservationStore.SaleTerms]) -> [String] {
+        pending.lines.compactMap { line in
+            guard let terms = committed[line.variant.id] else { return nil }
+            let priced = ReservationStore.SaleTerms(price: line.variant.price, currency: line.variant.currency, published: true)
+            return terms == priced ? nil : line.variant.sku
         }
     }
 
@@ -76,4 +95,9 @@ extension InventoryService {
             try await noteDecrease(of: variant, by: amount, in: transaction)
         }
     }
+}
+
+/// A checkout was priced from sale terms that a committed change has since replaced.
+struct StaleSaleTerms: Error {
+    var skus: [String]
 }

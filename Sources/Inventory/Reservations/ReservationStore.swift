@@ -21,27 +21,44 @@ struct ReservationStore: Sendable {
         }
     }
 
-    /// Locks `rows` in the global order and returns the units each has free. A row that does
-    /// not exist has none (and is absent from the answer).
-    func lock(_ rows: [Row], on sql: any SQLDatabase) async throws -> [Row: Int] {
+    /// What a variant sells for as committed, read with its stock rows' lock.
+    struct SaleTerms: Sendable, Equatable {
+        var price: Int
+        var currency: String
+        var published: Bool
+    }
+
+    /// Locks `rows` in the global order and returns the units each has free, with the committed
+    /// sale terms of each row's variant. A row that does not exist has none (and is absent from
+    /// the answer).
+    func lock(_ rows: [Row], on sql: any SQLDatabase) async throws -> (available: [Row: Int], terms: [String: SaleTerms]) {
         var free: [Row: Int] = [:]
+        var terms: [String: SaleTerms] = [:]
         for row in try await sql.raw(Self.lockStatement(rows.sorted(), postgres: Self.isPostgres(sql))).all() {
             let key = Row(variantID: try row.decode(column: "variant_id", as: String.self), locationID: try row.decode(column: "location_id", as: String.self))
             free[key] = try row.decode(column: "available", as: Int.self)
+            terms[key.variantID] = SaleTerms(
+                price: try row.decode(column: "price", as: Int.self), currency: try row.decode(column: "currency", as: String.self),
+                published: try row.decode(column: "published", as: Int.self) != 0
+            )
         }
-        return free
+        return (free, terms)
     }
 
     /// The lock: `ORDER BY` is applied before `FOR UPDATE`, so the rows are locked in that order
     /// and two batches sharing rows wait for each other instead of deadlocking. SQLite's writer
-    /// already holds the database.
+    /// already holds the database. The variant's price and its product's published flag come
+    /// with it (by primary key, locking neither), so a checkout charges the committed terms even
+    /// when its node's cache has not yet heard of a change.
     static func lockStatement(_ rows: [Row], postgres: Bool) -> SQLQueryString {
         // PostgreSQL reads a list of row values as index probes; SQLite takes them as VALUES.
         let keys = rows.map { "(\(bind: $0.variantID), \(bind: $0.locationID))" as SQLQueryString }.joined(separator: ", ")
         return """
-            SELECT variant_id, location_id, on_hand - reserved AS available FROM inventory_stock
-            WHERE (variant_id, location_id) IN (\(unsafeRaw: postgres ? "" : "VALUES ")\(keys))
-            ORDER BY variant_id, location_id\(unsafeRaw: postgres ? " FOR UPDATE" : "")
+            SELECT s.variant_id AS variant_id, s.location_id AS location_id, s.on_hand - s.reserved AS available,
+                   v.price AS price, v.currency AS currency, p.published AS published
+            FROM inventory_stock s JOIN inventory_variants v ON v.id = s.variant_id JOIN inventory_products p ON p.id = v.product_id
+            WHERE (s.variant_id, s.location_id) IN (\(unsafeRaw: postgres ? "" : "VALUES ")\(keys))
+            ORDER BY s.variant_id, s.location_id\(unsafeRaw: postgres ? " FOR UPDATE OF s" : "")
             """
     }
 
