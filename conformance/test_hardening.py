@@ -164,45 +164,55 @@ def test_a_payment_racing_the_buyers_cancel_is_never_ignored(engine_env):
         node.stop()
 
 
-def wait_for_expiry_run(node: Node, buyer: str, timeout: float = 15) -> float:
-    """Makes a checkout and polls it until the expiry job releases it; returns (monotonic) when."""
-    probe = checkout(node, buyer)
+def released(node: Node, buyer: str, checkout_id: str, timeout: float = 15) -> float:
+    """Polls the checkout until the expiry job has released it; returns (monotonic) when."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {buyer}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if call(node, "GET", f"/v1/checkouts/{probe['id']}", buyer).json()["status"] == "expired":
+        if session.get(f"{node.base}/v1/checkouts/{checkout_id}", timeout=10).json()["status"] == "expired":
             return time.monotonic()
-        time.sleep(0.005)
-    raise AssertionError("the expiry job never released a checkout whose hold ran out")
+        time.sleep(0.002)
+    raise AssertionError(f"the expiry job never released {checkout_id}, whose hold ran out")
+
+
+def after_an_expiry_run(node: Node, buyer: str, count: int) -> tuple[float, list[dict]]:
+    """Waits for an expiry run (a probe checkout's release), then makes `count` checkouts one
+    after another: their holds end before the next run, which releases them in this order.
+    Returns when the probe was released, and the checkouts."""
+    run = released(node, buyer, checkout(node, buyer)["id"])
+    return run, [checkout(node, buyer) for _ in range(count)]
 
 
 def test_a_payment_racing_the_expiry_job_is_never_ignored(engine_env):
-    """Holds of 2 s, the expiry job due every second. A probe checkout tells when the job runs;
-    then, over three rounds, 30 checkouts are made to run out just before a run, and their
-    correctly signed payments arrive spread around that run. Every payment is taken (`paid` or
-    `refund_needed`, never `ignored`), its order says the same, and the stock agrees."""
-    ttl = 2.0
-    node, admin, buyer = shop(engine_env, APUS_INVENTORY_RESERVATION_TTL=str(ttl), APUS_INVENTORY_EXPIRY_INTERVAL="1")
+    """Holds of 0.3 s; the expiry job runs about once a second and releases a run's checkouts
+    one after another. A first batch of checkouts, left unpaid, shows when a run starts and how
+    long each release takes; then, three times, a batch is made and each checkout's correctly
+    signed payment is sent at the moment the job should be releasing that checkout. Every
+    payment is taken (`paid` or `refund_needed`, never `ignored`), its order says the same, and
+    the stock agrees."""
+    count = 20
+    node, admin, buyer = shop(engine_env, APUS_INVENTORY_RESERVATION_TTL="0.3", APUS_INVENTORY_EXPIRY_INTERVAL="1")
     try:
+        # Calibration: when the next run releases the first and the last of the batch.
+        run, made = after_an_expiry_run(node, buyer, count)
+        first = released(node, buyer, made[0]["id"])
+        last = released(node, buyer, made[-1]["id"])
+        pace = (last - first) / (count - 1)
+        assert 0 < pace < 0.2, f"one run did not release the batch: first {first - run:.3f} s, last {last - run:.3f} s after the previous run"
+        start = first - pace - run
         races = []
-        with concurrent.futures.ThreadPoolExecutor(max_workers=30) as pool:
-            for _ in range(3):
-                last_run = wait_for_expiry_run(node, buyer)
-                # Job maintenance ticks about once a second: aim at the first run that comes once
-                # these checkouts' holds have ended.
-                made = list(pool.map(lambda _: checkout(node, buyer), range(30)))
-                held_until = time.monotonic() + ttl
-                run = last_run + 1.0
-                while run < held_until + 0.05:
-                    run += 1.0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+            for phase in (0.5, 0.3, 0.7):
+                run, made = after_an_expiry_run(node, buyer, count)
                 payments = [signed_payment(bought) for bought in made]
 
-                def pay_at(index: int):
-                    # From 60 ms before the run to 300 ms after it.
-                    at = run - 0.06 + 0.36 * index / (len(made) - 1)
-                    time.sleep(max(0.0, at - time.monotonic()))
+                def pay(index: int, run=run, phase=phase, payments=payments):
+                    # While the job should be releasing this checkout.
+                    time.sleep(max(0.0, run + start + (index + phase) * pace - time.monotonic()))
                     return deliver(node, payments[index])
 
-                answers = list(pool.map(pay_at, range(len(made))))
+                answers = list(pool.map(pay, range(count)))
                 races += [{"checkout": bought, "payment": answer, "other": "expiry"} for bought, answer in zip(made, answers)]
         settle_payments(node, admin, buyer, races, "the expiry job")
         assert "Server error" not in node.logs()
