@@ -172,7 +172,9 @@ import Testing
     @Test func anEndpointAtAnInternalAddressIsRefusedAtRegistration() async throws {
         try await TestServer.withNode(modules: [NotificationsModule()], configure: { $0.settings = Settings(["APUS_EGRESS_ALLOW": "10.1.2.3"]) }) { server, client in
             let editor = try await client.signedIn("ed@example.com", roles: [.editor], server: server)
-            for url in ["http://127.0.0.1:9/in", "http://[::1]/in", "http://localhost/in", "http://169.254.169.254/latest", "http://10.0.0.8/in"] {
+            // Numeric hosts as a URL parser reads them are loopback too.
+            let numeric = ["http://017700000001/", "http://0x7f.1/", "http://2130706433/", "http://127.1/"]
+            for url in ["http://127.0.0.1:9/in", "http://[::1]/in", "http://localhost/in", "http://169.254.169.254/latest", "http://10.0.0.8/in"] + numeric {
                 let response = try await client.json("/v1/webhooks/endpoints", .post, token: editor.accessToken, body: #"{"url":"\#(url)","event_types":["*"]}"#)
                 #expect(response.status == .unprocessableContent, "\(url)")
             }
