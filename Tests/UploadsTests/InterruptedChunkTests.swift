@@ -27,7 +27,18 @@ import Testing
 
     @Test(arguments: DatabaseEngine.allCases)
     func aChunkCutByItsRequestBeingCancelledKeepsWhatArrived(engine: DatabaseEngine) async throws {
-        try await UploadsTest.withNode(engine: engine) { server, client in
+        try await Self.cancelledChunkKeepsWhatArrived(engine: engine, objectStore: nil)
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aChunkCutByItsRequestBeingCancelledKeepsWhatArrivedOnS3(engine: DatabaseEngine) async throws {
+        try await MotoServer.withBucket { location in
+            try await Self.cancelledChunkKeepsWhatArrived(engine: engine, objectStore: location)
+        }
+    }
+
+    private static func cancelledChunkKeepsWhatArrived(engine: DatabaseEngine, objectStore: S3Location?) async throws {
+        try await UploadsTest.withNode(engine: engine, objectStore: objectStore) { server, client in
             let session = try await client.signedIn("ada@example.com", server: server)
             let path = try await client.createUpload(token: session.accessToken, length: 1000)
             let id = String(try #require(path.split(separator: "/").last))

@@ -143,8 +143,11 @@ public struct S3ObjectStore: ObjectStore {
             return try state.object(object.key)
         } catch {
             guard options.keepPartial else { throw error }
-            // What arrived is kept: the tail still in memory goes up as the staging object.
-            if let staged = try? await stage(pending, state: state, key: object.key) { state = staged }
+            // What arrived is kept: the tail still in memory goes up as the staging object, in
+            // a task of its own so that a request cancelled by shutdown keeps it too.
+            let tail = pending
+            let before = state
+            if let staged = try? await Task(operation: { [self] in try await stage(tail, state: before, key: object.key) }).value { state = staged }
             throw AppendInterrupted(object: try state.object(object.key), length: state.length, cause: error)
         }
     }
