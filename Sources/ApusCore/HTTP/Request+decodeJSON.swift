@@ -27,7 +27,12 @@ extension Request {
         }
         let value: T
         do {
-            value = try context.requestDecoder.decode(T.self, from: Data(buffer: buffer))
+            // The body's text goes with the decoding, so a `JSONValue` inside `T` is read from
+            // one linear parse instead of being probed type by type.
+            let text = Data(buffer: buffer)
+            value = try JSONValueSource.$current.withValue(JSONValueSource(text)) {
+                try context.requestDecoder.decode(T.self, from: text)
+            }
         } catch let error as DecodingError {
             // Foundation reports a number that does not fit its field (1.5 or 1e30 for an
             // integer) as invalid JSON: name the number's field instead, found in one pass over

@@ -41,6 +41,11 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
 
 extension JSONValue: Codable {
     public init(from decoder: any Decoder) throws {
+        // A request body's decoder carries its text: one linear parse, whatever the nesting.
+        if let source = JSONValueSource.current, let value = source.value(at: decoder.codingPath) {
+            self = value
+            return
+        }
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null

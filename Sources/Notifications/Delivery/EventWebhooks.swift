@@ -10,7 +10,7 @@ import Foundation
 enum EventWebhooks {
     static func consumer(users: any UserDirectory) -> EventConsumer {
         EventConsumer(name: "notifications.webhooks") { event, transaction in
-            let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload.utf8))) ?? .object([:])
+            let data = (try? JSONValue(parsing: Array(event.payload.utf8))) ?? .object([:])
             for subscriber in try await WebhookEndpointStore.subscribers(to: event.type, createdBefore: event.occurredAt, on: transaction.sql) {
                 if subscriber.ownerID != event.owner {
                     guard let owner = try await users.user(id: subscriber.ownerID), owner.roles.contains(.admin) else { continue }

@@ -174,7 +174,7 @@ struct NotificationStore: Sendable {
             template: try row.decode(column: "template", as: String?.self),
             subject: try row.decode(column: "subject", as: String?.self),
             body: try row.decode(column: "body", as: String?.self),
-            data: (try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))) ?? .object([:]),
+            data: (try? JSONValue(parsing: Array(data.utf8))) ?? .object([:]),
             eventType: try row.decode(column: "event_type", as: String?.self),
             status: NotificationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .queued,
             createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(),
