@@ -47,15 +47,14 @@ import Testing
             let principal = Principal(userID: user.id, roles: [.viewer])
             // A body that sends 100 bytes and then waits, as a slow client does when the node
             // begins shutting down and cancels the request.
-            let (body, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self)
-            continuation.yield(ByteBuffer(bytes: [UInt8](repeating: 7, count: 100)))
+            let consumed = Gate()
+            let body = HeldBody(first: ByteBuffer(bytes: [UInt8](repeating: 7, count: 100)), consumed: consumed)
             let patch = Task { try await service.append(.init(offset: 0), to: id, by: principal, body: body) }
-            try await Task.sleep(for: .milliseconds(500))
+            await consumed.wait()
             patch.cancel()
             _ = await patch.result
             #expect(try await service.find(id)?.offset == 100)
             #expect(try await client.tus(path, .head, token: session.accessToken).headers[.uploadOffset] == "100")
-            continuation.finish()
         }
     }
 
@@ -72,4 +71,29 @@ import Testing
             #expect(owners == [user.id])
         }
     }
+}
+
+/// A request body that yields one buffer, opens `consumed` when asked for the next (the first
+/// has then been taken in), and waits until its task is cancelled.
+struct HeldBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let first: ByteBuffer
+    let consumed: Gate
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var first: ByteBuffer?
+        let consumed: Gate
+
+        mutating func next() async throws -> ByteBuffer? {
+            if let buffer = first {
+                first = nil
+                return buffer
+            }
+            await consumed.open()
+            try await Task.sleep(for: .seconds(3600))
+            return nil
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(first: first, consumed: consumed) }
 }
