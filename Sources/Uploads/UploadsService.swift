@@ -349,11 +349,12 @@ final class UploadsService: Sendable {
         metrics.update(stored: counts)
     }
 
-    /// Removes every upload of a deleted user, inside `transaction`.
+    /// Removes every upload of a deleted user, inside `transaction`; their bytes go once it has
+    /// committed, so a rollback leaves each row with its bytes.
     func removeUploads(of owner: String, in transaction: Transaction) async throws {
         for upload in try await store.uploads(of: owner, on: transaction.sql) {
-            try await removeBytes(of: upload)
             try await store.delete(upload.id, on: transaction.sql)
+            transaction.afterCommit { [self] in try await removeBytes(of: upload) }
         }
     }
 

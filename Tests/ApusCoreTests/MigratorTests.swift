@@ -1,6 +1,7 @@
 import ApusCore
 import ApusTesting
 import Logging
+import Prometheus
 import SQLKit
 import Testing
 
@@ -135,6 +136,6 @@ struct NoDatabase: Database {
     func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result { throw Unused() }
     func write<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result { throw Unused() }
     func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result { throw Unused() }
-    func makeBus(logger: Logger) -> any ClusterBus { LocalBus() }
+    func makeBus(logger: Logger, drops: Counter?) -> any ClusterBus { LocalBus(drops: drops) }
     func close() async {}
 }

@@ -8,8 +8,8 @@ public final class CacheRegistry: Sendable {
     private let caches = Mutex<[String: any InvalidatableCache]>([:])
     private let bus: any ClusterBus
     static let channel = "cache"
-    /// `pg_notify` takes payloads below 8000 bytes; invalidations travel in batches under that.
-    static let payloadLimit = 7000
+    /// Invalidations travel in batches of at most what one bus message carries.
+    static let payloadLimit = clusterBusMaximumPayloadBytes
 
     init(bus: any ClusterBus) {
         self.bus = bus

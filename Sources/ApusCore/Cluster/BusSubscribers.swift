@@ -1,8 +1,22 @@
+import Prometheus
+
 /// The local subscribers of a bus, by channel: what both bus kinds keep to hand messages out.
 /// Owned by an actor; not safe on its own.
+///
+/// Each subscriber's stream keeps the newest ``bufferSize`` messages. One that falls further
+/// behind loses the oldest, and is told so: a ``ClusterMessage/resynchronize`` follows the
+/// loss, as after a reconnect, and the loss is counted (`apus_bus_messages_dropped_total`).
 struct BusSubscribers {
+    /// How many messages a subscriber may fall behind before it loses the oldest.
+    static let bufferSize = 1_024
+
     private var continuations: [String: [Int: AsyncStream<ClusterMessage>.Continuation]] = [:]
     private var nextID = 0
+    private let drops: Counter?
+
+    init(drops: Counter? = nil) {
+        self.drops = drops
+    }
 
     /// The channels with at least one subscriber.
     var channels: some Collection<String> { continuations.keys }
@@ -12,7 +26,7 @@ struct BusSubscribers {
 
     /// Adds a subscriber to `channel`; `onEnd` is called with its id when its stream ends.
     mutating func add(_ channel: String, onEnd: @escaping @Sendable (Int) -> Void) -> AsyncStream<ClusterMessage> {
-        let (stream, continuation) = AsyncStream.makeStream(of: ClusterMessage.self, bufferingPolicy: .bufferingNewest(1024))
+        let (stream, continuation) = AsyncStream.makeStream(of: ClusterMessage.self, bufferingPolicy: .bufferingNewest(Self.bufferSize))
         let id = nextID
         nextID += 1
         continuations[channel, default: [:]][id] = continuation
@@ -33,7 +47,11 @@ struct BusSubscribers {
 
     func deliver(_ message: ClusterMessage, on channel: String) {
         for continuation in continuations[channel, default: [:]].values {
-            continuation.yield(message)
+            guard case .dropped = continuation.yield(message) else { continue }
+            drops?.increment()
+            // The oldest went: a resynchronize after everything still queued covers it. (One
+            // that itself pushed a message out is already last.)
+            if message != .resynchronize, case .dropped = continuation.yield(.resynchronize) { drops?.increment() }
         }
     }
 }

@@ -1,10 +1,16 @@
+public import Prometheus
+
 /// The bus of a single node (SQLite mode): delivery inside the process.
 public actor LocalBus: ClusterBus {
-    private var subscribers = BusSubscribers()
+    private var subscribers: BusSubscribers
 
-    public init() {}
+    /// A bus counting what slow subscribers lose in `drops`.
+    public init(drops: Counter? = nil) {
+        subscribers = BusSubscribers(drops: drops)
+    }
 
-    public func publish(_ channel: String, _ payload: String) {
+    public func publish(_ channel: String, _ payload: String) throws {
+        try BusPayloadTooLarge.check(payload, on: channel)
         subscribers.deliver(.message(payload), on: channel)
     }
 

@@ -1,6 +1,7 @@
 import ApusKit
 import Logging
 import PostgresNIO
+import Prometheus
 
 /// The bus across nodes sharing PostgreSQL: `pg_notify` through the pool to publish, and one
 /// dedicated connection per node that `LISTEN`s on every subscribed channel.
@@ -17,7 +18,7 @@ public actor PostgresBus: ClusterBus {
     private let publisher: any Database
     private let logger: Logger
     private let backoff = ExponentialBackoff(base: 0.1, cap: 5)
-    private var subscribers = BusSubscribers()
+    private var subscribers: BusSubscribers
     /// Connects, listens and reconnects while the bus has subscribers.
     private var link: Task<Void, Never>?
     /// The listening connection while it is up.
@@ -25,7 +26,8 @@ public actor PostgresBus: ClusterBus {
     /// One task per channel, following that channel's notifications on `connection`.
     private var listens: [String: Task<Void, Never>] = [:]
 
-    init(configuration: PostgresConnection.Configuration, publisher: any Database, logger: Logger) {
+    init(configuration: PostgresConnection.Configuration, publisher: any Database, logger: Logger, drops: Counter? = nil) {
+        self.subscribers = BusSubscribers(drops: drops)
         var configuration = configuration
         configuration.options.additionalStartupParameters.append(("application_name", Self.applicationName))
         self.configuration = configuration
@@ -34,6 +36,7 @@ public actor PostgresBus: ClusterBus {
     }
 
     public func publish(_ channel: String, _ payload: String) async throws {
+        try BusPayloadTooLarge.check(payload, on: channel)
         try await publisher.write { connection in
             try await connection.raw("SELECT pg_notify(\(bind: Self.channelName(channel)), \(bind: payload))").run()
         }

@@ -29,6 +29,8 @@ public struct Platform: Sendable {
     public let objects: any ObjectStore
     let caches: CacheRegistry
     let identityUsers: CachedUsers
+    /// Effects after a commit that failed (`apus_after_commit_failures_total`).
+    let afterCommitFailures: Counter
 
     public init(
         configuration: ApusConfiguration,
@@ -45,7 +47,15 @@ public struct Platform: Sendable {
         self.database = database
         self.logger = logger
         self.metrics = metrics
-        let bus = bus ?? database.makeBus(logger: logger)
+        let drops = metrics.makeCounter(descriptor: .init(
+            namespace: "apus", subsystem: "bus", metricName: "messages_dropped", unitName: "total",
+            helpText: "Bus messages a subscriber that fell behind lost (it was told to resynchronize)."
+        ))
+        let bus = bus ?? database.makeBus(logger: logger, drops: drops)
+        self.afterCommitFailures = metrics.makeCounter(descriptor: .init(
+            namespace: "apus", subsystem: "after_commit", metricName: "failures", unitName: "total",
+            helpText: "Effects after a committed transaction (bus messages, deferred actions) that failed; the change stayed committed."
+        ))
         self.bus = bus
         self.jobs = JobQueue(database: database, bus: bus, settings: configuration.jobs)
         self.events = EventOutbox(database: database, bus: bus)
@@ -102,11 +112,28 @@ public struct Platform: Sendable {
         await caches.invalidate(keys.map { CacheKey(cache: cache.name, key: $0.description) })
     }
 
-    /// Carries out what a committed transaction asked for.
+    /// Carries out what a committed transaction asked for. Nothing here fails the change: it
+    /// is committed, so a failure is logged and counted.
     func perform(_ effects: AfterCommit) async {
         guard !effects.isEmpty else { return }
         await caches.invalidate(effects.invalidations)
         if effects.announceEvents { await events.announce() }
         if effects.wakeWorkers { await jobs.wakeWorkers() }
+        for publication in effects.publications {
+            do {
+                try await bus.publish(publication.channel, publication.message)
+            } catch {
+                afterCommitFailures.increment()
+                logger.error("a committed transaction's bus message was not sent", metadata: ["channel": "\(publication.channel)", "error": "\(error)"])
+            }
+        }
+        for action in effects.actions {
+            do {
+                try await action()
+            } catch {
+                afterCommitFailures.increment()
+                logger.error("an effect after a commit failed; the change stays committed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }

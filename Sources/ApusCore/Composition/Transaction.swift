@@ -3,8 +3,9 @@ import Synchronization
 
 /// A module's view of one database transaction: its SQL, plus the events it emits, the jobs it
 /// enqueues and the cache keys it invalidates, all committed together. What must happen after the
-/// commit (announcing events, waking job workers, dropping cached copies on every node) happens
-/// in one place, ``Platform/transaction(_:)``, and only if the transaction committed.
+/// commit (announcing events, waking job workers, dropping cached copies on every node, the bus
+/// messages it publishes and the effects outside the database it defers) happens in one place,
+/// ``Platform/transaction(_:)``, and only if the transaction committed.
 public final class Transaction: Sendable {
     /// The transaction's connection: every statement through it is part of the transaction.
     public let sql: any SQLDatabase
@@ -58,8 +59,37 @@ public final class Transaction: Sendable {
         pending.withLock { $0.invalidations.append(CacheKey(cache: cache.name, key: key.description)) }
     }
 
+    /// Sends `message` on the bus `channel` to every node once the transaction commits (never if
+    /// it rolls back). Throws at once, here, when the message is larger than a bus carries.
+    public func publish(_ channel: String, _ message: String) throws(BusPayloadTooLarge) {
+        try BusPayloadTooLarge.check(message, on: channel)
+        pending.withLock { $0.publications.append(Publication(channel: channel, message: message)) }
+    }
+
+    /// Runs `action` once the transaction has committed, and never if it rolls back: for an
+    /// irreversible effect outside the database (removing a file's bytes, calling out). A failure
+    /// of `action` is logged and counted (`apus_after_commit_failures_total`); the change it
+    /// follows stays committed.
+    public func afterCommit(_ action: @escaping @Sendable () async throws -> Void) {
+        pending.withLock { $0.actions.append(action) }
+    }
+
     /// What the commit must be followed by.
     var effects: AfterCommit { pending.withLock { $0 } }
+
+    /// Where the effects asked for so far end, to return to with ``discardEffects(since:)``.
+    func effectsMark() -> AfterCommit { pending.withLock { $0 } }
+
+    /// Forgets the effects asked for since `mark` (a savepoint was rolled back to there).
+    func discardEffects(since mark: AfterCommit) {
+        pending.withLock { $0 = mark }
+    }
+}
+
+/// A bus message a transaction sends once it commits.
+struct Publication: Sendable {
+    var channel: String
+    var message: String
 }
 
 /// The effects of a committed transaction, carried out by the platform.
@@ -67,6 +97,8 @@ struct AfterCommit: Sendable {
     var announceEvents = false
     var wakeWorkers = false
     var invalidations: [CacheKey] = []
+    var publications: [Publication] = []
+    var actions: [@Sendable () async throws -> Void] = []
 
-    var isEmpty: Bool { !announceEvents && !wakeWorkers && invalidations.isEmpty }
+    var isEmpty: Bool { !announceEvents && !wakeWorkers && invalidations.isEmpty && publications.isEmpty && actions.isEmpty }
 }

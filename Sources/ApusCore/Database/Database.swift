@@ -1,4 +1,5 @@
 public import Logging
+public import Prometheus
 public import SQLKit
 
 /// The SQL engines Apus runs on.
@@ -26,8 +27,9 @@ public protocol Database: Sendable {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it throws.
     func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result
 
-    /// The bus nodes sharing this database talk on.
-    func makeBus(logger: Logger) -> any ClusterBus
+    /// The bus nodes sharing this database talk on, counting what slow subscribers lose in
+    /// `drops`.
+    func makeBus(logger: Logger, drops: Counter?) -> any ClusterBus
 
     /// Closes every connection. The database is unusable afterwards.
     func close() async
@@ -58,4 +60,9 @@ func runTransaction<Result: Sendable>(
         await Task { try? await connection.raw("ROLLBACK").run() }.value
         throw error
     }
+}
+
+extension Database {
+    /// The bus nodes sharing this database talk on, its losses uncounted.
+    public func makeBus(logger: Logger) -> any ClusterBus { makeBus(logger: logger, drops: nil) }
 }

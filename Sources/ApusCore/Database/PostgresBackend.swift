@@ -1,4 +1,5 @@
 public import Logging
+public import Prometheus
 import NIOSSL
 import PostgresKit
 import PostgresNIO
@@ -95,8 +96,8 @@ public final class PostgresBackend: Database {
         return configuration
     }
 
-    public func makeBus(logger: Logger) -> any ClusterBus {
-        PostgresBus(configuration: connectionConfiguration, publisher: self, logger: logger)
+    public func makeBus(logger: Logger, drops: Counter?) -> any ClusterBus {
+        PostgresBus(configuration: connectionConfiguration, publisher: self, logger: logger, drops: drops)
     }
 
     public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {

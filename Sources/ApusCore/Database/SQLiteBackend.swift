@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Prometheus
 public import SQLKit
 import SQLiteKit
 import SQLiteNIO
@@ -59,8 +60,8 @@ public final class SQLiteBackend: Database {
         }
     }
 
-    public func makeBus(logger: Logger) -> any ClusterBus {
-        LocalBus()
+    public func makeBus(logger: Logger, drops: Counter?) -> any ClusterBus {
+        LocalBus(drops: drops)
     }
 
     public func close() async {

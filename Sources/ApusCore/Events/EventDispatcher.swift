@@ -139,12 +139,15 @@ final class EventDispatcher: Service, Sendable {
                     passed = row
                     continue
                 }
+                // The effects a handler asked for go with its savepoint if that is rolled back.
+                let mark = transaction.effectsMark()
                 do {
                     if isolating { try await connection.raw("SAVEPOINT apus_event").run() }
                     if try await Self.handleOnce(event, by: consumer, in: transaction) { handled += 1 }
                     if isolating { try await connection.raw("RELEASE SAVEPOINT apus_event").run() }
                 } catch where isolating {
                     try await connection.raw("ROLLBACK TO SAVEPOINT apus_event").run()
+                    transaction.discardEffects(since: mark)
                     failure = EventHandlingFailure(event: event.id, underlying: error)
                     break
                 }

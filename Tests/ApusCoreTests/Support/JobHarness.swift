@@ -32,7 +32,7 @@ struct JobHarness {
     ) async throws {
         try await TestDatabase.withDatabase(engine) { database async throws in
             try await Migrator(database: database, migrations: ApusServer.platformMigrations, logger: TestDatabase.logger).migrate()
-            let bus: any ClusterBus = engine == .sqlite ? LocalBus() : database.makeBus(logger: TestDatabase.logger)
+            let bus: any ClusterBus = engine == .sqlite ? LocalBus() : database.makeBus(logger: TestDatabase.logger, drops: nil)
             try await body(JobHarness(database: database, bus: bus, settings: settings))
         }
     }
