@@ -1,6 +1,7 @@
 /// The records of a CSV text (RFC 4180): commas separate fields, double quotes enclose them,
 /// and a quoted field may hold commas, quotes written `""` and line breaks, so one record can
-/// span lines. Each record carries the line it starts on, so a refusal names the file's line.
+/// span lines. A quote opens a field only as its first character; elsewhere it is text (`TV 55"`),
+/// as Python's csv reads it, so a stray quote never swallows the lines after it. Each record carries the line it starts on, so a refusal names the file's line.
 struct CSVRecords: Sequence {
     /// One record.
     struct Record: Equatable {
@@ -25,6 +26,8 @@ struct CSVRecords: Sequence {
         var fields: [String] = []
         var current = ""
         var quoted = false
+        // Whether the field being read was quoted (then its text has begun with the quote).
+        var fieldStarted = false
         var line = 1
         var start = 1
         var iterator = text.makeIterator()
@@ -34,6 +37,7 @@ struct CSVRecords: Sequence {
             records.append(Record(line: start, fields: fields))
             fields = []
             current = ""
+            fieldStarted = false
         }
         while let character = pending {
             pending = iterator.next()
@@ -49,17 +53,20 @@ struct CSVRecords: Sequence {
                     if character.isNewline { line += 1 }
                     current.append(character)
                 }
-            } else if character == "\"" {
+            } else if character == "\"", !fieldStarted {
                 quoted = true
+                fieldStarted = true
             } else if character == "," {
                 fields.append(current)
                 current = ""
+                fieldStarted = false
             } else if character.isNewline {
                 endRecord()
                 line += 1
                 start = line
             } else {
                 current.append(character)
+                fieldStarted = true
             }
         }
         if quoted {

@@ -32,7 +32,7 @@ public struct UploadsModule: Module {
             routes: routes,
             streamedRoutes: tus,
             services: [StoredUploadsGauge(service: service, interval: settings.sweepInterval)],
-            jobHandlers: [ExpiredUploads.handler(service: service), FinalAssembly.handler(service: service)],
+            jobHandlers: [ExpiredUploads.handler(service: service), FinalAssembly.handler(service: service), RemovedUploadBytes.handler(service: service)],
             recurringJobs: [ExpiredUploads.job(every: settings.sweepInterval)],
             eventConsumers: [UploadOwnerEvents.consumer(service: service)]
         )

@@ -39,7 +39,8 @@ extension UploadsService {
         return try await underQuota(of: upload.ownerId, besides: upload.id) { [store] others, transaction in
             let room = min(quota - others, maxSize) - upload.offset
             guard room > 0 else { throw Self.overQuota(quota) }
-            try await store.setQuotaHold(upload.id, room, on: transaction.sql)
+            // Held as a ceiling, so the bytes the chunk records as it goes are not counted twice.
+            try await store.setQuotaHold(upload.id, upload.offset + room, on: transaction.sql)
             return room
         }
     }

@@ -237,11 +237,13 @@ final class UploadsService: Sendable {
     private func keep(_ upload: Upload, _ interrupted: AppendInterrupted, _ progress: ChunkProgress) async throws -> Upload {
         var kept = upload
         let length = interrupted.length
-        guard Int64(progress.hash.byteCount) == length, length != progress.recorded else { return kept }
+        guard Int64(progress.hash.byteCount) == length else { return kept }
         kept.object = interrupted.object
         kept.offset = length
         kept.hashState = progress.hash.saved
         kept.expiresAt = platform.now().addingTimeInterval(settings.expiry)
+        // A checkpoint may have recorded exactly these bytes already.
+        guard length != progress.recorded else { return kept }
         try await Task { [self, kept, from = progress.recorded] in try await record(kept, from: from) }.value
         progress.recorded = length
         return kept
@@ -314,14 +316,20 @@ final class UploadsService: Sendable {
     }
 
     func removeBytes(of upload: Upload) async throws {
+        try await removeBytes(upload.object, complete: upload.isComplete, waitingFinal: upload.isWaitingFinal)
+    }
+
+    /// Removes an upload's bytes: a finished file's object, or an unfinished one's appendable
+    /// object. A missing object is a 404 problem.
+    func removeBytes(_ object: AppendableObject, complete: Bool, waitingFinal: Bool) async throws {
         // A final upload still waiting for its parts has no bytes, unless an assembly stopped
         // between writing them and recording it.
-        if upload.isWaitingFinal {
-            try? await objects.delete(upload.object.key)
+        if waitingFinal {
+            try? await objects.delete(object.key)
             return
         }
         try await storage {
-            if upload.isComplete { try await self.objects.delete(upload.object.key) } else { try await self.objects.abort(upload.object) }
+            if complete { try await self.objects.delete(object.key) } else { try await self.objects.abort(object) }
         }
     }
 
@@ -349,12 +357,13 @@ final class UploadsService: Sendable {
         metrics.update(stored: counts)
     }
 
-    /// Removes every upload of a deleted user, inside `transaction`; their bytes go once it has
-    /// committed, so a rollback leaves each row with its bytes.
+    /// Removes every upload of a deleted user, inside `transaction`; their bytes go by a job the
+    /// transaction enqueues, so a rollback leaves each row with its bytes, and a failure of the
+    /// store after the commit is retried rather than leaving bytes no row names.
     func removeUploads(of owner: String, in transaction: Transaction) async throws {
         for upload in try await store.uploads(of: owner, on: transaction.sql) {
             try await store.delete(upload.id, on: transaction.sql)
-            transaction.afterCommit { [self] in try await removeBytes(of: upload) }
+            try await transaction.enqueue(RemovedUploadBytes.job(for: upload))
         }
     }
 

@@ -19,9 +19,10 @@ import Testing
         }
         #expect(try Self.parse(#""\ud83d\ude00""#) == .string("😀"))
         #expect(try Self.parse(#"{"k":1,"k":2}"#) == ["k": 2])
+        #expect(try Self.parse("[0, -0, 0.5, -1.25e-3, 1E+2, 10]") == [0, 0, 0.5, -0.00125, 100, 10])
     }
 
-    @Test(arguments: [#"{"a":1"#, "[1,]", "[1 2]", #"{"a" 1}"#, #""\x""#, "\"a\u{01}b\"", #""\ud800""#, "tru", "1 2", "", "-", "[01x]"])
+    @Test(arguments: [#"{"a":1"#, "[1,]", "[1 2]", #"{"a" 1}"#, #""\x""#, "\"a\u{01}b\"", #""\ud800""#, "tru", "1 2", "", "-", "[01]", "1.", "-.5", ".5", "1e", "1e+", "+1", "1e400", "-1e999"])
     func malformedTextIsRefused(text: String) {
         #expect(throws: JSONValue.ParseError.self) { try Self.parse(text) }
     }

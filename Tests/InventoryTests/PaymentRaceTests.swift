@@ -2,6 +2,8 @@ import ApusCore
 import ApusTesting
 import Foundation
 @testable import Inventory
+import SQLKit
+import Synchronization
 import Testing
 
 /// A succeeded payment that races a cancel or an expiry ends paid (or, with the stock gone, as
@@ -23,6 +25,26 @@ import Testing
         return task
     }
 
+    /// Waits until the other side of the race has finished or, on PostgreSQL, waits on a row
+    /// lock (SQLite shows no such thing: its writers wait for the write lock, so it waits a
+    /// moment instead).
+    private static func untilBlockedOrDone(_ shop: Shop, engine: DatabaseEngine, _ done: Mutex<Bool>) async throws {
+        guard engine == .postgres else {
+            try await Task.sleep(for: .milliseconds(400))
+            return
+        }
+        let settled = try await eventually(10) {
+            if done.withLock({ $0 }) { return true }
+            let waiting = try await shop.server.platform.database.read { sql in
+                try await sql.raw("""
+                    SELECT CAST(count(*) AS BIGINT) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+                    """).first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            return waiting > 0
+        }
+        #expect(settled, "the other side neither finished nor waited on a lock")
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func aPaymentHeldAtItsDecisionWhileTheBuyerCancelsEndsPaid(engine: DatabaseEngine) async throws {
         try await Shop.with(engine: engine) { shop in
@@ -33,8 +55,12 @@ import Testing
             let payment = try await Self.heldPayment(shop, shop.payment(checkout: checkout.id, amount: 200), gate: gate)
             // The cancel either commits now (and the payment must take the units again) or
             // waits for the payment's decision (and finds the checkout paid).
-            let cancel = Task { try await shop.client.json("/v1/checkouts/\(checkout.id)/cancel", .post, token: ada).status }
-            try await Task.sleep(for: .milliseconds(400))
+            let cancelled = Mutex(false)
+            let cancel = Task {
+                defer { cancelled.withLock { $0 = true } }
+                return try await shop.client.json("/v1/checkouts/\(checkout.id)/cancel", .post, token: ada).status
+            }
+            try await Self.untilBlockedOrDone(shop, engine: engine, cancelled)
             await gate.open()
             let receipt = try await payment.value
             let cancelled = try await cancel.value
@@ -58,8 +84,12 @@ import Testing
             clock.advance(by: 61)
             let gate = Gate()
             let payment = try await Self.heldPayment(shop, delivery, gate: gate)
-            let expiry = Task { try await shop.service().releaseExpired(now: clock.now()) }
-            try await Task.sleep(for: .milliseconds(400))
+            let expired = Mutex(false)
+            let expiry = Task {
+                defer { expired.withLock { $0 = true } }
+                return try await shop.service().releaseExpired(now: clock.now())
+            }
+            try await Self.untilBlockedOrDone(shop, engine: engine, expired)
             await gate.open()
             let receipt = try await payment.value
             let released = try await expiry.value

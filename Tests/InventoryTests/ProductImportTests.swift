@@ -17,6 +17,8 @@ import Testing
             .init(line: 6, fields: ["open,y\nz"], unterminated: true),
         ])
         #expect(Array(CSVRecords("a,b\n")) == [.init(line: 1, fields: ["a", "b"])])
+        // A quote inside an unquoted field is text, and takes no line after it.
+        #expect(Array(CSVRecords("TV 55\" Pro,x\nnext,y")) == [.init(line: 1, fields: ["TV 55\" Pro", "x"]), .init(line: 2, fields: ["next", "y"])])
     }
 
     @Test(arguments: DatabaseEngine.allCases)

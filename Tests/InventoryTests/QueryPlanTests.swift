@@ -38,7 +38,9 @@ import Testing
             let rows = [ReservationAllocation.Row(variantID: "var_a", locationID: "loc_x"), ReservationAllocation.Row(variantID: "var_b", locationID: "loc_x")]
             let lock = try await Self.plan(ReservationStore.lockStatement(rows, postgres: engine == .postgres), engine: engine, on: database)
             #expect(lock.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(lock)")
-            #expect(!lock.contains("Seq Scan") && !lock.contains("SCAN inventory_stock"), "\(lock)")
+            // The statement names its tables s, v and p: none is scanned whole.
+            let scanned = lock.split(separator: "\n").filter { line in ["SCAN s", "SCAN v", "SCAN p"].contains { line.hasSuffix($0) || line.contains($0 + " ") } }
+            #expect(!lock.contains("Seq Scan") && scanned.isEmpty, "\(lock)")
             let batch = engine == .postgres ? rows.map { (key: $0, value: 1) } : [(key: rows[0], value: 1)]
             let update = try await Self.plan(ReservationStore.reserveStatement(batch, postgres: engine == .postgres), engine: engine, on: database)
             #expect(update.contains(engine == .postgres ? "inventory_stock_pkey" : "sqlite_autoindex_inventory_stock_1"), "\(update)")

@@ -6,11 +6,50 @@ import Prometheus
 /// Each subscriber's stream keeps the newest ``bufferSize`` messages. One that falls further
 /// behind loses the oldest, and is told so: a ``ClusterMessage/resynchronize`` follows the
 /// loss, as after a reconnect, and the loss is counted (`apus_bus_messages_dropped_total`).
+/// One resynchronize covers every loss before it, so another is sent only once it has left the
+/// queue: its place is followed through the queue lengths that each `yield` reports.
 struct BusSubscribers {
+    /// One subscriber's stream, with what is known of its queue.
+    private struct Subscriber {
+        let continuation: AsyncStream<ClusterMessage>.Continuation
+        /// How many messages its queue held after the last `yield`.
+        var queued = 0
+        /// The place (1 = next to be read) of the last resynchronize still queued, if any.
+        var resynchronizeAt: Int?
+
+        /// Yields `message`; `true` when the oldest queued message was dropped for it.
+        mutating func yield(_ message: ClusterMessage) -> Bool {
+            switch continuation.yield(message) {
+            case .enqueued(let remaining):
+                let now = BusSubscribers.bufferSize - remaining
+                advance(by: max(0, queued + 1 - now))
+                queued = now
+                if message == .resynchronize { resynchronizeAt = now }
+                return false
+            case .dropped:
+                // The queue was full and stays full; its first message went.
+                advance(by: 1)
+                queued = BusSubscribers.bufferSize
+                if message == .resynchronize { resynchronizeAt = queued }
+                return true
+            case .terminated:
+                return false
+            @unknown default:
+                return false
+            }
+        }
+
+        /// `count` messages left the front of the queue.
+        private mutating func advance(by count: Int) {
+            guard let place = resynchronizeAt else { return }
+            resynchronizeAt = place - count > 0 ? place - count : nil
+        }
+    }
+
     /// How many messages a subscriber may fall behind before it loses the oldest.
     static let bufferSize = 1_024
 
-    private var continuations: [String: [Int: AsyncStream<ClusterMessage>.Continuation]] = [:]
+    private var subscribers: [String: [Int: Subscriber]] = [:]
     private var nextID = 0
     private let drops: Counter?
 
@@ -19,17 +58,17 @@ struct BusSubscribers {
     }
 
     /// The channels with at least one subscriber.
-    var channels: some Collection<String> { continuations.keys }
+    var channels: some Collection<String> { subscribers.keys }
 
     /// Whether no channel has a subscriber.
-    var isEmpty: Bool { continuations.isEmpty }
+    var isEmpty: Bool { subscribers.isEmpty }
 
     /// Adds a subscriber to `channel`; `onEnd` is called with its id when its stream ends.
     mutating func add(_ channel: String, onEnd: @escaping @Sendable (Int) -> Void) -> AsyncStream<ClusterMessage> {
         let (stream, continuation) = AsyncStream.makeStream(of: ClusterMessage.self, bufferingPolicy: .bufferingNewest(Self.bufferSize))
         let id = nextID
         nextID += 1
-        continuations[channel, default: [:]][id] = continuation
+        subscribers[channel, default: [:]][id] = Subscriber(continuation: continuation)
         continuation.onTermination = { _ in onEnd(id) }
         return stream
     }
@@ -37,21 +76,25 @@ struct BusSubscribers {
     /// Removes a subscriber; returns whether `channel` has any left.
     @discardableResult
     mutating func remove(_ channel: String, id: Int) -> Bool {
-        continuations[channel]?[id] = nil
-        if continuations[channel]?.isEmpty ?? true {
-            continuations[channel] = nil
+        subscribers[channel]?[id] = nil
+        if subscribers[channel]?.isEmpty ?? true {
+            subscribers[channel] = nil
             return false
         }
         return true
     }
 
-    func deliver(_ message: ClusterMessage, on channel: String) {
-        for continuation in continuations[channel, default: [:]].values {
-            guard case .dropped = continuation.yield(message) else { continue }
-            drops?.increment()
-            // The oldest went: a resynchronize after everything still queued covers it. (One
-            // that itself pushed a message out is already last.)
-            if message != .resynchronize, case .dropped = continuation.yield(.resynchronize) { drops?.increment() }
+    mutating func deliver(_ message: ClusterMessage, on channel: String) {
+        guard var channelSubscribers = subscribers[channel] else { return }
+        for (id, var subscriber) in channelSubscribers {
+            if subscriber.yield(message) {
+                drops?.increment()
+                // The oldest went: a resynchronize after everything still queued covers it,
+                // unless one is queued already.
+                if subscriber.resynchronizeAt == nil, subscriber.yield(.resynchronize) { drops?.increment() }
+            }
+            channelSubscribers[id] = subscriber
         }
+        subscribers[channel] = channelSubscribers
     }
 }

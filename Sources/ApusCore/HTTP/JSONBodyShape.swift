@@ -20,6 +20,15 @@ package struct JSONBodyShape: Sendable, Equatable {
         self.mayContainNUL = mayContainNUL
     }
 
+    /// Whether `buffer` is in UTF-8 rather than UTF-16 or UTF-32 as a JSON decoder tells them
+    /// apart: by a byte-order mark, or a zero byte among the first four (JSON text starts with
+    /// ASCII).
+    package static func isUTF8(_ buffer: ByteBuffer) -> Bool {
+        let head = buffer.getBytes(at: buffer.readerIndex, length: min(4, buffer.readableBytes)) ?? []
+        if head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) { return false }
+        return !head.contains(0)
+    }
+
     /// Scans `buffer`. Brackets inside strings do not count; escapes are skipped whole.
     package init(scanning buffer: ByteBuffer) {
         self = buffer.withUnsafeReadableBytes { Self.scan($0) }

@@ -21,6 +21,9 @@ extension Request {
         guard buffer.readableBytes > 0 else { throw Problem.badRequest("A JSON body is required.") }
         // One linear pass first: a body nested past the limit is refused before any decoder
         // walks it, and a body without the NUL escape needs no walk of the decoded value.
+        // UTF-8 only (RFC 8259 8.1): the decoder would take UTF-16 and UTF-32 too, whose bytes
+        // the scan below cannot read, so a deep body could pass it.
+        guard JSONBodyShape.isUTF8(buffer) else { throw Problem.badRequest("A JSON body must be UTF-8.") }
         let shape = JSONBodyShape(scanning: buffer)
         guard shape.depth <= JSONBodyShape.maximumDepth else {
             throw Problem.badRequest("The JSON body nests deeper than \(JSONBodyShape.maximumDepth) levels.")

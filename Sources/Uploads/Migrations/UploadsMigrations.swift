@@ -3,8 +3,8 @@ import ApusCore
 /// The uploads table: one row per tus upload, holding everything a node needs to go on with it
 /// (offset, length, metadata, the SHA-256 state, the object store's state of its bytes).
 /// `0002` adds the flag an owner sets to serve a finished file to anyone; `0003` indexes the
-/// final uploads still waiting for their parts, which the sweep visits; `0004` adds the bytes a
-/// deferred-length upload's chunk in flight may still write, which count against the quota.
+/// final uploads still waiting for their parts, which the sweep visits; `0004` adds the offset a
+/// deferred-length upload's chunk in flight may write up to, which counts against the quota.
 enum UploadsMigrations {
     static let all = [
         Migration(

@@ -71,15 +71,17 @@ struct UploadStore: Sendable {
     }
 
     /// Bytes `owner` holds, besides the upload `excluded`: the declared length of each upload;
-    /// for one whose length is deferred, what arrived and what a chunk in flight may still write.
+    /// for one whose length is deferred, what arrived, or the ceiling a chunk in flight may
+    /// write up to if that is more.
     func bytesHeld(by owner: String, besides excluded: String? = nil, on connection: any SQLDatabase) async throws -> Int64 {
         try await connection.raw("""
-            SELECT CAST(COALESCE(SUM(COALESCE(upload_length, upload_offset + quota_hold)), 0) AS BIGINT) AS held FROM uploads_uploads
+            SELECT CAST(COALESCE(SUM(COALESCE(upload_length, CASE WHEN upload_offset > quota_hold THEN upload_offset ELSE quota_hold END)), 0) AS BIGINT) AS held FROM uploads_uploads
             WHERE owner_id = \(bind: owner) AND id <> \(bind: excluded ?? "")
             """).first()?.decode(column: "held", as: Int64.self) ?? 0
     }
 
-    /// Sets the bytes a chunk of the deferred-length upload `id` may write before it ends.
+    /// Sets the offset a chunk of the deferred-length upload `id` may write up to (0 when none
+    /// is in flight).
     func setQuotaHold(_ id: String, _ bytes: Int64, on connection: any SQLDatabase) async throws {
         try await connection.raw("UPDATE uploads_uploads SET quota_hold = \(bind: bytes) WHERE id = \(bind: id)").run()
     }
