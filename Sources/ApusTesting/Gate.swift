@@ -12,6 +12,9 @@ public actor Gate {
         await withCheckedContinuation { waiters.append($0) }
     }
 
+    /// Whether the gate has been opened.
+    public var isOpen: Bool { opened }
+
     /// Opens the gate for good, letting every waiter through.
     public func open() {
         opened = true

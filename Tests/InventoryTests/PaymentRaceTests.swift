@@ -3,7 +3,6 @@ import ApusTesting
 import Foundation
 @testable import Inventory
 import SQLKit
-import Synchronization
 import Testing
 
 /// A succeeded payment that races a cancel or an expiry ends paid (or, with the stock gone, as
@@ -28,13 +27,13 @@ import Testing
     /// Waits until the other side of the race has finished or, on PostgreSQL, waits on a row
     /// lock (SQLite shows no such thing: its writers wait for the write lock, so it waits a
     /// moment instead).
-    private static func untilBlockedOrDone(_ shop: Shop, engine: DatabaseEngine, _ done: Mutex<Bool>) async throws {
+    private static func untilBlockedOrDone(_ shop: Shop, engine: DatabaseEngine, _ done: Gate) async throws {
         guard engine == .postgres else {
             try await Task.sleep(for: .milliseconds(400))
             return
         }
         let settled = try await eventually(10) {
-            if done.withLock({ $0 }) { return true }
+            if await done.isOpen { return true }
             let waiting = try await shop.server.platform.database.read { sql in
                 try await sql.raw("""
                     SELECT CAST(count(*) AS BIGINT) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
@@ -55,12 +54,18 @@ import Testing
             let payment = try await Self.heldPayment(shop, shop.payment(checkout: checkout.id, amount: 200), gate: gate)
             // The cancel either commits now (and the payment must take the units again) or
             // waits for the payment's decision (and finds the checkout paid).
-            let cancelled = Mutex(false)
+            let cancelDone = Gate()
             let cancel = Task {
-                defer { cancelled.withLock { $0 = true } }
-                return try await shop.client.json("/v1/checkouts/\(checkout.id)/cancel", .post, token: ada).status
+                do {
+                    let status = try await shop.client.json("/v1/checkouts/\(checkout.id)/cancel", .post, token: ada).status
+                    await cancelDone.open()
+                    return status
+                } catch {
+                    await cancelDone.open()
+                    throw error
+                }
             }
-            try await Self.untilBlockedOrDone(shop, engine: engine, cancelled)
+            try await Self.untilBlockedOrDone(shop, engine: engine, cancelDone)
             await gate.open()
             let receipt = try await payment.value
             let cancelled = try await cancel.value
@@ -84,12 +89,18 @@ import Testing
             clock.advance(by: 61)
             let gate = Gate()
             let payment = try await Self.heldPayment(shop, delivery, gate: gate)
-            let expired = Mutex(false)
+            let expiryDone = Gate()
             let expiry = Task {
-                defer { expired.withLock { $0 = true } }
-                return try await shop.service().releaseExpired(now: clock.now())
+                do {
+                    let released = try await shop.service().releaseExpired(now: clock.now())
+                    await expiryDone.open()
+                    return released
+                } catch {
+                    await expiryDone.open()
+                    throw error
+                }
             }
-            try await Self.untilBlockedOrDone(shop, engine: engine, expired)
+            try await Self.untilBlockedOrDone(shop, engine: engine, expiryDone)
             await gate.open()
             let receipt = try await payment.value
             let released = try await expiry.value
