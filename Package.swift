@@ -144,10 +144,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The list of shipped modules, shared by the executable and the contract tests.
+        .target(
+            name: "ApusModules",
+            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "apus",
             dependencies: [
                 "ApusCore",
+                "ApusModules",
                 "Links",
                 "Notifications",
                 "Inventory",
@@ -260,6 +267,7 @@ let package = Package(
             name: "CompositionTests",
             dependencies: [
                 "ApusCore",
+                "ApusModules",
                 "ApusTesting",
                 "Links",
                 "Notifications",

@@ -1,4 +1,5 @@
 import ApusCore
+import ApusModules
 import ArgumentParser
 import Foundation
 import Inventory
@@ -15,7 +16,7 @@ struct NodeStartup {
 
     /// The modules compiled into this binary; `APUS_MODULES` picks among them.
     static func availableModules() -> [any Module] {
-        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule()]
+        ShippedModules.all()
     }
 
     static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {

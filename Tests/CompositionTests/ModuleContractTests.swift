@@ -1,4 +1,5 @@
 import ApusCore
+import ApusModules
 import ApusTesting
 import Foundation
 import Hummingbird
@@ -12,7 +13,7 @@ import Testing
 
 /// The seam between the platform and the modules, checked over every module the binary ships.
 @Suite struct ModuleContractTests {
-    static let shipped: [any Module] = [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule()]
+    static let shipped: [any Module] = ShippedModules.all()
 
     /// Routes that are not API operations and so are not in the document, by name: the short
     /// link redirect, which a browser follows.
