@@ -36,8 +36,7 @@ extension UploadsService {
         // Each unfinished part's lock, in one order: a part finishing now commits either before
         // this (and the check below sees it finished) or after (and its commit finds this final).
         let unfinished = Set(pieces.filter { !$0.isComplete }.map(\.id)).sorted()
-        try await underQuota(of: principal.userID) { [store, quota = settings.quota] others, transaction in
-            guard others + (length ?? 0) <= quota else { throw Self.overQuota(quota) }
+        try await withinQuota(of: principal.userID, keeping: length ?? 0) { [store] transaction in
             for part in unfinished { try await transaction.lock(Self.partLock, part) }
             try await store.insert(final, on: transaction.sql)
         }
@@ -159,9 +158,8 @@ extension UploadsService {
         do {
             // Every byte the final keeps counts: checked with the owner's quota lock held, so
             // finals assembled at once, on any node, are counted one after another.
-            recorded = try await underQuota(of: final.ownerId, besides: final.id) { [store, quota = settings.quota] others, transaction in
-                guard others + finished.offset <= quota else { throw Self.overQuota(quota) }
-                return try await Self.record(finished, inserting: inserting, store: store, in: transaction)
+            recorded = try await withinQuota(of: final.ownerId, besides: final.id, keeping: finished.offset) { [store] transaction in
+                try await Self.record(finished, inserting: inserting, store: store, in: transaction)
             }
         } catch let problem as Problem where problem.status == .contentTooLarge {
             try? await objects.delete(key)

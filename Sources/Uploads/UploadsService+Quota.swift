@@ -25,6 +25,17 @@ extension UploadsService {
         }
     }
 
+    /// Runs `body` in a transaction holding `owner`'s quota lock if the owner may keep `bytes`
+    /// besides what it holds in uploads other than `excluded`; 413 otherwise.
+    func withinQuota<Result: Sendable>(
+        of owner: String, besides excluded: String? = nil, keeping bytes: Int64, _ body: @Sendable (Transaction) async throws -> Result
+    ) async throws -> Result {
+        try await underQuota(of: owner, besides: excluded) { [quota = settings.quota] others, transaction in
+            guard others + bytes <= quota else { throw Self.overQuota(quota) }
+            return try await body(transaction)
+        }
+    }
+
     /// A quick check before any work is done (the binding one is made with the write).
     func checkQuota(owner: String, adding bytes: Int64) async throws {
         let held = try await platform.database.read { [store] in try await store.bytesHeld(by: owner, on: $0) }

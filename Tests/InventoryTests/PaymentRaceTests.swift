@@ -24,9 +24,21 @@ import Testing
         return task
     }
 
-    /// Waits until the other side of the race has finished or, on PostgreSQL, waits on a row
-    /// lock (SQLite shows no such thing: its writers wait for the write lock, so it waits a
-    /// moment instead).
+    /// Starts the other side of the race and returns once it has finished or, on PostgreSQL,
+    /// waits on a row lock (SQLite shows no such thing: its writers wait for the write lock, so
+    /// it waits a moment instead).
+    private static func otherSide<Value: Sendable>(
+        _ shop: Shop, engine: DatabaseEngine, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> Task<Value, any Error> {
+        let done = Gate()
+        let task = Task {
+            defer { Task { await done.open() } }
+            return try await body()
+        }
+        try await untilBlockedOrDone(shop, engine: engine, done)
+        return task
+    }
+
     private static func untilBlockedOrDone(_ shop: Shop, engine: DatabaseEngine, _ done: Gate) async throws {
         guard engine == .postgres else {
             try await Task.sleep(for: .milliseconds(400))
@@ -54,18 +66,9 @@ import Testing
             let payment = try await Self.heldPayment(shop, shop.payment(checkout: checkout.id, amount: 200), gate: gate)
             // The cancel either commits now (and the payment must take the units again) or
             // waits for the payment's decision (and finds the checkout paid).
-            let cancelDone = Gate()
-            let cancel = Task {
-                do {
-                    let status = try await shop.client.json("/v1/checkouts/\(checkout.id)/cancel", .post, token: ada).status
-                    await cancelDone.open()
-                    return status
-                } catch {
-                    await cancelDone.open()
-                    throw error
-                }
+            let cancel = try await Self.otherSide(shop, engine: engine) {
+                try await shop.client.json("/v1/checkouts/\(checkout.id)/cancel", .post, token: ada).status
             }
-            try await Self.untilBlockedOrDone(shop, engine: engine, cancelDone)
             await gate.open()
             let receipt = try await payment.value
             let cancelled = try await cancel.value
@@ -89,18 +92,9 @@ import Testing
             clock.advance(by: 61)
             let gate = Gate()
             let payment = try await Self.heldPayment(shop, delivery, gate: gate)
-            let expiryDone = Gate()
-            let expiry = Task {
-                do {
-                    let released = try await shop.service().releaseExpired(now: clock.now())
-                    await expiryDone.open()
-                    return released
-                } catch {
-                    await expiryDone.open()
-                    throw error
-                }
+            let expiry = try await Self.otherSide(shop, engine: engine) {
+                try await shop.service().releaseExpired(now: clock.now())
             }
-            try await Self.untilBlockedOrDone(shop, engine: engine, expiryDone)
             await gate.open()
             let receipt = try await payment.value
             let released = try await expiry.value

@@ -48,7 +48,7 @@ package enum JSONNonIntegerField {
                 index = end
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 var end = index
-                while end < count, isNumberByte(bytes[end]) { end += 1 }
+                while end < count, JSONNumberSyntax.mayContain(bytes[end]) { end += 1 }
                 let token = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
                 if let number = Double(token), !(number.rounded() == number && abs(number) < 9.2e18) { return path(frames) }
                 index = end
@@ -57,13 +57,6 @@ package enum JSONNonIntegerField {
             }
         }
         return nil
-    }
-
-    private static func isNumberByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): true
-        default: false
-        }
     }
 
     /// The string starting after its opening quote, with simple escapes undone (a `\u` escape

@@ -117,46 +117,12 @@ private struct JSONParser {
 
     private mutating func parseNumber() throws(JSONValue.ParseError) -> Double {
         let start = index
-        while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
-        guard Self.isNumber(bytes[start..<index]) else { throw fail("a malformed number") }
+        while index < bytes.count, JSONNumberSyntax.mayContain(bytes[index]) { index += 1 }
+        guard JSONNumberSyntax.isNumber(bytes[start..<index]) else { throw fail("a malformed number") }
         guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)), number.isFinite else {
             throw fail("a number too large to represent")
         }
         return number
-    }
-
-    /// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-    private static func isNumber(_ text: ArraySlice<UInt8>) -> Bool {
-        var index = text.startIndex
-        func digits() -> Int {
-            let start = index
-            while index < text.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[index]) { index += 1 }
-            return index - start
-        }
-        if index < text.endIndex, text[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < text.endIndex else { return false }
-        if text[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if digits() == 0 {
-            return false
-        }
-        if index < text.endIndex, text[index] == UInt8(ascii: ".") {
-            index += 1
-            guard digits() > 0 else { return false }
-        }
-        if index < text.endIndex, text[index] == UInt8(ascii: "e") || text[index] == UInt8(ascii: "E") {
-            index += 1
-            if index < text.endIndex, text[index] == UInt8(ascii: "+") || text[index] == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { return false }
-        }
-        return index == text.endIndex
-    }
-
-    private static func isNumberByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): true
-        default: false
-        }
     }
 
     private mutating func parseString() throws(JSONValue.ParseError) -> String {
