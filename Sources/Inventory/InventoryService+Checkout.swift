@@ -89,7 +89,7 @@ extension InventoryService {
     }
 
     private func existing(owner: String, key: String) async throws -> Checkout? {
-        try await platform.database.read { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
+        try await platform.read { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
     }
 
     /// The variants and location `body` names: 422 naming the field that names nothing, a
@@ -103,10 +103,10 @@ extension InventoryService {
         }
         // From this node's cache: a checkout of known SKUs reads nothing of the catalogue.
         let variants = try await sale.variants.values(for: body.lines.map(\.sku)) { [catalogue, platform] missing in
-            try await platform.database.read { sql in try await catalogue.variantsForSale(skus: missing, on: sql) }
+            try await platform.read { sql in try await catalogue.variantsForSale(skus: missing, on: sql) }
         }
         let location = try await sale.locations.value(for: body.location ?? SaleCatalogue.defaultLocation) { [catalogue, platform] in
-            try await platform.database.read { sql in
+            try await platform.read { sql in
                 if let code = body.location { try await catalogue.location(code: code, on: sql) } else { try await catalogue.defaultLocation(on: sql) }
             }
         }
@@ -136,7 +136,7 @@ extension InventoryService {
 
     /// The checkout `id` if `principal` may see it; else 404.
     func checkout(_ id: String, for principal: Principal) async throws -> Checkout {
-        let record = try await platform.database.read { [checkouts] sql in try await checkouts.checkout(id: id, on: sql) }
+        let record = try await platform.read { [checkouts] sql in try await checkouts.checkout(id: id, on: sql) }
         guard let record, principal.mayAccess(ownedBy: record.checkout.ownerId) else { throw Problem.notFound("No checkout \(id).") }
         return record.checkout
     }
@@ -180,7 +180,7 @@ extension InventoryService {
         var released = 0
         // Bounded: a batch another node is still releasing comes back until it commits.
         for _ in 0..<1000 {
-            let due = try await platform.database.read { [checkouts] sql in try await checkouts.expired(before: now, limit: 100, on: sql) }
+            let due = try await platform.read { [checkouts] sql in try await checkouts.expired(before: now, limit: 100, on: sql) }
             var progressed = false
             for id in due {
                 let won = try await retry.run(onRetry: { [metrics] in metrics.conflictRetried() }) { [self] in

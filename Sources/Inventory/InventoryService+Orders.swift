@@ -9,7 +9,7 @@ extension InventoryService {
 
     /// The order `id` if `principal` owns it or is staff; else 404.
     func order(_ id: String, for principal: Principal) async throws -> Order {
-        let order = try await platform.database.read { [checkouts] sql in try await checkouts.order(id: id, on: sql) }
+        let order = try await platform.read { [checkouts] sql in try await checkouts.order(id: id, on: sql) }
         guard let order, seesAllOrders(principal) || order.ownerId == principal.userID else { throw Problem.notFound("No order \(id).") }
         return order
     }
@@ -17,7 +17,7 @@ extension InventoryService {
     /// A page of orders by id: the caller's, or everyone's for staff.
     func orders(for principal: Principal, limit: Int, after cursor: String?) async throws -> [Order] {
         let owner = seesAllOrders(principal) ? nil : principal.userID
-        return try await platform.database.read { [checkouts] sql in try await checkouts.orders(owner: owner, limit: limit, after: cursor, on: sql) }
+        return try await platform.read { [checkouts] sql in try await checkouts.orders(owner: owner, limit: limit, after: cursor, on: sql) }
     }
 
     /// Moves a paid order's fulfilment on (unfulfilled → shipped → delivered); 409 otherwise.

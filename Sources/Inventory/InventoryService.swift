@@ -57,13 +57,13 @@ final class InventoryService: Sendable {
 
     /// The product `id` if `includeUnpublished` or it is published; else a 404 problem.
     func product(_ id: String, includeUnpublished: Bool) async throws -> Product {
-        let product = try await platform.database.read { [catalogue] sql in try await catalogue.product(id: id, on: sql) }
+        let product = try await platform.read { [catalogue] sql in try await catalogue.product(id: id, on: sql) }
         guard let product, product.published || includeUnpublished else { throw Problem.notFound("No product \(id).") }
         return product
     }
 
     func products(includeUnpublished: Bool, limit: Int, after cursor: String?) async throws -> [Product] {
-        try await platform.database.read { [catalogue] sql in
+        try await platform.read { [catalogue] sql in
             try await catalogue.products(includeUnpublished: includeUnpublished, limit: limit, after: cursor, on: sql)
         }
     }
@@ -133,14 +133,14 @@ final class InventoryService: Sendable {
     }
 
     func locations() async throws -> [Location] {
-        try await platform.database.read { [catalogue] sql in try await catalogue.locations(on: sql) }
+        try await platform.read { [catalogue] sql in try await catalogue.locations(on: sql) }
     }
 
     // MARK: Stock
 
     /// The variant with `sku`; a 422 problem naming `field` when there is none.
     func variant(sku: String, field: String) async throws -> Variant {
-        guard let variant = try await platform.database.read({ [catalogue] sql in try await catalogue.variant(sku: sku, on: sql) }) else {
+        guard let variant = try await platform.read({ [catalogue] sql in try await catalogue.variant(sku: sku, on: sql) }) else {
             throw Problem.unprocessable("No SKU \(sku).", errors: [.init(field: field, message: "no such SKU")])
         }
         return variant
@@ -148,7 +148,7 @@ final class InventoryService: Sendable {
 
     /// The location `code`; a 422 problem naming `field` when there is none.
     func location(code: String, field: String) async throws -> Location {
-        guard let location = try await platform.database.read({ [catalogue] sql in try await catalogue.location(code: code, on: sql) }) else {
+        guard let location = try await platform.read({ [catalogue] sql in try await catalogue.location(code: code, on: sql) }) else {
             throw Problem.unprocessable("No location \(code).", errors: [.init(field: field, message: "no such location")])
         }
         return location
@@ -179,12 +179,12 @@ final class InventoryService: Sendable {
 
     func stock(sku: String) async throws -> SKUStock {
         let variant = try await variant(sku: sku, field: "sku")
-        return SKUStock(sku: sku, levels: try await platform.database.read { [stock] sql in try await stock.levels(variantID: variant.id, on: sql) })
+        return SKUStock(sku: sku, levels: try await platform.read { [stock] sql in try await stock.levels(variantID: variant.id, on: sql) })
     }
 
     func movements(sku: String, limit: Int, after cursor: String?) async throws -> [Movement] {
         let variant = try await variant(sku: sku, field: "sku")
-        return try await platform.database.read { [stock] sql in
+        return try await platform.read { [stock] sql in
             try await stock.movements(variantID: variant.id, sku: sku, limit: limit, after: cursor, on: sql)
         }
     }

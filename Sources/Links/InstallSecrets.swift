@@ -12,11 +12,11 @@ final class InstallSecrets: Sendable {
         let visitors: VisitorHash
     }
 
-    private let database: any Database
+    private let platform: Platform
     private let loaded = Mutex<Values?>(nil)
 
-    init(database: any Database) {
-        self.database = database
+    init(platform: Platform) {
+        self.platform = platform
     }
 
     func values() async throws -> Values {
@@ -37,7 +37,8 @@ final class InstallSecrets: Sendable {
     /// The stored value of `name`, storing `make()` first if there is none (the first node wins).
     private func setting(_ name: String, make: () -> String) async throws -> String {
         let candidate = make()
-        return try await database.withTransaction { connection in
+        return try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("""
                 INSERT INTO links_settings (name, value) VALUES (\(bind: name), \(bind: candidate)) ON CONFLICT (name) DO NOTHING
                 """).run()

@@ -28,8 +28,8 @@ final class LinksService: Sendable {
         self.publicURL = publicURL
         self.store = LinkStore(publicURL: publicURL)
         self.redirects = platform.cache("links.redirects", capacity: 100_000, lifetime: .seconds(300), missLifetime: .seconds(5), countHitsAndMisses: true)
-        self.secrets = InstallSecrets(database: platform.database)
-        self.clicks = ClickBuffer(database: platform.database, secrets: secrets, metrics: platform.metrics, logger: platform.logger(module: LinksModule.name))
+        self.secrets = InstallSecrets(platform: platform)
+        self.clicks = ClickBuffer(platform: platform, secrets: secrets, metrics: platform.metrics, logger: platform.logger(module: LinksModule.name))
         self.targetPolicy = TargetURLPolicy(blockedHosts: Set(settings.blockedHosts), ownHost: URLComponents(string: publicURL)?.host)
         self.redirectsServed = platform.metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "redirects", unitName: "total", helpText: "Redirects served."))
     }
@@ -85,12 +85,12 @@ final class LinksService: Sendable {
     }
 
     private func find(_ code: String) async throws -> Link? {
-        try await platform.database.read { [store] connection in try await store.find(code: code, on: connection) }
+        try await platform.read { [store] connection in try await store.find(code: code, on: connection) }
     }
 
     /// A page of links by code: the caller's, or everyone's for an admin.
     func list(for principal: Principal, tag: String?, limit: Int, after cursor: String?) async throws -> [Link] {
-        try await platform.database.read { [store] connection in
+        try await platform.read { [store] connection in
             try await store.list(owner: principal.isAdmin ? nil : principal.userID, tag: tag, limit: limit, after: cursor, on: connection)
         }
     }
@@ -123,20 +123,20 @@ final class LinksService: Sendable {
     /// Where `code` redirects, read from the database into this node's cache (the redirect looks
     /// in the cache first).
     func loadTarget(_ code: String) async throws -> LinkStore.Target? {
-        // Captures the database alone: copying the whole platform showed in the redirect's profile.
-        try await redirects.load(code) { [database = platform.database, store] in
-            try await database.read { connection in try await store.target(code: code, on: connection) }
+        // Captures the reads alone: copying the whole platform showed in the redirect's profile.
+        try await redirects.load(code) { [read = platform.read, store] in
+            try await read { connection in try await store.target(code: code, on: connection) }
         }
     }
 
     /// Counts a visit to a capped link; `false` when its cap is reached.
     func claimVisit(_ code: String) async throws -> Bool {
-        try await platform.database.withTransaction { [store] connection in try await store.claimVisit(code: code, on: connection) }
+        try await platform.transaction { [store] transaction in try await store.claimVisit(code: code, on: transaction.sql) }
     }
 
     /// A link's click statistics.
     func stats(_ link: Link, from: Date, to: Date, interval: String) async throws -> LinkStats {
-        try await LinkStats.load(code: link.code, from: from, to: to, interval: interval, database: platform.database)
+        try await LinkStats.load(code: link.code, from: from, to: to, interval: interval, read: platform.read)
     }
 
     /// Removes every link of a deleted user, with their clicks, inside `transaction`.

@@ -11,20 +11,17 @@ final class NotificationsService: Sendable {
     let templates: TemplateStore
     let preferences: PreferenceStore
     let endpoints: WebhookEndpointStore
-    let jobs: JobQueue
     let delivery: NotificationDelivery
     let egress: EgressClient
     let egressPolicy: EgressPolicy
 
     init(platform: Platform, settings: NotificationsSettings) {
         self.platform = platform
-        let database = platform.database
         let logger = platform.logger(module: NotificationsModule.name)
-        store = NotificationStore(database: database)
-        templates = TemplateStore(database: database)
-        preferences = PreferenceStore(database: database)
-        endpoints = WebhookEndpointStore(database: database)
-        jobs = platform.jobs
+        store = NotificationStore(platform: platform)
+        templates = TemplateStore(platform: platform)
+        preferences = PreferenceStore(platform: platform)
+        endpoints = WebhookEndpointStore(platform: platform)
         egressPolicy = settings.egressPolicy
         egress = EgressClient(policy: settings.egressPolicy, settings: settings.egress, metrics: platform.metrics, logger: logger)
         delivery = NotificationDelivery(
@@ -57,7 +54,7 @@ final class NotificationsService: Sendable {
             guard try await transaction.replayJob(id: jobID) else {
                 throw Problem.conflict("The notification's delivery is not dead any more.")
             }
-            try await NotificationStore.setStatus(stored.record.id, .queued, on: transaction.sql)
+            try await NotificationStore.setStatus(stored.record.id, .queued, at: transaction.now(), on: transaction.sql)
         }
         guard let updated = try await store.find(id: stored.record.id, withAttempts: true) else { throw Problem.notFound("No notification \(stored.record.id).") }
         return updated.record

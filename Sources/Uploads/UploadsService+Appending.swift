@@ -21,7 +21,7 @@ extension UploadsService {
     where Body.Element == ByteBuffer {
         let upload = try await live(id, by: principal)
         if case .final = upload.concatenation { throw Problem(.forbidden, detail: "A final upload is made of its parts; it takes no chunks.") }
-        let appended = try await platform.database.withExclusiveLock("uploads", id) {
+        let appended = try await platform.withExclusiveLock("uploads", id) {
             try await self.appendHoldingLock(chunk, to: id, body: body)
         }
         guard let appended else {
@@ -143,7 +143,7 @@ extension UploadsService {
     }
 
     private func record(_ upload: Upload, from offset: Int64) async throws {
-        let moved = try await platform.database.write { [store] in try await store.advance(upload, from: offset, on: $0) }
+        let moved = try await platform.transaction { [store] in try await store.advance(upload, from: offset, on: $0.sql) }
         guard moved else { throw Problem.conflict("The upload changed meanwhile; ask HEAD for its offset.") }
     }
 

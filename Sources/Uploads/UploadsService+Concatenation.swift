@@ -57,7 +57,7 @@ extension UploadsService {
     /// Assembles the final upload `id` if all its parts are finished and no one else is at it.
     @discardableResult
     func assembleIfReady(_ id: String) async throws -> Assembly {
-        let outcome: Assembly? = try await platform.database.withExclusiveLock("uploads", id) {
+        let outcome: Assembly? = try await platform.withExclusiveLock("uploads", id) {
             guard let final = try await self.find(id), case .final(let ids) = final.concatenation else { return .notReady }
             if final.isComplete { return .complete(final) }
             var pieces: [Upload] = []
@@ -104,7 +104,7 @@ extension UploadsService {
         var cursor = ""
         var removed = 0
         while true {
-            let finals = try await platform.database.read { [store, cursor] in try await store.waitingFinals(after: cursor, limit: batch, on: $0) }
+            let finals = try await platform.read { [store, cursor] in try await store.waitingFinals(after: cursor, limit: batch, on: $0) }
             for final in finals {
                 // One final whose store fails is left for the next sweep, not the others.
                 do {
@@ -127,7 +127,7 @@ extension UploadsService {
     /// Removes the final upload `id` if it is still waiting and a part of it is gone or
     /// expired, reading it again under its lock (it may have been assembled meanwhile).
     private func removeIfPartGone(_ id: String) async throws -> Bool {
-        let removed = try await platform.database.withExclusiveLock("uploads", id) { () -> Bool in
+        let removed = try await platform.withExclusiveLock("uploads", id) { () -> Bool in
             guard let final = try await self.find(id), final.isWaitingFinal else { return false }
             do {
                 _ = try await self.waitingFinal(final)

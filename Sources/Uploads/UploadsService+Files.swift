@@ -25,14 +25,14 @@ extension UploadsService {
 
     /// A page of finished files by id: the caller's, or everyone's for an admin.
     func files(for principal: Principal, limit: Int, after cursor: String?) async throws -> [Upload] {
-        try await platform.database.read { [store] connection in
+        try await platform.read { [store] connection in
             try await store.files(owner: principal.isAdmin ? nil : principal.userID, limit: limit, after: cursor, on: connection)
         }
     }
 
     /// Serves `upload` to anyone, or only to its owner and admins again.
     func setPublic(_ upload: Upload, _ isPublic: Bool) async throws -> Upload {
-        try await platform.database.write { [store] in try await store.setPublic(upload.id, isPublic, on: $0) }
+        try await platform.transaction { [store] in try await store.setPublic(upload.id, isPublic, on: $0.sql) }
         var changed = upload
         changed.isPublic = isPublic
         return changed

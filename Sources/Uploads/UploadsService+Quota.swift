@@ -38,7 +38,7 @@ extension UploadsService {
 
     /// A quick check before any work is done (the binding one is made with the write).
     func checkQuota(owner: String, adding bytes: Int64) async throws {
-        let held = try await platform.database.read { [store] in try await store.bytesHeld(by: owner, on: $0) }
+        let held = try await platform.read { [store] in try await store.bytesHeld(by: owner, on: $0) }
         guard held + bytes <= settings.quota else { throw Self.overQuota(settings.quota) }
     }
 
@@ -61,7 +61,7 @@ extension UploadsService {
         do {
             // In a task of its own: a request cancelled by shutdown still gives the room back.
             try await Task { [store, platform] in
-                try await platform.database.write { try await store.setQuotaHold(id, 0, on: $0) }
+                try await platform.transaction { try await store.setQuotaHold(id, 0, on: $0.sql) }
             }.value
         } catch {
             // Left held, the room comes back with the upload's next chunk or its expiry.

@@ -44,7 +44,7 @@ final class UploadsService: Sendable {
     }
 
     func find(_ id: String) async throws -> Upload? {
-        try await platform.database.read { [store] in try await store.find(id, on: $0) }
+        try await platform.read { [store] in try await store.find(id, on: $0) }
     }
 
     // MARK: Creating
@@ -105,7 +105,7 @@ final class UploadsService: Sendable {
     /// Removes the upload `id` and its bytes (tus termination); 423 while a chunk is written.
     func terminate(_ id: String, by principal: Principal) async throws {
         _ = try await owned(id, by: principal)
-        let removed: Void? = try await platform.database.withExclusiveLock("uploads", id) {
+        let removed: Void? = try await platform.withExclusiveLock("uploads", id) {
             // As it is now, under the lock: it may have finished since it was looked up.
             guard let upload = try await self.find(id) else { return }
             try await self.remove(upload)
@@ -118,7 +118,7 @@ final class UploadsService: Sendable {
 
     func remove(_ upload: Upload) async throws {
         try await removeBytes(of: upload)
-        try await platform.database.write { [store] in try await store.delete(upload.id, on: $0) }
+        try await platform.transaction { [store] in try await store.delete(upload.id, on: $0.sql) }
     }
 
     func removeBytes(of upload: Upload) async throws {
@@ -141,12 +141,12 @@ final class UploadsService: Sendable {
 
     /// Removes unfinished uploads past their expiry, with their bytes; returns how many went.
     func removeExpired(limit: Int = 100) async throws -> Int {
-        let expired = try await platform.database.read { [store, now = platform.now()] in try await store.expired(before: now, limit: limit, on: $0) }
+        let expired = try await platform.read { [store, now = platform.now()] in try await store.expired(before: now, limit: limit, on: $0) }
         var removed = 0
         for upload in expired {
             // One being written right now is left for the next sweep; one that moved on since
             // it was read (finished, or given a new expiry by a chunk) stays.
-            let gone = try await platform.database.withExclusiveLock("uploads", upload.id) { () -> Bool in
+            let gone = try await platform.withExclusiveLock("uploads", upload.id) { () -> Bool in
                 guard let current = try await self.find(upload.id), current.isExpired(at: self.platform.now()) else { return false }
                 try await self.remove(current)
                 return true
@@ -159,7 +159,7 @@ final class UploadsService: Sendable {
 
     /// Counts the uploads in each state again for the `apus_uploads_stored` gauge.
     func refreshStoredGauge() async throws {
-        let counts = try await platform.database.read { [store, now = platform.now()] in try await store.countByState(at: now, on: $0) }
+        let counts = try await platform.read { [store, now = platform.now()] in try await store.countByState(at: now, on: $0) }
         metrics.update(stored: counts)
     }
 

@@ -1,4 +1,4 @@
-import ApusCore
+@_spi(Platform) import ApusCore
 import ArgumentParser
 
 /// `apus keys rotate`: add a new token signing key.

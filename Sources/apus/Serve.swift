@@ -1,4 +1,4 @@
-import ApusCore
+@_spi(Platform) import ApusCore
 import ArgumentParser
 import Hummingbird
 import Logging

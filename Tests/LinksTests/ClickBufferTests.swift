@@ -33,8 +33,9 @@ import Testing
             for statement in failing {
                 try await database.write { try await $0.raw(SQLQueryString(statement)).run() }
             }
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
             let buffer = ClickBuffer(
-                database: database, secrets: InstallSecrets(database: database), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger,
+                platform: platform, secrets: InstallSecrets(platform: platform), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger,
                 batchSize: 10_000
             )
             let at = Date(timeIntervalSince1970: 1_800_000_000)
@@ -64,7 +65,8 @@ import Testing
                     VALUES ('kept', 'https://e.com', 'usr_1', 302, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
                     """).run()
             }
-            let buffer = ClickBuffer(database: database, secrets: InstallSecrets(database: database), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            let buffer = ClickBuffer(platform: platform, secrets: InstallSecrets(platform: platform), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
             for code in ["kept", "gone"] {
                 buffer.record(Click(code: code, at: Date(), referrer: nil, userAgent: "curl/8", address: "192.0.2.1", country: nil))
             }

@@ -1,4 +1,4 @@
-@testable import ApusCore
+@_spi(Platform) @testable import ApusCore
 import ApusTesting
 import Foundation
 import HTTPTypes

@@ -1,4 +1,4 @@
-import ApusCore
+@_spi(Platform) import ApusCore
 import ApusTesting
 import Foundation
 import HummingbirdTesting

@@ -1,4 +1,5 @@
 public import ApusKit
+public import Foundation
 public import Prometheus
 public import Synchronization
 
@@ -25,10 +26,10 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     @usableFromInline
     struct Entry: Sendable {
         @usableFromInline let cached: Cached
-        @usableFromInline let expires: ContinuousClock.Instant
+        @usableFromInline let expires: Date
 
         @usableFromInline
-        init(cached: Cached, expires: ContinuousClock.Instant) {
+        init(cached: Cached, expires: Date) {
             self.cached = cached
             self.expires = expires
         }
@@ -49,8 +50,10 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     // Inlinable so a module's hot path (the redirect) gets it specialised for its own types
     // instead of paying generic metadata lookups on every hit.
     @usableFromInline let state: Mutex<State>
-    private let lifetime: Duration
-    private let missLifetime: Duration?
+    private let lifetime: TimeInterval
+    private let missLifetime: TimeInterval?
+    /// The platform's clock: entries expire on it, so a test moves it instead of sleeping.
+    @usableFromInline let now: @Sendable () -> Date
     @usableFromInline let hits: Counter?
     @usableFromInline let misses: Counter?
     private let stripeMask: Int
@@ -58,14 +61,18 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     /// A cache of at most `capacity` entries, each kept at most `lifetime`; misses are remembered
     /// for `missLifetime` (`nil`: not at all). With `metrics`, hits and misses are counted as
     /// `apus_cache_hits_total{cache=...}` and `apus_cache_misses_total{cache=...}`.
-    public init(
+    ///
+    /// Made by ``Platform/cache(_:capacity:lifetime:missLifetime:countHitsAndMisses:)`` only, so
+    /// every cache is registered for the bus's invalidations and reads the platform's clock.
+    init(
         name: String, capacity: Int, lifetime: Duration, missLifetime: Duration? = nil,
-        metrics: PrometheusCollectorRegistry? = nil, stripes: Int = 256
+        metrics: PrometheusCollectorRegistry? = nil, stripes: Int = 256, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         precondition(stripes > 0 && stripes & (stripes - 1) == 0, "stripes is a power of two")
         self.name = name
-        self.lifetime = lifetime
-        self.missLifetime = missLifetime
+        self.lifetime = lifetime.timeInterval
+        self.missLifetime = missLifetime?.timeInterval
+        self.now = now
         self.stripeMask = stripes - 1
         self.state = Mutex(State(entries: LRUCache(capacity: capacity), generations: Array(repeating: 0, count: stripes)))
         self.hits = metrics?.makeCounter(
@@ -83,7 +90,7 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     /// What is cached for `key`, if anything fresh; `nil` when the caller must load.
     @inlinable
     public func cached(_ key: Key) -> Cached? {
-        let now = ContinuousClock.now
+        let now = now()
         let found: Cached? = state.withLock { state in
             guard let entry = state.entries.get(key) else { return nil }
             guard entry.expires > now else {
@@ -143,9 +150,9 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     private func store(_ key: Key, _ loaded: Value?, generation: UInt64, stripe: Int) {
         let entry: Entry
         if let loaded {
-            entry = Entry(cached: .value(loaded), expires: .now + lifetime)
+            entry = Entry(cached: .value(loaded), expires: now().addingTimeInterval(lifetime))
         } else if let missLifetime {
-            entry = Entry(cached: .missing, expires: .now + missLifetime)
+            entry = Entry(cached: .missing, expires: now().addingTimeInterval(missLifetime))
         } else {
             return
         }
@@ -206,5 +213,13 @@ public struct CacheKey: Hashable, Sendable {
     public init(cache: String, key: String) {
         self.cache = cache
         self.key = key
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as `Date` arithmetic takes it.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -7,18 +7,27 @@ public import Prometheus
 public struct Platform: Sendable {
     /// The node's configuration.
     public let configuration: ApusConfiguration
-    /// The shared database.
-    public let database: any Database
+    /// The shared database. Modules never hold it: they write through ``transaction(_:)``, which
+    /// carries out what a commit must be followed by, and read through ``read``.
+    @_spi(Platform) public let database: any Database
+    /// Plain reads outside any transaction, on a connection that never waits for the writer
+    /// (`platform.read { sql in … }`). Scale-out may answer them from a replica, so nothing
+    /// written through it is guaranteed to stay.
+    public let read: DatabaseReads
+    /// This process's name among the nodes sharing the database: on the leases its job workers
+    /// take and in its log lines (`node` metadata).
+    public let node: String
     /// The node's logger; modules add `module` metadata.
     public let logger: Logger
     /// The Prometheus registry `/metrics` serves.
     public let metrics: PrometheusCollectorRegistry
-    /// Messages between the nodes sharing the database.
+    /// Messages between the nodes sharing the database. A module publishes through
+    /// ``Transaction/publish(_:_:)``, on channels named after it (`chat.rooms`).
     public let bus: any ClusterBus
-    /// The durable job queue.
-    public let jobs: JobQueue
+    /// The durable job queue; modules enqueue through ``Transaction/enqueue(_:)``.
+    @_spi(Platform) public let jobs: JobQueue
     /// The transactional outbox; modules write to it through ``Transaction/emit(_:)``.
-    public let events: EventOutbox
+    @_spi(Platform) public let events: EventOutbox
     /// The users of this deployment, as modules may see them.
     public let users: any UserDirectory
     /// Every route the node serves, once the composition is complete.
@@ -42,9 +51,14 @@ public struct Platform: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.now = now
+        let node = OpaqueID.make("node")
+        self.node = node
+        self.read = DatabaseReads(database: database)
         self.objects = objects ?? configuration.objectStore.map { S3ObjectStore(location: $0) } ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")
         self.configuration = configuration
         self.database = database
+        var logger = logger
+        logger[metadataKey: "node"] = .string(node)
         self.logger = logger
         self.metrics = metrics
         let drops = metrics.makeCounter(descriptor: .init(
@@ -57,12 +71,12 @@ public struct Platform: Sendable {
             helpText: "Effects after a committed transaction (bus messages, deferred actions) that failed; the change stayed committed."
         ))
         self.bus = bus
-        self.jobs = JobQueue(database: database, bus: bus, settings: configuration.jobs)
-        self.events = EventOutbox(database: database, bus: bus)
+        self.jobs = JobQueue(database: database, bus: bus, settings: configuration.jobs, node: node, now: now)
+        self.events = EventOutbox(database: database, bus: bus, now: now)
         self.routes = RouteTable()
         let caches = CacheRegistry(bus: bus)
         self.caches = caches
-        let userCache = BusInvalidatedCache<String, CachedUsers.Entry>(name: "identity.users", capacity: 10_000, lifetime: .seconds(300))
+        let userCache = BusInvalidatedCache<String, CachedUsers.Entry>(name: "identity.users", capacity: 10_000, lifetime: .seconds(300), now: now)
         caches.register(userCache)
         let users = CachedUsers(cache: userCache, store: UserStore(database: database))
         self.identityUsers = users
@@ -87,7 +101,7 @@ public struct Platform: Sendable {
     ) -> BusInvalidatedCache<Key, Value> {
         caches.cache(named: name) {
             BusInvalidatedCache<Key, Value>(
-                name: name, capacity: capacity, lifetime: lifetime, missLifetime: missLifetime, metrics: countHitsAndMisses ? metrics : nil
+                name: name, capacity: capacity, lifetime: lifetime, missLifetime: missLifetime, metrics: countHitsAndMisses ? metrics : nil, now: now
             )
         }
     }
@@ -104,6 +118,16 @@ public struct Platform: Sendable {
         }
         await perform(effects)
         return result
+    }
+
+    /// Runs `body` holding the lock `name` in `namespace` (the module's name), one holder at a
+    /// time across every node sharing the database, or returns `nil` at once when another holds
+    /// it. `body` writes through ``transaction(_:)`` as anywhere else; a node that dies releases
+    /// its locks.
+    public func withExclusiveLock<Result: Sendable>(
+        _ namespace: String, _ name: String, _ body: @Sendable () async throws -> Result
+    ) async throws -> Result? {
+        try await database.withExclusiveLock(namespace, name, body)
     }
 
     /// Drops `keys` of `cache` on every node now, outside any transaction (for state that is not

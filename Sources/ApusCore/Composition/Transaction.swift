@@ -1,3 +1,4 @@
+public import Foundation
 public import SQLKit
 import Synchronization
 
@@ -11,13 +12,19 @@ public final class Transaction: Sendable {
     public let sql: any SQLDatabase
     private let outbox: EventOutbox
     private let jobs: JobQueue
+    private let clock: @Sendable () -> Date
     private let pending = Mutex(AfterCommit())
 
     init(sql: any SQLDatabase, outbox: EventOutbox, jobs: JobQueue) {
         self.sql = sql
         self.outbox = outbox
         self.jobs = jobs
+        // The queue reads the platform's clock.
+        self.clock = jobs.now
     }
+
+    /// The time now, on the platform's clock (``Platform/now``).
+    public func now() -> Date { clock() }
 
     /// Writes `event` to the outbox; consumers get it once the transaction commits.
     public func emit(_ event: NewEvent) async throws {
@@ -49,7 +56,7 @@ public final class Transaction: Sendable {
     /// Puts the dead job `id` back on the queue with fresh attempts; `false` when it is not dead.
     /// Workers are woken once the transaction commits.
     public func replayJob(id: Int64) async throws -> Bool {
-        let replayed = try await JobQueue.replay(id: id, on: sql)
+        let replayed = try await JobQueue.replay(id: id, at: jobs.now(), on: sql)
         if replayed { pending.withLock { $0.wakeWorkers = true } }
         return replayed
     }

@@ -1,21 +1,24 @@
-import Foundation
-public import SQLKit
+public import Foundation
+import SQLKit
 
 /// The transactional outbox in `apus_events`: a module appends its events through the connection
 /// of the transaction that makes its change, so both commit or neither does.
 public struct EventOutbox: Sendable {
     let database: any Database
     let bus: any ClusterBus
+    /// The clock an event's `occurred_at` is read from.
+    let now: @Sendable () -> Date
     static let wakeChannel = "events"
 
-    public init(database: any Database, bus: any ClusterBus) {
+    @_spi(Platform) public init(database: any Database, bus: any ClusterBus, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.bus = bus
+        self.now = now
     }
 
     /// Appends `events` through `connection`, inside the caller's transaction.
-    public func append(_ events: [NewEvent], on connection: any SQLDatabase) async throws {
-        let now = JobQueue.milliseconds(Date())
+    func append(_ events: [NewEvent], on connection: any SQLDatabase) async throws {
+        let now = JobQueue.milliseconds(now())
         for event in events {
             try await connection.raw("""
                 INSERT INTO apus_events (type, aggregate, payload, occurred_at, owner_id)
@@ -26,7 +29,7 @@ public struct EventOutbox: Sendable {
 
     /// Tells the dispatchers that events were committed, so they deliver without waiting for
     /// their next poll. Best effort.
-    public func announce() async {
+    func announce() async {
         try? await bus.publish(Self.wakeChannel, "")
     }
 }

@@ -18,8 +18,8 @@ public struct NewJob: Sendable {
     public var kind: String
     /// The handler's input, usually JSON.
     public var payload: String
-    /// Not before this time.
-    public var runAt: Date
+    /// Not before this time; `nil`: as soon as it is enqueued (on the queue's clock).
+    public var runAt: Date?
     /// Higher runs first among due jobs.
     public var priority: Int
     /// A second enqueue with the same key is a no-op.
@@ -27,7 +27,7 @@ public struct NewJob: Sendable {
     /// Overrides `APUS_JOBS_MAX_ATTEMPTS` for this job.
     public var maxAttempts: Int?
 
-    public init(kind: String, payload: String = "{}", runAt: Date = Date(), priority: Int = 0, idempotencyKey: String? = nil, maxAttempts: Int? = nil) {
+    public init(kind: String, payload: String = "{}", runAt: Date? = nil, priority: Int = 0, idempotencyKey: String? = nil, maxAttempts: Int? = nil) {
         self.kind = kind
         self.payload = payload
         self.runAt = runAt
@@ -37,7 +37,7 @@ public struct NewJob: Sendable {
     }
 
     /// A job whose payload is `value` encoded as JSON.
-    public init(kind: String, json value: some Encodable, runAt: Date = Date(), priority: Int = 0, idempotencyKey: String? = nil, maxAttempts: Int? = nil) throws {
+    public init(kind: String, json value: some Encodable, runAt: Date? = nil, priority: Int = 0, idempotencyKey: String? = nil, maxAttempts: Int? = nil) throws {
         let payload = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
         self.init(kind: kind, payload: payload, runAt: runAt, priority: priority, idempotencyKey: idempotencyKey, maxAttempts: maxAttempts)
     }

@@ -1,6 +1,6 @@
-import Foundation
+public import Foundation
 import Logging
-public import SQLKit
+import SQLKit
 
 /// The durable job queue in `apus_jobs`: enqueue (inside a caller's transaction if wanted),
 /// claim with a lease, complete, fail with backoff, dead-letter and replay.
@@ -11,12 +11,19 @@ public final class JobQueue: Sendable {
     let database: any Database
     let settings: JobSettings
     private let bus: any ClusterBus
-    /// This process's name on the leases it takes.
-    public let node = OpaqueID.make("node")
+    /// This process's name on the leases it takes (``Platform/node``).
+    public let node: String
+    /// The clock due times, leases and retention are read from.
+    let now: @Sendable () -> Date
     private let retryPolicy: JobRetryPolicy
     static let wakeChannel = "jobs"
 
-    public init(database: any Database, bus: any ClusterBus, settings: JobSettings) {
+    @_spi(Platform) public init(
+        database: any Database, bus: any ClusterBus, settings: JobSettings,
+        node: String = OpaqueID.make("node"), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.node = node
+        self.now = now
         self.database = database
         self.bus = bus
         self.settings = settings
@@ -32,9 +39,9 @@ public final class JobQueue: Sendable {
     /// A job whose idempotency key is already queued is skipped. Returns the id of each job (the
     /// existing one for a duplicate). Call ``wakeWorkers()`` after the commit to start them at once.
     @discardableResult
-    public func enqueue(_ jobs: [NewJob], on connection: any SQLDatabase) async throws -> [Int64] {
+    func enqueue(_ jobs: [NewJob], on connection: any SQLDatabase) async throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        let now = Self.milliseconds(Date())
+        let now = Self.milliseconds(self.now())
         var ids: [Int64] = []
         ids.reserveCapacity(jobs.count)
         // Keyed jobs one by one (a duplicate must report the existing id); the rest in one statement.
@@ -53,7 +60,7 @@ public final class JobQueue: Sendable {
                     query.appendLiteral(", ")
                     query.appendInterpolation(bind: job.maxAttempts ?? settings.maxAttempts)
                     query.appendLiteral(", ")
-                    query.appendInterpolation(bind: Self.milliseconds(job.runAt))
+                    query.appendInterpolation(bind: job.runAt.map(Self.milliseconds) ?? now)
                     query.appendLiteral(", ")
                     query.appendInterpolation(bind: now)
                     query.appendLiteral(")")
@@ -66,7 +73,7 @@ public final class JobQueue: Sendable {
             let inserted = try await connection.raw("""
                 INSERT INTO apus_jobs (kind, payload, state, priority, max_attempts, run_at, created_at, idempotency_key)
                 VALUES (\(bind: job.kind), \(bind: job.payload), 'available', \(bind: job.priority),
-                        \(bind: job.maxAttempts ?? settings.maxAttempts), \(bind: Self.milliseconds(job.runAt)), \(bind: now), \(bind: job.idempotencyKey))
+                        \(bind: job.maxAttempts ?? settings.maxAttempts), \(bind: job.runAt.map(Self.milliseconds) ?? now), \(bind: now), \(bind: job.idempotencyKey))
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
                 """).first()
             if let inserted {
@@ -80,7 +87,7 @@ public final class JobQueue: Sendable {
 
     /// Puts `jobs` on the queue in a transaction of its own and wakes the workers.
     @discardableResult
-    public func enqueue(_ jobs: [NewJob]) async throws -> [Int64] {
+    func enqueue(_ jobs: [NewJob]) async throws -> [Int64] {
         let ids = try await database.withTransaction { try await self.enqueue(jobs, on: $0) }
         await wakeWorkers()
         return ids
@@ -90,7 +97,7 @@ public final class JobQueue: Sendable {
     /// work that failed outside the queue and should be replayable like a dead job.
     @discardableResult
     func bury(_ job: NewJob, failures: [String], on connection: any SQLDatabase) async throws -> Int64? {
-        let now = Self.milliseconds(Date())
+        let now = Self.milliseconds(self.now())
         guard let id = try await connection.raw("""
             INSERT INTO apus_jobs (kind, payload, state, priority, attempts, max_attempts, run_at, last_error, created_at, finished_at)
             VALUES (\(bind: job.kind), \(bind: job.payload), 'dead', \(bind: job.priority), \(bind: failures.count),
@@ -108,12 +115,12 @@ public final class JobQueue: Sendable {
 
     /// Puts one job on the queue and wakes the workers; returns its id.
     @discardableResult
-    public func enqueue(_ job: NewJob) async throws -> Int64 {
+    func enqueue(_ job: NewJob) async throws -> Int64 {
         try await enqueue([job])[0]
     }
 
     /// Tells the workers of every node that jobs are waiting (best effort: they poll anyway).
-    public func wakeWorkers() async {
+    func wakeWorkers() async {
         try? await bus.publish(Self.wakeChannel, "")
     }
 
@@ -127,7 +134,7 @@ public final class JobQueue: Sendable {
     /// Leases up to `limit` due jobs of `kinds` to this node.
     func claim(kinds: [String], limit: Int) async throws -> [ClaimedJob] {
         guard !kinds.isEmpty, limit > 0 else { return [] }
-        let statement = claimStatement(kinds: kinds, limit: limit, at: Date())
+        let statement = claimStatement(kinds: kinds, limit: limit, at: self.now())
         let postgres = database.engine == .postgres
         let work: @Sendable (any SQLDatabase) async throws -> [ClaimedJob] = { connection in
             if postgres { try await connection.raw(Self.orderedWalk).run() }
@@ -171,7 +178,7 @@ public final class JobQueue: Sendable {
     /// Marks jobs this node holds as done, in one statement.
     func complete(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        let now = Self.milliseconds(Date())
+        let now = Self.milliseconds(self.now())
         try await database.write { connection in
             try await connection.raw("""
                 UPDATE apus_jobs SET state = 'completed', finished_at = \(bind: now), leased_by = NULL, lease_until = NULL
@@ -190,7 +197,7 @@ public final class JobQueue: Sendable {
     /// otherwise.
     @discardableResult
     func fail(_ job: ClaimedJob, error: any Error) async throws -> FailureOutcome {
-        let now = Date()
+        let now = self.now()
         var generator = SystemRandomNumberGenerator()
         let decision = retryPolicy.decide(attempt: job.attempt, maxAttempts: job.maxAttempts, error: error, now: now, using: &generator)
         let stored = String(((error as? JobFailure)?.reason ?? String(describing: error)).prefix(2000))
@@ -229,7 +236,7 @@ public final class JobQueue: Sendable {
 
     /// Extends the leases of every job this node runs.
     func heartbeat() async throws {
-        let leaseUntil = Self.milliseconds(Date().addingTimeInterval(settings.leaseSeconds))
+        let leaseUntil = Self.milliseconds(self.now().addingTimeInterval(settings.leaseSeconds))
         try await database.write { connection in
             try await connection.raw("""
                 UPDATE apus_jobs SET lease_until = \(bind: leaseUntil) WHERE leased_by = \(bind: self.node) AND state = 'running'
@@ -241,8 +248,8 @@ public final class JobQueue: Sendable {
     /// attempts, and deletes completed jobs past retention. Returns how many leases were recovered.
     @discardableResult
     func recoverExpiredLeases() async throws -> Int {
-        let now = Self.milliseconds(Date())
-        let cutoff = Self.milliseconds(Date().addingTimeInterval(-settings.retentionSeconds))
+        let now = Self.milliseconds(self.now())
+        let cutoff = Self.milliseconds(self.now().addingTimeInterval(-settings.retentionSeconds))
         return try await database.write { connection in
             let recovered = try await connection.raw("""
                 UPDATE apus_jobs SET
@@ -261,15 +268,15 @@ public final class JobQueue: Sendable {
 
     /// Puts a dead job back on the queue with fresh attempts; `false` when it is not dead.
     public func replay(id: Int64) async throws -> Bool {
-        let replayed = try await database.write { connection in try await Self.replay(id: id, on: connection) }
+        let replayed = try await database.write { [now] connection in try await Self.replay(id: id, at: now(), on: connection) }
         if replayed { await wakeWorkers() }
         return replayed
     }
 
     /// ``replay(id:)`` inside the caller's transaction (the caller wakes the workers after it commits).
-    static func replay(id: Int64, on connection: any SQLDatabase) async throws -> Bool {
+    static func replay(id: Int64, at now: Date, on connection: any SQLDatabase) async throws -> Bool {
         try await connection.raw("""
-            UPDATE apus_jobs SET state = 'available', attempts = 0, run_at = \(bind: milliseconds(Date())), finished_at = NULL
+            UPDATE apus_jobs SET state = 'available', attempts = 0, run_at = \(bind: milliseconds(now)), finished_at = NULL
             WHERE id = \(bind: id) AND state = 'dead' RETURNING id
             """).first() != nil
     }
@@ -323,7 +330,7 @@ public final class JobQueue: Sendable {
 
     /// Jobs per kind and state, except completed ones, and the age of the oldest due job.
     func depth() async throws -> (counts: [String: [JobState: Int]], oldestDueAge: Double) {
-        let now = Self.milliseconds(Date())
+        let now = Self.milliseconds(self.now())
         return try await database.read { connection in
             var counts: [String: [JobState: Int]] = [:]
             for row in try await connection.raw("""

@@ -14,7 +14,7 @@ final class ClickBuffer: Service, Sendable {
     private let pending = Mutex<[Click]>([])
     private let wake: AsyncStream<Void>.Continuation
     private let wakes: AsyncStream<Void>
-    private let database: any Database
+    private let platform: Platform
     private let secrets: InstallSecrets
     private let logger: Logger
     let capacity: Int
@@ -23,8 +23,8 @@ final class ClickBuffer: Service, Sendable {
     private let flushed: Counter
     private let dropped: Counter
 
-    init(database: any Database, secrets: InstallSecrets, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
-        self.database = database
+    init(platform: Platform, secrets: InstallSecrets, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
+        self.platform = platform
         self.secrets = secrets
         self.logger = logger
         self.capacity = capacity
@@ -151,7 +151,8 @@ final class ClickBuffer: Service, Sendable {
         let values = rows
         let codesOfRows = rowCodes
         let codes = Array(Set(rowCodes))
-        try await database.withTransaction { connection in
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             // A link deleted since its clicks were buffered keeps none: its clicks went with it. On
             // PostgreSQL the rows are locked until this commits, so a deletion either waits and
             // then takes these clicks too, or commits first and the link is not found here.

@@ -29,13 +29,13 @@ struct LinkStats: Codable, Sendable, ResponseEncodable {
     var devices: [Share]
     var countries: [Share]
 
-    static func load(code: String, from: Date, to: Date, interval: String, database: any Database) async throws -> LinkStats {
+    static func load(code: String, from: Date, to: Date, interval: String, read: DatabaseReads) async throws -> LinkStats {
         let start = Timestamp.format(from)
         let end = Timestamp.format(to)
         // RFC 3339 text sorts by time, and its prefix is the hour or the day, on both engines.
         // Rows are per-minute roll-ups, so every count is a SUM of their clicks.
         let prefix = interval == "hour" ? 13 : 10
-        return try await database.read { connection in
+        return try await read { connection in
             let totals = try await connection.raw("""
                 SELECT COALESCE(SUM(CASE WHEN is_bot = 0 THEN clicks ELSE 0 END), 0) AS clicks,
                        COALESCE(SUM(CASE WHEN is_bot = 1 THEN clicks ELSE 0 END), 0) AS bots,

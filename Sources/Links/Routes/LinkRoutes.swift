@@ -40,7 +40,7 @@ struct LinkRoutes {
         links.get("/{code}/stats") { request, context -> LinkStats in
             let link = try await owned(context)
             let query = request.uri.queryParameters
-            let to = try query.get("to").map { try Self.time($0, field: "to") } ?? Date()
+            let to = try query.get("to").map { try Self.time($0, field: "to") } ?? service.now()
             let from = try query.get("from").map { try Self.time($0, field: "from") } ?? to.addingTimeInterval(-7 * 86_400)
             let interval = query.get("interval").map { String($0) } ?? "day"
             guard interval == "hour" || interval == "day" else { throw Problem.badRequest("interval is hour or day.") }

@@ -78,7 +78,7 @@ struct NotificationDelivery: Sendable {
         let content = try await content(record)
         let message = MailMessage(
             from: mailFrom, to: [address], subject: content.subject.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " "),
-            text: content.text, html: content.html
+            text: content.text, html: content.html, date: platform.now()
         )
         do {
             let provider = try await mail.send(message)
@@ -106,7 +106,7 @@ struct NotificationDelivery: Sendable {
         guard !health.isDisabled else {
             throw DeliveryFailure(message: "webhook endpoint \(endpoint.endpoint.id) is disabled", permanent: true)
         }
-        let now = Date()
+        let now = platform.now()
         let body = Array(NotificationStore.encode([
             "type": .string(record.eventType ?? record.category),
             "timestamp": .string(Timestamp.format(record.createdAt)),
@@ -148,7 +148,7 @@ struct NotificationDelivery: Sendable {
 
     /// Notes a failure; an endpoint failing for longer than `disableAfter` is disabled.
     private func failing(_ endpoint: WebhookEndpointStore.Stored, reason: String) async throws {
-        let now = Date()
+        let now = platform.now()
         // The store starts the clock once for every delivery to the endpoint; the rule reads it from there.
         let since = try await endpoints.noteFailure(id: endpoint.endpoint.id, at: now)
         var health = EndpointHealth(disableAfter: disableAfter, state: .failing(since: since))

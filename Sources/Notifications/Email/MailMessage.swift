@@ -43,7 +43,7 @@ struct MailMessage: Sendable {
         text: String,
         html: String? = nil,
         messageID: String? = nil,
-        date: Date = Date(),
+        date: Date,
         extraHeaders: [Header] = []
     ) {
         self.from = from

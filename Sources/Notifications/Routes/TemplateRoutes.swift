@@ -14,7 +14,7 @@ struct TemplateRoutes {
             guard let name = body.name else {
                 throw Problem.unprocessable("name is required.", errors: [.init(field: "name", message: "required")])
             }
-            let template = try Self.validated(name: name, body)
+            let template = try Self.validated(name: name, body, at: templates.platform.now())
             guard try await templates.create(template, by: principal.userID) else { throw Problem.conflict("A template \(name) exists; PUT replaces it.") }
             return try context.created(try await templates.find(name: name) ?? template, at: "/v1/notification-templates/\(name)", for: request)
         }
@@ -39,7 +39,7 @@ struct TemplateRoutes {
             if let bodyName = body.name, bodyName != name {
                 throw Problem.unprocessable("name differs from the path.", errors: [.init(field: "name", message: "must match the path")])
             }
-            guard try await templates.save(try Self.validated(name: name, body), by: principal) != .notYours else {
+            guard try await templates.save(try Self.validated(name: name, body, at: templates.platform.now()), by: principal) != .notYours else {
                 throw Self.notYours(name)
             }
             guard let saved = try await templates.find(name: name) else { throw Problem.notFound("No template \(name).") }
@@ -62,7 +62,7 @@ struct TemplateRoutes {
         Problem.forbidden("The template \(name) belongs to someone else; only they or an admin may change it.")
     }
 
-    static func validated(name: String, _ body: TemplateBody) throws -> NotificationTemplate {
+    static func validated(name: String, _ body: TemplateBody, at now: Date) throws -> NotificationTemplate {
         guard NotificationFields.isName(name) else {
             throw Problem.unprocessable("name is 1-64 of A-Z a-z 0-9 _ - .", errors: [.init(field: "name", message: "invalid")])
         }
@@ -74,6 +74,6 @@ struct TemplateRoutes {
                 throw Problem.unprocessable("\(field) is not a valid Mustache template: \(error)", errors: [.init(field: field, message: "invalid template")])
             }
         }
-        return NotificationTemplate(name: name, subject: body.subject, textBody: body.textBody, htmlBody: body.htmlBody, ownerId: nil, createdAt: Date(), updatedAt: Date())
+        return NotificationTemplate(name: name, subject: body.subject, textBody: body.textBody, htmlBody: body.htmlBody, ownerId: nil, createdAt: now, updatedAt: now)
     }
 }

@@ -4,7 +4,7 @@ import SQLKit
 
 /// Notifications and their attempts in `notifications_notifications` / `notifications_attempts`.
 struct NotificationStore: Sendable {
-    let database: any Database
+    let platform: Platform
     static let deliverKind = "notifications.deliver"
 
     /// What a new notification holds before it is stored.
@@ -33,7 +33,7 @@ struct NotificationStore: Sendable {
     static func insert(_ draft: Draft, in transaction: Transaction, jobKey: String? = nil) async throws -> NotificationRecord {
         let connection = transaction.sql
         let id = OpaqueID.make("ntf")
-        let now = Date()
+        let now = transaction.now()
         let stamp = Timestamp.format(now)
         try await connection.raw("""
             INSERT INTO notifications_notifications (id, sender_id, channel, recipient, user_id, category, template, subject, body, data, event_type, status, created_at, updated_at)
@@ -64,7 +64,7 @@ struct NotificationStore: Sendable {
     }
 
     func find(id: String, withAttempts: Bool = false) async throws -> Stored? {
-        try await database.read { connection in
+        try await platform.read { connection in
             guard let row = try await connection.raw("SELECT * FROM notifications_notifications WHERE id = \(bind: id)").first() else { return nil }
             var stored = try Self.stored(row)
             if withAttempts {
@@ -73,7 +73,7 @@ struct NotificationStore: Sendable {
                     """).all().map { row in
                     DeliveryAttempt(
                         attempt: try row.decode(column: "attempt", as: Int.self),
-                        at: Timestamp.parse(try row.decode(column: "at", as: String.self)) ?? Date(),
+                        at: try Timestamp.decode(row, column: "at"),
                         outcome: try row.decode(column: "outcome", as: String.self),
                         response: try row.decode(column: "response", as: String?.self),
                         error: try row.decode(column: "error", as: String?.self)
@@ -86,7 +86,7 @@ struct NotificationStore: Sendable {
 
     /// Notifications sent by `sender` (all when nil), newest first, optionally of one status.
     func list(sender: String?, status: NotificationStatus?, limit: Int, before: String?) async throws -> [NotificationRecord] {
-        try await database.read { connection in
+        try await platform.read { connection in
             var query = SQLQueryString("SELECT * FROM notifications_notifications WHERE 1 = 1")
             if let sender { query.appendInterpolation(unsafeRaw: " AND sender_id = "); query.appendInterpolation(bind: sender) }
             if let status { query.appendInterpolation(unsafeRaw: " AND status = "); query.appendInterpolation(bind: status.rawValue) }
@@ -99,14 +99,15 @@ struct NotificationStore: Sendable {
 
     /// Moves a notification to `status`.
     func setStatus(_ id: String, _ status: NotificationStatus, delivered: Bool = false) async throws {
-        try await database.write { connection in
-            try await Self.setStatus(id, status, delivered: delivered, on: connection)
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
+            try await Self.setStatus(id, status, delivered: delivered, at: transaction.now(), on: connection)
         }
     }
 
     /// Moves a notification to `status` inside the caller's transaction.
-    static func setStatus(_ id: String, _ status: NotificationStatus, delivered: Bool = false, on connection: any SQLDatabase) async throws {
-        let now = Timestamp.format(Date())
+    static func setStatus(_ id: String, _ status: NotificationStatus, delivered: Bool = false, at time: Date, on connection: any SQLDatabase) async throws {
+        let now = Timestamp.format(time)
         try await connection.raw("""
             UPDATE notifications_notifications SET status = \(bind: status.rawValue), updated_at = \(bind: now),
                 delivered_at = \(bind: delivered ? now : nil)
@@ -116,8 +117,9 @@ struct NotificationStore: Sendable {
 
     /// Records an attempt and the status it leaves the notification in.
     func record(_ id: String, attempt: Int, outcome: String, response: String?, error: String?, status: NotificationStatus) async throws {
-        let now = Timestamp.format(Date())
-        try await database.withTransaction { connection in
+        let now = Timestamp.format(platform.now())
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("""
                 INSERT INTO notifications_attempts (notification_id, attempt, at, outcome, response, error)
                 VALUES (\(bind: id), \(bind: attempt), \(bind: now), \(bind: outcome), \(bind: response.map { String($0.prefix(1000)) }), \(bind: error.map { String($0.prefix(1000)) }))
@@ -135,7 +137,7 @@ struct NotificationStore: Sendable {
 
     /// A user's in-app notifications: unread first, then newest first.
     func inbox(userID: String, limit: Int, offset: Int) async throws -> [NotificationRecord] {
-        try await database.read { connection in
+        try await platform.read { connection in
             try await connection.raw("""
                 SELECT * FROM notifications_notifications WHERE user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered'
                 ORDER BY CASE WHEN read_at IS NULL THEN 0 ELSE 1 END, id DESC LIMIT \(bind: limit) OFFSET \(bind: offset)
@@ -144,7 +146,7 @@ struct NotificationStore: Sendable {
     }
 
     func unreadCount(userID: String) async throws -> Int {
-        try await database.read { connection in
+        try await platform.read { connection in
             try await connection.raw("""
                 SELECT COUNT(*) AS n FROM notifications_notifications WHERE user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL
                 """).first()?.decode(column: "n", as: Int.self) ?? 0
@@ -153,8 +155,9 @@ struct NotificationStore: Sendable {
 
     /// Marks one in-app notification of `userID` read; nil when it is not theirs.
     func markRead(id: String, userID: String) async throws -> NotificationRecord? {
-        let now = Timestamp.format(Date())
-        try await database.write { connection in
+        let now = Timestamp.format(platform.now())
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("""
                 UPDATE notifications_notifications SET read_at = \(bind: now)
                 WHERE id = \(bind: id) AND user_id = \(bind: userID) AND channel = 'in_app' AND status = 'delivered' AND read_at IS NULL
@@ -177,8 +180,8 @@ struct NotificationStore: Sendable {
             data: (try? JSONValue(parsing: Array(data.utf8))) ?? .object([:]),
             eventType: try row.decode(column: "event_type", as: String?.self),
             status: NotificationStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .queued,
-            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(),
-            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? Date(),
+            createdAt: try Timestamp.decode(row, column: "created_at"),
+            updatedAt: try Timestamp.decode(row, column: "updated_at"),
             deliveredAt: try row.decode(column: "delivered_at", as: String?.self).flatMap(Timestamp.parse),
             readAt: try row.decode(column: "read_at", as: String?.self).flatMap(Timestamp.parse),
             attempts: nil

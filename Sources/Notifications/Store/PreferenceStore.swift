@@ -3,13 +3,13 @@ import SQLKit
 
 /// Per-user, per-category, per-channel opt-outs in `notifications_preferences`. No row means enabled.
 struct PreferenceStore: Sendable {
-    let database: any Database
+    let platform: Platform
     /// The category no one can mute.
     static let critical = "critical"
 
     /// `category → channel → enabled` for `userID`.
     func preferences(userID: String) async throws -> [String: [String: Bool]] {
-        try await database.read { connection in
+        try await platform.read { connection in
             var result: [String: [String: Bool]] = [:]
             for row in try await connection.raw("SELECT category, channel, enabled FROM notifications_preferences WHERE user_id = \(bind: userID)").all() {
                 result[try row.decode(column: "category", as: String.self), default: [:]][try row.decode(column: "channel", as: String.self)] =
@@ -21,7 +21,8 @@ struct PreferenceStore: Sendable {
 
     /// Replaces the preferences of `userID`.
     func replace(userID: String, with preferences: [String: [String: Bool]]) async throws {
-        try await database.withTransaction { connection in
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("DELETE FROM notifications_preferences WHERE user_id = \(bind: userID)").run()
             for (category, channels) in preferences {
                 for (channel, enabled) in channels {

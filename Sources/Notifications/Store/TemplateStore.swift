@@ -18,7 +18,7 @@ struct NotificationTemplate: Codable, Sendable, ResponseEncodable {
 
 /// Templates in `notifications_templates`.
 struct TemplateStore: Sendable {
-    let database: any Database
+    let platform: Platform
 
     /// What `save` did.
     enum SaveOutcome: Equatable {
@@ -31,8 +31,9 @@ struct TemplateStore: Sendable {
     /// admin (the owner stays). The check and the write are one statement, so a change of owner
     /// in between cannot be overtaken.
     func save(_ template: NotificationTemplate, by principal: Principal) async throws -> SaveOutcome {
-        let now = Timestamp.format(Date())
-        return try await database.withTransaction { connection in
+        let now = Timestamp.format(platform.now())
+        return try await platform.transaction { transaction in
+            let connection = transaction.sql
             let replaced = try await connection.raw("""
                 UPDATE notifications_templates SET subject = \(bind: template.subject), text_body = \(bind: template.textBody),
                     html_body = \(bind: template.htmlBody), updated_at = \(bind: now)
@@ -53,9 +54,10 @@ struct TemplateStore: Sendable {
     /// Creates `template`; `false` when the name is taken. The primary key decides between
     /// concurrent creations of one name: exactly one succeeds.
     func create(_ template: NotificationTemplate, by owner: String) async throws -> Bool {
-        let now = Timestamp.format(Date())
-        return try await database.write { connection in
-            try await connection.raw("""
+        let now = Timestamp.format(platform.now())
+        return try await platform.transaction { transaction in
+            let connection = transaction.sql
+            return try await connection.raw("""
                 INSERT INTO notifications_templates (name, subject, text_body, html_body, owner_id, created_at, updated_at)
                 VALUES (\(bind: template.name), \(bind: template.subject), \(bind: template.textBody), \(bind: template.htmlBody),
                     \(bind: owner), \(bind: now), \(bind: now))
@@ -65,13 +67,13 @@ struct TemplateStore: Sendable {
     }
 
     func find(name: String) async throws -> NotificationTemplate? {
-        try await database.read { connection in
+        try await platform.read { connection in
             try await connection.raw("SELECT * FROM notifications_templates WHERE name = \(bind: name)").first().map(Self.template)
         }
     }
 
     func list(limit: Int, after: String?) async throws -> [NotificationTemplate] {
-        try await database.read { connection in
+        try await platform.read { connection in
             try await connection.raw("""
                 SELECT * FROM notifications_templates WHERE name > \(bind: after ?? "") ORDER BY name LIMIT \(bind: limit)
                 """).all().map(Self.template)
@@ -80,8 +82,9 @@ struct TemplateStore: Sendable {
 
     /// Deletes the template `name` if `principal` owns it or is an admin.
     func delete(name: String, by principal: Principal) async throws -> Bool {
-        try await database.write { connection in
-            try await connection.raw("""
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
+            return try await connection.raw("""
                 DELETE FROM notifications_templates
                 WHERE name = \(bind: name) AND (owner_id = \(bind: principal.userID) OR \(bind: principal.isAdmin ? 1 : 0) = 1)
                 RETURNING name
@@ -96,8 +99,8 @@ struct TemplateStore: Sendable {
             textBody: try row.decode(column: "text_body", as: String.self),
             htmlBody: try row.decode(column: "html_body", as: String?.self),
             ownerId: try row.decode(column: "owner_id", as: String?.self),
-            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(),
-            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? Date()
+            createdAt: try Timestamp.decode(row, column: "created_at"),
+            updatedAt: try Timestamp.decode(row, column: "updated_at")
         )
     }
 }

@@ -19,7 +19,7 @@ struct WebhookEndpoint: Codable, Sendable, ResponseEncodable {
 
 /// Endpoints in `notifications_endpoints`.
 struct WebhookEndpointStore: Sendable {
-    let database: any Database
+    let platform: Platform
 
     /// A new signing secret: `whsec_` and 32 random bytes in base64, as Standard Webhooks has it.
     static func makeSecret() -> String {
@@ -31,8 +31,9 @@ struct WebhookEndpointStore: Sendable {
     func create(owner: String, url: String, eventTypes: [String]) async throws -> WebhookEndpoint {
         let id = OpaqueID.make("whe")
         let secret = Self.makeSecret()
-        let now = Timestamp.format(Date())
-        try await database.withTransaction { connection in
+        let now = Timestamp.format(platform.now())
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("""
                 INSERT INTO notifications_endpoints (id, owner_id, url, event_types, secret, created_at, updated_at)
                 VALUES (\(bind: id), \(bind: owner), \(bind: url), \(bind: eventTypes.joined(separator: " ")), \(bind: secret), \(bind: now), \(bind: now))
@@ -52,13 +53,13 @@ struct WebhookEndpointStore: Sendable {
     }
 
     func find(id: String) async throws -> Stored? {
-        try await database.read { connection in
+        try await platform.read { connection in
             try await connection.raw("SELECT * FROM notifications_endpoints WHERE id = \(bind: id)").first().map(Self.stored)
         }
     }
 
     func list(owner: String?, limit: Int, before: String?) async throws -> [WebhookEndpoint] {
-        try await database.read { connection in
+        try await platform.read { connection in
             var query = SQLQueryString("SELECT * FROM notifications_endpoints WHERE 1 = 1")
             if let owner { query.appendInterpolation(unsafeRaw: " AND owner_id = "); query.appendInterpolation(bind: owner) }
             if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
@@ -69,8 +70,9 @@ struct WebhookEndpointStore: Sendable {
     }
 
     func update(id: String, url: String?, eventTypes: [String]?, disabled: Bool?) async throws {
-        let now = Timestamp.format(Date())
-        try await database.withTransaction { connection in
+        let now = Timestamp.format(platform.now())
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             if let url { try await connection.raw("UPDATE notifications_endpoints SET url = \(bind: url) WHERE id = \(bind: id)").run() }
             if let eventTypes {
                 try await connection.raw("UPDATE notifications_endpoints SET event_types = \(bind: eventTypes.joined(separator: " ")) WHERE id = \(bind: id)").run()
@@ -89,14 +91,16 @@ struct WebhookEndpointStore: Sendable {
 
     func rotateSecret(id: String) async throws -> String {
         let secret = Self.makeSecret()
-        try await database.write { connection in
-            try await connection.raw("UPDATE notifications_endpoints SET secret = \(bind: secret), updated_at = \(bind: Timestamp.format(Date())) WHERE id = \(bind: id)").run()
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
+            try await connection.raw("UPDATE notifications_endpoints SET secret = \(bind: secret), updated_at = \(bind: Timestamp.format(platform.now())) WHERE id = \(bind: id)").run()
         }
         return secret
     }
 
     func delete(id: String) async throws {
-        try await database.withTransaction { connection in
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("DELETE FROM notifications_subscriptions WHERE endpoint_id = \(bind: id)").run()
             try await connection.raw("DELETE FROM notifications_endpoints WHERE id = \(bind: id)").run()
         }
@@ -124,9 +128,10 @@ struct WebhookEndpointStore: Sendable {
 
     /// Disables an endpoint for `reason`; returns whether it was enabled until now.
     func disable(id: String, reason: String) async throws -> Bool {
-        try await database.write { connection in
-            try await connection.raw("""
-                UPDATE notifications_endpoints SET disabled = 1, disabled_reason = \(bind: reason), updated_at = \(bind: Timestamp.format(Date()))
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
+            return try await connection.raw("""
+                UPDATE notifications_endpoints SET disabled = 1, disabled_reason = \(bind: reason), updated_at = \(bind: Timestamp.format(platform.now()))
                 WHERE id = \(bind: id) AND disabled = 0 RETURNING id
                 """).first() != nil
         }
@@ -136,7 +141,8 @@ struct WebhookEndpointStore: Sendable {
     /// statement for concurrent deliveries (``EndpointHealth`` decides the rest); returns when the
     /// endpoint started failing.
     func noteFailure(id: String, at now: Date) async throws -> Date {
-        try await database.write { connection in
+        try await platform.transaction { transaction in
+            let connection = transaction.sql
             try await connection.raw("""
                 UPDATE notifications_endpoints SET failing_since = \(bind: Timestamp.format(now)) WHERE id = \(bind: id) AND failing_since IS NULL
                 """).run()
@@ -148,7 +154,7 @@ struct WebhookEndpointStore: Sendable {
 
     /// Notes a delivered one: the failure clock stops.
     func noteSuccess(id: String) async throws {
-        try await database.write { try await $0.raw("UPDATE notifications_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
+        try await platform.transaction { try await $0.sql.raw("UPDATE notifications_endpoints SET failing_since = NULL WHERE id = \(bind: id) AND failing_since IS NOT NULL").run() }
     }
 
     /// Enabled endpoints subscribed to `type`, created before the event, read through
@@ -174,8 +180,8 @@ struct WebhookEndpointStore: Sendable {
             disabled: try row.decode(column: "disabled", as: Int.self) != 0,
             disabledReason: try row.decode(column: "disabled_reason", as: String?.self),
             failingSince: try row.decode(column: "failing_since", as: String?.self).flatMap(Timestamp.parse),
-            createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? Date(),
-            updatedAt: Timestamp.parse(try row.decode(column: "updated_at", as: String.self)) ?? Date(),
+            createdAt: try Timestamp.decode(row, column: "created_at"),
+            updatedAt: try Timestamp.decode(row, column: "updated_at"),
             secret: nil
         )
         return Stored(endpoint: endpoint, ownerID: try row.decode(column: "owner_id", as: String.self), secret: try row.decode(column: "secret", as: String.self))

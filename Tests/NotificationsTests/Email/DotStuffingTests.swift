@@ -1,5 +1,6 @@
 @testable import Notifications
 import ApusTesting
+import Foundation
 import Testing
 
 @Suite struct DotStuffingTests {
@@ -41,7 +42,7 @@ import Testing
     @Test func aRenderedMessageWithDotLinesSurvivesTheDataSection() throws {
         let message = MailMessage(
             from: "apus@example.com", to: ["ada@example.com"], subject: "Dots",
-            text: "Hello,\n.\n..\n.end", html: "<p>\n.</p>", messageID: "m@example.com"
+            text: "Hello,\n.\n..\n.end", html: "<p>\n.</p>", messageID: "m@example.com", date: Date(timeIntervalSince1970: 1_800_000_000)
         )
         let rendered = try message.rendered(boundary: "b")
         let section = SMTPClient.dataSection(rendered)

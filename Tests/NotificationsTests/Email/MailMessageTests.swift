@@ -154,17 +154,17 @@ import Testing
 
     @Test func aMessageNeedsARecipientAndAWellFormedID() {
         #expect(throws: MailMessageError.noRecipients) { try message(to: []).rendered() }
-        let noAt = MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "", text: "", messageID: "no-at-sign")
+        let noAt = MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "", text: "", messageID: "no-at-sign", date: Self.date)
         #expect(throws: MailMessageError.invalidMessageID("no-at-sign")) { try noAt.rendered() }
-        let spaced = MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "", text: "", messageID: "a b@c")
+        let spaced = MailMessage(from: "a@example.com", to: ["b@example.com"], subject: "", text: "", messageID: "a b@c", date: Self.date)
         #expect(throws: MailMessageError.invalidMessageID("a b@c")) { try spaced.validate() }
     }
 
     @Test func aMessageIDIsMadeFromTheSendersDomain() throws {
-        let made = MailMessage(from: "Apus <apus@mail.example.org>", to: ["b@example.com"], subject: "", text: "")
+        let made = MailMessage(from: "Apus <apus@mail.example.org>", to: ["b@example.com"], subject: "", text: "", date: Self.date)
         #expect(made.messageID.hasSuffix("@mail.example.org"))
         #expect(try made.rendered().contains("Message-ID: <\(made.messageID)>\r\n"))
-        #expect(MailMessage(from: "broken", to: [], subject: "", text: "").messageID.hasSuffix("@apus.invalid"))
+        #expect(MailMessage(from: "broken", to: [], subject: "", text: "", date: Self.date).messageID.hasSuffix("@apus.invalid"))
     }
 
     @Test func datesAreWrittenInUTCWithEnglishNames() {

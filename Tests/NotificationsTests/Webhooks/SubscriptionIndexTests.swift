@@ -33,7 +33,7 @@ import Testing
             try await Migrator(database: database, migrations: before, logger: TestDatabase.logger).migrate()
             try await Self.insertEndpoint("whe_old", "links.* identity.user.deleted", on: database)
             try await Migrator(database: database, migrations: all, logger: TestDatabase.logger).migrate()
-            let store = WebhookEndpointStore(database: database)
+            let store = WebhookEndpointStore(platform: Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger))
             let everything = try await store.create(owner: "usr_2", url: "https://all.example/", eventTypes: ["*"])
             let exact = try await store.create(owner: "usr_2", url: "https://one.example/", eventTypes: ["links.link.deleted"])
             let other = try await store.create(owner: "usr_2", url: "https://other.example/", eventTypes: ["notifications.*", "linksx.*"])
