@@ -178,7 +178,7 @@ def test_webhooks_verify_retry_until_the_receiver_recovers_and_dead_ones_replay(
         endpoints = {}
         for path in ["/flaky", "/down", "/ok"]:
             created = requests.post(node.base + "/v1/webhooks/endpoints", headers=headers, timeout=5,
-                                    json={"url": receiver.url(path), "event_types": ["links.link.created"] if path == "/ok" else ["test.none"]})
+                                    json={"url": receiver.url(path), "event_types": ["links.link.created"] if path == "/ok" else ["inventory.stock.low"]})
             assert created.status_code == 201, created.text
             assert created.json()["secret"].startswith("whsec_")
             endpoints[path] = created.json()
@@ -310,7 +310,7 @@ def test_killing_the_node_mid_batch_loses_no_job(engine_env, smtp, receiver):
     node = Node(env, [])
     headers = admin_headers(node.base)
     endpoint = requests.post(node.base + "/v1/webhooks/endpoints", headers=headers, timeout=5,
-                             json={"url": receiver.url("/slow"), "event_types": ["test.none"]}).json()
+                             json={"url": receiver.url("/slow"), "event_types": ["inventory.stock.low"]}).json()
     ids = []
     for number in range(60):
         response = requests.post(node.base + "/v1/notifications", headers=headers, timeout=5, json={

@@ -18,6 +18,7 @@ public struct InventoryModule: Module {
     public init() {}
 
     public var migrations: [Migration] { InventoryMigrations.all }
+    public var events: [EventDeclaration] { InventoryEvents.declarations }
     public var permissions: [Permission] { [Self.manage, Self.checkout] }
     public var openAPI: OpenAPIFragment { InventoryOpenAPI.fragment }
 

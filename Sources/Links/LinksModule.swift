@@ -16,6 +16,7 @@ public struct LinksModule: Module {
     public init() {}
 
     public var migrations: [Migration] { LinksMigrations.all }
+    public var events: [EventDeclaration] { LinksEvents.all }
     public var permissions: [Permission] { [Self.manageLinks] }
     public var openAPI: OpenAPIFragment { LinksOpenAPI.fragment }
 

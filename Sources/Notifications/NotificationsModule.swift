@@ -28,7 +28,7 @@ public struct NotificationsModule: Module {
         let routes = RouteCollection(context: ApusRequestContext.self)
         NotificationRoutes(service: service).add(to: routes)
         TemplateRoutes(templates: service.templates).add(to: routes)
-        WebhookEndpointRoutes(endpoints: service.endpoints, policy: service.egressPolicy).add(to: routes)
+        WebhookEndpointRoutes(endpoints: service.endpoints, policy: service.egressPolicy, eventTypes: platform.eventTypes).add(to: routes)
         InboxRoutes(store: service.store, preferences: service.preferences).add(to: routes)
         return ModuleParts(
             routes: routes,

@@ -16,6 +16,7 @@ public struct UploadsModule: Module {
     public init() {}
 
     public var migrations: [Migration] { UploadsMigrations.all }
+    public var events: [EventDeclaration] { UploadsEvents.all }
     public var permissions: [Permission] { [Self.write] }
     public var openAPI: OpenAPIFragment { UploadsOpenAPI.fragment }
 

@@ -178,7 +178,7 @@ extension UploadsService {
 
     static func emitCompleted(_ upload: Upload, in transaction: Transaction) async throws {
         try await transaction.emit(
-            "uploads.upload.completed", aggregate: upload.id,
+            UploadsEvents.completed, aggregate: upload.id,
             json: UploadCompleted(
                 id: upload.id, ownerId: upload.ownerId, length: upload.offset, sha256: upload.sha256 ?? "",
                 metadata: upload.metadata.flatMap(UploadMetadata.init)?.values ?? [:]

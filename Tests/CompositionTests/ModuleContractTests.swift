@@ -14,6 +14,8 @@ import Testing
 /// The seam between the platform and the modules, checked over every module the binary ships.
 @Suite struct ModuleContractTests {
     static let shipped: [any Module] = ShippedModules.all()
+    /// The repository's root.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Routes that are not API operations and so are not in the document, by name: the short
     /// link redirect, which a browser follows.

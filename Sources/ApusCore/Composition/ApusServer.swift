@@ -19,6 +19,8 @@ public struct ApusServer: Sendable {
     public init(platform: Platform, available: [any Module]) throws(ConfigurationError) {
         self.platform = platform
         self.identity = Identity(platform: platform)
+        platform.eventTypes.declare(IdentityModule.declaredEvents + available.flatMap(\.events))
+        platform.routes.declare(available.flatMap(\.rootSegments))
         guard let wanted = platform.configuration.modules else {
             self.modules = available
             return
@@ -57,7 +59,7 @@ public struct ApusServer: Sendable {
     /// The OpenAPI document of the running modules; a schema or operation id defined twice is
     /// an error.
     public func openAPIDocument() throws -> JSONValue {
-        try OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI] + allModules.map(\.openAPI))
+        try OpenAPIDocument.build(version: Self.version, fragments: [CoreRoutes.openAPI] + allModules.map(\.openAPI), events: platform.eventTypes.all)
     }
 
     /// A started node: its router and everything that runs beside it.

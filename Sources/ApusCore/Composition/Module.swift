@@ -16,6 +16,12 @@ public protocol Module: Sendable {
     var openAPI: OpenAPIFragment { get }
     /// The permissions its routes require (they can be API key scopes).
     var permissions: [Permission] { get }
+    /// The events it emits, each with the schema of its payload; types start with its name.
+    /// Emitting a type no shipped module declares fails.
+    var events: [EventDeclaration] { get }
+    /// The first path segments it serves outside `/v1` (`socket.io`, `loki`): no short-link
+    /// alias may take one, whichever modules a node runs.
+    var rootSegments: [String] { get }
     /// Starts the module on `platform`: reads its settings (a bad one throws a
     /// ``ConfigurationError`` naming the variable) and returns its routes and background work.
     /// Called only on nodes that run the module, once.
@@ -26,6 +32,8 @@ extension Module {
     public var migrations: [Migration] { [] }
     public var openAPI: OpenAPIFragment { OpenAPIFragment() }
     public var permissions: [Permission] { [] }
+    public var events: [EventDeclaration] { [] }
+    public var rootSegments: [String] { [] }
 }
 
 /// Everything a started module contributes to the node.

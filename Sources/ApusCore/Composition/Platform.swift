@@ -28,6 +28,8 @@ public struct Platform: Sendable {
     @_spi(Platform) public let jobs: JobQueue
     /// The transactional outbox; modules write to it through ``Transaction/emit(_:)``.
     @_spi(Platform) public let events: EventOutbox
+    /// Every event type the shipped modules declare (``Module/events``).
+    public let eventTypes: EventCatalogue
     /// The users of this deployment, as modules may see them.
     public let users: any UserDirectory
     /// Every route the node serves, once the composition is complete.
@@ -72,7 +74,9 @@ public struct Platform: Sendable {
         ))
         self.bus = bus
         self.jobs = JobQueue(database: database, bus: bus, settings: configuration.jobs, node: node, now: now)
-        self.events = EventOutbox(database: database, bus: bus, now: now)
+        let eventTypes = EventCatalogue()
+        self.eventTypes = eventTypes
+        self.events = EventOutbox(database: database, bus: bus, catalogue: eventTypes, now: now)
         self.routes = RouteTable()
         let caches = CacheRegistry(bus: bus)
         self.caches = caches

@@ -6,15 +6,22 @@ import Synchronization
 /// answer does not depend on the order modules are started in.
 public final class RouteTable: Sendable {
     private let paths = Mutex<[String]>([])
+    private let declared = Mutex<Set<String>>([])
 
     init() {}
 
     /// Every route's path, as templates (`/v1/links/{code}`).
     public var all: [String] { paths.withLock { $0 } }
 
-    /// The first segment of every route's path, lower-cased (`v1`, `health`, `.well-known`).
+    /// The first segment of every route's path, lower-cased (`v1`, `health`, `.well-known`),
+    /// and every root segment a shipped module declares, run here or not
+    /// (``Module/rootSegments``).
     public var firstSegments: Set<String> {
-        Set(all.compactMap { $0.split(separator: "/").first.map { $0.lowercased() } })
+        Set(all.compactMap { $0.split(separator: "/").first.map { $0.lowercased() } }).union(declared.withLock { $0 })
+    }
+
+    func declare(_ segments: [String]) {
+        declared.withLock { $0.formUnion(segments.map { $0.lowercased() }) }
     }
 
     func record(_ router: Router<ApusRequestContext>) {

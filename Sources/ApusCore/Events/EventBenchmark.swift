@@ -26,6 +26,7 @@ public enum EventBenchmark {
     /// consumers, then removes what it wrote.
     public static func run(platform: Platform, events: Int, consumers: Int) async throws -> Result {
         let database = platform.database
+        platform.eventTypes.declare([EventDeclaration(type, summary: "An event of the events benchmark.", payload: ["type": "object"])])
         try await clean(database)
         let handled = (0..<consumers).map { _ in Tally() }
         let list = handled.enumerated().map { index, tally in

@@ -6,11 +6,16 @@ import SQLKit
 public struct EventOutbox: Sendable {
     let database: any Database
     let bus: any ClusterBus
+    /// The types that may be written.
+    let catalogue: EventCatalogue
     /// The clock an event's `occurred_at` is read from.
     let now: @Sendable () -> Date
     static let wakeChannel = "events"
 
-    @_spi(Platform) public init(database: any Database, bus: any ClusterBus, now: @escaping @Sendable () -> Date = { Date() }) {
+    @_spi(Platform) public init(
+        database: any Database, bus: any ClusterBus, catalogue: EventCatalogue? = nil, now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.catalogue = catalogue ?? EventCatalogue()
         self.database = database
         self.bus = bus
         self.now = now
@@ -20,6 +25,7 @@ public struct EventOutbox: Sendable {
     func append(_ events: [NewEvent], on connection: any SQLDatabase) async throws {
         let now = JobQueue.milliseconds(now())
         for event in events {
+            guard catalogue.permits(event.type) else { throw UndeclaredEvent(type: event.type) }
             try await connection.raw("""
                 INSERT INTO apus_events (type, aggregate, payload, occurred_at, owner_id)
                 VALUES (\(bind: event.type), \(bind: event.aggregate), \(bind: event.payload), \(bind: now), \(bind: event.owner))

@@ -15,6 +15,12 @@ struct IdentityModule: Module {
 
     static let ownPermissions: [Permission] = [.ownAccount, .manageUsers]
     var permissions: [Permission] { Self.ownPermissions }
+    var events: [EventDeclaration] { Self.declaredEvents }
+    static let declaredEvents = [
+        EventDeclaration(IdentityEvents.userDeleted, summary: "An account was deleted; everything of it must go.", payload: IdentityEvents.changeSchema),
+        EventDeclaration(IdentityEvents.userDisabled, summary: "An account was disabled; its sessions and keys stopped working.", payload: IdentityEvents.changeSchema),
+        EventDeclaration(IdentityEvents.userEnabled, summary: "A disabled account was enabled again.", payload: IdentityEvents.changeSchema),
+    ]
     var openAPI: OpenAPIFragment { IdentityOpenAPI.fragment(permissions: allPermissions.map(\.name)) }
 
     func start(_ platform: Platform) throws -> ModuleParts {

@@ -35,6 +35,9 @@ public enum IdentityEvents {
     /// A disabled account was enabled again.
     public static let userEnabled = "identity.user.enabled"
 
+    /// The schema of ``UserChange``.
+    static let changeSchema = OpenAPIDocument.object(["user_id": ["type": "string", "pattern": OpenAPIDocument.idPattern]])
+
     /// What each of these events carries.
     public struct UserChange: Codable, Sendable, Equatable {
         /// The user concerned.

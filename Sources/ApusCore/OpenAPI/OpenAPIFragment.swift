@@ -31,7 +31,7 @@ public enum OpenAPIDocument {
     /// Fragments must not overlap: a schema name with two different definitions, an operation
     /// id used twice, or one method of one path in two fragments is an error naming it, not a
     /// silent merge.
-    public static func build(version: String, fragments: [OpenAPIFragment]) throws(OpenAPIConflict) -> JSONValue {
+    public static func build(version: String, fragments: [OpenAPIFragment], events: [EventDeclaration] = []) throws(OpenAPIConflict) -> JSONValue {
         var paths: [String: JSONValue] = [:]
         var schemas: [String: JSONValue] = ["Problem": problemSchema]
         var operationIDs: Set<String> = []
@@ -67,7 +67,30 @@ public enum OpenAPIDocument {
                 "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "description": "An access token (JWT) or an apus_ API key"]],
             ],
             "tags": .array(tags),
+            "webhooks": .object(webhooks(events)),
         ]
+    }
+
+    /// The events a webhook endpoint may subscribe to, as OpenAPI 3.1 webhooks: what Apus
+    /// posts for each (signed as Standard Webhooks), keyed by event type.
+    static func webhooks(_ events: [EventDeclaration]) -> [String: JSONValue] {
+        var webhooks: [String: JSONValue] = [:]
+        for event in events {
+            let envelope = object([
+                "type": ["const": .string(event.type)],
+                "timestamp": time,
+                "data": event.payload,
+            ])
+            webhooks[event.type] = [
+                "post": [
+                    "summary": .string(event.summary),
+                    "operationId": .string("event." + event.type),
+                    "requestBody": ["required": true, "content": ["application/json": ["schema": envelope]]],
+                    "responses": ["2XX": ["description": "Received; any other answer is retried."]],
+                ]
+            ]
+        }
+        return webhooks
     }
 
     /// The RFC 9457 problem document.

@@ -7,6 +7,8 @@ struct WebhookEndpointRoutes {
     let endpoints: WebhookEndpointStore
     /// The guard deliveries pass: an endpoint it would refuse is refused when registered.
     let policy: EgressPolicy
+    /// The event types the shipped modules declare: a subscription must name at least one.
+    let eventTypes: EventCatalogue
 
     struct RotatedSecret: Codable, ResponseEncodable {
         var secret: String
@@ -19,6 +21,7 @@ struct WebhookEndpointRoutes {
             let principal = try context.require(NotificationsModule.manageWebhooks)
             let body = try await request.decodeJSON(as: CreateEndpoint.self, context: context)
             try Self.validate(url: body.url, eventTypes: body.eventTypes, policy: policy)
+            try Self.declared(body.eventTypes, in: eventTypes)
             let endpoint = try await endpoints.create(owner: principal.userID, url: body.url, eventTypes: body.eventTypes)
             return try context.created(endpoint, at: "/v1/webhooks/endpoints/\(endpoint.id)", for: request)
         }
@@ -36,6 +39,7 @@ struct WebhookEndpointRoutes {
             let stored = try await owned(context)
             let patch = try await request.decodeJSON(as: PatchEndpoint.self, context: context)
             try Self.validate(url: patch.url ?? stored.endpoint.url, eventTypes: patch.eventTypes ?? stored.endpoint.eventTypes, policy: policy)
+            if let types = patch.eventTypes { try Self.declared(types, in: eventTypes) }
             try await endpoints.update(id: stored.endpoint.id, url: patch.url, eventTypes: patch.eventTypes, disabled: patch.disabled)
             return try await owned(context).endpoint
         }
@@ -66,6 +70,19 @@ struct WebhookEndpointRoutes {
         }
         guard !eventTypes.isEmpty, eventTypes.count <= 100, eventTypes.allSatisfy({ NotificationFields.isName($0, max: 128, extra: ["_", "-", ".", "*"]) }) else {
             throw Problem.unprocessable("event_types lists 1-100 types such as links.link.created, links.* or *.", errors: [.init(field: "event_types", message: "invalid")])
+        }
+    }
+
+    /// Refuses a subscription that could never match: a type no shipped module declares, or a
+    /// `prefix.*` under which none is (checked on creation and when the types change, so an
+    /// endpoint stored before a type was retired keeps working).
+    static func declared(_ types: [String], in catalogue: EventCatalogue) throws {
+        let unknown = types.filter { !catalogue.matches($0) }
+        guard unknown.isEmpty else {
+            throw Problem.unprocessable(
+                "No module emits \(unknown.joined(separator: ", ")); GET /v1/openapi.json lists the event types under webhooks.",
+                errors: unknown.map { .init(field: "event_types", message: "unknown event type \($0)") }
+            )
         }
     }
 }

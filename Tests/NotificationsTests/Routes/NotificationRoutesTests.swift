@@ -33,7 +33,7 @@ import Testing
             let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
             let ada = try await client.signedIn("ada@example.com", roles: [.editor], server: server)
             let adaID = try await client.json("/v1/auth/me", .get, token: ada.accessToken).decoded(Me.self).id
-            #expect(try await client.json("/v1/webhooks/endpoints", .post, token: ada.accessToken, body: #"{"url":"https://hooks.example/in","event_types":["links.link.created"]}"#).status == .created)
+            #expect(try await client.json("/v1/webhooks/endpoints", .post, token: ada.accessToken, body: #"{"url":"https://hooks.example/in","event_types":["identity.user.disabled"]}"#).status == .created)
             #expect(try await client.json("/v1/users/me/notification-preferences", .put, token: ada.accessToken, body: #"{"categories":{"news":{"email":false}}}"#).status == .ok)
             let sent = try await client.json("/v1/notifications", .post, token: admin.accessToken, body: #"{"recipient":"\#(adaID)","channel":"in_app","body":"hello"}"#)
             #expect(sent.status == .accepted)
@@ -126,7 +126,7 @@ import Testing
     /// everyone's when the owner is an admin; an event about nobody in particular goes to admins'.
     @Test(arguments: DatabaseEngine.allCases)
     func anEndpointReceivesOnlyItsOwnersEventsUnlessAnAdminOwnsIt(engine: DatabaseEngine) async throws {
-        try await TestServer.withNode(engine: engine, modules: [NotificationsModule()]) { server, client in
+        try await TestServer.withNode(engine: engine, modules: [NotificationsModule(), TestEventsModule()]) { server, client in
             struct Endpoint: Decodable { let id: String }
             let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
             let ada = try await client.signedIn("ada@example.com", roles: [.editor], server: server)
