@@ -23,6 +23,9 @@ public final class CacheRegistry: Sendable {
         }
     }
 
+    /// The names of the caches made so far.
+    var names: Set<String> { caches.withLock { Set($0.keys) } }
+
     /// The cache named `name`, made by `make` if there is none yet.
     func cache<Cache: InvalidatableCache>(named name: String, make: () -> Cache) -> Cache {
         caches.withLock { caches in

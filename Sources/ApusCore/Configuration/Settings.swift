@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The node's `APUS_*` settings as modules read them: one way to read, validate and report a
 /// setting, so that a bad value stops the node with one line naming the variable.
@@ -7,14 +8,40 @@ import Foundation
 /// (or `apus migrate`) is never stopped by that module's settings.
 public struct Settings: Sendable, Equatable {
     private let environment: [String: String]
+    /// The names read so far, when someone asked to know (the module contract tests).
+    private let reads: ReadNames?
 
     /// Settings read from `environment` (usually the process environment).
     public init(_ environment: [String: String]) {
         self.environment = environment
+        self.reads = nil
     }
+
+    private init(_ environment: [String: String], reads: ReadNames) {
+        self.environment = environment
+        self.reads = reads
+    }
+
+    /// The same settings, noting the name of every setting read through them in `names`.
+    package func recordingReads() -> (settings: Settings, names: @Sendable () -> Set<String>) {
+        let reads = ReadNames()
+        return (Settings(environment, reads: reads), { reads.names.withLock { $0 } })
+    }
+
+    public static func == (lhs: Settings, rhs: Settings) -> Bool { lhs.environment == rhs.environment }
+
+    /// Settings a module reads whose names do not start with `APUS_<MODULE>_`, each with why:
+    /// the platform's outbound HTTP client settings, which every module calling out shares, and
+    /// names Notifications had before settings carried their module's name.
+    public static let sharedNames: [String: String] = [
+        "APUS_EGRESS_": "the outbound HTTP client's timeouts, shared by every module that calls out",
+        "APUS_SMTP_": "Notifications' mail providers, named before settings carried their module",
+        "APUS_WEBHOOK_DISABLE_AFTER_SECONDS": "Notifications' webhook health rule, named before settings carried their module",
+    ]
 
     /// The value of `name`, trimmed; `nil` when unset or blank.
     public func string(_ name: String) -> String? {
+        reads?.names.withLock { _ = $0.insert(name) }
         guard let raw = environment[name] else { return nil }
         let trimmed = raw.trimmingCharacters(in: .whitespaces)
         return trimmed.isEmpty ? nil : trimmed
@@ -58,4 +85,9 @@ public struct Settings: Sendable, Equatable {
         }
         return value
     }
+}
+
+/// The setting names read through one ``Settings`` value.
+private final class ReadNames: Sendable {
+    let names = Mutex<Set<String>>([])
 }
