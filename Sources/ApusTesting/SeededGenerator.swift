@@ -20,14 +20,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         return (0..<length).map { _ in pieces.randomElement(using: &self)! }.joined()
     }
 }
-
-/// Waits up to `seconds` for `condition`, checking every 50 ms; returns whether it held. For
-/// what travels asynchronously (the outbox, the bus), never a fixed sleep.
-public func eventually(_ seconds: Double = 15, _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}

@@ -52,14 +52,17 @@ import Testing
     }
 
     @Test func missesAreRememberedOnlyWhenAskedAndEntriesExpire() async throws {
-        let remembering = BusInvalidatedCache<String, Int>(name: "a", capacity: 10, lifetime: .milliseconds(30), missLifetime: .seconds(60))
+        let clock = TestClock()
+        let remembering = BusInvalidatedCache<String, Int>(name: "a", capacity: 10, lifetime: .milliseconds(30), missLifetime: .seconds(60), now: clock.now)
         #expect(try await remembering.value(for: "x") { nil } == nil)
         #expect(try await remembering.value(for: "x") { 1 } == nil)
-        let forgetting = BusInvalidatedCache<String, Int>(name: "b", capacity: 10, lifetime: .milliseconds(30))
+        let forgetting = BusInvalidatedCache<String, Int>(name: "b", capacity: 10, lifetime: .seconds(30), now: clock.now)
         #expect(try await forgetting.value(for: "x") { nil } == nil)
         #expect(try await forgetting.value(for: "x") { 1 } == 1)
         // The bounded lifetime: an entry nobody invalidated is read again after it.
-        try await Task.sleep(for: .milliseconds(60))
+        clock.advance(by: 29)
+        #expect(try await forgetting.value(for: "x") { 2 } == 1)
+        clock.advance(by: 2)
         #expect(try await forgetting.value(for: "x") { 2 } == 2)
     }
 

@@ -117,7 +117,10 @@ import Testing
             let auth = try await Self.signedIn(client, server)
             let body = #"{"name":"slow","repeat_count":5}"#
             async let first = client.execute(uri: "/v1/orders", method: .post, headers: auth + [Self.key: "slow"], body: ByteBuffer(string: body))
-            try await Task.sleep(for: .milliseconds(150))
+            // The second is sent once the first holds the key (its handler takes 500 ms).
+            try await expectEventually {
+                try await server.platform.read { try await $0.raw("SELECT count(*) AS n FROM apus_idempotency_keys").first()!.decode(column: "n", as: Int.self) } == 1
+            }
             let second = try await client.execute(uri: "/v1/orders", method: .post, headers: auth + [Self.key: "slow"], body: ByteBuffer(string: body))
             #expect(second.status == .conflict)
             #expect(second.headers[.retryAfter] == "1")

@@ -87,7 +87,7 @@ import Testing
             #expect(try await dead.claim(kinds: ["test.lease"], limit: 10).count == 5)
             // The claiming node is gone: no heartbeat, no completion. Nobody else may take them yet.
             #expect(try await harness.queue.claim(kinds: ["test.lease"], limit: 10).isEmpty)
-            try await Task.sleep(for: .milliseconds(1100))
+            harness.clock.advance(by: 1.1)
             #expect(try await harness.queue.recoverExpiredLeases() == 5)
             let retaken = try await harness.queue.claim(kinds: ["test.lease"], limit: 10)
             #expect(Set(retaken.map(\.id)) == Set(ids))

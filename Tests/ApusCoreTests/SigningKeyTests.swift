@@ -40,13 +40,15 @@ import Testing
     }
 
     @Test func anExpiredAccessTokenIsRefused() async throws {
-        // Lifetimes are whole seconds and verification reads the wall clock; 5 s leaves a loaded
-        // suite room to use the token once before it expires.
-        try await TestServer.withServer(configure: { $0.accessTokenLifetime = 5 }) { _, client in
+        // Verification reads the platform's clock, which the test moves past the token's life.
+        let clock = TestClock()
+        try await TestServer.withServer(clock: clock, configure: { $0.accessTokenLifetime = 5 }) { _, client in
             try await client.register("ada@example.com")
             let pair = try await client.login("ada@example.com")
             #expect(try await client.json("/v1/auth/me", .get, token: pair.accessToken).status == .ok)
-            try await Task.sleep(for: .milliseconds(6100))
+            clock.advance(by: 4)
+            #expect(try await client.json("/v1/auth/me", .get, token: pair.accessToken).status == .ok)
+            clock.advance(by: 1.5)
             #expect(try await client.json("/v1/auth/me", .get, token: pair.accessToken).status == .unauthorized)
         }
     }

@@ -1,4 +1,4 @@
-@_spi(Platform) import ApusCore
+@_spi(Platform) @testable import ApusCore
 import ApusTesting
 import Foundation
 @testable import Inventory
@@ -24,9 +24,8 @@ import Testing
         return task
     }
 
-    /// Starts the other side of the race and returns once it has finished or, on PostgreSQL,
-    /// waits on a row lock (SQLite shows no such thing: its writers wait for the write lock, so
-    /// it waits a moment instead).
+    /// Starts the other side of the race and returns once it has finished or waits: on a row
+    /// lock on PostgreSQL, for the one writer connection on SQLite.
     private static func otherSide<Value: Sendable>(
         _ shop: Shop, engine: DatabaseEngine, _ body: @escaping @Sendable () async throws -> Value
     ) async throws -> Task<Value, any Error> {
@@ -40,12 +39,9 @@ import Testing
     }
 
     private static func untilBlockedOrDone(_ shop: Shop, engine: DatabaseEngine, _ done: Gate) async throws {
-        guard engine == .postgres else {
-            try await Task.sleep(for: .milliseconds(400))
-            return
-        }
         let settled = try await eventually(10) {
             if await done.isOpen { return true }
+            if let sqlite = shop.server.platform.database as? SQLiteBackend { return await sqlite.writersWaiting > 0 }
             let waiting = try await shop.server.platform.database.read { sql in
                 try await sql.raw("""
                     SELECT CAST(count(*) AS BIGINT) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'

@@ -41,12 +41,11 @@ import Testing
             _ = try await client.follow(link.code, headers: [.userAgent: "Googlebot/2.1"])
             _ = try await client.execute(uri: "/\(link.code)", method: .head, headers: [.userAgent: Self.firefox])
             // The buffer writes clicks every second.
-            var stats = try await client.json("/v1/links/\(link.code)/stats?interval=hour", .get, token: ada.accessToken).decoded(Stats.self)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while stats.clicks + stats.bots < 5, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-                stats = try await client.json("/v1/links/\(link.code)/stats?interval=hour", .get, token: ada.accessToken).decoded(Stats.self)
+            func currentStats() async throws -> Stats {
+                try await client.json("/v1/links/\(link.code)/stats?interval=hour", .get, token: ada.accessToken).decoded(Stats.self)
             }
+            try await expectEventually { let now = try await currentStats(); return now.clicks + now.bots >= 5 }
+            let stats = try await currentStats()
             #expect(stats.clicks == 4)
             #expect(stats.bots == 1)
             // Same address, two user agents: two visitors today.

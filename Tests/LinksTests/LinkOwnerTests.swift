@@ -15,9 +15,6 @@ import Testing
 
     /// Expects `condition` to hold soon: the change travels through the outbox, whose delivery
     /// on PostgreSQL waits for every older open transaction on the server.
-    static func eventually(sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
-        #expect(try await ApusTesting.eventually(15, condition), "did not happen within 15 s", sourceLocation: sourceLocation)
-    }
 
     @Test(arguments: DatabaseEngine.allCases)
     func aDisabledOwnersLinksPauseAndADeletedOwnersLinksGoOnEveryNode(engine: DatabaseEngine) async throws {
@@ -34,25 +31,25 @@ import Testing
             #expect(try await b.follow(link.code).status == .found)
 
             #expect(try await a.json("/v1/users/\(adaID)", .patch, token: admin.accessToken, body: #"{"disabled":true}"#).status == .ok)
-            try await Self.eventually { try await b.follow(link.code).status == .notFound }
+            try await expectEventually { try await b.follow(link.code).status == .notFound }
             #expect(try await a.follow(link.code).status == .notFound)
             #expect(try await b.follow(other.code).status == .found)
 
             #expect(try await a.json("/v1/users/\(adaID)", .patch, token: admin.accessToken, body: #"{"disabled":false}"#).status == .ok)
-            try await Self.eventually { try await b.follow(link.code).status == .found }
+            try await expectEventually { try await b.follow(link.code).status == .found }
 
             #expect(try await a.json("/v1/users/\(adaID)", .delete, token: admin.accessToken).status == .noContent)
-            try await Self.eventually { try await b.follow(link.code).status == .notFound }
+            try await expectEventually { try await b.follow(link.code).status == .notFound }
             #expect(try await a.follow(link.code).status == .notFound)
             #expect(try await b.follow(other.code).status == .found)
             let database = server.platform.database
-            try await Self.eventually {
+            try await expectEventually {
                 try await database.read { connection in
                     try await connection.raw("SELECT count(*) AS n FROM links_links WHERE owner_id = \(bind: adaID)").first()!.decode(column: "n", as: Int.self) == 0
                 }
             }
             // Clicks of the deleted user's links go with them; the admin's stay.
-            try await Self.eventually {
+            try await expectEventually {
                 try await database.read { connection in
                     try await connection.raw("SELECT count(*) AS n FROM links_clicks WHERE code = \(bind: link.code)").first()!.decode(column: "n", as: Int.self) == 0
                 }

@@ -131,10 +131,10 @@ import Testing
             #expect(try await b.follow("later").status == .notFound)
             #expect(try await a.json("/v1/links/\(link.code)", .patch, token: ada.accessToken, body: #"{"url":"https://two.example"}"#).status == .ok)
             #expect(try await a.shorten(#"{"url":"https://later.example","alias":"later"}"#, token: ada.accessToken).status == .created)
-            try await Self.eventually { try await b.follow(link.code).headers[.location] == "https://two.example/" }
-            try await Self.eventually { try await b.follow("later").status == .found }
+            try await expectEventually { try await b.follow(link.code).headers[.location] == "https://two.example/" }
+            try await expectEventually { try await b.follow("later").status == .found }
             #expect(try await a.json("/v1/links/\(link.code)", .delete, token: ada.accessToken).status == .noContent)
-            try await Self.eventually { try await b.follow(link.code).status == .notFound }
+            try await expectEventually { try await b.follow(link.code).status == .notFound }
         }
     }
 
@@ -151,11 +151,4 @@ import Testing
         }
     }
 
-    static func eventually(_ condition: () async throws -> Bool) async throws {
-        for _ in 0..<50 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect(try await condition())
-    }
 }

@@ -151,7 +151,7 @@ extension Platform {
     /// A node-local limiter for `policy`, or a shared one when `APUS_RATE_LIMIT_SHARED` names it.
     func limiter(_ policy: RateLimitPolicy) -> any RateLimiting {
         configuration.sharedRateLimits.contains(policy.name)
-            ? SharedRateLimiter(policy: policy, database: database)
+            ? SharedRateLimiter(policy: policy, database: database, now: now)
             : RateLimiter(policy: policy)
     }
 }

@@ -82,7 +82,7 @@ public struct Platform: Sendable {
         self.caches = caches
         let userCache = BusInvalidatedCache<String, CachedUsers.Entry>(name: "identity.users", capacity: 10_000, lifetime: .seconds(300), now: now)
         caches.register(userCache)
-        let users = CachedUsers(cache: userCache, store: UserStore(database: database))
+        let users = CachedUsers(cache: userCache, store: UserStore(database: database, now: now))
         self.identityUsers = users
         self.users = users
     }

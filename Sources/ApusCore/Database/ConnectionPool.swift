@@ -28,6 +28,9 @@ actor ConnectionPool<Connection: Sendable> {
         }
     }
 
+    /// How many callers wait for a connection now.
+    var waiters: Int { waiting.count - waitingHead }
+
     /// Takes every idle connection out, for closing.
     func drain() -> [Connection] {
         defer { idle.removeAll() }

@@ -12,6 +12,9 @@ public final class SQLiteBackend: Database {
     public let engine = DatabaseEngine.sqlite
     private let writer: ConnectionPool<SQLiteConnection>
     private let readers: ConnectionPool<SQLiteConnection>
+
+    /// How many tasks wait for the writer now (tests that must know another writer is blocked).
+    var writersWaiting: Int { get async { await writer.waiters } }
     private let logger: Logger
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {

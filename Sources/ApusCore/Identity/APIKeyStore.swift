@@ -8,7 +8,11 @@ public struct APIKeyStore: Sendable {
     /// one lookup each at most once a minute (and the failure limit bounds the flood).
     let unknown: BusInvalidatedCache<String, Bool>
 
-    init(database: any Database, unknown: BusInvalidatedCache<String, Bool>) {
+    /// The clock keys expire on.
+    let now: @Sendable () -> Date
+
+    init(database: any Database, unknown: BusInvalidatedCache<String, Bool>, now: @escaping @Sendable () -> Date) {
+        self.now = now
         self.database = database
         self.unknown = unknown
     }
@@ -25,7 +29,7 @@ public struct APIKeyStore: Sendable {
         let secret = "apus_" + OpaqueID.random(words: 3)
         let key = APIKey(
             id: OpaqueID.make("key"), name: name, prefix: String(secret.prefix(12)), scopes: Array(Set(scopes)).sorted(),
-            expiresAt: expiresAt, lastUsedAt: nil, createdAt: Date()
+            expiresAt: expiresAt, lastUsedAt: nil, createdAt: now()
         )
         try await database.write { connection in
             try await connection.raw("""
@@ -57,7 +61,7 @@ public struct APIKeyStore: Sendable {
 
     /// The caller a key stands for, or `nil` if the key is unknown, expired, or its owner disabled.
     func principal(for secret: String) async throws -> Principal? {
-        let now = Date()
+        let now = self.now()
         guard Self.isWellFormed(secret) else { return nil }
         let digest = SessionStore.digest(secret)
         if case .missing? = unknown.cached(digest) { return nil }

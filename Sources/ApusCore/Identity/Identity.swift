@@ -15,12 +15,13 @@ public struct Identity: Sendable {
 
     public init(platform: Platform) {
         let configuration = platform.configuration
-        self.users = UserStore(database: platform.database)
-        self.sessions = SessionStore(database: platform.database, refreshLifetime: configuration.refreshTokenLifetime)
+        self.users = UserStore(database: platform.database, now: platform.now)
+        self.sessions = SessionStore(database: platform.database, refreshLifetime: configuration.refreshTokenLifetime, now: platform.now)
         self.apiKeys = APIKeyStore(
-            database: platform.database, unknown: platform.cache("identity.unknown-keys", capacity: 50_000, lifetime: .zero, missLifetime: .seconds(60))
+            database: platform.database, unknown: platform.cache("identity.unknown-keys", capacity: 50_000, lifetime: .zero, missLifetime: .seconds(60)),
+            now: platform.now
         )
-        self.signingKeys = SigningKeys(database: platform.database, logger: platform.logger)
+        self.signingKeys = SigningKeys(database: platform.database, logger: platform.logger, now: platform.now)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
         self.sessionStatus = platform.cache("identity.sessions", capacity: 100_000, lifetime: .seconds(300))
         self.platform = platform
@@ -36,7 +37,7 @@ public struct Identity: Sendable {
     }
 
     func issue(user userID: String, roles: [Role], sessionID: String, refreshToken: String) async throws -> TokenPair {
-        let now = Date()
+        let now = platform.now()
         let claims = AccessClaims(
             sub: .init(value: userID),
             iat: .init(value: now),
@@ -93,7 +94,7 @@ public struct Identity: Sendable {
             }
             if (after.disabled && !before.disabled) || Set(after.roles) != Set(before.roles) {
                 let reason = after.disabled && !before.disabled ? "disabled" : "roles changed"
-                for session in try await SessionStore.revokeAll(userID: id, reason: reason, on: transaction.sql) {
+                for session in try await SessionStore.revokeAll(userID: id, reason: reason, at: transaction.now(), on: transaction.sql) {
                     transaction.invalidate(sessionStatus, session)
                 }
             }
@@ -110,7 +111,7 @@ public struct Identity: Sendable {
             {
                 throw Problem.conflict("This is the last active admin; make another admin first.")
             }
-            let ended = try await SessionStore.revokeAll(userID: id, reason: "deleted", on: transaction.sql)
+            let ended = try await SessionStore.revokeAll(userID: id, reason: "deleted", at: transaction.now(), on: transaction.sql)
             guard try await users.delete(id: id, on: transaction.sql) else { return false }
             for session in ended { transaction.invalidate(sessionStatus, session) }
             transaction.invalidate(platform.identityUsers.cache, id)

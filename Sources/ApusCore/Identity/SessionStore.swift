@@ -9,8 +9,11 @@ import SQLKit
 public struct SessionStore: Sendable {
     let database: any Database
     let refreshLifetime: TimeInterval
+    /// The clock sessions expire on.
+    let now: @Sendable () -> Date
 
-    public init(database: any Database, refreshLifetime: TimeInterval) {
+    public init(database: any Database, refreshLifetime: TimeInterval, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
         self.database = database
         self.refreshLifetime = refreshLifetime
     }
@@ -29,7 +32,7 @@ public struct SessionStore: Sendable {
     func create(userID: String, userAgent: String?, client: ClientDigest? = nil) async throws -> (sessionID: String, refreshToken: String) {
         let sessionID = OpaqueID.make("ses")
         let token = Self.newToken()
-        let now = Date()
+        let now = self.now()
         try await database.withTransaction { connection in
             try await connection.raw("""
                 INSERT INTO auth_sessions (id, user_id, user_agent, client_digest, created_at, last_used_at)
@@ -55,7 +58,7 @@ public struct SessionStore: Sendable {
 
     func refresh(_ token: String) async throws -> Refresh {
         let hash = Self.digest(token)
-        let now = Date()
+        let now = self.now()
         let next = Self.newToken()
         let lifetime = refreshLifetime
         return try await database.withTransaction { connection in
@@ -108,7 +111,7 @@ public struct SessionStore: Sendable {
 
     /// Revokes one session of `userID`; `false` if the user has no such live session.
     func revoke(sessionID: String, userID: String, reason: String) async throws -> Bool {
-        let now = Date()
+        let now = self.now()
         return try await database.withTransaction { connection in
             let live = try await connection.raw("""
                 SELECT id FROM auth_sessions WHERE id = \(bind: sessionID) AND user_id = \(bind: userID) AND revoked_at IS NULL
@@ -121,13 +124,12 @@ public struct SessionStore: Sendable {
     /// Revokes every live session of `userID`; returns their ids.
     func revokeAll(userID: String, reason: String) async throws -> [String] {
         try await database.withTransaction { connection in
-            try await Self.revokeAll(userID: userID, reason: reason, on: connection)
+            try await Self.revokeAll(userID: userID, reason: reason, at: now(), on: connection)
         }
     }
 
     /// Revokes every live session of `userID` inside the caller's transaction; returns their ids.
-    static func revokeAll(userID: String, reason: String, on connection: any SQLDatabase) async throws -> [String] {
-        let now = Date()
+    static func revokeAll(userID: String, reason: String, at now: Date, on connection: any SQLDatabase) async throws -> [String] {
         let rows = try await connection.raw("""
             SELECT id FROM auth_sessions WHERE user_id = \(bind: userID) AND revoked_at IS NULL
             """).all()

@@ -10,6 +10,8 @@ import SQLKit
 public actor SigningKeys {
     private let database: any Database
     private let logger: Logger
+    /// The platform's clock, which access tokens expire on.
+    nonisolated let now: @Sendable () -> Date
     private var collection = JWTKeyCollection()
     private var currentKid: String?
     private var publicKeys: [(kid: String, x: String)] = []
@@ -21,7 +23,8 @@ public actor SigningKeys {
     /// The bus channel on which a rotation is announced.
     public static let channel = "signing-keys"
 
-    public init(database: any Database, logger: Logger) {
+    public init(database: any Database, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
         self.database = database
         self.logger = logger
     }
@@ -91,8 +94,10 @@ public actor SigningKeys {
 
     /// Verifies `token`: from the cache without entering the actor when it was seen before.
     nonisolated func verify(_ token: String) async throws -> AccessClaims {
-        if let claims = verified.claims(for: token) { return claims }
+        if let claims = verified.claims(for: token, now: now()) { return claims }
         let claims = try await verifySignature(token)
+        // Expiry is read on the platform's clock here, not by the JWT library on the wall clock.
+        guard claims.exp.value > now() else { throw JWTError.claimVerificationFailure(failedClaim: claims.exp, reason: "expired") }
         verified.remember(token, claims)
         return claims
     }

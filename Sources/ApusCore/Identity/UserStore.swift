@@ -1,11 +1,14 @@
-import Foundation
+public import Foundation
 import SQLKit
 
 /// Users in `auth_users`.
 public struct UserStore: Sendable {
     let database: any Database
+    /// The clock accounts are stamped with.
+    let now: @Sendable () -> Date
 
-    public init(database: any Database) {
+    public init(database: any Database, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.now = now
         self.database = database
     }
 
@@ -17,7 +20,7 @@ public struct UserStore: Sendable {
 
     /// Creates a user; throws a 409 problem when the email is taken.
     public func create(email: String, passwordHash: String, roles: [Role]) async throws -> User {
-        let now = Date()
+        let now = self.now()
         let user = User(id: OpaqueID.make("usr"), email: email, roles: roles.sorted(), disabled: false, createdAt: now, updatedAt: now)
         do {
             try await database.withTransaction { connection in
@@ -70,7 +73,7 @@ public struct UserStore: Sendable {
         var user = before
         if let roles { user.roles = Array(Set(roles)).sorted() }
         if let disabled { user.disabled = disabled }
-        user.updatedAt = Date()
+        user.updatedAt = now()
         try await connection.raw("""
             UPDATE auth_users SET roles = \(bind: Self.encode(user.roles)), disabled = \(bind: user.disabled ? 1 : 0),
                 updated_at = \(bind: Timestamp.format(user.updatedAt))

@@ -8,7 +8,7 @@ import Synchronization
 final class VerifiedTokens: Sendable {
     private let entries = Mutex(LRUCache<String, AccessClaims>(capacity: 10_000))
 
-    func claims(for token: String, now: Date = Date()) -> AccessClaims? {
+    func claims(for token: String, now: Date) -> AccessClaims? {
         entries.withLock { entries in
             guard let claims = entries.get(token) else { return nil }
             guard claims.exp.value > now else {

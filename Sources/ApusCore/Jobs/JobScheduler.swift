@@ -6,8 +6,13 @@ import SQLKit
 /// keeps the other nodes from even trying while one holds it.
 struct JobScheduler: Sendable {
     let queue: JobQueue
-    /// What time it is for the schedules; tests move it by hand.
-    var now: @Sendable () -> Date = { Date() }
+    /// What time it is for the schedules: the queue's clock, the platform's.
+    let now: @Sendable () -> Date
+
+    init(queue: JobQueue, now: (@Sendable () -> Date)? = nil) {
+        self.queue = queue
+        self.now = now ?? queue.now
+    }
 
     /// Enqueues every due schedule once; returns whether any was enqueued.
     func enqueueDue(_ schedules: [RecurringJob]) async -> Bool {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SQLKit
 
 /// A rate limit every node enforces together: the buckets live in `apus_rate_buckets`, and each
@@ -26,13 +26,17 @@ public struct SharedRateLimiter: RateLimiting {
             """]
     )
 
-    public init(policy: RateLimitPolicy, database: any Database) {
+    /// The platform's clock: every node refills the shared buckets by the same wall time.
+    let now: @Sendable () -> Date
+
+    public init(policy: RateLimitPolicy, database: any Database, now: @escaping @Sendable () -> Date = { Date() }) {
         self.policy = policy
         self.database = database
+        self.now = now
     }
 
     public func acquire(_ key: String) async throws -> RateLimiter.Outcome {
-        let now = Date().timeIntervalSince1970
+        let now = self.now().timeIntervalSince1970
         let capacity = Double(policy.limit)
         let rate = capacity / Double(policy.window)
         let least = database.engine == .postgres ? "LEAST" : "MIN"

@@ -14,6 +14,8 @@ struct JobHarness {
     let queue: JobQueue
     let outbox: EventOutbox
     let metrics = PrometheusCollectorRegistry()
+    /// The clock every queue of the harness reads: leases lapse when a test moves it.
+    let clock: TestClock
 
     static func fast(_ change: (inout JobSettings) -> Void = { _ in }) -> JobSettings {
         var settings = JobSettings()
@@ -37,16 +39,17 @@ struct JobHarness {
         }
     }
 
-    init(database: any Database, bus: any ClusterBus, settings: JobSettings) {
+    init(database: any Database, bus: any ClusterBus, settings: JobSettings, clock: TestClock = TestClock()) {
         self.database = database
         self.bus = bus
-        self.queue = JobQueue(database: database, bus: bus, settings: settings)
-        self.outbox = EventOutbox(database: database, bus: bus)
+        self.clock = clock
+        self.queue = JobQueue(database: database, bus: bus, settings: settings, now: clock.now)
+        self.outbox = EventOutbox(database: database, bus: bus, now: clock.now)
     }
 
     /// Another node's queue on the same database.
     func secondNode() -> JobQueue {
-        JobQueue(database: database, bus: bus, settings: queue.settings)
+        JobQueue(database: database, bus: bus, settings: queue.settings, now: clock.now)
     }
 
     func worker(_ handlers: [JobHandler], recurring: [RecurringJob] = [], queue: JobQueue? = nil) -> JobWorker {
@@ -78,14 +81,6 @@ struct JobHarness {
     func state(_ id: Int64) async throws -> JobState? {
         try await queue.job(id: id)?.state
     }
-}
-
-/// Expects `condition` to hold within `seconds`.
-func expectEventually(
-    _ seconds: Double = 10, sourceLocation: SourceLocation = #_sourceLocation, _ condition: @Sendable () async throws -> Bool
-) async throws {
-    let held = try await eventually(seconds, condition)
-    #expect(held, "did not happen within \(seconds) s", sourceLocation: sourceLocation)
 }
 
 /// A thread-safe log of what handlers saw.

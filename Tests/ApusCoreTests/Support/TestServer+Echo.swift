@@ -10,9 +10,10 @@ extension TestServer {
         migrate: Bool = true,
         logSink: LogSink? = nil,
         live: Bool = false,
+        clock: TestClock? = nil,
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (ApusServer, any TestClientProtocol) async throws -> Result
     ) async throws -> Result {
-        try await withNode(engine: engine, modules: modules, migrate: migrate, logSink: logSink, live: live, configure: configure, body)
+        try await withNode(engine: engine, modules: modules, migrate: migrate, logSink: logSink, live: live, clock: clock, configure: configure, body)
     }
 }

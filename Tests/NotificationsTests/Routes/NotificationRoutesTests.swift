@@ -23,9 +23,6 @@ import Testing
 
     /// Expects `condition` to hold soon: the change travels through the outbox, whose delivery
     /// on PostgreSQL waits for every older open transaction on the server.
-    static func eventually(sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
-        #expect(try await ApusTesting.eventually(15, condition), "did not happen within 15 s", sourceLocation: sourceLocation)
-    }
 
     @Test(arguments: DatabaseEngine.allCases)
     func aDeletedUsersEndpointsInboxAndPreferencesGo(engine: DatabaseEngine) async throws {
@@ -41,7 +38,7 @@ import Testing
             #expect(try await Self.count(database, "SELECT count(*) AS n FROM notifications_endpoints WHERE owner_id = ", adaID) == 1)
 
             #expect(try await client.json("/v1/users/\(adaID)", .delete, token: admin.accessToken).status == .noContent)
-            try await Self.eventually {
+            try await expectEventually {
                 try await Self.count(database, "SELECT count(*) AS n FROM notifications_endpoints WHERE owner_id = ", adaID) == 0
             }
             #expect(try await Self.count(database, "SELECT count(*) AS n FROM notifications_preferences WHERE user_id = ", adaID) == 0)
@@ -55,7 +52,7 @@ import Testing
             let admin = try await client.signedIn("root@example.com", roles: [.admin], server: server)
             let adminID = try await client.json("/v1/auth/me", .get, token: admin.accessToken).decoded(Me.self).id
             let sent = try await client.json("/v1/notifications", .post, token: admin.accessToken, body: #"{"recipient":"\#(adminID)","channel":"in_app","body":"hi"}"#).decoded(Sent.self)
-            try await Self.eventually {
+            try await expectEventually {
                 try await client.json("/v1/notifications/\(sent.id)", .get, token: admin.accessToken).decoded(Sent.self).status == "delivered"
             }
             // Marked dead while its job is not: the replay cannot happen, so nothing may change.
@@ -113,7 +110,7 @@ import Testing
 
             // When its owner is deleted the template stays, left to admins.
             #expect(try await client.json("/v1/users/\(adaID)", .delete, token: admin.accessToken).status == .noContent)
-            try await Self.eventually {
+            try await expectEventually {
                 try await client.json(path, .get, token: bob.accessToken).decoded(Template.self).ownerId == nil
             }
             #expect(try await client.json(path, .delete, token: bob.accessToken).status == .forbidden)
@@ -151,7 +148,7 @@ import Testing
                         """).all().map { try $0.decode(column: "data", as: String.self) }
                 }
             }
-            try await Self.eventually { try await received("admin").count == 3 }
+            try await expectEventually { try await received("admin").count == 3 }
             #expect(try await received("ada").map { $0.contains("ada's") } == [true])
             #expect(try await received("eve").map { $0.contains("eve's") } == [true])
         }

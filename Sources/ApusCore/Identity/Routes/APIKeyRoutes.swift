@@ -27,7 +27,7 @@ struct APIKeyRoutes {
                     throw Problem(.forbidden, detail: "You cannot give a key the '\(scope)' scope you do not hold.")
                 }
             }
-            if let expiry = body.expiresAt, expiry <= Date() {
+            if let expiry = body.expiresAt, expiry <= identity.platform.now() {
                 throw Problem.unprocessable("expires_at must be in the future.", errors: [.init(field: "expires_at", message: "must be in the future")])
             }
             let (key, secret) = try await identity.apiKeys.create(userID: principal.userID, name: name, scopes: body.scopes, expiresAt: body.expiresAt)

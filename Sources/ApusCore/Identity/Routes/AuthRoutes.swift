@@ -72,7 +72,7 @@ struct AuthRoutes {
         let body = try await request.decodeJSON(as: Credentials.self, context: context)
         let email = EmailAddress.normalize(body.email) ?? body.email.lowercased()
         let client = ClientDigest(address: clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[RateLimitMiddleware.forwardedFor]))
-        let known = try await identity.sessions.hasSignedIn(email: email, from: client, since: Date().addingTimeInterval(-knownClientWindow))
+        let known = try await identity.sessions.hasSignedIn(email: email, from: client, since: identity.platform.now().addingTimeInterval(-knownClientWindow))
         let outcome = try await loginEmailLimiter.acquire(known ? "email:\(email) client:\(client.value)" : "email:\(email)")
         guard outcome.allowed else {
             throw Problem(.tooManyRequests, detail: "Too many login attempts for this account; retry in \(outcome.reset) s.",
