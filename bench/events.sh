@@ -2,12 +2,18 @@
 # Event pipeline benchmark: events per second from commit to every consumer through one node's
 # dispatcher, with 1 and with 4 consumers, on SQLite and on PostgreSQL. PostgreSQL comes from
 # APUS_DATABASE_URL or, when unset, a throwaway cluster started with pg_virtualenv (as root).
-# Usage: bench/events.sh [events per run, default 20000]
+# Usage: bench/events.sh [events per run, default 20000]. APUS_BENCH_BIN names a binary to use
+# instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-20000}
-swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --product apus >/dev/null
-bin=$(swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --show-bin-path)/apus
+if [[ -n "${APUS_BENCH_BIN:-}" ]]; then
+    # A binary built elsewhere (comparing two versions).
+    bin=$APUS_BENCH_BIN
+else
+    swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --product apus >/dev/null
+    bin=$(swift build -c release ${APUS_BENCH_SCRATCH:+--scratch-path "$APUS_BENCH_SCRATCH"} --show-bin-path)/apus
+fi
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 run() {
