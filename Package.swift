@@ -278,5 +278,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The list of shipped modules against the module targets the package has.
+        .testTarget(
+            name: "ApusModulesTests",
+            dependencies: ["ApusCore", "ApusModules"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

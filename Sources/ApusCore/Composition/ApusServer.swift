@@ -104,7 +104,7 @@ public struct ApusServer: Sendable {
         for part in parts { publicRoutes.addRoutes(part.publicRoutes) }
         router.add(middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.defaultRateLimit), clientAddress: clientAddress))
         for part in parts { router.addRoutes(part.streamedRoutes) }
-        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database)))
+        router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database, now: platform.now)))
         for part in parts { router.addRoutes(part.routes) }
         // Added last, so it wraps only the not-found responder.
         router.add(middleware: AllowedMethodsMiddleware(allowedMethods: AllowedMethods(router: router)))
@@ -122,7 +122,7 @@ public struct ApusServer: Sendable {
             logger: logger,
             afterCommit: { [platform] effects in await platform.perform(effects) }
         )
-        let platformHandlers = [EventRetention.handler(database: platform.database, logger: logger, metrics: platform.metrics), dispatcher.redeliveryHandler]
+        let platformHandlers = [EventRetention.handler(database: platform.database, logger: logger, metrics: platform.metrics, now: platform.now), dispatcher.redeliveryHandler]
         let worker = JobWorker(
             queue: platform.jobs,
             handlers: platformHandlers + parts.flatMap(\.jobHandlers),

@@ -53,7 +53,7 @@ public struct Platform: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.now = now
-        let node = OpaqueID.make("node")
+        let node = OpaqueID.make("node", at: now())
         self.node = node
         self.read = DatabaseReads(database: database)
         self.objects = objects ?? configuration.objectStore.map { S3ObjectStore(location: $0) } ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")

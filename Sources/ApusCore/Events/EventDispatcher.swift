@@ -213,7 +213,7 @@ final class EventDispatcher: Service, Sendable {
     static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, in transaction: Transaction) async throws -> Bool {
         let first = try await transaction.sql.raw("""
             INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
-            VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(Date())))
+            VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(transaction.now())))
             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
             """).first() != nil
         guard first else { return false }

@@ -13,7 +13,10 @@ enum EventRetention {
 
     static let job = RecurringJob(name: kind, interval: 3600, job: NewJob(kind: kind))
 
-    static func handler(database: any Database, logger: Logger, metrics: PrometheusCollectorRegistry, lifetime: Double = lifetime) -> JobHandler {
+    static func handler(
+        database: any Database, logger: Logger, metrics: PrometheusCollectorRegistry, lifetime: Double = lifetime,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) -> JobHandler {
         let behind = metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "apus", subsystem: "events", metricName: "consumers_behind", unitName: "",
             helpText: "Event consumers with events older than the retention period still to process (those events are kept)."
@@ -24,7 +27,7 @@ enum EventRetention {
             ? "(e.tx, e.id) > (c.position_tx::xid8, c.position_id)"
             : "e.id > c.position_id"
         return JobHandler(kind: kind) { _ in
-            let cutoff = JobQueue.milliseconds(Date().addingTimeInterval(-lifetime))
+            let cutoff = JobQueue.milliseconds(now().addingTimeInterval(-lifetime))
             let lagging = try await database.read { connection in
                 try await connection.raw("""
                     SELECT c.name FROM apus_event_consumers c

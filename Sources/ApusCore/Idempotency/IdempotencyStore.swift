@@ -29,6 +29,7 @@ public struct IdempotencyStore: Sendable {
     /// nor abandons its claim; past this lease the key is free again (modules whose effects must
     /// not repeat, such as checkouts, also remember the key themselves).
     private let claimLease: TimeInterval
+    private let now: @Sendable () -> Date
 
     /// The platform's table for idempotency keys.
     static let migration = Migration(
@@ -50,16 +51,21 @@ public struct IdempotencyStore: Sendable {
             """]
     )
 
-    public init(database: any Database, lifetime: TimeInterval = 24 * 3600, claimLease: TimeInterval = 30) {
+    public init(
+        database: any Database, lifetime: TimeInterval = 24 * 3600, claimLease: TimeInterval = 30,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.database = database
+        self.now = now
         self.lifetime = lifetime
         self.claimLease = claimLease
     }
 
     func begin(scope: String, key: String, fingerprint: String) async throws -> Start {
         let owner = UUID().uuidString
-        let now = Timestamp.format(Date())
-        let expiresAt = Timestamp.format(Date().addingTimeInterval(claimLease))
+        let started = self.now()
+        let now = Timestamp.format(started)
+        let expiresAt = Timestamp.format(started.addingTimeInterval(claimLease))
         return try await database.withTransaction { connection in
             // An expired claim is as good as none.
             try await connection.raw("""
@@ -94,7 +100,7 @@ public struct IdempotencyStore: Sendable {
             try await connection.raw("""
                 UPDATE apus_idempotency_keys
                 SET status = \(bind: response.status), content_type = \(bind: response.contentType),
-                    expires_at = \(bind: Timestamp.format(Date().addingTimeInterval(lifetime))),
+                    expires_at = \(bind: Timestamp.format(self.now().addingTimeInterval(lifetime))),
                     location = \(bind: response.location), body = \(bind: Data(response.body).base64EncodedString())
                 WHERE scope = \(bind: scope) AND idempotency_key = \(bind: key) AND owner = \(bind: owner)
                 """).run()

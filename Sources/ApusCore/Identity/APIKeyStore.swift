@@ -27,9 +27,10 @@ public struct APIKeyStore: Sendable {
     /// Creates a key for `userID`; returns it with its secret, which is never stored.
     func create(userID: String, name: String, scopes: [String], expiresAt: Date?) async throws -> (key: APIKey, secret: String) {
         let secret = "apus_" + OpaqueID.random(words: 3)
+        let created = now()
         let key = APIKey(
-            id: OpaqueID.make("key"), name: name, prefix: String(secret.prefix(12)), scopes: Array(Set(scopes)).sorted(),
-            expiresAt: expiresAt, lastUsedAt: nil, createdAt: now()
+            id: OpaqueID.make("key", at: created), name: name, prefix: String(secret.prefix(12)), scopes: Array(Set(scopes)).sorted(),
+            expiresAt: expiresAt, lastUsedAt: nil, createdAt: created
         )
         try await database.write { connection in
             try await connection.raw("""

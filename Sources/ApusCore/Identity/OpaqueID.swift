@@ -5,8 +5,9 @@ public import Foundation
 public enum OpaqueID {
     /// A new id such as `ntf_0mj2x1k3a93hK9...`: the prefix, an underscore, the time of making
     /// in milliseconds (10 base-36 digits, so ids sort by time, in byte order and in any
-    /// collation), then 128 random bits. Still opaque to clients.
-    public static func make(_ prefix: String, at time: Date = Date()) -> String {
+    /// collation), then 128 random bits. Still opaque to clients. `time` is the caller's clock
+    /// (`platform.now()`, `transaction.now()`), so ids made under a test clock sort by it.
+    public static func make(_ prefix: String, at time: Date) -> String {
         "\(prefix)_\(timePart(time))\(random(words: 2))"
     }
 

@@ -30,9 +30,9 @@ public struct SessionStore: Sendable {
 
     /// Starts a session; returns its id and first refresh token.
     func create(userID: String, userAgent: String?, client: ClientDigest? = nil) async throws -> (sessionID: String, refreshToken: String) {
-        let sessionID = OpaqueID.make("ses")
-        let token = Self.newToken()
         let now = self.now()
+        let sessionID = OpaqueID.make("ses", at: now)
+        let token = Self.newToken()
         try await database.withTransaction { connection in
             try await connection.raw("""
                 INSERT INTO auth_sessions (id, user_id, user_agent, client_digest, created_at, last_used_at)

@@ -148,7 +148,7 @@ public actor SigningKeys {
     @discardableResult
     private static func insertNewKey(_ database: any Database, onlyIfNone: Bool = false) async throws -> String {
         let key = Curve25519.Signing.PrivateKey()
-        let kid = OpaqueID.make("key")
+        let kid = OpaqueID.make("key", at: Date())
         let condition: SQLQueryString = onlyIfNone ? " WHERE NOT EXISTS (SELECT 1 FROM auth_signing_keys)" : ""
         try await database.withTransaction { connection in
             // On SQLite the write transaction itself serialises the nodes.

@@ -21,7 +21,7 @@ public struct UserStore: Sendable {
     /// Creates a user; throws a 409 problem when the email is taken.
     public func create(email: String, passwordHash: String, roles: [Role]) async throws -> User {
         let now = self.now()
-        let user = User(id: OpaqueID.make("usr"), email: email, roles: roles.sorted(), disabled: false, createdAt: now, updatedAt: now)
+        let user = User(id: OpaqueID.make("usr", at: now), email: email, roles: roles.sorted(), disabled: false, createdAt: now, updatedAt: now)
         do {
             try await database.withTransaction { connection in
                 try await connection.raw("""

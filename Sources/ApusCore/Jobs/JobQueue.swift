@@ -20,7 +20,7 @@ public final class JobQueue: Sendable {
 
     @_spi(Platform) public init(
         database: any Database, bus: any ClusterBus, settings: JobSettings,
-        node: String = OpaqueID.make("node"), now: @escaping @Sendable () -> Date = { Date() }
+        node: String = OpaqueID.make("node", at: Date()), now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.node = node
         self.now = now

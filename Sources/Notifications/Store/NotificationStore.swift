@@ -32,8 +32,8 @@ struct NotificationStore: Sendable {
     /// same transaction. Returns the stored notification.
     static func insert(_ draft: Draft, in transaction: Transaction, jobKey: String? = nil) async throws -> NotificationRecord {
         let connection = transaction.sql
-        let id = OpaqueID.make("ntf")
         let now = transaction.now()
+        let id = OpaqueID.make("ntf", at: now)
         let stamp = Timestamp.format(now)
         try await connection.raw("""
             INSERT INTO notifications_notifications (id, sender_id, channel, recipient, user_id, category, template, subject, body, data, event_type, status, created_at, updated_at)

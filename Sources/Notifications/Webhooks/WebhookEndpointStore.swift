@@ -29,9 +29,10 @@ struct WebhookEndpointStore: Sendable {
     }
 
     func create(owner: String, url: String, eventTypes: [String]) async throws -> WebhookEndpoint {
-        let id = OpaqueID.make("whe")
+        let created = platform.now()
+        let id = OpaqueID.make("whe", at: created)
         let secret = Self.makeSecret()
-        let now = Timestamp.format(platform.now())
+        let now = Timestamp.format(created)
         try await platform.transaction { transaction in
             let connection = transaction.sql
             try await connection.raw("""
