@@ -7,7 +7,7 @@ import Synchronization
 public final class CacheRegistry: Sendable {
     private let caches = Mutex<[String: any InvalidatableCache]>([:])
     private let bus: any ClusterBus
-    static let channel = "cache"
+    static let channel = "apus.cache"
     /// Invalidations travel in batches of at most what one bus message carries.
     static let payloadLimit = clusterBusMaximumPayloadBytes
 

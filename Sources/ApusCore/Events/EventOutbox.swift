@@ -10,7 +10,7 @@ public struct EventOutbox: Sendable {
     let catalogue: EventCatalogue
     /// The clock an event's `occurred_at` is read from.
     let now: @Sendable () -> Date
-    static let wakeChannel = "events"
+    static let wakeChannel = "apus.events"
 
     @_spi(Platform) public init(
         database: any Database, bus: any ClusterBus, catalogue: EventCatalogue? = nil, now: @escaping @Sendable () -> Date = { Date() }

@@ -21,7 +21,7 @@ public actor SigningKeys {
     nonisolated let verified = VerifiedTokens()
 
     /// The bus channel on which a rotation is announced.
-    public static let channel = "signing-keys"
+    public static let channel = "apus.signing-keys"
 
     public init(database: any Database, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now

@@ -16,7 +16,7 @@ public final class JobQueue: Sendable {
     /// The clock due times, leases and retention are read from.
     let now: @Sendable () -> Date
     private let retryPolicy: JobRetryPolicy
-    static let wakeChannel = "jobs"
+    static let wakeChannel = "apus.jobs"
 
     @_spi(Platform) public init(
         database: any Database, bus: any ClusterBus, settings: JobSettings,
