@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HummingbirdWebSocket
 public import ServiceLifecycle
 
 /// Composes the platform and the modules a node runs into one HTTP application.
@@ -66,6 +67,10 @@ public struct ApusServer: Sendable {
     public struct Started {
         /// Every route with the platform's middleware.
         public let router: Router<ApusRequestContext>
+        /// The router that decides which requests upgrade to a WebSocket.
+        public let socketRouter: Router<SocketRequestContext>
+        /// The sockets open on this node.
+        package let sockets: OpenSockets
         /// The modules' services, the job worker and the event dispatcher.
         public let services: [any Service]
     }
@@ -73,7 +78,14 @@ public struct ApusServer: Sendable {
     /// Starts every module once and composes what they return.
     public func start() throws -> Started {
         let parts = try allModules.map { module in try module.start(platform) }
-        return Started(router: try makeRouter(parts), services: backgroundWork(parts))
+        let sockets = OpenSockets(settings: platform.configuration.sockets, metrics: platform.metrics) { [identity] token in
+            try? await identity.principal(token: token)
+        }
+        let serving = SocketServing(routes: parts.flatMap(\.sockets), sockets: sockets)
+        return Started(
+            router: try makeRouter(parts, sockets: serving), socketRouter: serving.upgradeRouter(), sockets: sockets,
+            services: [OpenSockets.Follower(sockets: sockets, bus: platform.bus)] + backgroundWork(parts)
+        )
     }
 
     /// The router alone (tests that look at routes).
@@ -81,7 +93,7 @@ public struct ApusServer: Sendable {
         try start().router
     }
 
-    private func makeRouter(_ parts: [ModuleParts]) throws -> Router<ApusRequestContext> {
+    private func makeRouter(_ parts: [ModuleParts], sockets: SocketServing) throws -> Router<ApusRequestContext> {
         let router = Router(context: ApusRequestContext.self, options: .autoGenerateHeadEndpoints)
         let configuration = platform.configuration
         let clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
@@ -104,6 +116,7 @@ public struct ApusServer: Sendable {
         for part in parts { publicRoutes.addRoutes(part.publicRoutes) }
         router.add(middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.defaultRateLimit), clientAddress: clientAddress))
         for part in parts { router.addRoutes(part.streamedRoutes) }
+        sockets.addPlainAnswers(to: router)
         router.add(middleware: IdempotencyMiddleware(store: IdempotencyStore(database: platform.database, now: platform.now)))
         for part in parts { router.addRoutes(part.routes) }
         // Added last, so it wraps only the not-found responder.
@@ -137,9 +150,20 @@ public struct ApusServer: Sendable {
     public func makeApplication() throws -> some ApplicationProtocol {
         let configuration = platform.configuration
         let started = try start()
+        let sockets = configuration.sockets
         return Application(
             router: started.router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000)))),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: started.socketRouter,
+                configuration: .init(
+                    http1: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000))),
+                    ws: .init(
+                        maxFrameSize: sockets.maxMessageBytes,
+                        autoPing: .enabled(timePeriod: .milliseconds(Int64(sockets.pingInterval * 1000))),
+                        closeTimeout: .seconds(5)
+                    )
+                )
+            ),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
             services: started.services,
             logger: platform.logger

@@ -49,6 +49,9 @@ public struct ModuleParts {
     /// `Idempotency-Key` replay, which would have to read each body whole. Every other route
     /// replays, whatever a request's content type says.
     public var streamedRoutes: RouteCollection<ApusRequestContext>
+    /// Its WebSocket routes: the platform upgrades, authenticates and limits each socket and
+    /// closes it when its credentials are revoked on any node.
+    public var sockets: [SocketRoute]
     /// Long-running work while the node serves (buffers, followers).
     public var services: [any Service]
     /// The kinds of job it runs, with their handlers.
@@ -62,6 +65,7 @@ public struct ModuleParts {
         routes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
         publicRoutes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
         streamedRoutes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
+        sockets: [SocketRoute] = [],
         services: [any Service] = [],
         jobHandlers: [JobHandler] = [],
         recurringJobs: [RecurringJob] = [],
@@ -70,6 +74,7 @@ public struct ModuleParts {
         self.routes = routes
         self.publicRoutes = publicRoutes
         self.streamedRoutes = streamedRoutes
+        self.sockets = sockets
         self.services = services
         self.jobHandlers = jobHandlers
         self.recurringJobs = recurringJobs

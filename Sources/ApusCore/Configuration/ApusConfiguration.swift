@@ -55,6 +55,8 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var shutdownGrace: Double = 10
     /// The job queue's schedule, concurrency and leases (`APUS_JOBS_*`).
     public var jobs = JobSettings()
+    /// WebSocket limits and timeouts (`APUS_SOCKET_*`).
+    public var sockets = SocketSettings()
     /// Browser origins allowed to call the API (`APUS_CORS_ORIGINS`); none by default.
     public var cors = CORSPolicy.disabled
     /// Every `APUS_*` variable, for the modules to read their own settings from.
@@ -111,6 +113,7 @@ public struct ApusConfiguration: Sendable, Equatable {
         if let limit = value("APUS_RATE_LIMIT_REDIRECT") { self.redirectRateLimit = try .parse(limit, name: "redirect", setting: "APUS_RATE_LIMIT_REDIRECT") }
         if let origins = value("APUS_CORS_ORIGINS") { self.cors = try CORSPolicy.parse(origins) }
         self.jobs = try JobSettings(environment: environment)
+        self.sockets = try SocketSettings(environment: environment)
         if let url = value("APUS_OBJECTS_URL") {
             self.objectStore = try S3Location.parse(url, accessKey: value("APUS_OBJECTS_ACCESS_KEY"), secretKey: value("APUS_OBJECTS_SECRET_KEY"))
         }

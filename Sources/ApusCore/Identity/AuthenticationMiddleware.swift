@@ -43,10 +43,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         // Plain Substring work: Foundation's trimming bridges the whole token through UTF-16,
         // which showed at the top of a profile of authenticated requests.
         let token = String(header.dropFirst(7).drop { $0 == " " })
-        let principal = token.hasPrefix("apus_")
-            ? try await identity.apiKeys.principal(for: token)
-            : try await identity.principal(accessToken: token)
-        guard let principal else { throw failed(address, Problem.unauthorized("The token is invalid, expired or revoked.")) }
+        guard let principal = try await identity.principal(token: token) else { throw failed(address, Problem.unauthorized("The token is invalid, expired or revoked.")) }
         context.principal = principal
         context.logger[metadataKey: "user_id"] = .string(principal.userID)
     }

@@ -58,10 +58,30 @@ public struct Identity: Sendable {
         return Principal(userID: claims.sub.value, roles: Set(claims.roles.compactMap(Role.init(rawValue:))), sessionID: claims.sid)
     }
 
+    /// The caller `token` stands for (an `apus_` API key, else an access token), or `nil` if it
+    /// is not valid now.
+    func principal(token: String) async throws -> Principal? {
+        token.hasPrefix("apus_") ? try await apiKeys.principal(for: token) : try await principal(accessToken: token)
+    }
+
     /// Ends sessions on every node at once.
     func announceRevoked(_ sessionIDs: [String]) async {
         guard !sessionIDs.isEmpty else { return }
         await platform.invalidate(sessionStatus, sessionIDs)
+        // A hundred ids keep a message well inside the bus's payload limit.
+        for start in stride(from: 0, to: sessionIDs.count, by: 100) {
+            await revokeSockets(SocketRevocation(sessions: Array(sessionIDs[start..<min(start + 100, sessionIDs.count)])))
+        }
+    }
+
+    /// Closes, on every node, the sockets `revocation` covers: a socket outlives the token that
+    /// opened it, so ending a session or a key must reach it.
+    func revokeSockets(_ revocation: SocketRevocation) async {
+        do {
+            try await platform.bus.publish(OpenSockets.channel, revocation.encoded)
+        } catch {
+            platform.logger.error("cannot announce a revocation to open sockets", metadata: ["error": "\(error)"])
+        }
     }
 
     /// A user and its JSON, from this node's cache when it has them.
@@ -97,6 +117,8 @@ public struct Identity: Sendable {
                 for session in try await SessionStore.revokeAll(userID: id, reason: reason, at: transaction.now(), on: transaction.sql) {
                     transaction.invalidate(sessionStatus, session)
                 }
+                // Keys carry the user's roles too: every socket of the user goes.
+                try transaction.publish(OpenSockets.channel, SocketRevocation(user: id).encoded)
             }
             return after
         }
@@ -115,6 +137,7 @@ public struct Identity: Sendable {
             guard try await users.delete(id: id, on: transaction.sql) else { return false }
             for session in ended { transaction.invalidate(sessionStatus, session) }
             transaction.invalidate(platform.identityUsers.cache, id)
+            try transaction.publish(OpenSockets.channel, SocketRevocation(user: id).encoded)
             try await transaction.emit(IdentityEvents.userDeleted, aggregate: id, json: IdentityEvents.UserChange(userId: id))
             return true
         }

@@ -46,6 +46,7 @@ struct APIKeyRoutes {
             let principal = try context.require(.ownAccount)
             let id = try context.requireID("id", kind: "API key")
             guard try await identity.apiKeys.delete(id: id, userID: principal.userID) else { throw Problem.notFound("No API key \(id).") }
+            await identity.revokeSockets(SocketRevocation(key: id))
             return Response(status: .noContent)
         }
     }

@@ -1,0 +1,131 @@
+import Foundation
+public import Logging
+import Synchronization
+
+/// One open WebSocket, as a module's handler sees it: who is calling, and a bounded queue of
+/// frames to send. Sending never waits for the client: a client that does not read falls
+/// `APUS_SOCKET_QUEUE` frames behind and is closed with 1008, so a fan-out to many sockets is
+/// never held up by one, and a slow one cannot grow the server's memory.
+public final class Socket: Sendable {
+    /// Close codes with a meaning across Apus's sockets (4000–4999 are the application's).
+    public enum CloseCode {
+        /// The node is stopping; reconnect (to another node).
+        public static let goingAway: UInt16 = 1001
+        /// The client broke a rule: it read too slowly, or sent what the route does not take.
+        public static let policyViolation: UInt16 = 1008
+        /// A message past `APUS_SOCKET_MAX_MESSAGE_BYTES`.
+        public static let messageTooLarge: UInt16 = 1009
+        /// No valid credentials (missing, wrong, expired, or not sent in time).
+        public static let unauthorized: UInt16 = 4401
+        /// The credentials were revoked (logout, a disabled or deleted user) or do not allow this.
+        public static let forbidden: UInt16 = 4403
+        /// The user holds `APUS_SOCKETS_PER_USER` sockets on this node already.
+        public static let tooMany: UInt16 = 4429
+    }
+
+    /// Why and how a socket is closing, once it is.
+    package struct Closing: Sendable, Equatable {
+        package var code: UInt16
+        package var reason: String
+    }
+
+    private struct State {
+        var principal: Principal?
+        var closing: Closing?
+    }
+
+    /// This node's number for the socket (log lines, the registry).
+    public let id: Int
+    /// The route's path.
+    public let route: String
+    /// Carries the socket's id and, once known, the user's.
+    public let logger: Logger
+    private let state: Mutex<State>
+    private let outgoing: AsyncStream<String>.Continuation
+    /// The frames queued for the writer, in order.
+    package let queued: AsyncStream<String>
+    private let sockets: OpenSockets
+
+    package init(id: Int, route: String, principal: Principal?, queueLimit: Int, logger: Logger, sockets: OpenSockets) {
+        self.id = id
+        self.route = route
+        var logger = logger
+        logger[metadataKey: "socket"] = "\(id)"
+        if let principal { logger[metadataKey: "user_id"] = .string(principal.userID) }
+        self.logger = logger
+        self.state = Mutex(State(principal: principal))
+        (self.queued, self.outgoing) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(queueLimit))
+        self.sockets = sockets
+    }
+
+    /// The authenticated caller; `nil` only before a ``SocketRoute/Authentication/byHandler``
+    /// route has called ``authenticate(token:)``.
+    public var principal: Principal? { state.withLock { $0.principal } }
+
+    /// Why the socket is closing, once it is.
+    package var closing: Closing? { state.withLock { $0.closing } }
+
+    /// Queues a text frame; `false` when the socket is closing. A full queue closes the socket
+    /// with 1008 (the client reads too slowly).
+    @discardableResult
+    public func send(_ text: String) -> Bool {
+        guard closing == nil else { return false }
+        switch outgoing.yield(text) {
+        case .enqueued: return true
+        case .dropped:
+            sockets.countSlowConsumer()
+            close(CloseCode.policyViolation, reason: "the client does not read its messages")
+            return false
+        case .terminated: return false
+        @unknown default: return false
+        }
+    }
+
+    /// Queues `value` as a JSON text frame in the API's conventions (snake_case, RFC 3339 times).
+    @discardableResult
+    public func send(json value: some Encodable) -> Bool {
+        guard let data = try? APIJSON.encoder.encode(value) else { return false }
+        return send(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Closes the socket with `code` after the frame being written, dropping what is queued. The
+    /// first close wins.
+    public func close(_ code: UInt16, reason: String) {
+        let first = state.withLock { state in
+            guard state.closing == nil else { return false }
+            state.closing = Closing(code: code, reason: reason)
+            return true
+        }
+        guard first else { return }
+        logger.debug("socket closing", metadata: ["code": "\(code)", "reason": "\(reason)"])
+        outgoing.finish()
+    }
+
+    /// Proves who is calling with `token` (an access token or an API key) for a route that
+    /// authenticates in its own protocol. `nil` when the token is not valid; the handler decides
+    /// what to answer. A user past `APUS_SOCKETS_PER_USER` closes the socket with 4429.
+    public func authenticate(token: String) async -> Principal? {
+        guard let principal = await sockets.authenticate(token) else { return nil }
+        guard adopt(principal) else { return nil }
+        return principal
+    }
+
+    /// Takes `principal` as the caller, if the user may hold one more socket.
+    package func adopt(_ principal: Principal) -> Bool {
+        guard sockets.admit(self, as: principal) else {
+            close(CloseCode.tooMany, reason: "too many sockets for this user")
+            return false
+        }
+        state.withLock { $0.principal = principal }
+        return true
+    }
+
+    /// The writer's end: no more frames.
+    package func finish() { outgoing.finish() }
+}
+
+/// A message a client sent on a socket.
+public enum SocketMessage: Sendable, Equatable {
+    case text(String)
+    case binary([UInt8])
+}

@@ -1,0 +1,165 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOWebSocket
+import ServiceLifecycle
+
+/// Serves the modules' ``SocketRoute``s: the upgrade router, the answer to a plain `GET` of a
+/// socket path, and the life of each socket (authentication, the writer, limits, shutdown).
+struct SocketServing: Sendable {
+    let routes: [SocketRoute]
+    let sockets: OpenSockets
+
+    /// The router the server asks whether a request upgrades: only socket paths do. A bad token
+    /// in the subprotocol still upgrades and is closed with 4401 at once: a refused upgrade is a
+    /// bare 400 that a browser's script never sees, while a close code it does.
+    func upgradeRouter() -> Router<SocketRequestContext> {
+        let router = Router(context: SocketRequestContext.self)
+        router.add(middleware: SubprotocolAuthentication(sockets: sockets))
+        for route in routes {
+            router.ws(RouterPath(route.path)) { request, _ in
+                var headers = HTTPFields()
+                if let chosen = SocketProtocols(request.headers).chosen { headers[.secWebSocketProtocol] = chosen }
+                return .upgrade(headers)
+            } onUpgrade: { inbound, outbound, context in
+                try await serve(route, inbound: inbound, outbound: outbound, context: context.requestContext, logger: context.logger)
+            }
+        }
+        return router
+    }
+
+    /// A `GET` of a socket path that did not ask to upgrade: 426 naming the upgrade it needs.
+    func addPlainAnswers(to router: Router<ApusRequestContext>) {
+        for route in routes {
+            router.get(RouterPath(route.path)) { _, _ -> Response in
+                throw Problem(
+                    .upgradeRequired, detail: "\(route.path) is a WebSocket endpoint: connect with 'Upgrade: websocket'.",
+                    headers: [.upgrade: "websocket", .connection: "Upgrade"]
+                )
+            }
+        }
+    }
+
+    /// One socket's life: authenticated, then the route's handler reading while a writer drains
+    /// the socket's queue; whichever ends first ends the other (a close drops what is queued; a
+    /// handler that returns lets the queue drain).
+    private func serve(
+        _ route: SocketRoute, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: SocketRequestContext, logger: Logger
+    ) async throws {
+        let socket = sockets.makeSocket(route: route.path, logger: logger)
+        defer { sockets.remove(socket) }
+        if context.offeredBadToken {
+            socket.close(Socket.CloseCode.unauthorized, reason: "the token offered in Sec-WebSocket-Protocol is invalid, expired or revoked")
+        } else if let principal = context.principal {
+            _ = socket.adopt(principal)
+        }
+        if socket.closing != nil {
+            // Refused before it began: send the close, read nothing. It waits a moment because
+            // some clients (swift-websocket's, 1.6.2) drop a frame that arrives in the same read
+            // as the 101 response, and would see no close code at all.
+            try await Task.sleep(for: .milliseconds(50))
+            try await Self.write(socket, to: outbound)
+            return
+        }
+        let settings = sockets.settings
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await Self.write(socket, to: outbound)
+                    return true
+                }
+                group.addTask {
+                    defer { socket.finish() }
+                    var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
+                    if route.authentication == .required, socket.principal == nil {
+                        guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else { return false }
+                    }
+                    guard socket.closing == nil else { return false }
+                    do {
+                        try await route.handler(SocketInbound(messages), socket)
+                    } catch is CancellationError {}
+                    return false
+                }
+                // The writer ended (a close, or the client is gone): stop reading. The handler
+                // ended: let the writer send what is queued.
+                if try await group.next() == true { group.cancelAll() }
+                try await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            socket.close(Socket.CloseCode.goingAway, reason: "the node is stopping")
+        }
+    }
+
+    private static func write(_ socket: Socket, to outbound: WebSocketOutboundWriter) async throws {
+        for await frame in socket.queued {
+            if socket.closing != nil { break }
+            try await outbound.write(.text(frame))
+        }
+        if let closing = socket.closing {
+            try await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
+        }
+    }
+
+    /// Waits for the `auth` frame; closes the socket with 4401 when none comes in time or its
+    /// token is not valid.
+    private static func authenticateFirstFrame(
+        _ socket: Socket, _ messages: inout WebSocketInboundMessageStream.AsyncIterator, timeout: Double
+    ) async throws -> Bool {
+        let timer = Task {
+            try await Task.sleep(for: .seconds(timeout))
+            socket.close(Socket.CloseCode.unauthorized, reason: "no auth frame within \(timeout) s")
+        }
+        defer { timer.cancel() }
+        let first: WebSocketMessage?
+        do { first = try await messages.next() } catch is CancellationError { return false }
+        guard case .text(let text)? = first, let frame = AuthFrame.decode(text) else {
+            socket.close(Socket.CloseCode.unauthorized, reason: #"the first frame must be {"type":"auth","token":"…"}"#)
+            return false
+        }
+        guard let principal = await socket.authenticate(token: frame.token) else {
+            socket.close(Socket.CloseCode.unauthorized, reason: "the token is invalid, expired or revoked")
+            return false
+        }
+        timer.cancel()
+        socket.send(json: AuthFrame.Ack(ref: frame.ref, userId: principal.userID))
+        return true
+    }
+}
+
+/// `{"type":"auth","token":…,"ref":…}`, the first frame of a socket that did not offer its token
+/// as a subprotocol.
+struct AuthFrame: Decodable {
+    var type: String
+    var token: String
+    var ref: JSONValue?
+
+    static func decode(_ text: String) -> AuthFrame? {
+        guard let frame = try? APIJSON.decoder.decode(AuthFrame.self, from: Data(text.utf8)), frame.type == "auth" else { return nil }
+        return frame
+    }
+
+    /// The answer to an accepted `auth` frame.
+    struct Ack: Encodable {
+        var type = "ack"
+        var ref: JSONValue?
+        var userId: String
+    }
+}
+
+/// Gives an upgrade request the caller its subprotocol token names, or marks the token bad.
+struct SubprotocolAuthentication: RouterMiddleware {
+    let sockets: OpenSockets
+
+    func handle(_ request: Request, context: SocketRequestContext, next: (Request, SocketRequestContext) async throws -> Response) async throws -> Response {
+        guard let token = SocketProtocols(request.headers).token else { return try await next(request, context) }
+        var context = context
+        if let principal = await sockets.authenticate(token) {
+            context.principal = principal
+        } else {
+            context.offeredBadToken = true
+        }
+        return try await next(request, context)
+    }
+}

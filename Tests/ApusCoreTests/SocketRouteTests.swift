@@ -1,0 +1,249 @@
+@_spi(Platform) @testable import ApusCore
+import ApusTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+import Synchronization
+import WSClient
+
+/// A module with WebSocket routes and nothing else: the platform's socket seam, tested without
+/// any product module.
+struct EchoSocketModule: Module {
+    let name = "echo"
+
+    func start(_ platform: Platform) throws -> ModuleParts {
+        ModuleParts(sockets: [
+            // Echoes text frames, prefixed with the caller's user id.
+            SocketRoute("/v1/echo/socket") { inbound, socket in
+                for try await message in inbound {
+                    if case .text(let text) = message { socket.send("\(socket.principal?.userID ?? "nobody"):\(text)") }
+                }
+            },
+            // Authenticates in its own protocol: the first text frame is the token.
+            SocketRoute("/v1/echo/own", authentication: .byHandler) { inbound, socket in
+                for try await message in inbound {
+                    guard case .text(let text) = message else { continue }
+                    if socket.principal == nil {
+                        socket.send(await socket.authenticate(token: text) == nil ? "denied" : "welcome")
+                    } else {
+                        socket.send(text)
+                    }
+                }
+            },
+            // Sends without end, faster than any client reads.
+            SocketRoute("/v1/echo/flood") { inbound, socket in
+                var sent = 0
+                while socket.send(String(repeating: "x", count: 1000) + "\(sent)") {
+                    sent += 1
+                    if sent % 64 == 0 { await Task.yield() }
+                }
+                for try await _ in inbound {}
+            },
+        ])
+    }
+}
+
+@Suite struct SocketRouteTests {
+    static func withEcho(
+        engine: DatabaseEngine = .sqlite, configure: @escaping @Sendable (inout ApusConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (ApusServer, any TestClientProtocol, Int) async throws -> Void
+    ) async throws {
+        try await TestServer.withNode(engine: engine, modules: [EchoSocketModule()], live: true, configure: configure) { server, client in
+            try await body(server, client, try #require(client.port))
+        }
+    }
+
+    @Test func aTokenOfferedAsSubprotocolAuthenticatesTheUpgrade() async throws {
+        try await Self.withEcho { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let user = try #require(try await server.identity.users.find(email: "ada@example.com"))
+            let echoed = Mutex<String?>(nil)
+            try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "apus, bearer.\(tokens.accessToken)"]) { socket in
+                try await socket.send("hello")
+                let frame = try await socket.next()
+                echoed.withLock { $0 = frame }
+            }
+            #expect(echoed.withLock { $0 } == "\(user.id):hello")
+        }
+    }
+
+    @Test func aBadTokenOfferedAsSubprotocolCloses4401AndAPlainGetIsA426() async throws {
+        try await Self.withEcho { _, client, port in
+            let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "apus, bearer.not-a-token"]) { socket in
+                let frames = try await socket.drain()
+                #expect(frames.isEmpty)
+            }
+            #expect(close?.closeCode == .init(codeNumber: 4401))
+            let plain = try await client.execute(uri: "/v1/echo/socket", method: .get)
+            #expect(plain.status == .upgradeRequired)
+            #expect(plain.headers[.upgrade] == "websocket")
+            #expect(plain.headers[.contentType] == "application/problem+json")
+        }
+    }
+
+    @Test func anAuthFrameAuthenticatesAndIsAcknowledgedWithItsRef() async throws {
+        try await Self.withEcho { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let user = try #require(try await server.identity.users.find(email: "ada@example.com"))
+            let frames = Mutex<[String]>([])
+            try await TestSocket.connect(port: port, path: "/v1/echo/socket") { socket in
+                try await socket.send(json: ["type": "auth", "token": tokens.accessToken, "ref": 7])
+                let ack = try #require(try await socket.next())
+                try await socket.send("hello")
+                let echo = try #require(try await socket.next())
+                frames.withLock { $0 = [ack, echo] }
+            }
+            let ack = try JSONSerialization.jsonObject(with: Data(frames.withLock { $0 }[0].utf8)) as? [String: Any]
+            #expect(ack?["type"] as? String == "ack")
+            #expect(ack?["ref"] as? Int == 7)
+            #expect(ack?["user_id"] as? String == user.id)
+            #expect(frames.withLock { $0 }[1] == "\(user.id):hello")
+        }
+    }
+
+    @Test func noAuthFrameInTimeCloses4401() async throws {
+        try await Self.withEcho(configure: { $0.sockets.authTimeout = 0.2 }) { _, _, port in
+            let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket") { socket in
+                let frames = try await socket.drain()
+                #expect(frames.isEmpty)
+            }
+            #expect(close?.closeCode == .init(codeNumber: 4401))
+        }
+    }
+
+    @Test func aWrongFirstFrameOrABadTokenCloses4401() async throws {
+        try await Self.withEcho { _, _, port in
+            let notAuth = try await TestSocket.connect(port: port, path: "/v1/echo/socket") { socket in
+                try await socket.send("hello")
+                let frames = try await socket.drain()
+                #expect(frames.isEmpty)
+            }
+            #expect(notAuth?.closeCode == .init(codeNumber: 4401))
+            let badToken = try await TestSocket.connect(port: port, path: "/v1/echo/socket") { socket in
+                try await socket.send(json: ["type": "auth", "token": "apus_not-a-key"])
+                let frames = try await socket.drain()
+                #expect(frames.isEmpty)
+            }
+            #expect(badToken?.closeCode == .init(codeNumber: 4401))
+        }
+    }
+
+    @Test func aRouteMayAuthenticateInItsOwnProtocol() async throws {
+        try await Self.withEcho { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let frames = Mutex<[String]>([])
+            try await TestSocket.connect(port: port, path: "/v1/echo/own") { socket in
+                try await socket.send("wrong")
+                let denied = try #require(try await socket.next())
+                try await socket.send(tokens.accessToken)
+                let welcome = try #require(try await socket.next())
+                try await socket.send("ping")
+                let echo = try #require(try await socket.next())
+                frames.withLock { $0 = [denied, welcome, echo] }
+            }
+            #expect(frames.withLock { $0 } == ["denied", "welcome", "ping"])
+        }
+    }
+
+    @Test func aMessagePastTheLimitCloses1009() async throws {
+        try await Self.withEcho(configure: { $0.sockets.maxMessageBytes = 1024 }) { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
+                try await socket.send(String(repeating: "x", count: 4096))
+                _ = try? await socket.drain()
+            }
+            #expect(close?.closeCode == .messageTooLarge)
+        }
+    }
+
+    @Test func aClientThatFallsBehindItsQueueIsClosed1008AndCounted() async throws {
+        try await Self.withEcho(configure: { $0.sockets.queueLimit = 16 }) { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let close = try await TestSocket.connect(port: port, path: "/v1/echo/flood", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
+                _ = try? await socket.drain()
+            }
+            #expect(close?.closeCode == .policyViolation)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(String(buffer: metrics.body).contains("apus_sockets_slow_consumer_disconnects_total 1"))
+        }
+    }
+
+    @Test func aUserHoldsAtMostTheirShareOfSockets() async throws {
+        try await Self.withEcho(configure: { $0.sockets.perUser = 1 }) { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let header: HTTPFields = [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]
+            let second = Mutex<WebSocketCloseFrame?>(nil)
+            try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: header) { socket in
+                try await socket.send("first")
+                _ = try await socket.next()
+                let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: header) { other in
+                    let frames = try await other.drain()
+                #expect(frames.isEmpty)
+                }
+                second.withLock { $0 = close }
+                try await socket.send("still here")
+                #expect(try await socket.next()?.hasSuffix("still here") == true)
+            }
+            #expect(second.withLock { $0 }?.closeCode == .init(codeNumber: 4429))
+        }
+    }
+
+    /// A logout on one node closes the session's sockets on the other, at once.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aLogoutElsewhereClosesTheSocket4403(engine: DatabaseEngine) async throws {
+        try await TestServer.withTwoServers(engine: engine, modules: [EchoSocketModule()]) { first, second in
+            let (server, a) = first
+            let (_, b) = second
+            let tokens = try await a.signedIn("ada@example.com", server: server)
+            let port = try #require(a.port)
+            let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
+                try await socket.send("hello")
+                _ = try await socket.next()
+                let logout = try await b.json("/v1/auth/logout", .post, token: tokens.accessToken)
+                #expect(logout.status == .noContent)
+                let frames = try await socket.drain()
+                #expect(frames.isEmpty)
+            }
+            #expect(close?.closeCode == .init(codeNumber: 4403))
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func disablingAUserClosesTheirSockets4403(engine: DatabaseEngine) async throws {
+        try await Self.withEcho(engine: engine) { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let user = try #require(try await server.identity.users.find(email: "ada@example.com"))
+            let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket") { socket in
+                try await socket.send(json: ["type": "auth", "token": tokens.accessToken])
+                _ = try await socket.next()
+                _ = try await server.identity.updateUser(id: user.id, roles: nil, disabled: true)
+                let frames = try await socket.drain()
+                #expect(frames.isEmpty)
+            }
+            #expect(close?.closeCode == .init(codeNumber: 4403))
+        }
+    }
+
+    /// A socket is quiet for long stretches: the HTTP idle timeout must not cut it.
+    @Test func aQuietSocketOutlivesTheHTTPIdleTimeout() async throws {
+        try await Self.withEcho(configure: { $0.httpIdleTimeout = 0.2 }) { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let echoed = Mutex<String?>(nil)
+            try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
+                try await Task.sleep(for: .milliseconds(700))
+                try await socket.send("still here")
+                let frame = try await socket.next()
+                echoed.withLock { $0 = frame }
+            }
+            #expect(echoed.withLock { $0 }?.hasSuffix(":still here") == true)
+        }
+    }
+
+    @Test func settingsAreReadAndChecked() throws {
+        let settings = try SocketSettings(environment: ["APUS_SOCKETS_PER_USER": "3", "APUS_SOCKET_AUTH_TIMEOUT": "2.5"])
+        #expect(settings.perUser == 3)
+        #expect(settings.authTimeout == 2.5)
+        #expect(throws: ConfigurationError.self) { try SocketSettings(environment: ["APUS_SOCKET_QUEUE": "0"]) }
+    }
+}
