@@ -136,6 +136,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Chat",
+            dependencies: [
+                "ApusCore",
+                "ApusKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Helpers that start nodes on fresh databases, shared by every module's tests.
         .target(
             name: "ApusTesting",
@@ -152,7 +165,7 @@ let package = Package(
         // The list of shipped modules, shared by the executable and the contract tests.
         .target(
             name: "ApusModules",
-            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads"],
+            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,4 +1,5 @@
 public import ApusCore
+import Chat
 import Inventory
 import Links
 import Notifications
@@ -9,6 +10,6 @@ import Uploads
 public enum ShippedModules {
     /// A fresh instance of every shipped module.
     public static func all() -> [any Module] {
-        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule()]
+        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule()]
     }
 }

@@ -1,0 +1,156 @@
+import ApusCore
+import Foundation
+
+/// The rooms this node's sockets subscribe to, and what each socket has been sent. Messages
+/// reach a socket in number order, each once: a subscriber keeps the number of the newest
+/// message it was sent (`mark`), and a number that skips one means a note was lost, which the
+/// follower fills from the database before going on.
+actor ChatHub {
+    struct Subscriber {
+        let socket: Socket
+        let user: String
+        /// The newest message number this socket was sent in the room.
+        var mark: Int64
+        /// While the subscription is recovering: what arrived live meanwhile, sent after.
+        var pending: [(seq: Int64?, frame: String)]?
+    }
+
+    private var rooms: [String: [Int: Subscriber]] = [:]
+    private var typing: [String: Date] = [:]
+
+    /// Subscribes `socket` to `room`, collecting what arrives until ``recovered``.
+    func attach(_ socket: Socket, user: String, room: String) {
+        rooms[room, default: [:]][socket.id] = Subscriber(socket: socket, user: user, mark: 0, pending: [])
+    }
+
+    func detach(_ socket: Socket, room: String) -> Bool {
+        let removed = rooms[room]?.removeValue(forKey: socket.id) != nil
+        if rooms[room]?.isEmpty == true { rooms[room] = nil }
+        return removed
+    }
+
+    func detachAll(_ socket: Socket) {
+        for room in Array(rooms.keys) { _ = detach(socket, room: room) }
+    }
+
+    /// Whether `socket` is subscribed to `room`.
+    func isSubscribed(_ socket: Socket, room: String) -> Bool {
+        rooms[room]?[socket.id] != nil
+    }
+
+    /// Ends the recovery of `socket`'s subscription: everything up to `sentUpTo` was sent from
+    /// storage. Sends `ack`, then what arrived meanwhile, in order. Returns the numbers missing
+    /// before the next collected message (a lost note), for the caller to read and ``fill``.
+    func recovered(_ socket: Socket, room: String, sentUpTo: Int64, ack: String) -> ClosedRange<Int64>? {
+        guard var subscriber = rooms[room]?[socket.id] else { return nil }
+        subscriber.mark = sentUpTo
+        socket.send(ack)
+        rooms[room]?[socket.id] = subscriber
+        return flush(socket, room: room)
+    }
+
+    /// Messages read from storage for a recovering subscriber's hole, sent in order with what
+    /// it collected.
+    func fill(_ socket: Socket, room: String, messages: [(seq: Int64, frame: String)]) -> ClosedRange<Int64>? {
+        guard rooms[room]?[socket.id]?.pending != nil else { return nil }
+        rooms[room]?[socket.id]?.pending?.append(contentsOf: messages.map { (seq: Optional($0.seq), frame: $0.frame) })
+        return flush(socket, room: room)
+    }
+
+    private func flush(_ socket: Socket, room: String) -> ClosedRange<Int64>? {
+        guard var subscriber = rooms[room]?[socket.id], let pending = subscriber.pending else { return nil }
+        // Updates (no number) keep their place after the messages before them.
+        let ordered = pending.enumerated().sorted { a, b in
+            switch (a.element.seq, b.element.seq) {
+            case (let x?, let y?): x < y
+            default: a.offset < b.offset
+            }
+        }.map(\.element)
+        var left: [(seq: Int64?, frame: String)] = []
+        var hole: ClosedRange<Int64>?
+        for item in ordered {
+            if hole != nil {
+                left.append(item)
+                continue
+            }
+            guard let seq = item.seq else {
+                socket.send(item.frame)
+                continue
+            }
+            if seq <= subscriber.mark { continue }
+            if seq > subscriber.mark + 1 {
+                hole = (subscriber.mark + 1)...(seq - 1)
+                left.append(item)
+                continue
+            }
+            socket.send(item.frame)
+            subscriber.mark = seq
+        }
+        subscriber.pending = hole == nil ? nil : left
+        rooms[room]?[socket.id] = subscriber
+        return hole
+    }
+
+    /// The numbers some live subscriber of `room` has not been sent before `seq`.
+    func missing(in room: String, before seq: Int64) -> ClosedRange<Int64>? {
+        guard let subscribers = rooms[room]?.values.filter({ $0.pending == nil }), let lowest = subscribers.map(\.mark).min() else { return nil }
+        return lowest + 1 < seq ? (lowest + 1)...(seq - 1) : nil
+    }
+
+    /// Rooms with subscribers, and the lowest mark among each one's live subscribers.
+    func marks() -> [(room: String, mark: Int64)] {
+        rooms.compactMap { room, subscribers in
+            subscribers.values.filter { $0.pending == nil }.map(\.mark).min().map { (room, $0) }
+        }
+    }
+
+    /// Sends message `seq` to every subscriber of `room` that has not had it.
+    func deliver(room: String, seq: Int64, frame: String) {
+        guard let subscribers = rooms[room] else { return }
+        for (id, subscriber) in subscribers {
+            if subscriber.pending != nil {
+                rooms[room]?[id]?.pending?.append((seq, frame))
+            } else if seq > subscriber.mark {
+                if subscriber.socket.send(frame) { rooms[room]?[id]?.mark = seq } else { rooms[room]?[id] = nil }
+            }
+        }
+    }
+
+    /// Sends an update to every subscriber of `room`.
+    func broadcast(room: String, frame: String) {
+        guard let subscribers = rooms[room] else { return }
+        for (id, subscriber) in subscribers {
+            if subscriber.pending != nil {
+                rooms[room]?[id]?.pending?.append((nil, frame))
+            } else if !subscriber.socket.send(frame) {
+                rooms[room]?[id] = nil
+            }
+        }
+    }
+
+    /// Ends `user`'s subscriptions to `room` (they left or were removed).
+    func remove(user: String, from room: String) {
+        guard let subscribers = rooms[room] else { return }
+        for (id, subscriber) in subscribers where subscriber.user == user {
+            rooms[room]?[id] = nil
+            subscriber.socket.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "removed")))
+        }
+        if rooms[room]?.isEmpty == true { rooms[room] = nil }
+    }
+
+    /// Ends every subscription to a deleted room.
+    func close(room: String) {
+        for subscriber in rooms.removeValue(forKey: room)?.values ?? [:].values {
+            subscriber.socket.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "deleted")))
+        }
+    }
+
+    /// Whether a typing notice of `user` in `room` goes out now: one per `interval`.
+    func mayAnnounceTyping(user: String, room: String, now: Date, interval: Double) -> Bool {
+        let key = "\(room) \(user)"
+        if let last = typing[key], now.timeIntervalSince(last) < interval { return false }
+        if typing.count > 100_000 { typing.removeAll() }
+        typing[key] = now
+        return true
+    }
+}
