@@ -297,6 +297,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ChatTests",
+            dependencies: [
+                "ApusCore",
+                "ApusTesting",
+                "Chat",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The list of shipped modules against the module targets the package has.
         .testTarget(
             name: "ApusModulesTests",

@@ -43,18 +43,26 @@ struct MessageStore: Sendable {
 
     /// Up to `limit` messages with sequence numbers after `after`, oldest first.
     static func after(_ after: Int64, in roomID: String, limit: Int, on sql: any SQLDatabase) async throws -> [Message] {
-        try await sql.raw("""
-            SELECT \(unsafeRaw: columns) FROM chat_messages WHERE room_id = \(bind: roomID) AND seq > \(bind: after)
-            ORDER BY seq LIMIT \(bind: limit)
-            """).all().map(message)
+        try await sql.raw(afterStatement(after, in: roomID, limit: limit)).all().map(message)
+    }
+
+    static func afterStatement(_ after: Int64, in roomID: String, limit: Int) -> SQLQueryString {
+        """
+        SELECT \(unsafeRaw: columns) FROM chat_messages WHERE room_id = \(bind: roomID) AND seq > \(bind: after)
+        ORDER BY seq LIMIT \(bind: limit)
+        """
     }
 
     /// Up to `limit` messages before `before` (all when `nil`), newest first.
     static func before(_ before: Int64?, in roomID: String, limit: Int, on sql: any SQLDatabase) async throws -> [Message] {
-        try await sql.raw("""
-            SELECT \(unsafeRaw: columns) FROM chat_messages WHERE room_id = \(bind: roomID) AND seq < \(bind: before ?? Int64.max)
-            ORDER BY seq DESC LIMIT \(bind: limit)
-            """).all().map(message)
+        try await sql.raw(beforeStatement(before, in: roomID, limit: limit)).all().map(message)
+    }
+
+    static func beforeStatement(_ before: Int64?, in roomID: String, limit: Int) -> SQLQueryString {
+        """
+        SELECT \(unsafeRaw: columns) FROM chat_messages WHERE room_id = \(bind: roomID) AND seq < \(bind: before ?? Int64.max)
+        ORDER BY seq DESC LIMIT \(bind: limit)
+        """
     }
 
     /// Messages numbered `range` (a node filling a gap the bus left), oldest first.
