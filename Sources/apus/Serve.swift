@@ -26,9 +26,9 @@ struct Serve: AsyncParsableCommand {
             }
         }
         // Starting the modules reads their settings: a bad one stops the node before anything changes.
-        let application: any ApplicationProtocol
+        let services: [any Service]
         do {
-            application = try server.makeApplication()
+            services = try server.makeServices()
         } catch let error as ConfigurationError {
             await server.platform.database.close()
             throw NodeStartup.fail(error.description, code: NodeStartup.configurationExitCode)
@@ -62,7 +62,7 @@ struct Serve: AsyncParsableCommand {
         ])
         do {
             // SIGTERM drains; what is still open after the grace period is closed.
-            var group = ServiceGroupConfiguration(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = .milliseconds(Int64(node.configuration.shutdownGrace * 1000))
             try await ServiceGroup(configuration: group).run()
         } catch {

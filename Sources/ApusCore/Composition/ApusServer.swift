@@ -148,8 +148,19 @@ public struct ApusServer: Sendable {
 
     /// The HTTP application, with the modules' services.
     public func makeApplication() throws -> some ApplicationProtocol {
-        let configuration = platform.configuration
+        try makeApplication(try start())
+    }
+
+    /// The node as the services a service group runs, in order: the application, then what
+    /// must happen before it drains on SIGTERM (open sockets are closed with 1001 first, since
+    /// the server waits for its connections and a socket would hold it for the whole grace).
+    public func makeServices() throws -> [any Service] {
         let started = try start()
+        return [try makeApplication(started), SocketShutdown(sockets: started.sockets)]
+    }
+
+    private func makeApplication(_ started: Started) throws -> some ApplicationProtocol {
+        let configuration = platform.configuration
         let sockets = configuration.sockets
         return Application(
             router: started.router,

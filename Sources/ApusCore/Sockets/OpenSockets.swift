@@ -102,6 +102,11 @@ package final class OpenSockets: Sendable {
         }
     }
 
+    /// Closes every open socket with `code`.
+    func closeAll(_ code: UInt16, reason: String) {
+        for socket in state.withLock({ Array($0.sockets.values) }) { socket.close(code, reason: reason) }
+    }
+
     /// Sockets open now (tests and metrics).
     package var count: Int { state.withLock { $0.sockets.count } }
 

@@ -63,32 +63,42 @@ struct SocketServing: Sendable {
             try await Self.write(socket, to: outbound)
             return
         }
-        let settings = sockets.settings
+        // A stopping node closes its sockets with 1001 so clients reconnect elsewhere: on the
+        // graceful shutdown signal, or when the server cancels the connection's task.
         try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
-                group.addTask {
-                    try await Self.write(socket, to: outbound)
-                    return true
-                }
-                group.addTask {
-                    defer { socket.finish() }
-                    var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
-                    if route.authentication == .required, socket.principal == nil {
-                        guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else { return false }
-                    }
-                    guard socket.closing == nil else { return false }
-                    do {
-                        try await route.handler(SocketInbound(messages), socket)
-                    } catch is CancellationError {}
-                    return false
-                }
-                // The writer ended (a close, or the client is gone): stop reading. The handler
-                // ended: let the writer send what is queued.
-                if try await group.next() == true { group.cancelAll() }
-                try await group.waitForAll()
+            try await withTaskCancellationHandler {
+                try await run(route, socket, inbound: inbound, outbound: outbound)
+            } onCancel: {
+                socket.close(Socket.CloseCode.goingAway, reason: "the node is stopping")
             }
         } onGracefulShutdown: {
             socket.close(Socket.CloseCode.goingAway, reason: "the node is stopping")
+        }
+    }
+
+    private func run(_ route: SocketRoute, _ socket: Socket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let settings = sockets.settings
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await Self.write(socket, to: outbound)
+                return true
+            }
+            group.addTask {
+                defer { socket.finish() }
+                var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
+                if route.authentication == .required, socket.principal == nil {
+                    guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else { return false }
+                }
+                guard socket.closing == nil else { return false }
+                do {
+                    try await route.handler(SocketInbound(messages), socket)
+                } catch is CancellationError {}
+                return false
+            }
+            // The writer ended (a close, or the client is gone): stop reading. The handler
+            // ended: let the writer send what is queued.
+            if try await group.next() == true { group.cancelAll() }
+            try await group.waitForAll()
         }
     }
 
