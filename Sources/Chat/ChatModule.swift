@@ -23,13 +23,15 @@ public struct ChatModule: Module {
         let settings = try ChatSettings(platform.settings)
         let service = ChatService(platform: platform, settings: settings)
         let hub = ChatHub()
+        let logger = platform.logger(module: Self.name)
+        let presence = ChatPresence(platform: platform, heartbeat: settings.presenceHeartbeat, logger: logger)
         let routes = RouteCollection(context: ApusRequestContext.self)
         RoomRoutes(service: service).add(to: routes)
         MessageRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes,
-            sockets: [ChatSocket(service: service, hub: hub).route],
-            services: [ChatFollower(hub: hub, platform: platform, logger: platform.logger(module: Self.name))],
+            sockets: [ChatSocket(service: service, hub: hub, presence: presence).route],
+            services: [ChatFollower(hub: hub, presence: presence, platform: platform, logger: logger), presence],
             eventConsumers: [ChatEvents.ownerConsumer()]
         )
     }

@@ -100,42 +100,58 @@ enum ChatOpenAPI {
                     "200": Doc.jsonResponse("Your read mark", schema: Doc.object(["last_read_seq": ["type": "integer"]])), "404": noRoom,
                 ])
             ],
+            "/v1/chat/rooms/{id}/presence": [
+                "get": operation("chatPresence", "Who has a socket in the room now, on any node", parameters: [room], responses: [
+                    "200": Doc.jsonResponse("The users present", schema: Doc.page(of: Doc.object(["user_id": ["type": "string"]]))), "404": noRoom,
+                ])
+            ],
             "/v1/chat/unread": [
                 "get": operation("chatUnread", "Unread counts per room", responses: [
                     "200": Doc.jsonResponse("Every room you are in", schema: Doc.page(of: Doc.ref("ChatUnread")))
                 ])
             ],
-            "/v1/chat/socket": [
-                "get": operation("chatSocket", "The chat WebSocket (frames in the README); without an upgrade, 426", responses: [
-                    "101": ["description": "Switching to the WebSocket protocol"],
-                    "426": Doc.problemResponse("Not a WebSocket upgrade"),
-                ])
-            ],
         ],
         schemas: [
+            // A named public or private room, or a direct room with another user.
             "CreateChatRoom": [
-                "type": "object", "required": ["kind"],
-                "properties": [
-                    "kind": Doc.enumeration(Room.Kind.self), "name": Doc.text(maxLength: 100),
-                    "user": ["type": "string", "pattern": Doc.idPattern],
-                ],
+                "oneOf": [
+                    [
+                        "type": "object", "required": ["kind", "name"], "additionalProperties": false,
+                        "properties": [
+                            "kind": ["type": "string", "enum": ["public", "private"]],
+                            "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": Doc.noNUL],
+                            "user": ["type": "null"],
+                        ],
+                    ],
+                    [
+                        "type": "object", "required": ["kind", "user"], "additionalProperties": false,
+                        "properties": [
+                            "kind": ["type": "string", "enum": ["direct"]],
+                            "user": ["type": "string", "pattern": Doc.idPattern],
+                            "name": ["type": "string", "maxLength": 100, "pattern": Doc.noNUL],
+                        ],
+                    ],
+                ]
             ],
-            "PatchChatRoom": Doc.object(["name": Doc.text(maxLength: 100)]),
+            "PatchChatRoom": Doc.object(["name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": Doc.noNUL]]),
             "AddChatMember": [
                 "type": "object",
-                "properties": ["user": ["type": "string", "pattern": Doc.idPattern], "role": Doc.enumeration(MemberRole.self)],
+                "properties": [
+                    "user": ["type": ["string", "null"], "pattern": Doc.idPattern],
+                    "role": ["type": ["string", "null"], "enum": .array(MemberRole.allCases.map { .string($0.rawValue) } + [.null])],
+                ],
             ],
             "ChatBan": Doc.object(["user": ["type": "string", "pattern": Doc.idPattern]]),
             "SendChatMessage": [
                 "type": "object", "required": ["text"],
                 "properties": [
                     "text": ["type": "string", "minLength": 1, "maxLength": 4000, "pattern": Doc.noNUL],
-                    "reply_to": ["type": "string", "pattern": Doc.idPattern],
-                    "client_id": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": Doc.noNUL],
+                    "reply_to": ["type": ["string", "null"], "pattern": Doc.idPattern],
+                    "client_id": ["type": ["string", "null"], "minLength": 1, "maxLength": 64, "pattern": Doc.noNUL],
                 ],
             ],
             "EditChatMessage": Doc.object(["text": ["type": "string", "minLength": 1, "maxLength": 4000, "pattern": Doc.noNUL]]),
-            "ChatReact": Doc.object(["emoji": ["type": "string", "minLength": 1, "maxLength": 8]]),
+            "ChatReact": Doc.object(["emoji": ["type": "string", "minLength": 1, "maxLength": 16, "pattern": "^[^\\u0000-\\u0020]+$"]]),
             "ChatRead": Doc.object(["seq": ["type": "integer", "minimum": 0]]),
             "ChatRoom": Doc.object([
                 "id": ["type": "string"], "kind": Doc.enumeration(Room.Kind.self), "name": ["type": "string"], "owner_id": ["type": "string"],

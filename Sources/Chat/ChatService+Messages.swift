@@ -58,14 +58,15 @@ extension ChatService {
     }
 
     /// A page of history, items oldest first: before `before` (the newest page when neither is
-    /// given) or after `after`; the cursor is the number to pass as `before` for older ones.
+    /// given), or after `after` (and below `before` when both are given); the cursor is the
+    /// number to pass as `before` for older ones.
     func history(_ roomID: String, for principal: Principal, before: Int64?, after: Int64?, limit: Int) async throws -> Page<Message> {
         let (_, member) = try await visibleRoom(roomID, for: principal)
         guard member != nil || principal.isAdmin else { throw Problem.forbidden("Join the room to read its messages.") }
         return try await platform.read { sql in
             var items: [Message]
             if let after {
-                items = try await MessageStore.after(after, in: roomID, limit: limit, on: sql)
+                items = try await MessageStore.after(after, in: roomID, limit: limit, on: sql).filter { before == nil || $0.seq < before! }
             } else {
                 items = try await MessageStore.before(before, in: roomID, limit: limit, on: sql).reversed()
             }
@@ -114,10 +115,9 @@ extension ChatService {
 
     /// Sets, changes or (the same emoji again) takes back the caller's reaction to a message.
     func react(to messageID: String, in roomID: String, emoji: String, by principal: Principal) async throws -> String? {
-        guard !emoji.isEmpty, emoji.count <= 8, emoji.unicodeScalars.allSatisfy({ $0.properties.isEmoji || $0.properties.isEmojiPresentation || $0.value == 0x200D || $0.value == 0xFE0F }),
-            emoji.unicodeScalars.contains(where: { $0.value > 0x7F })
-        else {
-            throw Problem.unprocessable("emoji is one emoji.", errors: [.init(field: "emoji", message: "is one emoji")])
+        // Usually one emoji; like Matrix, any short key is allowed (a custom ":party:").
+        guard !emoji.isEmpty, emoji.unicodeScalars.count <= 16, emoji.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+            throw Problem.unprocessable("emoji is 1 to 16 characters without spaces.", errors: [.init(field: "emoji", message: "is 1 to 16 characters without spaces")])
         }
         return try await platform.transaction { transaction in
             let sql = transaction.sql

@@ -28,7 +28,7 @@ struct ChatService: Sendable {
         var other: String?
         switch body.kind {
         case .direct:
-            guard let user = body.user, !user.isEmpty else {
+            guard let user = try body.user.map({ try Self.validUser($0) }) else {
                 throw Problem.unprocessable("A direct room names the other user.", errors: [.init(field: "user", message: "is required for a direct room")])
             }
             guard user != principal.userID else {
@@ -44,7 +44,7 @@ struct ChatService: Sendable {
                 throw Problem.unprocessable("Only a direct room names a user.", errors: [.init(field: "user", message: "is only for a direct room")])
             }
         }
-        let name = try Self.validName(body.name ?? (body.kind == .direct ? "" : nil))
+        let name = body.kind == .direct ? try Self.validName(body.name ?? "", mayBeEmpty: true) : try Self.validName(body.name)
         let room = Room(id: OpaqueID.make("room", at: now), kind: body.kind, name: name, ownerId: principal.userID, seq: 0, createdAt: now, updatedAt: now)
         let pair = (key: directKey, other: other)
         return try await platform.transaction { transaction in
@@ -63,14 +63,20 @@ struct ChatService: Sendable {
         }
     }
 
-    static func validName(_ name: String?) throws -> String {
-        guard let name else {
+    static func validName(_ name: String?, mayBeEmpty: Bool = false) throws -> String {
+        guard let name, mayBeEmpty || !name.isEmpty else {
             throw Problem.unprocessable("A room has a name.", errors: [.init(field: "name", message: "is required")])
         }
-        guard name.count <= 100, !name.contains("\u{0}") else {
+        guard name.unicodeScalars.count <= 100, !name.contains("\u{0}") else {
             throw Problem.unprocessable("The name is too long.", errors: [.init(field: "name", message: "is at most 100 characters, without NUL")])
         }
         return name
+    }
+
+    /// A user id in a body: well-formed, or a 422 naming the field.
+    static func validUser(_ id: String, field: String = "user") throws -> String {
+        guard OpaqueID.isWellFormed(id) else { throw Problem.unprocessable("\(field) is not a user id.", errors: [.init(field: field, message: "is not a user id")]) }
+        return id
     }
 
     /// The rooms the caller is in, and the public ones.
@@ -131,6 +137,7 @@ struct ChatService: Sendable {
     /// owner makes owners).
     func addMember(_ roomID: String, user: String?, role: MemberRole?, by principal: Principal) async throws -> Member {
         let now = now()
+        let user = try user.map { try Self.validUser($0) }
         return try await platform.transaction { transaction in
             let sql = transaction.sql
             guard let room = try await RoomStore.find(id: roomID, on: sql) else { throw Problem.notFound("No room \(roomID).") }
@@ -185,7 +192,8 @@ struct ChatService: Sendable {
     }
 
     func ban(_ roomID: String, user: String, by principal: Principal) async throws {
-        try await platform.transaction { transaction in
+        let user = try Self.validUser(user)
+        return try await platform.transaction { transaction in
             let sql = transaction.sql
             let (room, myRole) = try await membership(roomID, of: principal, on: sql)
             guard myRole.moderates, room.kind != .direct else { throw Problem.forbidden("Only the room's owner or a moderator bans.") }
@@ -206,6 +214,14 @@ struct ChatService: Sendable {
             guard myRole.moderates, room.kind != .direct else { throw Problem.forbidden("Only the room's owner or a moderator lifts bans.") }
             guard try await RoomStore.unban(roomID, user, on: transaction.sql) else { throw Problem.notFound("\(user) is not banned here.") }
         }
+    }
+
+    /// The users with a socket subscribed to the room now, on any node.
+    func presence(in roomID: String, for principal: Principal) async throws -> [PresentUser] {
+        let (_, member) = try await visibleRoom(roomID, for: principal)
+        guard member != nil || principal.isAdmin else { throw Problem.forbidden("Join the room to see who is in it.") }
+        let now = now()
+        return try await platform.read { sql in try await PresenceStore.present(in: roomID, at: now, on: sql) }.map(PresentUser.init(userId:))
     }
 
     func unread(for principal: Principal) async throws -> [Unread] {

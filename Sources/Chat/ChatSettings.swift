@@ -16,6 +16,9 @@ struct ChatSettings: Sendable {
     /// Seconds between two typing notices of one user in one room that are passed on
     /// (`APUS_CHAT_TYPING_INTERVAL`).
     var typingInterval = 2.0
+    /// Seconds between presence heartbeats (`APUS_CHAT_PRESENCE_HEARTBEAT`); a node that dies
+    /// drops its users from presence within three.
+    var presenceHeartbeat = 10.0
 
     init() {}
 
@@ -31,5 +34,6 @@ struct ChatSettings: Sendable {
         recoveryLimit = try settings.integer("APUS_CHAT_RECOVERY_LIMIT", in: 1...100_000, default: recoveryLimit)
         sendRate = try settings.integer("APUS_CHAT_SEND_RATE", in: 1...100_000, default: sendRate)
         typingInterval = try settings.seconds("APUS_CHAT_TYPING_INTERVAL", default: typingInterval)
+        presenceHeartbeat = try settings.seconds("APUS_CHAT_PRESENCE_HEARTBEAT", default: presenceHeartbeat)
     }
 }

@@ -41,6 +41,11 @@ struct Member: Codable, Sendable, Equatable, ResponseEncodable {
     var joinedAt: Date
 }
 
+/// A user present in a room.
+struct PresentUser: Codable, Sendable, Equatable {
+    var userId: String
+}
+
 /// A room's unread count for one member.
 struct Unread: Codable, Sendable, Equatable {
     var roomId: String

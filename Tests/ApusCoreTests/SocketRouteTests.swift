@@ -69,13 +69,15 @@ struct EchoSocketModule: Module {
     }
 
     @Test func aBadTokenOfferedAsSubprotocolCloses4401AndAPlainGetIsA426() async throws {
-        try await Self.withEcho { _, client, port in
+        try await Self.withEcho { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
             let close = try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "apus, bearer.not-a-token"]) { socket in
                 let frames = try await socket.drain()
                 #expect(frames.isEmpty)
             }
             #expect(close?.closeCode == .init(codeNumber: 4401))
-            let plain = try await client.execute(uri: "/v1/echo/socket", method: .get)
+            #expect(try await client.execute(uri: "/v1/echo/socket", method: .get).status == .unauthorized)
+            let plain = try await client.json("/v1/echo/socket", .get, token: tokens.accessToken)
             #expect(plain.status == .upgradeRequired)
             #expect(plain.headers[.upgrade] == "websocket")
             #expect(plain.headers[.contentType] == "application/problem+json")
@@ -227,11 +229,11 @@ struct EchoSocketModule: Module {
 
     /// A socket is quiet for long stretches: the HTTP idle timeout must not cut it.
     @Test func aQuietSocketOutlivesTheHTTPIdleTimeout() async throws {
-        try await Self.withEcho(configure: { $0.httpIdleTimeout = 0.2 }) { server, client, port in
+        try await Self.withEcho(configure: { $0.httpIdleTimeout = 1 }) { server, client, port in
             let tokens = try await client.signedIn("ada@example.com", server: server)
             let echoed = Mutex<String?>(nil)
             try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
-                try await Task.sleep(for: .milliseconds(700))
+                try await Task.sleep(for: .milliseconds(2_500))
                 try await socket.send("still here")
                 let frame = try await socket.next()
                 echoed.withLock { $0 = frame }

@@ -74,7 +74,8 @@ import Testing
             #expect(try await node.client.execute(uri: "/v1/chat/rooms", method: .get).status == .unauthorized)
             let room = try await node.room("public", token: ada.token)
             #expect(try await node.call("/v1/chat/rooms/\(room)/messages?before=x", .get, ada.token).status == .badRequest)
-            #expect(try await node.call("/v1/chat/rooms/\(room)/messages?before=1&after=2", .get, ada.token).status == .badRequest)
+            #expect(try await node.call("/v1/chat/rooms/\(room)/bans", .post, ada.token, #"{"user":""}"#).status == .unprocessableContent)
+            #expect(try await node.call("/v1/chat/rooms", .post, ada.token, #"{"kind":"public","name":""}"#).status == .unprocessableContent)
             #expect(try await node.send("", to: room, token: ada.token).status == .unprocessableContent)
             #expect(try await node.send(String(repeating: "x", count: 4001), to: room, token: ada.token).status == .unprocessableContent)
         }

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 public import ServiceLifecycle
 
@@ -71,6 +72,8 @@ public struct ApusServer: Sendable {
         public let socketRouter: Router<SocketRequestContext>
         /// The sockets open on this node.
         package let sockets: OpenSockets
+        /// The paths of the WebSocket routes (not API operations: the README describes their frames).
+        public let socketPaths: [String]
         /// The modules' services, the job worker and the event dispatcher.
         public let services: [any Service]
     }
@@ -78,12 +81,15 @@ public struct ApusServer: Sendable {
     /// Starts every module once and composes what they return.
     public func start() throws -> Started {
         let parts = try allModules.map { module in try module.start(platform) }
-        let sockets = OpenSockets(settings: platform.configuration.sockets, metrics: platform.metrics) { [identity] token in
-            try? await identity.principal(token: token)
-        }
+        let sockets = OpenSockets(
+            settings: platform.configuration.sockets, metrics: platform.metrics,
+            authenticator: { [identity] token in try? await identity.principal(token: token) },
+            stillValid: { [identity] principal in await identity.isStillValid(principal) }
+        )
         let serving = SocketServing(routes: parts.flatMap(\.sockets), sockets: sockets)
         return Started(
             router: try makeRouter(parts, sockets: serving), socketRouter: serving.upgradeRouter(), sockets: sockets,
+            socketPaths: serving.routes.map(\.path),
             services: [OpenSockets.Follower(sockets: sockets, bus: platform.bus)] + backgroundWork(parts)
         )
     }
@@ -162,19 +168,20 @@ public struct ApusServer: Sendable {
     private func makeApplication(_ started: Started) throws -> some ApplicationProtocol {
         let configuration = platform.configuration
         let sockets = configuration.sockets
+        let upgrades = started.socketRouter.buildResponder()
+        let channel = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000))),
+            ws: .init(
+                maxFrameSize: sockets.maxMessageBytes,
+                autoPing: .enabled(timePeriod: .milliseconds(Int64(sockets.pingInterval * 1000))),
+                closeTimeout: .seconds(5)
+            )
+        )
         return Application(
             router: started.router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: started.socketRouter,
-                configuration: .init(
-                    http1: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000))),
-                    ws: .init(
-                        maxFrameSize: sockets.maxMessageBytes,
-                        autoPing: .enabled(timePeriod: .milliseconds(Int64(sockets.pingInterval * 1000))),
-                        closeTimeout: .seconds(5)
-                    )
-                )
-            ),
+            server: HTTPServerBuilder { responder in
+                UpgradableHTTPChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: upgrades, configuration: channel))
+            },
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "apus"),
             services: started.services,
             logger: platform.logger

@@ -64,6 +64,20 @@ public struct Identity: Sendable {
         token.hasPrefix("apus_") ? try await apiKeys.principal(for: token) : try await principal(accessToken: token)
     }
 
+    /// Whether what `principal` was authenticated with still holds: the user exists and is
+    /// enabled, and its session is live or its API key still exists. Asked of every open
+    /// socket when revocations may have been lost; `true` when it cannot tell.
+    func isStillValid(_ principal: Principal) async -> Bool {
+        do {
+            guard let user = try await users.find(id: principal.userID), !user.disabled else { return false }
+            if let session = principal.sessionID { return try await sessions.isActive(sessionID: session) }
+            if let key = principal.apiKeyID { return try await apiKeys.list(userID: principal.userID).contains { $0.id == key } }
+            return true
+        } catch {
+            return true
+        }
+    }
+
     /// Ends sessions on every node at once.
     func announceRevoked(_ sessionIDs: [String]) async {
         guard !sessionIDs.isEmpty else { return }

@@ -22,13 +22,18 @@ package final class OpenSockets: Sendable {
     private let state = Mutex(State())
     package let settings: SocketSettings
     private let authenticator: @Sendable (String) async -> Principal?
+    private let stillValid: @Sendable (Principal) async -> Bool
     private let open: Prometheus.Gauge
     private let slowConsumers: Prometheus.Counter
     private let revoked: Prometheus.Counter
 
-    package init(settings: SocketSettings, metrics: PrometheusCollectorRegistry, authenticator: @escaping @Sendable (String) async -> Principal?) {
+    package init(
+        settings: SocketSettings, metrics: PrometheusCollectorRegistry, authenticator: @escaping @Sendable (String) async -> Principal?,
+        stillValid: @escaping @Sendable (Principal) async -> Bool
+    ) {
         self.settings = settings
         self.authenticator = authenticator
+        self.stillValid = stillValid
         self.open = metrics.makeGauge(descriptor: MetricNameDescriptor(
             namespace: "apus", subsystem: "sockets", metricName: "open", unitName: "", helpText: "WebSockets open on this node."
         ))
@@ -107,6 +112,16 @@ package final class OpenSockets: Sendable {
         for socket in state.withLock({ Array($0.sockets.values) }) { socket.close(code, reason: reason) }
     }
 
+    /// Checks every open socket's credentials again, closing with 4403 those that no longer
+    /// hold: run when revocations may have been lost on the bus.
+    func recheck() async {
+        for socket in state.withLock({ Array($0.sockets.values) }) {
+            guard let principal = socket.principal, await !stillValid(principal) else { continue }
+            revoked.increment()
+            socket.close(Socket.CloseCode.forbidden, reason: "the credentials were revoked")
+        }
+    }
+
     /// Sockets open now (tests and metrics).
     package var count: Int { state.withLock { $0.sockets.count } }
 
@@ -122,11 +137,13 @@ package final class OpenSockets: Sendable {
 
         package func run() async throws {
             for await message in await bus.subscribe(OpenSockets.channel).cancelOnGracefulShutdown() {
-                // A lost message could have been a revocation: a socket's credentials are
-                // checked again only when it reconnects, so the loss is logged by the bus and
-                // counted in `apus_bus_messages_dropped_total`; nothing is cached here to clear.
-                guard case .message(let text) = message, let revocation = SocketRevocation.decode(text) else { continue }
-                sockets.apply(revocation)
+                switch message {
+                case .message(let text):
+                    if let revocation = SocketRevocation.decode(text) { sockets.apply(revocation) }
+                case .resynchronize:
+                    // A lost message could have been a revocation: ask the database instead.
+                    await sockets.recheck()
+                }
             }
         }
     }

@@ -30,10 +30,14 @@ struct SocketServing: Sendable {
         return router
     }
 
-    /// A `GET` of a socket path that did not ask to upgrade: 426 naming the upgrade it needs.
+    /// A `GET` of a socket path that did not ask to upgrade: 401 without credentials on a route
+    /// that needs them, else 426 naming the upgrade it needs.
     func addPlainAnswers(to router: Router<ApusRequestContext>) {
         for route in routes {
-            router.get(RouterPath(route.path)) { _, _ -> Response in
+            router.get(RouterPath(route.path)) { _, context -> Response in
+                if route.authentication == .required, context.principal == nil {
+                    throw Problem.unauthorized("Authentication is required.")
+                }
                 throw Problem(
                     .upgradeRequired, detail: "\(route.path) is a WebSocket endpoint: connect with 'Upgrade: websocket'.",
                     headers: [.upgrade: "websocket", .connection: "Upgrade"]

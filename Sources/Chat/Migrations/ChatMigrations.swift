@@ -79,6 +79,26 @@ enum ChatMigrations {
                 )
                 """,
             ]
-        )
+        ),
+        // Who is in a room, per node: each node refreshes its rows' expiry on a heartbeat, so a
+        // node that dies drops its users once the rows expire.
+        Migration(
+            module: "chat",
+            name: "0002_presence",
+            dependsOn: [MigrationID(module: "chat", name: "0001_chat")],
+            statements: [
+                """
+                CREATE TABLE chat_presence (
+                    room_id TEXT NOT NULL,
+                    user_id TEXT NOT NULL,
+                    node TEXT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    PRIMARY KEY (room_id, user_id, node)
+                )
+                """,
+                "CREATE INDEX chat_presence_node ON chat_presence (node)",
+                "CREATE INDEX chat_presence_expiry ON chat_presence (expires_at)",
+            ]
+        ),
     ]
 }

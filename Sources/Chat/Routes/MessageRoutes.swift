@@ -28,7 +28,6 @@ struct MessageRoutes {
             let query = request.uri.queryParameters
             let before = try Self.sequence(query.get("before"), "before")
             let after = try Self.sequence(query.get("after"), "after")
-            guard before == nil || after == nil else { throw Problem.badRequest("Give before or after, not both.") }
             return try await service.history(try context.requireID("id", kind: "room"), for: principal, before: before, after: after, limit: try request.pageLimit())
         }
         room.post("/messages") { request, context -> Response in

@@ -70,6 +70,10 @@ struct RoomRoutes {
             try await service.unban(try context.requireID("id", kind: "room"), user: try context.requireID("user", kind: "ban"), by: principal)
             return Response(status: .noContent)
         }
+        chat.get("/rooms/{id}/presence") { _, context -> Page<PresentUser> in
+            let principal = try context.require(ChatModule.use)
+            return Page(items: try await service.presence(in: try context.requireID("id", kind: "room"), for: principal), nextCursor: nil)
+        }
         chat.get("/unread") { _, context -> Page<Unread> in
             Page(items: try await service.unread(for: try context.require(ChatModule.use)), nextCursor: nil)
         }

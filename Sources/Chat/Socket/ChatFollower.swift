@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// messages travel fast, the database is what they are.
 struct ChatFollower: Service {
     let hub: ChatHub
+    let presence: ChatPresence
     let platform: Platform
     let logger: Logger
 
@@ -53,7 +54,7 @@ struct ChatFollower: Service {
                 await hub.broadcast(room: note.room, frame: ServerFrame.text(ServerFrame.Edited(room: note.room, message: message)))
             }
         case .removed:
-            if let user = note.user { await hub.remove(user: user, from: note.room) }
+            if let user = note.user, await hub.remove(user: user, from: note.room) { await presence.left(note.room, user) }
         case .closed:
             await hub.close(room: note.room)
         }

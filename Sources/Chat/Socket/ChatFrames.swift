@@ -56,6 +56,13 @@ enum ServerFrame {
         var seq: Int64
     }
 
+    struct Presence: Encodable {
+        var type = "presence"
+        var room: String
+        var userId: String
+        var online: Bool
+    }
+
     struct Unsubscribed: Encodable {
         var type = "unsubscribed"
         var room: String

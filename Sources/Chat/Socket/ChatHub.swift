@@ -18,19 +18,27 @@ actor ChatHub {
     private var rooms: [String: [Int: Subscriber]] = [:]
     private var typing: [String: Date] = [:]
 
-    /// Subscribes `socket` to `room`, collecting what arrives until ``recovered``.
-    func attach(_ socket: Socket, user: String, room: String) {
+    /// Subscribes `socket` to `room`, collecting what arrives until ``recovered``. Returns
+    /// whether it is the user's first socket in the room on this node.
+    @discardableResult
+    func attach(_ socket: Socket, user: String, room: String) -> Bool {
+        let first = !(rooms[room]?.values.contains { $0.user == user && $0.socket.id != socket.id } ?? false)
         rooms[room, default: [:]][socket.id] = Subscriber(socket: socket, user: user, mark: 0, pending: [])
+        return first
     }
 
-    func detach(_ socket: Socket, room: String) -> Bool {
-        let removed = rooms[room]?.removeValue(forKey: socket.id) != nil
+    /// Ends one subscription. Returns the user when it was their last socket in the room here.
+    @discardableResult
+    func detach(_ socket: Socket, room: String) -> String? {
+        guard let removed = rooms[room]?.removeValue(forKey: socket.id) else { return nil }
+        let others = rooms[room]?.values.contains { $0.user == removed.user } ?? false
         if rooms[room]?.isEmpty == true { rooms[room] = nil }
-        return removed
+        return others ? nil : removed.user
     }
 
-    func detachAll(_ socket: Socket) {
-        for room in Array(rooms.keys) { _ = detach(socket, room: room) }
+    /// Ends every subscription of a socket that closed: the rooms where it was its user's last.
+    func detachAll(_ socket: Socket) -> [(room: String, user: String)] {
+        Array(rooms.keys).compactMap { room in detach(socket, room: room).map { (room, $0) } }
     }
 
     /// Whether `socket` is subscribed to `room`.
@@ -128,14 +136,16 @@ actor ChatHub {
         }
     }
 
-    /// Ends `user`'s subscriptions to `room` (they left or were removed).
-    func remove(user: String, from room: String) {
-        guard let subscribers = rooms[room] else { return }
+    /// Ends `user`'s subscriptions to `room` (they left or were removed); whether they had any.
+    @discardableResult
+    func remove(user: String, from room: String) -> Bool {
+        guard let subscribers = rooms[room], subscribers.values.contains(where: { $0.user == user }) else { return false }
         for (id, subscriber) in subscribers where subscriber.user == user {
             rooms[room]?[id] = nil
             subscriber.socket.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "removed")))
         }
         if rooms[room]?.isEmpty == true { rooms[room] = nil }
+        return true
     }
 
     /// Ends every subscription to a deleted room.

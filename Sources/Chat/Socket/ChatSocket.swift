@@ -8,6 +8,7 @@ import Logging
 struct ChatSocket: Sendable {
     let service: ChatService
     let hub: ChatHub
+    let presence: ChatPresence
 
     /// A frame from the client.
     struct ClientFrame: Decodable {
@@ -57,10 +58,14 @@ struct ChatSocket: Sendable {
                 }
             }
         } catch {
-            await hub.detachAll(socket)
+            await leaveAll(socket)
             throw error
         }
-        await hub.detachAll(socket)
+        await leaveAll(socket)
+    }
+
+    private func leaveAll(_ socket: Socket) async {
+        for (room, user) in await hub.detachAll(socket) { await presence.left(room, user) }
     }
 
     private func handle(_ frame: ClientFrame, _ principal: Principal, _ socket: Socket) async throws {
@@ -71,7 +76,7 @@ struct ChatSocket: Sendable {
             try await subscribe(try Self.required(frame.room, "room"), lastSeq: frame.lastSeq, ref: frame.ref, principal, socket)
         case "unsubscribe":
             let room = try Self.required(frame.room, "room")
-            _ = await hub.detach(socket, room: room)
+            if let user = await hub.detach(socket, room: room) { await presence.left(room, user) }
             socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: RoomAck(room: room))))
         case "send":
             let room = try Self.required(frame.room, "room")
@@ -110,7 +115,7 @@ struct ChatSocket: Sendable {
     /// sent twice, and the ack never comes before a message older than it.
     private func subscribe(_ room: String, lastSeq: Int64?, ref: JSONValue?, _ principal: Principal, _ socket: Socket) async throws {
         _ = try await service.platform.read { sql in try await service.membership(room, of: principal, on: sql) }
-        await hub.attach(socket, user: principal.userID, room: room)
+        let first = await hub.attach(socket, user: principal.userID, room: room)
         do {
             let limit = service.settings.recoveryLimit
             let (current, missed) = try await service.platform.read { sql in
@@ -130,6 +135,8 @@ struct ChatSocket: Sendable {
                     sentUpTo = max(current, missed.last?.seq ?? current)
                 }
             }
+            // Recorded before the ack: a client that has its ack is in the room's presence.
+            if first { await presence.entered(room, principal.userID) }
             let ack = ServerFrame.text(ServerFrame.Ack(ref: ref, body: SubscribeAck(room: room, seq: sentUpTo, recovered: recovered)))
             var hole = await hub.recovered(socket, room: room, sentUpTo: sentUpTo, ack: ack)
             while let missing = hole {
@@ -138,7 +145,7 @@ struct ChatSocket: Sendable {
                 if stored.isEmpty { break }
             }
         } catch {
-            _ = await hub.detach(socket, room: room)
+            if let user = await hub.detach(socket, room: room) { await presence.left(room, user) }
             throw error
         }
     }

@@ -65,7 +65,7 @@ struct RoomStore: Sendable {
     static func delete(_ id: String, on sql: any SQLDatabase) async throws {
         try await sql.raw("DELETE FROM chat_reactions WHERE message_id IN (SELECT id FROM chat_messages WHERE room_id = \(bind: id))").run()
         try await sql.raw("DELETE FROM chat_message_versions WHERE message_id IN (SELECT id FROM chat_messages WHERE room_id = \(bind: id))").run()
-        for table in ["chat_messages", "chat_members", "chat_bans"] {
+        for table in ["chat_messages", "chat_members", "chat_bans", "chat_presence"] {
             try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE room_id = \(bind: id)").run()
         }
         try await sql.raw("DELETE FROM chat_rooms WHERE id = \(bind: id)").run()

@@ -18,7 +18,7 @@ struct InboxRoutes {
             let limit = try request.pageLimit()
             // The cursor is an offset: unread-first order has no stable key to resume from.
             let offset = try request.uri.queryParameters.get("cursor").map { text -> Int in
-                guard let offset = Int(text), offset >= 0, offset <= 1_000_000 else { throw Problem.badRequest("cursor is not one this API handed out.") }
+                guard let offset = Int(text), offset >= 0, offset <= 9_999_999 else { throw Problem.badRequest("cursor is not one this API handed out.") }
                 return offset
             } ?? 0
             let page = try await store.inbox(userID: principal.userID, limit: limit + 1, offset: offset)

@@ -59,6 +59,7 @@ enum IdentityOpenAPI {
                 ]),
                 "delete": operation("deleteUser", "Delete a user (admin)", parameters: [idParameter], responses: [
                     "204": noContent, "404": Doc.problemResponse("No such user"),
+                    "409": Doc.problemResponse("The last active admin"),
                 ]),
             ],
             "/v1/api-keys": [
