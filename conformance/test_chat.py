@@ -275,3 +275,91 @@ def test_two_nodes_on_one_postgres_see_the_same_order(tmp_path):
     finally:
         first.stop()
         second.stop()
+
+
+def test_presence_spans_nodes_and_a_killed_node_drops_its_users_within_the_bound(tmp_path):
+    url = fresh_postgres_database()
+    heartbeat = 0.5  # rows live three heartbeats; a sweep comes within one more
+    env = {"APUS_DATABASE_URL": url, "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60", "APUS_CHAT_PRESENCE_HEARTBEAT": str(heartbeat)}
+    first = Node({**env, "APUS_DATA_DIR": str(tmp_path / "a")}, [])
+    second = Node({**env, "APUS_DATA_DIR": str(tmp_path / "b")}, [])
+    try:
+        ada, bob = user(first.base), user(second.base)
+        general = room(first.base, ada)
+        join(second.base, general, bob)
+
+        def present() -> set:
+            body = requests.get(first.base + f"/v1/chat/rooms/{general}/presence", headers=ada["auth"], timeout=10).json()
+            return {item["user_id"] for item in body["items"]}
+
+        async def scenario():
+            ada_ws, bob_ws = await signed_socket(first, ada), await signed_socket(second, bob)
+            for ws in (ada_ws, bob_ws):
+                await ws.send(json.dumps({"type": "subscribe", "room": general, "ref": 0}))
+                await frames_until(ws, is_ack(0))
+            assert present() == {ada["id"], bob["id"]}
+            second.process.kill()  # no goodbye: its rows stay until they expire
+            killed = time.monotonic()
+            frames = await frames_until(ada_ws, lambda f: f.get("type") == "presence" and f["user_id"] == bob["id"] and not f["online"], timeout=15)
+            elapsed = time.monotonic() - killed
+            assert elapsed < 4 * heartbeat + 1.5, elapsed
+            assert present() == {ada["id"]}
+            await ada_ws.close()
+            return frames
+
+        asyncio.run(scenario())
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_python_socketio_connects_joins_sends_with_an_ack_and_receives(node):
+    import socketio
+
+    ada, bob = user(node.base), user(node.base)
+    general = room(node.base, ada)
+    join(node.base, general, bob)
+
+    async def scenario():
+        received = asyncio.Queue()
+        bob_client = socketio.AsyncClient()
+        bob_client.on("message", lambda data: received.put_nowait(data))
+        await bob_client.connect(node.base, transports=["websocket"], auth={"token": bob["token"]})
+        ack = await bob_client.call("subscribe", {"room": general}, timeout=10)
+        assert ack == {"room": general, "seq": 0, "recovered": False}
+
+        ada_client = socketio.AsyncClient()
+        await ada_client.connect(node.base, transports=["websocket"], auth={"token": ada["token"]})
+        sent = await ada_client.call("send", {"room": general, "text": "hello over socket.io", "client_id": "s-1"}, timeout=10)
+        assert sent["message"]["seq"] == 1 and sent["message"]["text"] == "hello over socket.io"
+        # The same send again (a retry after a lost ack) is the same message.
+        again = await ada_client.call("send", {"room": general, "text": "hello over socket.io", "client_id": "s-1"}, timeout=10)
+        assert again["message"]["id"] == sent["message"]["id"]
+        frame = await asyncio.wait_for(received.get(), 10)
+        assert frame["message"]["text"] == "hello over socket.io" and frame["message"]["sender_id"] == ada["id"]
+
+        # A request that fails is answered through its ack with the problem.
+        refused = await ada_client.call("send", {"room": general}, timeout=10)
+        assert refused["error"]["status"] == 422
+
+        # Recovery through Socket.IO: Bob reconnects with his last number and gets what he missed.
+        await bob_client.disconnect()
+        for index in range(5):
+            await ada_client.call("send", {"room": general, "text": f"while away {index}"}, timeout=10)
+        back_queue = asyncio.Queue()
+        back = socketio.AsyncClient()
+        back.on("message", lambda data: back_queue.put_nowait(data))
+        await back.connect(node.base, transports=["websocket"], auth={"token": bob["token"]})
+        ack = await back.call("subscribe", {"room": general, "last_seq": 1}, timeout=10)
+        assert ack == {"room": general, "seq": 6, "recovered": True}
+        missed = [(await asyncio.wait_for(back_queue.get(), 10))["message"]["seq"] for _ in range(5)]
+        assert missed == [2, 3, 4, 5, 6]
+        await back.disconnect()
+        await ada_client.disconnect()
+
+        # A bad token is refused at connect.
+        refused_client = socketio.AsyncClient()
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await refused_client.connect(node.base, transports=["websocket"], auth={"token": "nonsense"})
+
+    asyncio.run(scenario())

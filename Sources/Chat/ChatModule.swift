@@ -18,6 +18,8 @@ public struct ChatModule: Module {
     public var events: [EventDeclaration] { ChatEvents.all }
     public var permissions: [Permission] { [Self.use] }
     public var openAPI: OpenAPIFragment { ChatOpenAPI.fragment }
+    /// Socket.IO clients connect to `/socket.io/`.
+    public var rootSegments: [String] { ["socket.io"] }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
         let settings = try ChatSettings(platform.settings)
@@ -25,12 +27,13 @@ public struct ChatModule: Module {
         let hub = ChatHub()
         let logger = platform.logger(module: Self.name)
         let presence = ChatPresence(platform: platform, heartbeat: settings.presenceHeartbeat, logger: logger)
+        let chat = ChatSocket(service: service, hub: hub, presence: presence)
         let routes = RouteCollection(context: ApusRequestContext.self)
         RoomRoutes(service: service).add(to: routes)
         MessageRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes,
-            sockets: [ChatSocket(service: service, hub: hub, presence: presence).route],
+            sockets: [chat.route, SocketIOEndpoint(chat: chat).route],
             services: [ChatFollower(hub: hub, presence: presence, platform: platform, logger: logger), presence],
             eventConsumers: [ChatEvents.ownerConsumer()]
         )

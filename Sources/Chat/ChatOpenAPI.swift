@@ -112,26 +112,14 @@ enum ChatOpenAPI {
             ],
         ],
         schemas: [
-            // A named public or private room, or a direct room with another user.
+            // A public or private room has a name; a direct room names the other user instead.
             "CreateChatRoom": [
-                "oneOf": [
-                    [
-                        "type": "object", "required": ["kind", "name"], "additionalProperties": false,
-                        "properties": [
-                            "kind": ["type": "string", "enum": ["public", "private"]],
-                            "name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": Doc.noNUL],
-                            "user": ["type": "null"],
-                        ],
-                    ],
-                    [
-                        "type": "object", "required": ["kind", "user"], "additionalProperties": false,
-                        "properties": [
-                            "kind": ["type": "string", "enum": ["direct"]],
-                            "user": ["type": "string", "pattern": Doc.idPattern],
-                            "name": ["type": "string", "maxLength": 100, "pattern": Doc.noNUL],
-                        ],
-                    ],
-                ]
+                "type": "object", "required": ["kind"],
+                "properties": [
+                    "kind": Doc.enumeration(Room.Kind.self),
+                    "name": ["type": "string", "maxLength": 100, "pattern": Doc.noNUL],
+                    "user": ["type": ["string", "null"], "pattern": Doc.idPattern],
+                ],
             ],
             "PatchChatRoom": Doc.object(["name": ["type": "string", "minLength": 1, "maxLength": 100, "pattern": Doc.noNUL]]),
             "AddChatMember": [

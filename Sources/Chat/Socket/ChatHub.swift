@@ -7,7 +7,7 @@ import Foundation
 /// follower fills from the database before going on.
 actor ChatHub {
     struct Subscriber {
-        let socket: Socket
+        let peer: ChatPeer
         let user: String
         /// The newest message number this socket was sent in the room.
         var mark: Int64
@@ -21,52 +21,52 @@ actor ChatHub {
     /// Subscribes `socket` to `room`, collecting what arrives until ``recovered``. Returns
     /// whether it is the user's first socket in the room on this node.
     @discardableResult
-    func attach(_ socket: Socket, user: String, room: String) -> Bool {
-        let first = !(rooms[room]?.values.contains { $0.user == user && $0.socket.id != socket.id } ?? false)
-        rooms[room, default: [:]][socket.id] = Subscriber(socket: socket, user: user, mark: 0, pending: [])
+    func attach(_ peer: ChatPeer, user: String, room: String) -> Bool {
+        let first = !(rooms[room]?.values.contains { $0.user == user && $0.peer.id != peer.id } ?? false)
+        rooms[room, default: [:]][peer.id] = Subscriber(peer: peer, user: user, mark: 0, pending: [])
         return first
     }
 
     /// Ends one subscription. Returns the user when it was their last socket in the room here.
     @discardableResult
-    func detach(_ socket: Socket, room: String) -> String? {
-        guard let removed = rooms[room]?.removeValue(forKey: socket.id) else { return nil }
+    func detach(_ peer: ChatPeer, room: String) -> String? {
+        guard let removed = rooms[room]?.removeValue(forKey: peer.id) else { return nil }
         let others = rooms[room]?.values.contains { $0.user == removed.user } ?? false
         if rooms[room]?.isEmpty == true { rooms[room] = nil }
         return others ? nil : removed.user
     }
 
     /// Ends every subscription of a socket that closed: the rooms where it was its user's last.
-    func detachAll(_ socket: Socket) -> [(room: String, user: String)] {
-        Array(rooms.keys).compactMap { room in detach(socket, room: room).map { (room, $0) } }
+    func detachAll(_ peer: ChatPeer) -> [(room: String, user: String)] {
+        Array(rooms.keys).compactMap { room in detach(peer, room: room).map { (room, $0) } }
     }
 
     /// Whether `socket` is subscribed to `room`.
-    func isSubscribed(_ socket: Socket, room: String) -> Bool {
-        rooms[room]?[socket.id] != nil
+    func isSubscribed(_ peer: ChatPeer, room: String) -> Bool {
+        rooms[room]?[peer.id] != nil
     }
 
     /// Ends the recovery of `socket`'s subscription: everything up to `sentUpTo` was sent from
     /// storage. Sends `ack`, then what arrived meanwhile, in order. Returns the numbers missing
     /// before the next collected message (a lost note), for the caller to read and ``fill``.
-    func recovered(_ socket: Socket, room: String, sentUpTo: Int64, ack: String) -> ClosedRange<Int64>? {
-        guard var subscriber = rooms[room]?[socket.id] else { return nil }
+    func recovered(_ peer: ChatPeer, room: String, sentUpTo: Int64, ack: String?) -> ClosedRange<Int64>? {
+        guard var subscriber = rooms[room]?[peer.id] else { return nil }
         subscriber.mark = sentUpTo
-        socket.send(ack)
-        rooms[room]?[socket.id] = subscriber
-        return flush(socket, room: room)
+        if let ack { peer.socket.send(ack) }
+        rooms[room]?[peer.id] = subscriber
+        return flush(peer, room: room)
     }
 
     /// Messages read from storage for a recovering subscriber's hole, sent in order with what
     /// it collected.
-    func fill(_ socket: Socket, room: String, messages: [(seq: Int64, frame: String)]) -> ClosedRange<Int64>? {
-        guard rooms[room]?[socket.id]?.pending != nil else { return nil }
-        rooms[room]?[socket.id]?.pending?.append(contentsOf: messages.map { (seq: Optional($0.seq), frame: $0.frame) })
-        return flush(socket, room: room)
+    func fill(_ peer: ChatPeer, room: String, messages: [(seq: Int64, frame: String)]) -> ClosedRange<Int64>? {
+        guard rooms[room]?[peer.id]?.pending != nil else { return nil }
+        rooms[room]?[peer.id]?.pending?.append(contentsOf: messages.map { (seq: Optional($0.seq), frame: $0.frame) })
+        return flush(peer, room: room)
     }
 
-    private func flush(_ socket: Socket, room: String) -> ClosedRange<Int64>? {
-        guard var subscriber = rooms[room]?[socket.id], let pending = subscriber.pending else { return nil }
+    private func flush(_ peer: ChatPeer, room: String) -> ClosedRange<Int64>? {
+        guard var subscriber = rooms[room]?[peer.id], let pending = subscriber.pending else { return nil }
         // Updates (no number) keep their place after the messages before them.
         let ordered = pending.enumerated().sorted { a, b in
             switch (a.element.seq, b.element.seq) {
@@ -82,7 +82,7 @@ actor ChatHub {
                 continue
             }
             guard let seq = item.seq else {
-                socket.send(item.frame)
+                peer.send(item.frame)
                 continue
             }
             if seq <= subscriber.mark { continue }
@@ -91,11 +91,11 @@ actor ChatHub {
                 left.append(item)
                 continue
             }
-            socket.send(item.frame)
+            peer.send(item.frame)
             subscriber.mark = seq
         }
         subscriber.pending = hole == nil ? nil : left
-        rooms[room]?[socket.id] = subscriber
+        rooms[room]?[peer.id] = subscriber
         return hole
     }
 
@@ -119,7 +119,7 @@ actor ChatHub {
             if subscriber.pending != nil {
                 rooms[room]?[id]?.pending?.append((seq, frame))
             } else if seq > subscriber.mark {
-                if subscriber.socket.send(frame) { rooms[room]?[id]?.mark = seq } else { rooms[room]?[id] = nil }
+                if subscriber.peer.send(frame) { rooms[room]?[id]?.mark = seq } else { rooms[room]?[id] = nil }
             }
         }
     }
@@ -130,7 +130,7 @@ actor ChatHub {
         for (id, subscriber) in subscribers {
             if subscriber.pending != nil {
                 rooms[room]?[id]?.pending?.append((nil, frame))
-            } else if !subscriber.socket.send(frame) {
+            } else if !subscriber.peer.send(frame) {
                 rooms[room]?[id] = nil
             }
         }
@@ -142,7 +142,7 @@ actor ChatHub {
         guard let subscribers = rooms[room], subscribers.values.contains(where: { $0.user == user }) else { return false }
         for (id, subscriber) in subscribers where subscriber.user == user {
             rooms[room]?[id] = nil
-            subscriber.socket.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "removed")))
+            subscriber.peer.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "removed")))
         }
         if rooms[room]?.isEmpty == true { rooms[room] = nil }
         return true
@@ -151,7 +151,7 @@ actor ChatHub {
     /// Ends every subscription to a deleted room.
     func close(room: String) {
         for subscriber in rooms.removeValue(forKey: room)?.values ?? [:].values {
-            subscriber.socket.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "deleted")))
+            subscriber.peer.send(ServerFrame.text(ServerFrame.Unsubscribed(room: room, reason: "deleted")))
         }
     }
 

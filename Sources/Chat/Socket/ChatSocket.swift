@@ -5,12 +5,13 @@ import Logging
 
 /// `GET /v1/chat/socket`: JSON text frames, each with a `type`; a client frame's `ref` comes
 /// back in its `ack` or `error`. The platform has authenticated the socket before this runs.
+/// `perform` is shared with the Socket.IO endpoint, which carries the same requests as events.
 struct ChatSocket: Sendable {
     let service: ChatService
     let hub: ChatHub
     let presence: ChatPresence
 
-    /// A frame from the client.
+    /// A request from the client (a frame, or a Socket.IO event's name and payload).
     struct ClientFrame: Decodable {
         var type: String
         var ref: JSONValue?
@@ -32,70 +33,85 @@ struct ChatSocket: Sendable {
 
     func run(_ inbound: SocketInbound, _ socket: Socket) async throws {
         guard let principal = socket.principal else { return }
-        let rate = Double(service.settings.sendRate)
-        var bucket = TokenBucket(capacity: 2 * rate, refillPerSecond: rate, now: service.now().timeIntervalSince1970)
+        let peer = ChatPeer(socket: socket, wire: .native)
+        var limiter = limiter()
         do {
             for try await message in inbound {
                 guard case .text(let text) = message else {
-                    socket.send(Self.error(nil, Problem(.unsupportedMediaType, detail: "Frames are JSON text.")))
+                    peer.fail(.native(nil), Problem(.unsupportedMediaType, detail: "Frames are JSON text."))
                     continue
                 }
                 guard let frame = try? APIJSON.decoder.decode(ClientFrame.self, from: Data(text.utf8)) else {
-                    socket.send(Self.error(nil, Problem.badRequest("A frame is a JSON object with a type.")))
+                    peer.fail(.native(nil), Problem.badRequest("A frame is a JSON object with a type."))
                     continue
                 }
-                if frame.type != "ping", case .refused = bucket.take(now: service.now().timeIntervalSince1970) {
-                    socket.send(Self.error(frame.ref, Problem(.tooManyRequests, detail: "More than \(Int(rate)) frames a second; slow down.")))
-                    continue
-                }
-                do {
-                    try await handle(frame, principal, socket)
-                } catch let problem as Problem {
-                    socket.send(Self.error(frame.ref, problem))
-                } catch {
-                    socket.logger.error("chat frame failed", metadata: ["type": "\(frame.type)", "error": "\(error)"])
-                    socket.send(Self.error(frame.ref, Problem(.internalServerError, detail: "The frame could not be handled; try again.")))
-                }
+                await serve(frame, principal, peer, .native(frame.ref), &limiter)
             }
         } catch {
-            await leaveAll(socket)
+            await leaveAll(peer)
             throw error
         }
-        await leaveAll(socket)
+        await leaveAll(peer)
     }
 
-    private func leaveAll(_ socket: Socket) async {
-        for (room, user) in await hub.detachAll(socket) { await presence.left(room, user) }
+    /// The per-socket send rate (`APUS_CHAT_SEND_RATE`, a burst of twice as many).
+    func limiter() -> TokenBucket {
+        let rate = Double(service.settings.sendRate)
+        return TokenBucket(capacity: 2 * rate, refillPerSecond: rate, now: service.now().timeIntervalSince1970)
     }
 
-    private func handle(_ frame: ClientFrame, _ principal: Principal, _ socket: Socket) async throws {
+    /// Runs one request within the rate, answering it as the client asked.
+    func serve(_ frame: ClientFrame, _ principal: Principal, _ peer: ChatPeer, _ reply: ChatPeer.Reply, _ limiter: inout TokenBucket) async {
+        if frame.type != "ping", case .refused = limiter.take(now: service.now().timeIntervalSince1970) {
+            peer.fail(reply, Problem(.tooManyRequests, detail: "More than \(service.settings.sendRate) frames a second; slow down."))
+            return
+        }
+        do {
+            try await perform(frame, principal, peer, reply)
+        } catch let problem as Problem {
+            peer.fail(reply, problem)
+        } catch {
+            peer.socket.logger.error("chat frame failed", metadata: ["type": "\(frame.type)", "error": "\(error)"])
+            peer.fail(reply, Problem(.internalServerError, detail: "The frame could not be handled; try again."))
+        }
+    }
+
+    func leaveAll(_ peer: ChatPeer) async {
+        for (room, user) in await hub.detachAll(peer) { await presence.left(room, user) }
+    }
+
+    private func answer(_ peer: ChatPeer, _ reply: ChatPeer.Reply, _ body: some Encodable) {
+        if let text = peer.ack(reply, body) { peer.socket.send(text) }
+    }
+
+    private func perform(_ frame: ClientFrame, _ principal: Principal, _ peer: ChatPeer, _ reply: ChatPeer.Reply) async throws {
         switch frame.type {
         case "ping":
-            socket.send(json: ServerFrame.Pong(ref: frame.ref))
+            if case .native(let ref) = reply { peer.socket.send(ServerFrame.text(ServerFrame.Pong(ref: ref))) } else { answer(peer, reply, ServerFrame.Empty()) }
         case "subscribe":
-            try await subscribe(try Self.required(frame.room, "room"), lastSeq: frame.lastSeq, ref: frame.ref, principal, socket)
+            try await subscribe(try Self.required(frame.room, "room"), lastSeq: frame.lastSeq, reply: reply, principal, peer)
         case "unsubscribe":
             let room = try Self.required(frame.room, "room")
-            if let user = await hub.detach(socket, room: room) { await presence.left(room, user) }
-            socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: RoomAck(room: room))))
+            if let user = await hub.detach(peer, room: room) { await presence.left(room, user) }
+            answer(peer, reply, RoomAck(room: room))
         case "send":
             let room = try Self.required(frame.room, "room")
             let (message, _) = try await service.send(
                 ChatService.SendMessage(text: try Self.required(frame.text, "text"), replyTo: frame.replyTo, clientId: frame.clientId), to: room, by: principal
             )
-            socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: SentAck(room: room, message: message))))
+            answer(peer, reply, SentAck(room: room, message: message))
         case "edit":
             let room = try Self.required(frame.room, "room")
             let message = try await service.edit(try Self.required(frame.id, "id"), in: room, text: try Self.required(frame.text, "text"), by: principal)
-            socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: SentAck(room: room, message: message))))
+            answer(peer, reply, SentAck(room: room, message: message))
         case "delete":
             let room = try Self.required(frame.room, "room")
             try await service.delete(try Self.required(frame.id, "id"), in: room, by: principal)
-            socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: RoomAck(room: room))))
+            answer(peer, reply, RoomAck(room: room))
         case "react":
             let room = try Self.required(frame.room, "room")
             let held = try await service.react(to: try Self.required(frame.id, "id"), in: room, emoji: try Self.required(frame.emoji, "emoji"), by: principal)
-            socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: ReactionAck(room: room, emoji: held))))
+            answer(peer, reply, ReactionAck(room: room, emoji: held))
         case "typing":
             let room = try Self.required(frame.room, "room")
             if await hub.mayAnnounceTyping(user: principal.userID, room: room, now: service.now(), interval: service.settings.typingInterval) {
@@ -104,7 +120,7 @@ struct ChatSocket: Sendable {
         case "read":
             let room = try Self.required(frame.room, "room")
             let mark = try await service.markRead(room, seq: try Self.required(frame.seq, "seq"), by: principal)
-            socket.send(ServerFrame.text(ServerFrame.Ack(ref: frame.ref, body: ReadAck(room: room, seq: mark))))
+            answer(peer, reply, ReadAck(room: room, seq: mark))
         default:
             throw Problem.badRequest("Unknown frame type '\(frame.type)'.")
         }
@@ -113,9 +129,9 @@ struct ChatSocket: Sendable {
     /// Puts the live subscription in place first, then sends from storage what the client
     /// missed, then the ack, then what arrived meanwhile: nothing between the two is lost or
     /// sent twice, and the ack never comes before a message older than it.
-    private func subscribe(_ room: String, lastSeq: Int64?, ref: JSONValue?, _ principal: Principal, _ socket: Socket) async throws {
+    private func subscribe(_ room: String, lastSeq: Int64?, reply: ChatPeer.Reply, _ principal: Principal, _ peer: ChatPeer) async throws {
         _ = try await service.platform.read { sql in try await service.membership(room, of: principal, on: sql) }
-        let first = await hub.attach(socket, user: principal.userID, room: room)
+        let first = await hub.attach(peer, user: principal.userID, room: room)
         do {
             let limit = service.settings.recoveryLimit
             let (current, missed) = try await service.platform.read { sql in
@@ -131,21 +147,21 @@ struct ChatSocket: Sendable {
                     // A number this room never reached, or too much to replay: page history.
                     recovered = false
                 } else {
-                    for message in missed { socket.send(ChatFollower.frame(message)) }
+                    for message in missed { peer.send(ChatFollower.frame(message)) }
                     sentUpTo = max(current, missed.last?.seq ?? current)
                 }
             }
             // Recorded before the ack: a client that has its ack is in the room's presence.
             if first { await presence.entered(room, principal.userID) }
-            let ack = ServerFrame.text(ServerFrame.Ack(ref: ref, body: SubscribeAck(room: room, seq: sentUpTo, recovered: recovered)))
-            var hole = await hub.recovered(socket, room: room, sentUpTo: sentUpTo, ack: ack)
+            let ack = peer.ack(reply, SubscribeAck(room: room, seq: sentUpTo, recovered: recovered))
+            var hole = await hub.recovered(peer, room: room, sentUpTo: sentUpTo, ack: ack)
             while let missing = hole {
                 let stored = try await service.platform.read { sql in try await MessageStore.range(missing, in: room, on: sql) }
-                hole = await hub.fill(socket, room: room, messages: stored.map { ($0.seq, ChatFollower.frame($0)) })
+                hole = await hub.fill(peer, room: room, messages: stored.map { ($0.seq, ChatFollower.frame($0)) })
                 if stored.isEmpty { break }
             }
         } catch {
-            if let user = await hub.detach(socket, room: room) { await presence.left(room, user) }
+            if let user = await hub.detach(peer, room: room) { await presence.left(room, user) }
             throw error
         }
     }
@@ -180,11 +196,5 @@ struct ChatSocket: Sendable {
     static func required<Value>(_ value: Value?, _ field: String) throws -> Value {
         guard let value else { throw Problem.unprocessable("The frame needs \(field).", errors: [.init(field: field, message: "is required")]) }
         return value
-    }
-
-    static func error(_ ref: JSONValue?, _ problem: Problem) -> String {
-        ServerFrame.text(ServerFrame.Error(
-            ref: ref, error: .init(type: problem.type, title: problem.title, status: Int(problem.status.code), detail: problem.detail)
-        ))
     }
 }
