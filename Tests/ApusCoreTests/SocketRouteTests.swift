@@ -229,11 +229,11 @@ struct EchoSocketModule: Module {
 
     /// A socket is quiet for long stretches: the HTTP idle timeout must not cut it.
     @Test func aQuietSocketOutlivesTheHTTPIdleTimeout() async throws {
-        try await Self.withEcho(configure: { $0.httpIdleTimeout = 1 }) { server, client, port in
+        try await Self.withEcho(configure: { $0.httpIdleTimeout = 2 }) { server, client, port in
             let tokens = try await client.signedIn("ada@example.com", server: server)
             let echoed = Mutex<String?>(nil)
             try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
-                try await Task.sleep(for: .milliseconds(2_500))
+                try await Task.sleep(for: .milliseconds(3_000))
                 try await socket.send("still here")
                 let frame = try await socket.next()
                 echoed.withLock { $0 = frame }

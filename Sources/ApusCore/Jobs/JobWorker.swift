@@ -47,7 +47,9 @@ final class JobWorker: Service, Sendable {
                 helpers.addTask { await self.maintain() }
                 await withDiscardingTaskGroup { jobs in
                     var pacing = ClaimPacing(concurrency: settings.concurrency, pollInterval: poll, now: .now)
-                    while !stopping.load(ordering: .relaxed) {
+                    // A cancelled worker stops too: its claims would fail at once, and waits return
+                    // at once, so it would spin.
+                    while !stopping.load(ordering: .relaxed), !Task.isCancelled {
                         let running = finished.withLock { $0.running }
                         let limit: Int
                         switch pacing.next(running: running, now: .now) {
