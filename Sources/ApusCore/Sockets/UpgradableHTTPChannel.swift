@@ -23,7 +23,7 @@ struct UpgradableHTTPChannel<Inner: ServerChildChannel>: ServerChildChannel {
     }
 }
 
-/// Answers an HTTP parse error with 400 and closes; passes everything else on untouched.
+/// Answers an HTTP parse error with a 400 problem and closes; passes everything else on untouched.
 final class MalformedRequestAnswer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
     typealias OutboundOut = HTTPServerResponsePart
@@ -36,8 +36,12 @@ final class MalformedRequestAnswer: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         answered = true
-        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: ["Content-Length": "0", "Connection": "close"])
+        let body = ByteBuffer(string: #"{"detail":"The request could not be parsed as HTTP/1.1.","status":400,"title":"Bad Request","type":"about:blank"}"#)
+        let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: [
+            "Content-Type": "application/problem+json", "Content-Length": String(body.readableBytes), "Connection": "close",
+        ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
     }
