@@ -39,6 +39,8 @@ import Testing
             }
             try await expectEventually { try await holder() != nil }
             #expect(try await holder() == node)
+            // The lease is taken before the handler runs and logs.
+            try await expectEventually { lines.all.contains { $0.contains("probe job running") } }
             await gate.open()
             let line = try #require(lines.all.first { $0.contains("probe job running") })
             let fields = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
