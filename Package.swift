@@ -192,6 +192,20 @@ let package = Package(
             path: "bench/baseline",
             swiftSettings: swiftSettings
         ),
+        // The WebSocket load generator bench/chat.sh drives chat servers with (Apus's and others').
+        .executableTarget(
+            name: "apus-chat-load",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            path: "bench/chatload",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CApusSHATests",
             dependencies: ["CApusSHA"],
