@@ -31,12 +31,19 @@ struct Fanout: AsyncParsableCommand {
     @Option(help: "A label for this run's lines.")
     var label = ""
 
+    @Option(help: "End the sweep after a step whose p99 is above this many milliseconds.")
+    var stopAbove = 1_000.0
+
+    @Option(help: "The p99 bound, in milliseconds, the summary's best rate must stay under.")
+    var bound = 50.0
+
     func run() async throws {
         let rates = self.rates.split(separator: ",").compactMap { Double($0) }
         let run = try await LoadRun.open(target, sendersPerRoom: senders)
         if !target.json {
             print("\(label): \(target.sockets) sockets in \(target.rooms) room(s), subscribed in \(String(format: "%.1f", run.connectSeconds)) s")
         }
+        var best: StepResult?
         for (index, rate) in rates.enumerated() {
             let result = try await run.step(UInt16(index + 1), rate: rate, seconds: seconds)
             if target.json {
@@ -44,6 +51,13 @@ struct Fanout: AsyncParsableCommand {
             } else {
                 print(result.line(label: label))
             }
+            // Every message delivered, with p99 under the bound.
+            if result.p99 < bound, result.delivered == result.expected, result.sent == result.planned { best = result }
+            if result.p99 > stopAbove { break }
+        }
+        if !target.json {
+            let summary = best.map { String(format: "%.0f msg/s, %.0f deliveries/s", $0.rate, $0.deliveriesPerSecond) } ?? "none of the rates"
+            print("\(label) best with p99 < \(Int(bound)) ms: \(summary)")
         }
         // Sockets close with the process.
         Foundation.exit(0)

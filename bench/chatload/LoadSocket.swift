@@ -71,9 +71,10 @@ struct LoadSocket: Sendable {
             }
             switch wire {
             case .native:
-                if data.readableBytesView.ends(with: #""type":"error"}"#) {
+                let text = String(buffer: data)
+                if text.hasSuffix(#""type":"error"}"#) {
                     tally.errors.add(1, ordering: .relaxed)
-                } else if data.readableBytesView.ends(with: #""type":"ack"}"#), data.readableBytesView.firstRange(of: #""ref":"s""#.utf8) != nil {
+                } else if text.hasSuffix(#""type":"ack"}"#), text.contains(#""ref":"s""#) {
                     subscribed()
                 }
             case .socketio:
@@ -112,39 +113,67 @@ struct LoadSocket: Sendable {
 
     /// The delivery a frame reports, if it is a message sent by this load generator: a native
     /// frame ends with `"type":"message"}` (keys are sorted); a Socket.IO one starts with
-    /// `42["message"`; the text is `b<step>:<sent nanoseconds>`.
+    /// `42["message"`; the text is `b<step>:<sent nanoseconds>`. Scans raw bytes: this runs for
+    /// every frame received and must cost far less than the server's work for it.
     static func delivery(in data: ByteBuffer, wire: Wire) -> Delivery? {
-        let bytes = data.readableBytesView
-        switch wire {
-        case .native: guard bytes.ends(with: #""type":"message"}"#) else { return nil }
-        case .socketio: guard bytes.starts(with: #"42["message""#.utf8) else { return nil }
+        data.withUnsafeReadableBytes { bytes -> Delivery? in
+            switch wire {
+            case .native: guard Self.bytes(bytes, endWith: nativeMessageSuffix) else { return nil }
+            case .socketio: guard Self.bytes(bytes, startWith: socketIOMessagePrefix) else { return nil }
+            }
+            guard var position = Self.index(of: textKey, in: bytes) else { return nil }
+            position += textKey.count
+            while position < bytes.count, bytes[position] == UInt8(ascii: " ") { position += 1 }
+            guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\""), bytes[position + 1] == UInt8(ascii: "b") else { return nil }
+            position += 2
+            var step: UInt64 = 0
+            var sent: UInt64 = 0
+            var seenColon = false
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: ":") {
+                    seenColon = true
+                } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                    if seenColon { sent = sent &* 10 &+ UInt64(byte &- UInt8(ascii: "0")) } else { step = step &* 10 &+ UInt64(byte &- UInt8(ascii: "0")) }
+                } else {
+                    break
+                }
+                position += 1
+            }
+            guard seenColon else { return nil }
+            return Delivery(step: UInt16(truncatingIfNeeded: step), sent: sent, received: monotonicNanoseconds())
         }
-        guard let marker = bytes.firstRange(of: #""text":"#.utf8) else { return nil }
-        var position = marker.upperBound
-        while position < bytes.endIndex, bytes[position] == UInt8(ascii: " ") { position += 1 }
-        guard position + 1 < bytes.endIndex, bytes[position] == UInt8(ascii: "\""), bytes[position + 1] == UInt8(ascii: "b") else { return nil }
-        position += 2
-        var step: UInt64 = 0
-        var sent: UInt64 = 0
-        var seenColon = false
-        while position < bytes.endIndex {
-            let byte = bytes[position]
-            if byte == UInt8(ascii: ":") {
-                seenColon = true
-            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                if seenColon { sent = sent * 10 + UInt64(byte - UInt8(ascii: "0")) } else { step = step * 10 + UInt64(byte - UInt8(ascii: "0")) }
-            } else {
-                break
+    }
+
+    private static let nativeMessageSuffix = Array(#""type":"message"}"#.utf8)
+    private static let socketIOMessagePrefix = Array(#"42["message""#.utf8)
+    private static let textKey = Array(#""text":"#.utf8)
+
+    static func bytes(_ bytes: UnsafeRawBufferPointer, endWith suffix: [UInt8]) -> Bool {
+        guard bytes.count >= suffix.count else { return false }
+        let start = bytes.count - suffix.count
+        for offset in 0..<suffix.count where bytes[start + offset] != suffix[offset] { return false }
+        return true
+    }
+
+    static func bytes(_ bytes: UnsafeRawBufferPointer, startWith prefix: [UInt8]) -> Bool {
+        guard bytes.count >= prefix.count else { return false }
+        for offset in 0..<prefix.count where bytes[offset] != prefix[offset] { return false }
+        return true
+    }
+
+    /// Where `needle` first starts in `bytes`.
+    static func index(of needle: [UInt8], in bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let first = needle.first, bytes.count >= needle.count else { return nil }
+        var position = 0
+        while position <= bytes.count - needle.count {
+            if bytes[position] == first {
+                var offset = 1
+                while offset < needle.count, bytes[position + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return position }
             }
             position += 1
         }
-        guard seenColon else { return nil }
-        return Delivery(step: UInt16(truncatingIfNeeded: step), sent: sent, received: monotonicNanoseconds())
-    }
-}
-
-extension ByteBufferView {
-    func ends(with text: String) -> Bool {
-        count >= text.utf8.count && suffix(text.utf8.count).elementsEqual(text.utf8)
+        return nil
     }
 }

@@ -114,26 +114,32 @@ actor ChatHub {
 
     /// Sends message `seq` to every subscriber of `room` that has not had it.
     func deliver(room: String, seq: Int64, frame: String) {
-        guard let subscribers = rooms[room] else { return }
+        guard var subscribers = rooms.removeValue(forKey: room) else { return }
+        // The room's table is taken out while it changes, so marking one subscriber does not
+        // copy the others.
+        let outgoing = ChatPeer.Outgoing(frame)
         for (id, subscriber) in subscribers {
             if subscriber.pending != nil {
-                rooms[room]?[id]?.pending?.append((seq, frame))
+                subscribers[id]?.pending?.append((seq, frame))
             } else if seq > subscriber.mark {
-                if subscriber.peer.send(frame) { rooms[room]?[id]?.mark = seq } else { rooms[room]?[id] = nil }
+                if subscriber.peer.send(outgoing) { subscribers[id]?.mark = seq } else { subscribers[id] = nil }
             }
         }
+        if !subscribers.isEmpty { rooms[room] = subscribers }
     }
 
     /// Sends an update to every subscriber of `room`.
     func broadcast(room: String, frame: String) {
-        guard let subscribers = rooms[room] else { return }
+        guard var subscribers = rooms.removeValue(forKey: room) else { return }
+        let outgoing = ChatPeer.Outgoing(frame)
         for (id, subscriber) in subscribers {
             if subscriber.pending != nil {
-                rooms[room]?[id]?.pending?.append((nil, frame))
-            } else if !subscriber.peer.send(frame) {
-                rooms[room]?[id] = nil
+                subscribers[id]?.pending?.append((nil, frame))
+            } else if !subscriber.peer.send(outgoing) {
+                subscribers[id] = nil
             }
         }
+        if !subscribers.isEmpty { rooms[room] = subscribers }
     }
 
     /// Ends `user`'s subscriptions to `room` (they left or were removed); whether they had any.

@@ -21,9 +21,24 @@ struct ChatPeer: Sendable {
     /// Sends a server frame (JSON with a `type`).
     @discardableResult
     func send(_ frame: String) -> Bool {
-        switch wire {
-        case .native: socket.send(frame)
-        case .socketIO: socket.send("42[\"\(Self.type(of: frame))\",\(frame)]")
+        send(Outgoing(frame))
+    }
+
+    /// Sends a frame rendered for both wires.
+    @discardableResult
+    func send(_ frame: Outgoing) -> Bool {
+        socket.send(wire == .native ? frame.native : frame.socketIO)
+    }
+
+    /// A server frame rendered once for each wire, so that a fan-out to a room's peers does
+    /// the work once, not once a peer.
+    struct Outgoing: Sendable {
+        let native: String
+        let socketIO: String
+
+        init(_ frame: String) {
+            native = frame
+            socketIO = "42[\"\(ChatPeer.type(of: frame))\",\(frame)]"
         }
     }
 
