@@ -4,9 +4,11 @@
 #   1. 1,000 sockets in one room at 50 messages a second (50,000 deliveries a second), then higher;
 #   2. 10 rooms of 100 sockets at the same 50,000 deliveries a second, then higher;
 #   3. one Socket.IO client against Apus's /socket.io/ and against python-socketio on uvicorn
-#      (uvloop) with the same events, 1,000 sockets in one room, rates rising until p99 passes
-#      a second; the best rate with every message delivered and p99 under 50 ms is compared;
-#   4. 10,000 idle authenticated sockets subscribed to 10 rooms: the server's RSS per socket.
+#      (uvloop) with the same events, 1,000 sockets in one room and in 10 rooms of 100, rates
+#      rising until p99 passes a second; the best rate with every message delivered and p99
+#      under 50 ms is compared;
+#   4. 10,000 idle authenticated sockets (signed in, each answered a ping; in no room, since
+#      each arrival in a room is announced to everyone there): the server's RSS per socket.
 # Each step prints deliveries per second, latency from send to receipt (p50, p99, max), the
 # server's CPU (and per delivery) and RSS, and the load generator's CPU.
 # Settings the run needs (stated in the README): APUS_CHAT_SEND_RATE raised (a few sockets send
@@ -74,21 +76,23 @@ fanout() { "$load" fanout --seconds "$seconds" --server-pid "$server" "$@"; }
 
 echo "== Apus, its own frames: 1,000 sockets in one room (each message reaches 1,000)"
 apus_node 18090
-fanout --base http://127.0.0.1:18090 --sockets 1000 --rooms 1 --rates 50,100,200 --label "apus 1x1000"
+fanout --base http://127.0.0.1:18090 --sockets 1000 --rooms 1 --rates 5,10,20,30,50 --label "apus 1x1000"
 
 echo "== Apus, its own frames: 10 rooms of 100 sockets (each message reaches 100)"
 apus_node 18090
-fanout --base http://127.0.0.1:18090 --sockets 1000 --rooms 10 --rates 500,1000,2000 --label "apus 10x100"
+fanout --base http://127.0.0.1:18090 --sockets 1000 --rooms 10 --rates 50,100,200,300,500 --label "apus 10x100"
 
-sweep=10,20,50,100,200,400
-echo "== Socket.IO, one client: Apus /socket.io/, 1,000 sockets in one room"
+# The same Socket.IO client and events against both servers, fresh for each shape.
+for shape in "1 5,10,20,50" "10 50,100,200,300,400,600"; do
+    read -r rooms rates <<<"$shape"
+    echo "== Socket.IO, one client, 1,000 sockets in $rooms room(s): Apus /socket.io/"
+    apus_node 18090
+    fanout --base http://127.0.0.1:18090 --wire socketio --sockets 1000 --rooms "$rooms" --rates "$rates" --label "apus socket.io"
+    echo "== Socket.IO, one client, 1,000 sockets in $rooms room(s): python-socketio 5.18.1 on uvicorn (uvloop)"
+    python_node 18091
+    fanout --base http://127.0.0.1:18091 --plain --wire socketio --sockets 1000 --rooms "$rooms" --rates "$rates" --label "python-socketio"
+done
+
+echo "== Apus, 10,000 idle sockets (1,000 accounts, signed in, no room)"
 apus_node 18090
-fanout --base http://127.0.0.1:18090 --wire socketio --sockets 1000 --rooms 1 --rates "$sweep" --label "apus socket.io"
-
-echo "== Socket.IO, one client: python-socketio 5.18.1 on uvicorn (uvloop), 1,000 sockets in one room"
-python_node 18091
-fanout --base http://127.0.0.1:18091 --plain --wire socketio --sockets 1000 --rooms 1 --rates "$sweep" --label "python-socketio"
-
-echo "== Apus, 10,000 idle sockets (1,000 accounts, 10 rooms)"
-apus_node 18090
-"$load" idle --base http://127.0.0.1:18090 --sockets 10000 --rooms 10 --connecting 128 --server-pid "$server"
+"$load" idle --base http://127.0.0.1:18090 --sockets 10000 --connecting 128 --server-pid "$server"

@@ -70,11 +70,14 @@ struct Idle: AsyncParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
-    @Option(help: "Seconds to hold the sockets open after they are all subscribed.")
+    @Option(help: "Seconds to hold the sockets open after they are all ready.")
     var hold = 10.0
 
+    @Flag(help: "Subscribe each socket to its room (each arrival is then announced to the room's other sockets).")
+    var subscribe = false
+
     func run() async throws {
-        let run = try await LoadRun.open(target, sendersPerRoom: 0)
+        let run = try await LoadRun.open(target, sendersPerRoom: 0, subscribe: subscribe)
         // Let allocations settle before reading resident memory.
         try await Task.sleep(for: .seconds(2))
         let cpu = run.server.cpuSeconds()
@@ -83,7 +86,7 @@ struct Idle: AsyncParsableCommand {
         let idleCPU = run.server.cpuSeconds().flatMap { after in cpu.map { after - $0 } }
         let closes = run.tally.closes.withLock { $0 }
         let result = IdleResult(
-            sockets: target.sockets, users: target.accountCount, rooms: target.rooms, connectSeconds: run.connectSeconds,
+            sockets: target.sockets, users: target.accountCount, rooms: target.rooms, subscribed: subscribe, connectSeconds: run.connectSeconds,
             residentBefore: run.residentBeforeSockets, residentWithSockets: resident,
             bytesPerSocket: resident.flatMap { after in run.residentBeforeSockets.map { (after - $0) / target.sockets } },
             heldSeconds: hold, serverCPUWhileIdle: idleCPU, closedWhileHeld: closes.values.reduce(0, +)
@@ -102,6 +105,7 @@ struct IdleResult: Encodable {
     var sockets: Int
     var users: Int
     var rooms: Int
+    var subscribed: Bool
     var connectSeconds: Double
     var residentBefore: Int?
     var residentWithSockets: Int?
@@ -113,7 +117,7 @@ struct IdleResult: Encodable {
     var text: String {
         let mb = { (bytes: Int?) in bytes.map { String(format: "%.1f MB", Double($0) / 1e6) } ?? "?" }
         return """
-            \(sockets) idle sockets (\(users) accounts, \(rooms) rooms), subscribed in \(String(format: "%.1f", connectSeconds)) s
+            \(sockets) idle sockets (\(users) accounts\(subscribed ? ", subscribed to \(rooms) rooms" : ", signed in, no room")), ready in \(String(format: "%.1f", connectSeconds)) s
               server RSS \(mb(residentBefore)) before the sockets, \(mb(residentWithSockets)) with them: \
             \(bytesPerSocket.map { String(format: "%.1f KB", Double($0) / 1e3) } ?? "?") a socket
               server CPU over \(Int(heldSeconds)) s idle: \(serverCPUWhileIdle.map { String(format: "%.2f s", $0) } ?? "?"); sockets closed meanwhile: \(closedWhileHeld)
@@ -129,8 +133,9 @@ extension StepResult {
             format: "%6.0f msg/s: delivered %d/%d (%.0f/s), p50 %.1f ms, p99 %.1f ms, max %.0f ms",
             rate, delivered, expected, deliveriesPerSecond, p50, p99, max
         )
+        let ack = ackP50.map { p50 in String(format: " (acknowledged: p50 %.1f ms, p99 %.1f ms)", p50, ackP99 ?? 0) } ?? ""
         let trouble = sent < planned || errors > 0 || closes > 0 ? " (sent \(sent)/\(planned), errors \(errors), closed \(closes))" : ""
-        return "\(label) \(numbers); server CPU \(cpu), RSS \(rss); load generator CPU \(String(format: "%.2f s", clientCPU ?? 0))\(trouble)"
+        return "\(label) \(numbers)\(ack); server CPU \(cpu), RSS \(rss); load generator CPU \(String(format: "%.2f s", clientCPU ?? 0))\(trouble)"
     }
 }
 

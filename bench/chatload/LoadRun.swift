@@ -34,7 +34,7 @@ final class LoadRun: Sendable {
 
     /// Signs up, opens every socket (at most `target.connecting` connecting at once), and returns
     /// once all are subscribed. The first `sendersPerRoom` sockets of each room send.
-    static func open(_ target: TargetOptions, sendersPerRoom: Int) async throws -> LoadRun {
+    static func open(_ target: TargetOptions, sendersPerRoom: Int, subscribe: Bool = true) async throws -> LoadRun {
         let setup = try await Setup.make(target)
         let server = ProcessProbe(pid: target.serverPid)
         let resident = server.residentBytes()
@@ -54,7 +54,7 @@ final class LoadRun: Sendable {
                 senders.append(continuation)
             }
             let url = target.base.replacingOccurrences(of: "http://", with: "ws://")
-            sockets.append(LoadSocket(index: index, url: url, wire: target.wire, token: setup.token(of: index), room: room, tally: tally, commands: commands))
+            sockets.append(LoadSocket(index: index, url: url, wire: target.wire, token: setup.token(of: index), room: room, subscribes: subscribe, tally: tally, commands: commands))
         }
         let started = monotonicNanoseconds()
         let gate = Gate(permits: target.connecting)
@@ -103,7 +103,12 @@ final class LoadRun: Sendable {
         let sentBefore = tally.sent.load(ordering: .relaxed)
         let deliveredBefore = tally.delivered.load(ordering: .relaxed)
         let start = monotonicNanoseconds() + 100_000_000
-        for sender in senders { sender.yield(SendCommand(step: step, start: start, rate: perSender, count: count)) }
+        // Senders are spread evenly over one sender's interval, as independent people would
+        // be, rather than all sending at the same instant.
+        let spacing = 1e9 / perSender / Double(senders.count)
+        for (index, sender) in senders.enumerated() {
+            sender.yield(SendCommand(step: step, start: start + UInt64(Double(index) * spacing), rate: perSender, count: count))
+        }
         let planned = count * senders.count
         let expected = count * deliveriesPerRound
         let sendEnd = start + UInt64(seconds * 1e9)
@@ -116,6 +121,8 @@ final class LoadRun: Sendable {
         }
         let end = monotonicNanoseconds()
         let deliveries = tally.take(step: step)
+        var acks = tally.takeAcks(step: step).map { $0.received &- $0.sent }
+        acks.sort()
         var latencies = deliveries.map { $0.received &- $0.sent }
         latencies.sort()
         let last = deliveries.map(\.received).max() ?? end
@@ -126,7 +133,8 @@ final class LoadRun: Sendable {
             step: Int(step), rate: rate, seconds: seconds, sent: tally.sent.load(ordering: .relaxed) - sentBefore, planned: planned,
             expected: expected, delivered: deliveries.count,
             deliveriesPerSecond: Double(deliveries.count) / max(seconds, Double(last - start) / 1e9),
-            p50: percentile(0.5), p99: percentile(0.99), max: latencies.last.map { Double($0) / 1e6 } ?? 0,
+            p50: percentile(0.5), p99: percentile(0.99),
+            ackP50: acks.isEmpty ? nil : Double(acks[acks.count / 2]) / 1e6, ackP99: acks.isEmpty ? nil : Double(acks[min(acks.count - 1, acks.count * 99 / 100)]) / 1e6, max: latencies.last.map { Double($0) / 1e6 } ?? 0,
             serverCPU: elapsed(serverCPU, server.cpuSeconds()), serverResident: server.residentBytes(),
             clientCPU: elapsed(clientCPU, client.cpuSeconds()), wall: Double(end - start) / 1e9,
             errors: tally.errors.load(ordering: .relaxed), closes: tally.closes.withLock { $0.values.reduce(0, +) }
@@ -156,6 +164,9 @@ struct StepResult: Encodable {
     var deliveriesPerSecond: Double
     var p50: Double
     var p99: Double
+    /// Send to the sender's acknowledgement (stored and committed), native frames only.
+    var ackP50: Double?
+    var ackP99: Double?
     var max: Double
     var serverCPU: Double?
     var serverResident: Int?

@@ -19,6 +19,8 @@ struct LoadSocket: Sendable {
     let wire: Wire
     let token: String
     let room: String
+    /// Whether the socket subscribes to its room; one that does not only proves it is signed in.
+    let subscribes: Bool
     let tally: Tally
     /// Commands for a sender; `nil` for a socket that only listens.
     let commands: AsyncStream<SendCommand>?
@@ -57,8 +59,10 @@ struct LoadSocket: Sendable {
 
     private func receive(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, subscribed: @Sendable () -> Void) async throws {
         switch wire {
-        case .native:
+        case .native where subscribes:
             try await outbound.write(.text(#"{"type":"subscribe","room":"\#(room)","ref":"s"}"#))
+        case .native:
+            try await outbound.write(.text(#"{"type":"ping","ref":"s"}"#))
         case .socketio:
             break
         }
@@ -69,18 +73,24 @@ struct LoadSocket: Sendable {
                 tally.record(delivery, socket: index)
                 continue
             }
+            if commands != nil, let ack = Self.delivery(in: data, wire: wire, ack: true) {
+                tally.acknowledged(ack)
+                continue
+            }
             switch wire {
             case .native:
                 let text = String(buffer: data)
                 if text.hasSuffix(#""type":"error"}"#) {
                     tally.errors.add(1, ordering: .relaxed)
-                } else if text.hasSuffix(#""type":"ack"}"#), text.contains(#""ref":"s""#) {
+                } else if text.hasSuffix(#""type":"ack"}"#) || text.hasSuffix(#""type":"pong"}"#), text.contains(#""ref":"s""#) {
                     subscribed()
                 }
             case .socketio:
                 let text = String(buffer: data)
                 if text.hasPrefix("0{") {
                     try await outbound.write(.text(#"40{"token":"\#(token)"}"#))
+                } else if text.hasPrefix("40"), !subscribes {
+                    subscribed()
                 } else if text.hasPrefix("40") {
                     try await outbound.write(.text(#"420["subscribe",{"room":"\#(room)"}]"#))
                 } else if text.hasPrefix("430") {
@@ -115,11 +125,11 @@ struct LoadSocket: Sendable {
     /// frame ends with `"type":"message"}` (keys are sorted); a Socket.IO one starts with
     /// `42["message"`; the text is `b<step>:<sent nanoseconds>`. Scans raw bytes: this runs for
     /// every frame received and must cost far less than the server's work for it.
-    static func delivery(in data: ByteBuffer, wire: Wire) -> Delivery? {
+    static func delivery(in data: ByteBuffer, wire: Wire, ack: Bool = false) -> Delivery? {
         data.withUnsafeReadableBytes { bytes -> Delivery? in
             switch wire {
-            case .native: guard Self.bytes(bytes, endWith: nativeMessageSuffix) else { return nil }
-            case .socketio: guard Self.bytes(bytes, startWith: socketIOMessagePrefix) else { return nil }
+            case .native: guard Self.bytes(bytes, endWith: ack ? nativeAckSuffix : nativeMessageSuffix) else { return nil }
+            case .socketio: guard !ack, Self.bytes(bytes, startWith: socketIOMessagePrefix) else { return nil }
             }
             guard var position = Self.index(of: textKey, in: bytes) else { return nil }
             position += textKey.count
@@ -146,6 +156,7 @@ struct LoadSocket: Sendable {
     }
 
     private static let nativeMessageSuffix = Array(#""type":"message"}"#.utf8)
+    private static let nativeAckSuffix = Array(#""type":"ack"}"#.utf8)
     private static let socketIOMessagePrefix = Array(#"42["message""#.utf8)
     private static let textKey = Array(#""text":"#.utf8)
 

@@ -20,6 +20,19 @@ final class Tally: Sendable {
     let ready = Atomic<Int>(0)
     let errors = Atomic<Int>(0)
     let closes = Mutex<[String: Int]>([:])
+    /// Send-to-acknowledgement times of the senders' own messages (the server stored them).
+    private let acks = Mutex<[Delivery]>([])
+
+    func acknowledged(_ delivery: Delivery) { acks.withLock { $0.append(delivery) } }
+
+    /// Removes and returns the acknowledgements of `step` and of any step before it.
+    func takeAcks(step: UInt16) -> [Delivery] {
+        acks.withLock { acks in
+            let mine = acks.filter { $0.step == step }
+            acks.removeAll { $0.step <= step }
+            return mine
+        }
+    }
 
     func record(_ delivery: Delivery, socket: Int) {
         shards[socket % shards.count].deliveries.withLock { $0.append(delivery) }
