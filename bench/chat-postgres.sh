@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What chat costs per message on PostgreSQL:
 #   1. Apus with APUS_CHAT_MESSAGE_EVENTS off and on, alternated twice, each on a fresh database:
-#      100 sockets in 10 rooms, 5 senders a room, 1,000 messages a second (10,000 deliveries a
-#      second): latency, Apus's CPU and PostgreSQL's CPU per message;
+#      100 sockets in 10 rooms, 5 senders a room, 300 messages a second (3,000 deliveries a
+#      second) and 1,000 (past what two cores hold): latency, Apus's CPU and PostgreSQL's CPU
+#      per message;
 #   2. the cost of NOTIFY on its own (pgbench, no Apus): chat's write (lock the room's row for
 #      the next number, insert the message) with and without the pg_notify that follows each
 #      commit, 8 clients and 1, alternated twice.
@@ -47,7 +48,7 @@ postgres_cpu() {
 url() { echo "postgres://$PGUSER:${PGPASSWORD:-}@$PGHOST:${PGPORT:-5432}/$1?sslmode=disable"; }
 
 run=0
-# apus_run EVENTS: a node on a fresh database, then the load; prints the step and PostgreSQL's CPU per message.
+# apus_run EVENTS RATE: a node on a fresh database, then the load; prints the step and PostgreSQL's CPU per message.
 apus_run() {
     run=$((run + 1))
     local database="chat_bench_$run" before after
@@ -60,15 +61,17 @@ apus_run() {
     for _ in $(seq 100); do curl -sf http://127.0.0.1:18092/health/live >/dev/null && break; sleep 0.1; done
     before=$(postgres_cpu)
     "$load" fanout --base http://127.0.0.1:18092 --server-pid "$server" --sockets 100 --rooms 10 --senders 5 \
-        --rates 1000 --seconds "$seconds" --label "events $1" | grep msg/s
+        --rates "$2" --seconds "$seconds" --label "events $1" | grep msg/s
     after=$(postgres_cpu)
-    python3 -c "print('  PostgreSQL CPU %.2f s: %.0f µs a message' % ($after - $before, ($after - $before) * 1e6 / (1000 * $seconds)))"
+    python3 -c "print('  PostgreSQL CPU %.2f s: %.0f µs a message' % ($after - $before, ($after - $before) * 1e6 / ($2 * $seconds)))"
 }
 
-echo "== Apus on PostgreSQL, 1,000 messages a second in 10 rooms of 10, APUS_CHAT_MESSAGE_EVENTS off and on"
-for _ in 1 2; do
-    apus_run off
-    apus_run on
+for rate in 300 1000; do
+    echo "== Apus on PostgreSQL, $rate messages a second in 10 rooms of 10, APUS_CHAT_MESSAGE_EVENTS off and on"
+    for _ in 1 2; do
+        apus_run off "$rate"
+        apus_run on "$rate"
+    done
 done
 stop_server
 

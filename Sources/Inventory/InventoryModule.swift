@@ -14,6 +14,10 @@ public struct InventoryModule: Module {
     public static let manage = Permission(module: name, "manage", roles: [.admin, .editor])
     /// Buying: checkouts and one's own orders (any signed-in role).
     public static let checkout = Permission(module: name, "checkout", roles: Set(Role.allCases))
+    /// A 409: checkout lines the stock cannot cover; `errors` names each line with what is available.
+    public static let insufficientStock = ProblemType.module(
+        name, "insufficient-stock", meaning: "The stock at the location cannot cover the lines `errors` names, each with what is available."
+    )
 
     public init() {}
 

@@ -177,6 +177,7 @@ enum InventoryOpenAPI {
                 "data": Doc.object(["object": ["type": "object"]]),
             ]),
         ],
-        tags: [["name": "inventory", "description": "Catalogue, stock, checkouts, orders and payment webhooks"]]
+        tags: [["name": "inventory", "description": "Catalogue, stock, checkouts, orders and payment webhooks"]],
+        problemTypes: [InventoryModule.insufficientStock]
     )
 }

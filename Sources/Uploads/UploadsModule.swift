@@ -12,6 +12,8 @@ public struct UploadsModule: Module {
 
     /// Creating and sending one's own uploads (any signed-in role; API keys need the scope).
     public static let write = Permission(module: name, "write", roles: Set(Role.allCases))
+    /// A 413: the owner's uploads would pass `APUS_UPLOADS_QUOTA`.
+    public static let quotaExceeded = ProblemType.module(name, "quota-exceeded", meaning: "The owner's uploads would pass their storage quota.")
 
     public init() {}
 

@@ -68,6 +68,7 @@ enum UploadsOpenAPI {
         tags: [
             ["name": "tus", "description": "Resumable uploads over tus 1.0 (tus.io/protocols/resumable-upload): headers and raw bytes"],
             ["name": "uploads", "description": "Finished uploads as files"],
-        ]
+        ],
+        problemTypes: [UploadsModule.quotaExceeded]
     )
 }

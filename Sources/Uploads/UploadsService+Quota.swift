@@ -10,7 +10,7 @@ extension UploadsService {
     static let quotaLock = "uploads-quota"
 
     static func overQuota(_ quota: Int64) -> Problem {
-        Problem(.contentTooLarge, detail: "This would take your uploads past your quota of \(quota) bytes.")
+        Problem(.contentTooLarge, detail: "This would take your uploads past your quota of \(quota) bytes.", type: UploadsModule.quotaExceeded)
     }
 
     /// Runs `body` in a transaction holding `owner`'s quota lock, given the bytes the owner holds

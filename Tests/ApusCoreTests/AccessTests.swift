@@ -9,7 +9,7 @@ import Testing
 @Suite struct AccessTests {
     /// Routes anyone may call.
     static let publicRoutes: Set<String> = [
-        "GET /health/live", "GET /health/ready", "GET /metrics", "GET /v1/openapi.json", "GET /.well-known/jwks.json",
+        "GET /", "GET /health/live", "GET /health/ready", "GET /metrics", "GET /v1/openapi.json", "GET /.well-known/jwks.json",
         "POST /v1/auth/register", "POST /v1/auth/login", "POST /v1/auth/refresh",
     ]
     /// Routes only admins may call.

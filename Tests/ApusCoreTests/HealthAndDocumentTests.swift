@@ -29,6 +29,20 @@ import Testing
         }
     }
 
+    /// `GET /` tells a client, or a person with curl, where to go next.
+    @Test func theRootNamesTheEntryPointsAndTheModulesThisNodeRuns() async throws {
+        try await TestServer.withServer { _, client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.status == .ok)
+            let root = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: response.body))
+            #expect(root["name"] == "apus" && root["api"] == "/v1" && root["openapi"] == "/v1/openapi.json")
+            #expect(root["health"] == "/health/ready" && root["metrics"] == "/metrics")
+            #expect(root["modules"] == ["echo"])
+            let document = try await client.execute(uri: root["openapi"].flatMap { if case .string(let path) = $0 { path } else { nil } } ?? "", method: .get)
+            #expect(document.status == .ok)
+        }
+    }
+
     @Test func theDocumentListsEveryModulesPaths() async throws {
         try await TestServer.withServer { _, client in
             let response = try await client.execute(uri: "/v1/openapi.json", method: .get)

@@ -84,6 +84,25 @@ import Testing
         }
     }
 
+    @Test func theREADMEListsEveryProblemTypeTheDocumentDoes() throws {
+        let fragments = ShippedModules.all().map(\.openAPI)
+        let document = try OpenAPIDocument.build(version: "1", fragments: fragments)
+        guard case .array(let listed)? = document["components"]?["schemas"]?["Problem"]?["properties"]?["type"]?["enum"] else {
+            Issue.record("the Problem schema's type lists no kinds")
+            return
+        }
+        #expect(listed.count == ProblemType.platform.count + fragments.flatMap(\.problemTypes).count)
+        let readme = try String(contentsOf: ModuleContractTests.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for case .string(let type) in listed {
+            #expect(readme.contains("| `\(type)` |"), "README.md does not list the problem type \(type)")
+        }
+        for module in ShippedModules.all() {
+            for type in module.openAPI.problemTypes {
+                #expect(type.uri.hasPrefix("urn:apus:problem:\(module.name):"), "\(type.uri) is not under \(module.name).")
+            }
+        }
+    }
+
     @Test func everyDeclaredEventAndRootSegmentCarriesItsModulesName() {
         for module in ShippedModules.all() {
             for event in module.events {

@@ -114,8 +114,10 @@ public struct ApusServer: Sendable {
         // Middleware applies to the routes added after it: probes and documents first, then the
         // public routes under their own limit, then the API under its limits (the routes that
         // stream their bodies before replay is added, the rest after).
-        CoreRoutes(readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document)
-            .add(to: router)
+        CoreRoutes(
+            readiness: ReadinessCheck(database: platform.database, migrator: migrator), platform: platform, openAPIDocument: document,
+            entryPoints: EntryPoints(version: Self.version, modules: modules.map(\.name), sockets: sockets.routes.map(\.path))
+        ).add(to: router)
         let publicRoutes = router.group().add(
             middleware: RateLimitMiddleware(limiter: platform.limiter(configuration.redirectRateLimit), clientAddress: clientAddress, advertises: false)
         )

@@ -2,13 +2,16 @@ import Foundation
 import Hummingbird
 import Prometheus
 
-/// The platform's own endpoints: health, metrics and the OpenAPI document.
+/// The platform's own endpoints: the entry points at `/`, health, metrics and the OpenAPI document.
 struct CoreRoutes {
     let readiness: ReadinessCheck
     let platform: Platform
     let openAPIDocument: Data
+    let entryPoints: EntryPoints
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
+        let entryPoints = self.entryPoints
+        router.get("/") { _, _ in entryPoints }
         // Probed by every load balancer every few seconds: its body is encoded once.
         let live = ByteBuffer(string: #"{"status":"ok"}"#)
         router.get("/health/live") { _, _ in
@@ -42,6 +45,14 @@ struct CoreRoutes {
 
     static let openAPI = OpenAPIFragment(
         paths: [
+            "/": [
+                "get": [
+                    "operationId": "entryPoints",
+                    "tags": ["platform"],
+                    "summary": "Where the API, its document, health and metrics are, and the modules this node runs",
+                    "responses": ["200": OpenAPIDocument.jsonResponse("The entry points", schema: OpenAPIDocument.ref("EntryPoints"))],
+                ]
+            ],
             "/health/live": [
                 "get": [
                     "operationId": "healthLive",
@@ -81,6 +92,21 @@ struct CoreRoutes {
             ],
         ],
         schemas: [
+            "EntryPoints": [
+                "type": "object",
+                "required": ["name", "version", "api", "openapi", "health", "metrics", "modules", "sockets"],
+                "properties": [
+                    "name": ["type": "string", "const": "apus"],
+                    "version": ["type": "string"],
+                    "api": ["type": "string"],
+                    "openapi": ["type": "string"],
+                    "health": ["type": "string"],
+                    "metrics": ["type": "string"],
+                    "modules": ["type": "array", "items": ["type": "string"]],
+                    "sockets": ["type": "array", "items": ["type": "string"]],
+                ],
+                "additionalProperties": false,
+            ],
             "HealthStatus": [
                 "type": "object",
                 "required": ["status"],
@@ -90,6 +116,26 @@ struct CoreRoutes {
         ],
         tags: [["name": "platform", "description": "Health, metrics and this document"]]
     )
+}
+
+/// What `GET /` answers: where a client or a person goes next.
+struct EntryPoints: ResponseEncodable {
+    var name = "apus"
+    let version: String
+    var api = "/v1"
+    var openapi = "/v1/openapi.json"
+    var health = "/health/ready"
+    var metrics = "/metrics"
+    /// The modules this node runs.
+    let modules: [String]
+    /// The WebSocket endpoints.
+    let sockets: [String]
+
+    init(version: String, modules: [String], sockets: [String]) {
+        self.version = version
+        self.modules = modules
+        self.sockets = sockets
+    }
 }
 
 /// The body of a healthy health check.

@@ -5,7 +5,7 @@ public import Hummingbird
 ///
 /// `detail` tells the client what to fix; it never carries a stack trace, SQL or a secret.
 public struct Problem: Error, Sendable, Equatable {
-    /// A URI naming the problem type; `about:blank` means the status says it all.
+    /// A URI naming the problem's kind (``ProblemType``): `urn:apus:problem:<kind>`.
     public var type: String
     /// The status's short summary.
     public var title: String
@@ -33,16 +33,17 @@ public struct Problem: Error, Sendable, Equatable {
         }
     }
 
-    /// A problem with `status`; `title` defaults to the status's reason phrase.
+    /// A problem with `status`; `type` defaults to the status's kind and `title` to its reason
+    /// phrase.
     public init(
         _ status: HTTPResponse.Status,
         detail: String? = nil,
-        type: String = "about:blank",
+        type: ProblemType? = nil,
         title: String? = nil,
         errors: [FieldError]? = nil,
         headers: HTTPFields = [:]
     ) {
-        self.type = type
+        self.type = (type ?? .for(status)).uri
         self.title = title ?? status.reasonPhrase
         self.status = status
         self.detail = detail

@@ -6,11 +6,15 @@ public struct OpenAPIFragment: Sendable {
     public var schemas: [String: JSONValue]
     /// Tag objects naming the module's group of operations.
     public var tags: [JSONValue]
+    /// The problem kinds of the module's own (`urn:apus:problem:<module>:<kind>`) its
+    /// responses may carry, listed in the document's `Problem` schema.
+    public var problemTypes: [ProblemType]
 
-    public init(paths: [String: JSONValue] = [:], schemas: [String: JSONValue] = [:], tags: [JSONValue] = []) {
+    public init(paths: [String: JSONValue] = [:], schemas: [String: JSONValue] = [:], tags: [JSONValue] = [], problemTypes: [ProblemType] = []) {
         self.paths = paths
         self.schemas = schemas
         self.tags = tags
+        self.problemTypes = problemTypes
     }
 }
 
@@ -33,7 +37,8 @@ public enum OpenAPIDocument {
     /// silent merge.
     public static func build(version: String, fragments: [OpenAPIFragment], events: [EventDeclaration] = []) throws(OpenAPIConflict) -> JSONValue {
         var paths: [String: JSONValue] = [:]
-        var schemas: [String: JSONValue] = ["Problem": problemSchema]
+        let problemTypes = ProblemType.platform + fragments.flatMap(\.problemTypes)
+        var schemas: [String: JSONValue] = ["Problem": problemSchema(problemTypes)]
         var operationIDs: Set<String> = []
         var tags: [JSONValue] = []
         for fragment in fragments {
@@ -93,27 +98,33 @@ public enum OpenAPIDocument {
         return webhooks
     }
 
-    /// The RFC 9457 problem document.
-    public static let problemSchema: JSONValue = [
-        "type": "object",
-        "required": ["type", "title", "status"],
-        "properties": [
-            "type": ["type": "string"],
-            "title": ["type": "string"],
-            "status": ["type": "integer", "minimum": 400, "maximum": 599],
-            "detail": ["type": "string"],
-            "instance": ["type": "string"],
-            "request_id": ["type": "string"],
-            "errors": [
-                "type": "array",
-                "items": [
-                    "type": "object",
-                    "required": ["field", "message"],
-                    "properties": ["field": ["type": "string"], "message": ["type": "string"]],
+    /// The RFC 9457 problem document, whose `type` is one of `types`.
+    public static func problemSchema(_ types: [ProblemType]) -> JSONValue {
+        [
+            "type": "object",
+            "required": ["type", "title", "status"],
+            "properties": [
+                "type": [
+                    "type": "string",
+                    "description": .string("The problem's kind, to branch on:\n" + types.map { "- `\($0.uri)`: \($0.meaning)" }.joined(separator: "\n")),
+                    "enum": .array(types.map { .string($0.uri) }),
+                ],
+                "title": ["type": "string"],
+                "status": ["type": "integer", "minimum": 400, "maximum": 599],
+                "detail": ["type": "string"],
+                "instance": ["type": "string"],
+                "request_id": ["type": "string"],
+                "errors": [
+                    "type": "array",
+                    "items": [
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "properties": ["field": ["type": "string"], "message": ["type": "string"]],
+                    ],
                 ],
             ],
-        ],
-    ]
+        ]
+    }
 
     /// A response whose body is a problem.
     public static func problemResponse(_ description: String) -> JSONValue {

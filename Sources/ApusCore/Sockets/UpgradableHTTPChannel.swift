@@ -36,7 +36,7 @@ final class MalformedRequestAnswer: ChannelInboundHandler, RemovableChannelHandl
             return
         }
         answered = true
-        let body = ByteBuffer(string: #"{"detail":"The request could not be parsed as HTTP/1.1.","status":400,"title":"Bad Request","type":"about:blank"}"#)
+        let body = ByteBuffer(string: #"{"detail":"The request could not be parsed as HTTP/1.1.","status":400,"title":"Bad Request","type":"urn:apus:problem:bad-request"}"#)
         let head = HTTPResponseHead(version: .http1_1, status: .badRequest, headers: [
             "Content-Type": "application/problem+json", "Content-Length": String(body.readableBytes), "Connection": "close",
         ])

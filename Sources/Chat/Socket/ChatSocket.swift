@@ -12,7 +12,7 @@ struct ChatSocket: Sendable {
     let presence: ChatPresence
 
     /// A request from the client (a frame, or a Socket.IO event's name and payload).
-    struct ClientFrame: Decodable {
+    struct ClientFrame: Decodable, Sendable {
         var type: String
         var ref: JSONValue?
         var room: String?
@@ -66,6 +66,15 @@ struct ChatSocket: Sendable {
             peer.fail(reply, Problem(.tooManyRequests, detail: "More than \(service.settings.sendRate) frames a second; slow down."))
             return
         }
+        // In a child task: the memory a deep request needs (a send's transaction) goes with it,
+        // instead of staying with the socket's own task for as long as the socket is open (a
+        // task keeps the stack it grew until it ends).
+        await withDiscardingTaskGroup { group in
+            group.addTask { await handle(frame, principal, peer, reply) }
+        }
+    }
+
+    private func handle(_ frame: ClientFrame, _ principal: Principal, _ peer: ChatPeer, _ reply: ChatPeer.Reply) async {
         do {
             try await perform(frame, principal, peer, reply)
         } catch let problem as Problem {

@@ -75,7 +75,7 @@ extension InventoryService {
         let lines = short.map { (line: pending.lines[$0.line], available: $0.available) }.sorted { $0.line.index < $1.line.index }
         let errors = lines.map { Problem.FieldError(field: "lines[\($0.line.index)].quantity", message: "\($0.available) available") }
         let detail = lines.map { "\($0.line.variant.sku): \($0.line.quantity) asked, \($0.available) available" }.joined(separator: "; ")
-        return Problem(.conflict, detail: "Not enough stock at \(pending.location.code): \(detail).", errors: errors)
+        return Problem(.conflict, detail: "Not enough stock at \(pending.location.code): \(detail).", type: InventoryModule.insufficientStock, errors: errors)
     }
 
     /// Low-stock events and stock-outs for the variants the batch took. A row still holding at
