@@ -20,7 +20,7 @@ public struct IntervalSet<Bound: Comparable> {
         }
     }
 
-    /// The disjoint ranges, in ascending order.
+    /// The disjoint ranges, in ascending order (an array built on each call, in O(n)).
     @inlinable
     public var ranges: [ClosedRange<Bound>] {
         bounds.map { $0.key...$0.value }

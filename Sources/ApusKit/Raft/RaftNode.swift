@@ -12,10 +12,13 @@
 public struct RaftNode: Sendable {
     /// Where a node stands in its term.
     public enum Role: Sendable, Equatable {
+        /// Following a leader, or waiting for one.
         case follower
         /// Asking for pre-votes, its term not yet raised.
         case preCandidate
+        /// Standing for election in its term.
         case candidate
+        /// Leading its term.
         case leader
     }
 
