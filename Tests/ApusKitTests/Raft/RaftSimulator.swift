@@ -334,13 +334,6 @@ struct RaftSimulator {
     }
 }
 
-extension SplitMix64 {
-    /// A number in `0 ..< bound`; the modulo bias is far below what a schedule could notice.
-    mutating func below(_ bound: Int) -> Int {
-        Int(next() % UInt64(bound))
-    }
-}
-
 extension Array {
     /// Removes the element at `index` in O(1), moving the last one into its place.
     mutating func swapRemoveAt(_ index: Int) -> Element {
