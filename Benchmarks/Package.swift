@@ -12,7 +12,8 @@ let package = Package(
     targets: [
         // The same sources as the main package's ApusKit, through a symlink: a path dependency
         // on the parent would take its identity from the checkout's folder name.
-        .target(name: "ApusKit", path: "Sources/ApusKit"),
+        .target(name: "CApusSHA", path: "Sources/CApusSHA"),
+        .target(name: "ApusKit", dependencies: ["CApusSHA"], path: "Sources/ApusKit"),
         .executableTarget(
             name: "ApusKitBenchmarks",
             dependencies: [

@@ -1,15 +1,29 @@
 /// A set of closed ranges kept sorted and merged: inserting a range that overlaps or touches
 /// others joins them (the notes' "merge intervals").
+///
+/// The ranges live in an `OrderedMap` from lower to upper bound, so an insert finds its
+/// neighbours in `O(log n)` and costs `O(log n)` more for each range it swallows, and a copy
+/// shares the tree until one side changes it.
 public struct IntervalSet<Bound: Comparable> {
-    /// The disjoint ranges, in ascending order.
-    public private(set) var ranges: [ClosedRange<Bound>] = []
+    /// Upper bound by lower bound; the ranges are disjoint and never touch.
+    @usableFromInline var bounds = OrderedMap<Bound, Bound>()
 
     /// Creates an empty set.
+    @inlinable
     public init() {}
 
     /// Creates the merged set of `ranges` in O(n log n).
+    @inlinable
     public init(_ ranges: some Sequence<ClosedRange<Bound>>) {
-        self.ranges = Self.merge(Array(ranges))
+        for range in Self.merge(Array(ranges)) {
+            bounds[range.lowerBound] = range.upperBound
+        }
+    }
+
+    /// The disjoint ranges, in ascending order (an array built on each call, in O(n)).
+    @inlinable
+    public var ranges: [ClosedRange<Bound>] {
+        bounds.map { $0.key...$0.value }
     }
 
     /// Sorts by lower bound and merges overlapping ranges.
@@ -27,51 +41,35 @@ public struct IntervalSet<Bound: Comparable> {
         return merged
     }
 
-    /// Adds `range`, merging it with every range it overlaps, in O(n).
+    /// Adds `range`, merging it with every range it overlaps, in O((1 + merged ranges) log n).
+    @inlinable
     public mutating func insert(_ range: ClosedRange<Bound>) {
-        var result: [ClosedRange<Bound>] = []
-        result.reserveCapacity(ranges.count + 1)
-        var pending = range
-        var placed = false
-        for existing in ranges {
-            if existing.upperBound < pending.lowerBound {
-                result.append(existing)
-            } else if pending.upperBound < existing.lowerBound {
-                if !placed {
-                    result.append(pending)
-                    placed = true
-                }
-                result.append(existing)
-            } else {
-                pending = min(existing.lowerBound, pending.lowerBound)...max(existing.upperBound, pending.upperBound)
-            }
+        var lower = range.lowerBound
+        var upper = range.upperBound
+        if let before = bounds.floor(lower), lower <= before.value {
+            // Already covered: nothing changes, and a shared tree stays shared.
+            if upper <= before.value { return }
+            lower = before.key
         }
-        if !placed { result.append(pending) }
-        ranges = result
+        while let next = bounds.ceiling(lower), next.key <= upper {
+            upper = max(upper, next.value)
+            bounds.removeValue(forKey: next.key)
+        }
+        bounds[lower] = upper
     }
 
-    /// Whether some range contains `value` (binary search).
+    /// Whether some range contains `value`, in O(log n).
+    @inlinable
     public func contains(_ value: Bound) -> Bool {
-        var low = 0
-        var high = ranges.count - 1
-        while low <= high {
-            let middle = (low + high) / 2
-            if ranges[middle].upperBound < value {
-                low = middle + 1
-            } else if value < ranges[middle].lowerBound {
-                high = middle - 1
-            } else {
-                return true
-            }
-        }
-        return false
+        guard let range = bounds.floor(value) else { return false }
+        return value <= range.value
     }
 }
 
 extension IntervalSet where Bound: BinaryInteger {
     /// How many values the set covers, for integer bounds (e.g. bytes received of an upload).
     public var coveredCount: Bound {
-        ranges.reduce(0) { $0 + ($1.upperBound - $1.lowerBound + 1) }
+        bounds.reduce(0) { $0 + ($1.value - $1.key + 1) }
     }
 }
 
