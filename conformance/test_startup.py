@@ -161,3 +161,48 @@ def test_a_stalled_client_is_cut_off_and_shutdown_does_not_wait_for_it(tmp_path)
         assert code in (0, 1), code
     finally:
         sock.close()
+
+
+def test_a_person_at_a_terminal_is_greeted_and_a_machine_gets_json_lines(tmp_path):
+    import pty
+    import select
+    import signal
+    import subprocess
+    import time
+
+    from conftest import APUS_BIN, free_port
+
+    port = free_port()
+    env = {**os.environ, "APUS_PORT": str(port), "APUS_HOST": "127.0.0.1", "APUS_DATA_DIR": str(tmp_path / "tty")}
+    env.pop("APUS_LOG_FORMAT", None)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([APUS_BIN, "serve"], env=env, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"Stop with Ctrl-C." not in seen and time.monotonic() < deadline:
+            if select.select([leader], [], [], 1)[0]:
+                try:
+                    seen += os.read(leader, 65536)
+                except OSError:
+                    break
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        os.close(leader)
+    text = seen.decode(errors="replace")
+    assert f"is serving http://127.0.0.1:{port}" in text
+    assert f"http://127.0.0.1:{port}/v1/openapi.json" in text and "No admin yet" in text
+    # Log lines for a person are text, not JSON objects.
+    assert not any(line.startswith("{") for line in text.splitlines())
+
+    # The same start without a terminal writes JSON lines and no banner.
+    node = Node({"APUS_DATA_DIR": str(tmp_path / "pipe")}, [])
+    try:
+        logs = node.logs()
+        assert "is serving" not in logs
+        lines = [line for line in logs.splitlines() if line.strip()]
+        assert lines and all(json.loads(line)["message"] for line in lines)
+    finally:
+        node.stop()

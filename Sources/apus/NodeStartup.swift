@@ -26,7 +26,7 @@ struct NodeStartup {
         } catch {
             throw fail(error.description, code: .validationFailure)
         }
-        LoggingSetup.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
+        LoggingSetup.bootstrap(format: .resolved(configuration.logFormat, terminal: isatty(STDERR_FILENO) != 0), level: configuration.logLevel)
         let logger = Logger(label: "apus")
         let database: any Database
         do {

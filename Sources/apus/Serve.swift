@@ -1,5 +1,6 @@
 @_spi(Platform) import ApusCore
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -60,6 +61,14 @@ struct Serve: AsyncParsableCommand {
             "database": "\(server.platform.database.engine.rawValue)",
             "modules": "\(server.modules.map(\.name).joined(separator: ","))",
         ])
+        if isatty(STDERR_FILENO) != 0 {
+            let banner = StartupBanner(
+                version: ApusServer.version, baseURL: "http://\(node.configuration.host):\(node.configuration.port)",
+                database: server.platform.database.engine == .sqlite ? "SQLite in \(node.configuration.dataDirectory)" : "PostgreSQL",
+                modules: server.modules.map(\.name), hasAdmin: (try? await server.identity.hasActiveAdmin()) ?? true
+            )
+            FileHandle.standardError.write(Data(banner.text.utf8))
+        }
         do {
             // SIGTERM drains; what is still open after the grace period is closed.
             var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -18,8 +18,9 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var modules: [String]?
     /// The least severe level logged.
     public var logLevel: Logger.Level = .info
-    /// How log lines are written.
-    public var logFormat: LogFormat = .json
+    /// How log lines are written; `nil` (`APUS_LOG_FORMAT` unset) means readable text for a
+    /// person at a terminal and JSON otherwise (``LogFormat/resolved(_:terminal:)``).
+    public var logFormat: LogFormat?
     /// The first admin's email, created once.
     public var adminEmail: String?
     /// The first admin's password, created once.

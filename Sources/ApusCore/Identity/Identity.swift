@@ -158,6 +158,12 @@ public struct Identity: Sendable {
     }
 
     /// Creates the first admin from `APUS_ADMIN_EMAIL`/`APUS_ADMIN_PASSWORD` unless that account exists.
+    /// Whether an enabled admin exists (until one does, `apus serve` tells a person at a
+    /// terminal how to make the first).
+    public func hasActiveAdmin() async throws -> Bool {
+        try await platform.read { sql in try await users.anotherActiveAdmin(than: "", on: sql) }
+    }
+
     public func bootstrapAdmin(email: String, password: String) async throws -> Bool {
         guard let email = EmailAddress.normalize(email) else {
             throw ConfigurationError.invalid("APUS_ADMIN_EMAIL", "is not an email address")
