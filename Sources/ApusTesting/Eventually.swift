@@ -4,7 +4,7 @@ public import Testing
 /// what travels asynchronously (the outbox, the bus, a buffer's flush), never a fixed sleep.
 /// The one polling helper of the test suites.
 public func eventually(_ seconds: Double = 15, _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    let deadline = ContinuousClock.now + .seconds(seconds)
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try await Task.sleep(for: .milliseconds(20))

@@ -127,10 +127,10 @@ extension InventoryService {
         }
         guard let location else {
             errors.append(body.location == nil ? .init(field: "location", message: "no location holds stock yet") : .init(field: "location", message: "no such location"))
-            try InventoryFields.check(errors)
+            try Problem.throwIfInvalid(errors)
             throw Problem.unprocessable("No location.", errors: errors)
         }
-        try InventoryFields.check(errors)
+        try Problem.throwIfInvalid(errors)
         return (lines, location)
     }
 

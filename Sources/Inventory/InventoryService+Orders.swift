@@ -58,7 +58,7 @@ extension InventoryService {
                     }
                     return (index, stored, line.quantity)
                 }.sorted { $0.1.variantID < $1.1.variantID }
-                try InventoryFields.check(errors)
+                try Problem.throwIfInvalid(errors)
                 for (index, stored, quantity) in wanted {
                     guard try await checkouts.addReturned(checkoutID: record.checkout.id, variantID: stored.variantID, quantity: quantity, on: transaction.sql) else {
                         throw Problem.unprocessable("Field lines[\(index)].quantity is more than was sold and not yet returned.", errors: [.init(field: "lines[\(index)].quantity", message: "more than was sold and not yet returned")])

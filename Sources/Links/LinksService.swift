@@ -91,7 +91,7 @@ final class LinksService: Sendable {
     /// A page of links by code: the caller's, or everyone's for an admin.
     func list(for principal: Principal, tag: String?, limit: Int, after cursor: String?) async throws -> [Link] {
         try await platform.read { [store] connection in
-            try await store.list(owner: principal.isAdmin ? nil : principal.userID, tag: tag, limit: limit, after: cursor, on: connection)
+            try await store.list(owner: principal.listedOwner, tag: tag, limit: limit, after: cursor, on: connection)
         }
     }
 

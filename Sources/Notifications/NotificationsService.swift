@@ -41,7 +41,7 @@ final class NotificationsService: Sendable {
 
     /// Notifications `principal` sent (all for an admin), newest first.
     func list(for principal: Principal, status: NotificationStatus?, limit: Int, before cursor: String?) async throws -> [NotificationRecord] {
-        try await store.list(sender: principal.isAdmin ? nil : principal.userID, status: status, limit: limit, before: cursor)
+        try await store.list(sender: principal.listedOwner, status: status, limit: limit, before: cursor)
     }
 
     /// Queues a dead notification's delivery again; its status and its job change together.

@@ -17,7 +17,7 @@ struct AllowedContentTypes: Sendable, Equatable {
     init(setting: String) throws(InvalidEntry) {
         var entries: [String] = []
         for raw in setting.split(separator: ",") {
-            let entry = raw.trimmingWhitespace.lowercased()
+            let entry = raw.trimmingHTTPWhitespace.lowercased()
             guard !entry.isEmpty else { continue }
             // A wildcard is a whole subtype (or `*/*`); elsewhere `*` is no part of a type here.
             let shape = entry == "*/*" ? "x/x" : entry.hasSuffix("/*") ? String(entry.dropLast()) + "x" : entry

@@ -26,7 +26,7 @@ extension UploadsService {
     /// A page of finished files by id: the caller's, or everyone's for an admin.
     func files(for principal: Principal, limit: Int, after cursor: String?) async throws -> [Upload] {
         try await platform.read { [store] connection in
-            try await store.files(owner: principal.isAdmin ? nil : principal.userID, limit: limit, after: cursor, on: connection)
+            try await store.files(owner: principal.listedOwner, limit: limit, after: cursor, on: connection)
         }
     }
 

@@ -72,7 +72,7 @@ struct Serve: AsyncParsableCommand {
         do {
             // SIGTERM drains; what is still open after the grace period is closed.
             var group = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            group.maximumGracefulShutdownDuration = .milliseconds(Int64(node.configuration.shutdownGrace * 1000))
+            group.maximumGracefulShutdownDuration = .seconds(node.configuration.shutdownGrace)
             try await ServiceGroup(configuration: group).run()
         } catch {
             await server.platform.database.close()

@@ -20,6 +20,18 @@ import Testing
         #expect(Problem(.conflict, type: stock).type == "urn:apus:problem:shop:out-of-stock")
     }
 
+    @Test func everyBadFieldIsNamedInOne422() throws {
+        try Problem.throwIfInvalid([])
+        do {
+            try Problem.throwIfInvalid([.init(field: "name", message: "is required"), .init(field: "price", message: "must be at least 0")])
+            Issue.record("two bad fields were taken")
+        } catch {
+            #expect(error.status == .unprocessableContent && error.type == "urn:apus:problem:validation")
+            #expect(error.detail == "Field name is required.")
+            #expect(error.errors?.map(\.field) == ["name", "price"])
+        }
+    }
+
     @Test func everyPlatformKindHasItsOwnURIAndAMeaning() {
         let uris = ProblemType.platform.map(\.uri)
         #expect(Set(uris).count == uris.count)

@@ -1,4 +1,4 @@
-@testable import ApusCore
+import ApusCore
 import Testing
 
 /// What `apus serve` says to a person at a terminal, and the log format it picks.

@@ -4,6 +4,14 @@ import Foundation
 import Testing
 
 @Suite struct TimestampTests {
+    /// Stored times are whole milliseconds since 1970, rounded down, and read back as such.
+    @Test func epochMillisecondsRoundDownAndReadBack() {
+        #expect(Date(timeIntervalSince1970: 1.9999).epochMilliseconds == 1_999)
+        #expect(Date(timeIntervalSince1970: -0.0005).epochMilliseconds == -1)
+        #expect(Date(epochMilliseconds: 1_764_000_000_123).epochMilliseconds == 1_764_000_000_123)
+        #expect(Date(epochMilliseconds: 1_500) == Date(timeIntervalSince1970: 1.5))
+    }
+
     @Test(arguments: [0.0, 1.5, 1_764_000_000.123, 951_782_400.999, -1.5, 253_402_300_799.0])
     func formattingAgreesWithTheISO8601StyleAndParsesBack(seconds: Double) throws {
         let date = Date(timeIntervalSince1970: seconds)

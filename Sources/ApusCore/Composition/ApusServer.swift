@@ -175,7 +175,7 @@ public struct ApusServer: Sendable {
             http1: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000))),
             ws: .init(
                 maxFrameSize: sockets.maxMessageBytes,
-                autoPing: .enabled(timePeriod: .milliseconds(Int64(sockets.pingInterval * 1000))),
+                autoPing: .enabled(timePeriod: .seconds(sockets.pingInterval)),
                 closeTimeout: .seconds(5)
             )
         )

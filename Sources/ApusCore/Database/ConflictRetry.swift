@@ -42,7 +42,7 @@ public struct ConflictRetry: Sendable {
             } catch where Self.isRetryable(error) {
                 guard attempt < attempts else { throw ConflictRetriesExhausted(attempts: attempt) }
                 onRetry()
-                try await Task.sleep(for: .milliseconds(Int64(backoff.delay(attempt: attempt) * 1000)))
+                try await Task.sleep(for: .seconds(backoff.delay(attempt: attempt)))
                 attempt += 1
             }
         }

@@ -10,7 +10,7 @@ public enum Timestamp {
     /// Done by hand on `gmtime_r`: every response with a time formats it, and the format style is
     /// several times slower.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let milliseconds = date.epochMilliseconds
         var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient - (milliseconds < 0 && milliseconds % 1000 != 0 ? 1 : 0))
         let fraction = Int(milliseconds - Int64(seconds) * 1000)
         var parts = tm()

@@ -21,12 +21,10 @@ public struct NewEvent: Sendable {
         self.owner = owner
     }
 
-    /// An event whose payload is `value` encoded as JSON.
+    /// An event whose payload is `value` encoded as JSON by the API's encoder (snake_case keys,
+    /// a `Date` as RFC 3339), so a webhook body reads like the API's.
     public init(type: String, aggregate: String, json value: some Encodable, owner: String? = nil) throws {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        self.init(type: type, aggregate: aggregate, payload: String(decoding: try encoder.encode(value), as: UTF8.self), owner: owner)
+        self.init(type: type, aggregate: aggregate, payload: String(decoding: try APIJSON.encoder.encode(value), as: UTF8.self), owner: owner)
     }
 }
 

@@ -201,7 +201,7 @@ final class EventDispatcher: Service, Sendable {
             type: try row.decode(column: "type", as: String.self),
             aggregate: try row.decode(column: "aggregate", as: String.self),
             payload: try row.decode(column: "payload", as: String.self),
-            occurredAt: JobQueue.date(try row.decode(column: "occurred_at", as: Int64.self)),
+            occurredAt: Date(epochMilliseconds: try row.decode(column: "occurred_at", as: Int64.self)),
             owner: try row.decode(column: "owner_id", as: String?.self)
         )
     }
@@ -213,7 +213,7 @@ final class EventDispatcher: Service, Sendable {
     static func handleOnce(_ event: DomainEvent, by consumer: EventConsumer, in transaction: Transaction) async throws -> Bool {
         let first = try await transaction.sql.raw("""
             INSERT INTO apus_event_receipts (consumer, event_id, processed_at)
-            VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: JobQueue.milliseconds(transaction.now())))
+            VALUES (\(bind: consumer.name), \(bind: event.id), \(bind: transaction.now().epochMilliseconds))
             ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id
             """).first() != nil
         guard first else { return false }

@@ -23,7 +23,7 @@ public struct EventOutbox: Sendable {
 
     /// Appends `events` through `connection`, inside the caller's transaction.
     func append(_ events: [NewEvent], on connection: any SQLDatabase) async throws {
-        let now = JobQueue.milliseconds(now())
+        let now = now().epochMilliseconds
         for event in events {
             guard catalogue.permits(event.type) else { throw UndeclaredEvent(type: event.type) }
             try await connection.raw("""

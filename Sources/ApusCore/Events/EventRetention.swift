@@ -27,7 +27,7 @@ enum EventRetention {
             ? "(e.tx, e.id) > (c.position_tx::xid8, c.position_id)"
             : "e.id > c.position_id"
         return JobHandler(kind: kind) { _ in
-            let cutoff = JobQueue.milliseconds(now().addingTimeInterval(-lifetime))
+            let cutoff = now().addingTimeInterval(-lifetime).epochMilliseconds
             let lagging = try await database.read { connection in
                 try await connection.raw("""
                     SELECT c.name FROM apus_event_consumers c

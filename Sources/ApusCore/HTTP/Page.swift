@@ -60,8 +60,18 @@ extension ApusRequestContext {
 
     /// `201 Created` with `value` as the body and `Location: location`.
     public func created(_ value: some ResponseEncodable, at location: String, for request: Request) throws -> Response {
+        try located(.created, value, at: location, for: request)
+    }
+
+    /// `202 Accepted` with `value` as the body and `Location: location`, where the client follows
+    /// the work it started.
+    public func accepted(_ value: some ResponseEncodable, at location: String, for request: Request) throws -> Response {
+        try located(.accepted, value, at: location, for: request)
+    }
+
+    private func located(_ status: HTTPResponse.Status, _ value: some ResponseEncodable, at location: String, for request: Request) throws -> Response {
         var response = try responseEncoder.encode(value, from: request, context: self)
-        response.status = .created
+        response.status = status
         response.headers[.location] = location
         return response
     }
@@ -73,4 +83,8 @@ extension Principal {
     public func mayAccess(ownedBy ownerID: String?) -> Bool {
         isAdmin || ownerID == userID
     }
+
+    /// The owner whose items a list shows this caller: their own, or everyone's (`nil`) for an
+    /// admin.
+    public var listedOwner: String? { isAdmin ? nil : userID }
 }

@@ -64,6 +64,13 @@ public struct Problem: Error, Sendable, Equatable {
     public static func unprocessable(_ detail: String, errors: [FieldError]? = nil) -> Problem {
         Problem(.unprocessableContent, detail: detail, errors: errors)
     }
+
+    /// Throws one 422 naming every field a validation found wrong (the first in `detail`, all
+    /// in `errors`), so a client fixes them in one round; returns when `errors` is empty.
+    public static func throwIfInvalid(_ errors: [FieldError]) throws(Problem) {
+        guard let first = errors.first else { return }
+        throw .unprocessable("Field \(first.field) \(first.message).", errors: errors)
+    }
 }
 
 extension Problem: HTTPResponseError {

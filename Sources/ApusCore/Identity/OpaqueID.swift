@@ -13,7 +13,7 @@ public enum OpaqueID {
 
     /// Milliseconds since 1970 in 10 lower-case base-36 digits.
     static func timePart(_ time: Date) -> String {
-        let milliseconds = UInt64(max(0, (time.timeIntervalSince1970 * 1000).rounded(.down)))
+        let milliseconds = UInt64(max(0, time.epochMilliseconds))
         let digits = String(milliseconds, radix: 36)
         return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
     }

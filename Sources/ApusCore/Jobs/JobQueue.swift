@@ -30,8 +30,6 @@ public final class JobQueue: Sendable {
         self.retryPolicy = JobRetryPolicy(settings: settings)
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     // MARK: Enqueueing
 
@@ -41,7 +39,7 @@ public final class JobQueue: Sendable {
     @discardableResult
     func enqueue(_ jobs: [NewJob], on connection: any SQLDatabase) async throws -> [Int64] {
         guard !jobs.isEmpty else { return [] }
-        let now = Self.milliseconds(self.now())
+        let now = self.now().epochMilliseconds
         var ids: [Int64] = []
         ids.reserveCapacity(jobs.count)
         // Keyed jobs one by one (a duplicate must report the existing id); the rest in one statement.
@@ -60,7 +58,7 @@ public final class JobQueue: Sendable {
                     query.appendLiteral(", ")
                     query.appendInterpolation(bind: job.maxAttempts ?? settings.maxAttempts)
                     query.appendLiteral(", ")
-                    query.appendInterpolation(bind: job.runAt.map(Self.milliseconds) ?? now)
+                    query.appendInterpolation(bind: job.runAt.map(\.epochMilliseconds) ?? now)
                     query.appendLiteral(", ")
                     query.appendInterpolation(bind: now)
                     query.appendLiteral(")")
@@ -73,7 +71,7 @@ public final class JobQueue: Sendable {
             let inserted = try await connection.raw("""
                 INSERT INTO apus_jobs (kind, payload, state, priority, max_attempts, run_at, created_at, idempotency_key)
                 VALUES (\(bind: job.kind), \(bind: job.payload), 'available', \(bind: job.priority),
-                        \(bind: job.maxAttempts ?? settings.maxAttempts), \(bind: job.runAt.map(Self.milliseconds) ?? now), \(bind: now), \(bind: job.idempotencyKey))
+                        \(bind: job.maxAttempts ?? settings.maxAttempts), \(bind: job.runAt.map(\.epochMilliseconds) ?? now), \(bind: now), \(bind: job.idempotencyKey))
                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
                 """).first()
             if let inserted {
@@ -97,7 +95,7 @@ public final class JobQueue: Sendable {
     /// work that failed outside the queue and should be replayable like a dead job.
     @discardableResult
     func bury(_ job: NewJob, failures: [String], on connection: any SQLDatabase) async throws -> Int64? {
-        let now = Self.milliseconds(self.now())
+        let now = self.now().epochMilliseconds
         guard let id = try await connection.raw("""
             INSERT INTO apus_jobs (kind, payload, state, priority, attempts, max_attempts, run_at, last_error, created_at, finished_at)
             VALUES (\(bind: job.kind), \(bind: job.payload), 'dead', \(bind: job.priority), \(bind: failures.count),
@@ -163,12 +161,12 @@ public final class JobQueue: Sendable {
     /// The statement that leases due jobs of `kinds` to this node at `now`.
     func claimStatement(kinds: [String], limit: Int, at now: Date) -> SQLQueryString {
         let lock: SQLQueryString = database.engine == .postgres ? " FOR UPDATE SKIP LOCKED" : ""
-        let leaseUntil = Self.milliseconds(now.addingTimeInterval(settings.leaseSeconds))
+        let leaseUntil = now.addingTimeInterval(settings.leaseSeconds).epochMilliseconds
         return """
             UPDATE apus_jobs SET state = 'running', attempts = attempts + 1, leased_by = \(bind: node), lease_until = \(bind: leaseUntil)
             WHERE id IN (
                 SELECT id FROM apus_jobs
-                WHERE state = 'available' AND run_at <= \(bind: Self.milliseconds(now)) AND kind IN \(SQLBind.group(kinds))
+                WHERE state = 'available' AND run_at <= \(bind: now.epochMilliseconds) AND kind IN \(SQLBind.group(kinds))
                 ORDER BY priority DESC, run_at, id LIMIT \(bind: limit)\(lock)
             )
             RETURNING id, kind, payload, attempts, max_attempts
@@ -178,7 +176,7 @@ public final class JobQueue: Sendable {
     /// Marks jobs this node holds as done, in one statement.
     func complete(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        let now = Self.milliseconds(self.now())
+        let now = self.now().epochMilliseconds
         try await database.write { connection in
             try await connection.raw("""
                 UPDATE apus_jobs SET state = 'completed', finished_at = \(bind: now), leased_by = NULL, lease_until = NULL
@@ -205,8 +203,8 @@ public final class JobQueue: Sendable {
         case .retry(let at): (.retried, at)
         case .deadLetter: (.dead, now)
         }
-        let runAt = Self.milliseconds(due)
-        let finishedAt: Int64? = outcome == .dead ? Self.milliseconds(now) : nil
+        let runAt = due.epochMilliseconds
+        let finishedAt: Int64? = outcome == .dead ? now.epochMilliseconds : nil
         try await database.withTransaction { connection in
             try await connection.raw("""
                 UPDATE apus_jobs SET state = \(bind: outcome == .dead ? JobState.dead.rawValue : JobState.available.rawValue),
@@ -215,7 +213,7 @@ public final class JobQueue: Sendable {
                 """).run()
             try await connection.raw("""
                 INSERT INTO apus_job_errors (job_id, attempt, failed_at, error)
-                VALUES (\(bind: job.id), \(bind: job.attempt), \(bind: Self.milliseconds(now)), \(bind: stored))
+                VALUES (\(bind: job.id), \(bind: job.attempt), \(bind: now.epochMilliseconds), \(bind: stored))
                 ON CONFLICT (job_id, attempt) DO NOTHING
                 """).run()
         }
@@ -236,7 +234,7 @@ public final class JobQueue: Sendable {
 
     /// Extends the leases of every job this node runs.
     func heartbeat() async throws {
-        let leaseUntil = Self.milliseconds(self.now().addingTimeInterval(settings.leaseSeconds))
+        let leaseUntil = self.now().addingTimeInterval(settings.leaseSeconds).epochMilliseconds
         try await database.write { connection in
             try await connection.raw("""
                 UPDATE apus_jobs SET lease_until = \(bind: leaseUntil) WHERE leased_by = \(bind: self.node) AND state = 'running'
@@ -248,8 +246,8 @@ public final class JobQueue: Sendable {
     /// attempts, and deletes completed jobs past retention. Returns how many leases were recovered.
     @discardableResult
     func recoverExpiredLeases() async throws -> Int {
-        let now = Self.milliseconds(self.now())
-        let cutoff = Self.milliseconds(self.now().addingTimeInterval(-settings.retentionSeconds))
+        let now = self.now().epochMilliseconds
+        let cutoff = self.now().addingTimeInterval(-settings.retentionSeconds).epochMilliseconds
         return try await database.write { connection in
             let recovered = try await connection.raw("""
                 UPDATE apus_jobs SET
@@ -276,7 +274,7 @@ public final class JobQueue: Sendable {
     /// ``replay(id:)`` inside the caller's transaction (the caller wakes the workers after it commits).
     static func replay(id: Int64, at now: Date, on connection: any SQLDatabase) async throws -> Bool {
         try await connection.raw("""
-            UPDATE apus_jobs SET state = 'available', attempts = 0, run_at = \(bind: milliseconds(now)), finished_at = NULL
+            UPDATE apus_jobs SET state = 'available', attempts = 0, run_at = \(bind: now.epochMilliseconds), finished_at = NULL
             WHERE id = \(bind: id) AND state = 'dead' RETURNING id
             """).first() != nil
     }
@@ -290,7 +288,7 @@ public final class JobQueue: Sendable {
                 """).all().map { row in
                 JobRecord.AttemptError(
                     attempt: try row.decode(column: "attempt", as: Int.self),
-                    at: Timestamp.format(Self.date(try row.decode(column: "failed_at", as: Int64.self))),
+                    at: Timestamp.format(Date(epochMilliseconds: try row.decode(column: "failed_at", as: Int64.self))),
                     error: try row.decode(column: "error", as: String.self)
                 )
             }
@@ -319,18 +317,18 @@ public final class JobQueue: Sendable {
             priority: try row.decode(column: "priority", as: Int.self),
             attempts: try row.decode(column: "attempts", as: Int.self),
             maxAttempts: try row.decode(column: "max_attempts", as: Int.self),
-            runAt: Timestamp.format(date(try row.decode(column: "run_at", as: Int64.self))),
+            runAt: Timestamp.format(Date(epochMilliseconds: try row.decode(column: "run_at", as: Int64.self))),
             lastError: try row.decode(column: "last_error", as: String?.self),
             idempotencyKey: try row.decode(column: "idempotency_key", as: String?.self),
-            createdAt: Timestamp.format(date(try row.decode(column: "created_at", as: Int64.self))),
-            finishedAt: try row.decode(column: "finished_at", as: Int64?.self).map { Timestamp.format(date($0)) },
+            createdAt: Timestamp.format(Date(epochMilliseconds: try row.decode(column: "created_at", as: Int64.self))),
+            finishedAt: try row.decode(column: "finished_at", as: Int64?.self).map { Timestamp.format(Date(epochMilliseconds: $0)) },
             errors: errors
         )
     }
 
     /// Jobs per kind and state, except completed ones, and the age of the oldest due job.
     func depth() async throws -> (counts: [String: [JobState: Int]], oldestDueAge: Double) {
-        let now = Self.milliseconds(self.now())
+        let now = self.now().epochMilliseconds
         return try await database.read { connection in
             var counts: [String: [JobState: Int]] = [:]
             for row in try await connection.raw("""

@@ -29,7 +29,7 @@ struct JobScheduler: Sendable {
     }
 
     private func enqueueIfDue(_ schedule: RecurringJob) async throws -> Bool {
-        let now = JobQueue.milliseconds(self.now())
+        let now = self.now().epochMilliseconds
         let database = queue.database
         return try await database.withTransaction { connection in
             if database.engine == .postgres {

@@ -54,7 +54,7 @@ struct ChatPresence: Service {
         while !Task.isShuttingDownGracefully {
             do {
                 // A stopping node does not wait out a heartbeat.
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int64(heartbeat * 1000))) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(heartbeat)) }
             } catch {
                 return
             }

@@ -111,10 +111,6 @@ enum InventoryFields {
         !text.trimmingCharacters(in: .whitespaces).isEmpty && text.count <= max
     }
 
-    static func check(_ errors: [Problem.FieldError]) throws {
-        if let first = errors.first { throw Problem.unprocessable("Field \(first.field) \(first.message).", errors: errors) }
-    }
-
     static func validate(_ product: NewProduct) throws {
         var errors: [Problem.FieldError] = []
         if !isText(product.name, max: 200) { errors.append(.init(field: "name", message: "must be 1-200 characters")) }
@@ -126,16 +122,16 @@ enum InventoryFields {
             if !seen.insert(variant.sku).inserted { errors.append(.init(field: "\(path).sku", message: "appears twice")) }
             errors += variantErrors(variant, path: "\(path).")
         }
-        try check(errors)
+        try Problem.throwIfInvalid(errors)
     }
 
     /// A new variant on its own (`POST .../variants`).
     static func validate(_ variant: NewVariant) throws {
-        try check(variantErrors(variant, path: ""))
+        try Problem.throwIfInvalid(variantErrors(variant, path: ""))
     }
 
     static func validate(_ patch: VariantPatch) throws {
-        try check(variantErrors(
+        try Problem.throwIfInvalid(variantErrors(
             NewVariant(sku: "SKU", name: patch.name ?? "name", price: patch.price ?? 0, currency: patch.currency ?? "EUR", attributes: patch.attributes, lowStockThreshold: patch.lowStockThreshold),
             path: ""
         ))
@@ -163,7 +159,7 @@ enum InventoryFields {
         var errors: [Problem.FieldError] = []
         if let name = patch.name, !isText(name, max: 200) { errors.append(.init(field: "name", message: "must be 1-200 characters")) }
         if let description = patch.description, description.count > 10_000 { errors.append(.init(field: "description", message: "must be at most 10000 characters")) }
-        try check(errors)
+        try Problem.throwIfInvalid(errors)
     }
 
     /// The lines of a checkout or return: 1-100, each SKU once, each quantity 1-10000.
@@ -176,6 +172,6 @@ enum InventoryFields {
             if !seen.insert(line.sku).inserted { errors.append(.init(field: "lines[\(index)].sku", message: "appears in an earlier line")) }
             if !(1...maxQuantity).contains(line.quantity) { errors.append(.init(field: "lines[\(index)].quantity", message: "must be 1-\(maxQuantity)")) }
         }
-        try check(errors)
+        try Problem.throwIfInvalid(errors)
     }
 }

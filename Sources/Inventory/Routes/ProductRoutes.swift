@@ -59,7 +59,7 @@ struct ProductRoutes {
         context.principal?.has(InventoryModule.manage) == true
     }
 
-    static func etag(_ version: Int) -> String { "\"\(version)\"" }
+    static func etag(_ version: Int) -> String { EntityTag(String(version)).header }
 
     /// 201 with the product at its URL, tagged with its version.
     static func created(_ product: Product, _ request: Request, _ context: ApusRequestContext) throws -> Response {
@@ -75,17 +75,16 @@ struct ProductRoutes {
     }
 
     /// The version `If-Match` names, `nil` for `*` (any current version, RFC 9110 13.1.1): 428
-    /// when absent, 400 when it is not an ETag we hand out.
+    /// when absent, 400 when it is not one ETag this API hands out.
     static func expectedVersion(_ request: Request) throws -> Int? {
-        guard let header = request.headers[.ifMatch] else {
-            throw Problem(.preconditionRequired, detail: "Send If-Match with the product's ETag to change it.")
+        switch try IfMatch.required(request.headers, detail: "Send If-Match with the product's ETag to change it.") {
+        case .any:
+            return nil
+        case .tags(let tags):
+            guard tags.count == 1, let version = Int(tags[0].value), version > 0 else {
+                throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\", or *.")
+            }
+            return version
         }
-        if header.trimmingCharacters(in: .whitespaces) == "*" { return nil }
-        var text = Substring(header.trimmingCharacters(in: .whitespaces))
-        if text.hasPrefix("W/") { text = text.dropFirst(2) }
-        guard text.count >= 3, text.first == "\"", text.last == "\"", let version = Int(text.dropFirst().dropLast()), version > 0 else {
-            throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\", or *.")
-        }
-        return version
     }
 }

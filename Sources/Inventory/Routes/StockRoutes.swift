@@ -14,7 +14,7 @@ struct StockRoutes {
             var errors: [Problem.FieldError] = []
             if !InventoryFields.isCode(body.code) { errors.append(.init(field: "code", message: "must be 1-64 of A-Z a-z 0-9 . _ -")) }
             if !InventoryFields.isText(body.name, max: 200) { errors.append(.init(field: "name", message: "must be 1-200 characters")) }
-            try InventoryFields.check(errors)
+            try Problem.throwIfInvalid(errors)
             let location = try await service.createLocation(body)
             return try context.created(location, at: "/v1/inventory/locations", for: request)
         }
@@ -32,7 +32,7 @@ struct StockRoutes {
             if !InventoryFields.isText(body.reason, max: 500) { errors.append(.init(field: "reason", message: "must be 1-500 characters")) }
             if let kind = body.kind, kind != "received", kind != "adjusted" { errors.append(.init(field: "kind", message: "must be received or adjusted")) }
             if body.kind == "received", body.delta < 0 { errors.append(.init(field: "delta", message: "must be positive for goods received")) }
-            try InventoryFields.check(errors)
+            try Problem.throwIfInvalid(errors)
             let stock = try await service.adjust(body, by: principal.userID)
             return try context.created(stock, at: "/v1/inventory/stock?sku=\(body.sku)", for: request)
         }

@@ -22,7 +22,7 @@ struct CheckoutStore: Sendable {
         try await sql.raw("""
             INSERT INTO inventory_checkouts (id, owner_id, location_id, status, amount, currency, expires_at, idempotency_key, created_at, updated_at)
             VALUES (\(bind: checkout.id), \(bind: checkout.ownerId), \(bind: record.locationID), \(bind: checkout.status.rawValue),
-                    \(bind: checkout.amount), \(bind: checkout.currency), \(bind: Self.milliseconds(checkout.expiresAt)), \(bind: idempotencyKey),
+                    \(bind: checkout.amount), \(bind: checkout.currency), \(bind: checkout.expiresAt.epochMilliseconds), \(bind: idempotencyKey),
                     \(bind: Timestamp.format(checkout.createdAt)), \(bind: Timestamp.format(checkout.createdAt)))
             """).run()
         for stored in record.lines {
@@ -60,7 +60,7 @@ struct CheckoutStore: Sendable {
             lines: lines.map(\.line),
             amount: try row.decode(column: "amount", as: Int.self),
             currency: try row.decode(column: "currency", as: String.self),
-            expiresAt: Date(timeIntervalSince1970: Double(try row.decode(column: "expires_at", as: Int64.self)) / 1000),
+            expiresAt: Date(epochMilliseconds: try row.decode(column: "expires_at", as: Int64.self)),
             createdAt: Timestamp.parse(try row.decode(column: "created_at", as: String.self)) ?? .distantPast
         )
         return Record(checkout: checkout, locationID: try row.decode(column: "location_id", as: String.self), lines: lines)
@@ -108,12 +108,11 @@ struct CheckoutStore: Sendable {
     /// The expiry job's scan: a range of the `(status, expires_at)` index, in its order.
     static func expiredStatement(before now: Date, limit: Int) -> SQLQueryString {
         """
-        SELECT id FROM inventory_checkouts WHERE status = 'reserved' AND expires_at <= \(bind: milliseconds(now))
+        SELECT id FROM inventory_checkouts WHERE status = 'reserved' AND expires_at <= \(bind: now.epochMilliseconds)
         ORDER BY expires_at LIMIT \(bind: limit)
         """
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 
     // MARK: Orders
 

@@ -5,79 +5,39 @@ import Logging
 import Prometheus
 import SQLKit
 import ServiceLifecycle
-import Synchronization
 
-/// Clicks wait here, off the redirect's path, and are written in batches: when `batchSize` have
-/// gathered, every second, and at shutdown. The buffer is bounded: past `capacity` clicks a new
-/// one is dropped and counted, never letting memory grow without end.
+/// Clicks wait here, off the redirect's path, and are written in batches by the platform's
+/// ``BatchedWriter``: when `batchSize` have gathered, every second, and at shutdown, at most
+/// `capacity` waiting. What this type adds is how a batch is written: repeats folded into one
+/// row a minute, each visit classified and hashed once.
 final class ClickBuffer: Service, Sendable {
-    private let pending = Mutex<[Click]>([])
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
-    private let platform: Platform
-    private let secrets: InstallSecrets
-    private let logger: Logger
-    let capacity: Int
-    let batchSize: Int
-    private let buffered: Counter
-    private let flushed: Counter
-    private let dropped: Counter
+    private let writer: BatchedWriter<Click>
+
+    var capacity: Int { writer.capacity }
+    var batchSize: Int { writer.batchSize }
 
     init(platform: Platform, secrets: InstallSecrets, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
-        self.platform = platform
-        self.secrets = secrets
-        self.logger = logger
-        self.capacity = capacity
-        self.batchSize = batchSize
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        buffered = metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "clicks_buffered", unitName: "total", helpText: "Clicks accepted into the buffer."))
-        flushed = metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "clicks_flushed", unitName: "total", helpText: "Clicks written to the database."))
-        dropped = metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "clicks_dropped", unitName: "total", helpText: "Clicks shed because the buffer was full."))
+        let rows = ClickRows(platform: platform, secrets: secrets)
+        writer = BatchedWriter(
+            subsystem: "links", noun: "clicks", capacity: capacity, batchSize: batchSize, metrics: metrics, logger: logger,
+            write: { clicks in try await rows.insert(clicks) }
+        )
     }
 
     /// Adds a click; `false` (and counted) when the buffer is full.
     @discardableResult
-    func record(_ click: Click) -> Bool {
-        let (accepted, count) = pending.withLock { pending -> (Bool, Int) in
-            guard pending.count < capacity else { return (false, pending.count) }
-            pending.append(click)
-            return (true, pending.count)
-        }
-        guard accepted else {
-            dropped.increment()
-            return false
-        }
-        buffered.increment()
-        if count >= batchSize { wake.yield() }
-        return true
-    }
+    func record(_ click: Click) -> Bool { writer.record(click) }
 
     /// Writes everything buffered now.
-    func flush() async {
-        let batch = pending.withLock { pending -> [Click] in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
-        }
-        guard !batch.isEmpty else { return }
-        var written = 0
-        do {
-            while written < batch.count {
-                let chunk = Array(batch[written..<min(written + 500, batch.count)])
-                try await insert(chunk)
-                written += chunk.count
-                flushed.increment(by: Int64(chunk.count))
-            }
-        } catch {
-            // Put back what was not written (as far as there is room) so a database hiccup loses
-            // nothing and counts nothing twice: the chunks before the failure are committed.
-            let unwritten = batch[written...]
-            logger.error("cannot write clicks; will retry", metadata: ["error": "\(error)", "clicks": "\(unwritten.count)"])
-            pending.withLock { pending in
-                let room = max(0, capacity - pending.count)
-                pending.insert(contentsOf: unwritten.prefix(room), at: 0)
-            }
-        }
-    }
+    func flush() async { await writer.flush() }
+
+    func run() async throws { try await writer.run() }
+}
+
+/// How a batch of clicks becomes rows of `links_clicks`.
+private struct ClickRows: Sendable {
+    let platform: Platform
+    let secrets: InstallSecrets
 
     /// A click as a batch folds it: clicks that share all of these are one row's count.
     private struct Visit: Hashable {
@@ -133,7 +93,7 @@ final class ClickBuffer: Service, Sendable {
         return rollups
     }
 
-    private func insert(_ clicks: [Click]) async throws {
+    func insert(_ clicks: [Click]) async throws {
         let rollups = try await rollups(clicks)
         var minutes: [Int: String] = [:]
         var rows: [[SQLBind]] = []
@@ -170,26 +130,5 @@ final class ClickBuffer: Service, Sendable {
             for row in kept { insert = insert.values(row) }
             try await insert.run()
         }
-    }
-
-    /// Flushes every second or when a batch fills, until shutdown; then flushes what is left.
-    func run() async throws {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { [wake] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(1))
-                        wake.yield()
-                    }
-                }
-                for await _ in wakes {
-                    await flush()
-                }
-                group.cancelAll()
-            }
-        } onGracefulShutdown: { [wake] in
-            wake.finish()
-        }
-        await flush()
     }
 }

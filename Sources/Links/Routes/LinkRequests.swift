@@ -42,9 +42,7 @@ enum LinkFields {
             if tags.count > 20 { errors.append(.init(field: "tags", message: "at most 20 tags")) }
             if !tags.allSatisfy(LinkCode.isValidTag) { errors.append(.init(field: "tags", message: "each tag is 1-32 of A-Z a-z 0-9 _ -")) }
         }
-        if let first = errors.first {
-            throw Problem.unprocessable("Field \(first.field) \(first.message).", errors: errors)
-        }
+        try Problem.throwIfInvalid(errors)
         return kept
     }
 }

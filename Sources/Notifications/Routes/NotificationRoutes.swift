@@ -13,10 +13,7 @@ struct NotificationRoutes {
             let principal = try context.require(NotificationsModule.send)
             let body = try await request.decodeJSON(as: SendNotification.self, context: context)
             let record = try await service.send(body, sender: principal)
-            var response = try context.responseEncoder.encode(record, from: request, context: context)
-            response.status = .accepted
-            response.headers[.location] = "/v1/notifications/\(record.id)"
-            return response
+            return try context.accepted(record, at: "/v1/notifications/\(record.id)", for: request)
         }
         notifications.get { request, context -> Page<NotificationRecord> in
             let principal = try context.require(NotificationsModule.send)

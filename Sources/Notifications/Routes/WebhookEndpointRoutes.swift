@@ -29,7 +29,7 @@ struct WebhookEndpointRoutes {
             let principal = try context.require(NotificationsModule.manageWebhooks)
             let limit = try request.pageLimit()
             let cursor = try request.pageCursor()
-            let page = try await endpoints.list(owner: principal.isAdmin ? nil : principal.userID, limit: limit + 1, before: cursor)
+            let page = try await endpoints.list(owner: principal.listedOwner, limit: limit + 1, before: cursor)
             return Page(fetched: page, limit: limit) { $0.id }
         }
         group.get("/{id}") { _, context -> WebhookEndpoint in
@@ -55,7 +55,7 @@ struct WebhookEndpointRoutes {
     private func owned(_ context: ApusRequestContext) async throws -> WebhookEndpointStore.Stored {
         let principal = try context.require(NotificationsModule.manageWebhooks)
         let id = try context.parameters.require("id")
-        guard OpaqueID.isWellFormed(id), let stored = try await endpoints.find(id: id), principal.isAdmin || stored.ownerID == principal.userID else {
+        guard OpaqueID.isWellFormed(id), let stored = try await endpoints.find(id: id), principal.mayAccess(ownedBy: stored.ownerID) else {
             throw Problem.notFound("No webhook endpoint \(id).")
         }
         return stored

@@ -1,3 +1,5 @@
+import ApusCore
+
 /// What a `Range` header asks of a file of a known size (RFC 9110 §14). One range is served as
 /// asked; several ranges (`bytes=0-1,5-6`) are answered with the whole file, which the RFC allows
 /// a server to do, so no multipart body is ever built. A header that is not a valid byte range
@@ -15,18 +17,18 @@ enum ByteRangeRequest: Equatable {
             self = .whole
             return
         }
-        let text = header.trimmingWhitespace
+        let text = header.trimmingHTTPWhitespace
         guard text.utf8.count > 6, text.utf8.prefix(6).elementsEqual("bytes=".utf8, by: { $0 | 0x20 == $1 | 0x20 }) else {
             self = .whole
             return
         }
-        let spec = text.dropFirst(6).trimmingWhitespace
+        let spec = text.dropFirst(6).trimmingHTTPWhitespace
         guard !spec.contains(","), let dash = spec.firstIndex(of: "-") else {
             self = .whole
             return
         }
-        let first = spec[..<dash].trimmingWhitespace
-        let last = spec[spec.index(after: dash)...].trimmingWhitespace
+        let first = spec[..<dash].trimmingHTTPWhitespace
+        let last = spec[spec.index(after: dash)...].trimmingHTTPWhitespace
         switch (Self.number(first), Self.number(last)) {
         case (let start?, let end?):
             guard start <= end else { self = .whole; return }

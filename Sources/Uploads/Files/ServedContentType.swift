@@ -1,3 +1,5 @@
+import ApusCore
+
 /// How a stored file is presented to a browser: the `Content-Type` its upload's metadata gave
 /// (`filetype`, as tus-js-client and Uppy send it, or `content_type`), and whether it may be
 /// shown inline. Only types a browser cannot run as a page from our origin are inline (images
@@ -31,7 +33,7 @@ struct ServedContentType: Equatable {
 
     /// `type/subtype` of `text` (parameters dropped), lower-cased; `nil` when it is not one.
     static func mediaType(_ text: String) -> String? {
-        let essence = (text.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingWhitespace.lowercased()
+        let essence = (text.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingHTTPWhitespace.lowercased()
         let halves = essence.split(separator: "/", omittingEmptySubsequences: false)
         guard halves.count == 2, halves.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 127 && $0.utf8.allSatisfy(isTokenByte) }) else { return nil }
         return essence

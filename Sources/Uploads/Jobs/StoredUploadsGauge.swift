@@ -16,7 +16,7 @@ struct StoredUploadsGauge: Service {
                 } catch {
                     service.logger.warning("could not count uploads by state", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
+                try await Task.sleep(for: .seconds(interval))
             }
         }
     }

@@ -37,7 +37,7 @@ struct FileRoutes {
     private func download(_ request: Request, _ context: ApusRequestContext) async throws -> Response {
         let upload = try await service.file(try context.parameters.require("id"), by: context.principal)
         let size = upload.offset
-        let tag = EntityTag(sha256: upload.sha256 ?? "")
+        let tag = EntityTag(upload.sha256 ?? "")
         let metadata = upload.metadata.flatMap(UploadMetadata.init)?.values ?? [:]
         let type = ServedContentType(metadata: metadata)
         var headers: HTTPFields = [

@@ -120,7 +120,7 @@ struct ReservationStore: Sendable {
             let created = Timestamp.format(checkout.createdAt)
             return """
                 (\(bind: checkout.id), \(bind: checkout.ownerId), \(bind: pending.record.locationID), \(bind: checkout.status.rawValue), \(bind: checkout.amount),
-                 \(bind: checkout.currency), \(bind: CheckoutStore.milliseconds(checkout.expiresAt)), \(bind: pending.idempotencyKey), \(bind: created), \(bind: created))
+                 \(bind: checkout.currency), \(bind: checkout.expiresAt.epochMilliseconds), \(bind: pending.idempotencyKey), \(bind: created), \(bind: created))
                 """
         }.joined(separator: ", ")
         let lines = batch.flatMap { pending in
