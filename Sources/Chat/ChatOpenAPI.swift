@@ -140,7 +140,7 @@ enum ChatOpenAPI {
             ],
             "EditChatMessage": Doc.object(["text": ["type": "string", "minLength": 1, "maxLength": 4000, "pattern": Doc.noNUL]]),
             "ChatReact": Doc.object(["emoji": ["type": "string", "minLength": 1, "maxLength": 16, "pattern": "^[^\\u0000-\\u0020]+$"]]),
-            "ChatRead": Doc.object(["seq": ["type": "integer", "minimum": 0, "maximum": 9_223_372_036_854_775_807]]),
+            "ChatRead": Doc.object(["seq": ["type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991]]),
             "ChatRoom": Doc.object([
                 "id": ["type": "string"], "kind": Doc.enumeration(Room.Kind.self), "name": ["type": "string"], "owner_id": ["type": "string"],
                 "seq": ["type": "integer"], "created_at": Doc.time, "updated_at": Doc.time,
