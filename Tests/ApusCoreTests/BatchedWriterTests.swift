@@ -78,7 +78,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             for item in 1...3 { writer.record(item) }
-            try await expectEventually(10) { sink.written == [1, 2, 3] }
+            try await expectEventually { sink.written == [1, 2, 3] }
             writer.record(4)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
