@@ -74,6 +74,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Mustache templates rendered with JSON data under cost limits, for any module.
+        .target(
+            name: "ApusTemplates",
+            dependencies: [
+                "ApusCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Notifications",
             dependencies: [
@@ -89,7 +98,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "Mustache", package: "swift-mustache"),
+                "ApusTemplates",
             ],
             swiftSettings: swiftSettings
         ),
@@ -238,6 +247,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ApusTemplatesTests",
+            dependencies: [
+                "ApusTemplates",
+                "ApusCore",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LinksTests",
             dependencies: [
                 "Links",
@@ -263,7 +281,6 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
-                .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

@@ -22,6 +22,7 @@ public struct NotificationsModule: Module {
     public var migrations: [Migration] { NotificationsMigrations.all }
     public var permissions: [Permission] { [Self.send, Self.manageTemplates, Self.manageWebhooks] }
     public var openAPI: OpenAPIFragment { NotificationsOpenAPI.fragment }
+    public var events: [EventDeclaration] { NotificationsEvents.all }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
         let service = NotificationsService(platform: platform, settings: try NotificationsSettings(platform.settings))
@@ -34,7 +35,7 @@ public struct NotificationsModule: Module {
             routes: routes,
             services: [EgressShutdown(client: service.egress)],
             jobHandlers: [service.delivery.handler],
-            eventConsumers: [EventWebhooks.consumer(users: platform.users), RecipientEvents.consumer()]
+            eventConsumers: NotificationsEvents.consumers(users: platform.users)
         )
     }
 }

@@ -1,4 +1,5 @@
 import ApusCore
+import ApusTemplates
 import Foundation
 import Hummingbird
 

@@ -1,6 +1,6 @@
 import ApusCore
 import Mustache
-@testable import Notifications
+@testable import ApusTemplates
 import Testing
 
 @Suite struct TemplateExpansionTests {

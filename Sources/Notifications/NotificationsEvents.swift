@@ -1,10 +1,21 @@
 import ApusCore
 
-/// What becomes of a user's notification data when Identity says the user was deleted: their
-/// webhook endpoints, inbox and preferences go, in the transaction that records the event. Their
-/// templates stay (others send with them) and are left to admins.
-enum RecipientEvents {
-    static func consumer() -> EventConsumer {
+/// The events Notifications takes part in. It emits none of its own; it consumes every module's
+/// events (each becomes a webhook notification for the endpoints subscribed to its type, see
+/// `EventWebhooks`) and Identity's user deletion.
+enum NotificationsEvents {
+    /// The events the module emits: none.
+    static let all: [EventDeclaration] = []
+
+    /// The module's consumers, in the order they are registered.
+    static func consumers(users: any UserDirectory) -> [EventConsumer] {
+        [EventWebhooks.consumer(users: users), recipientConsumer()]
+    }
+
+    /// What becomes of a user's notification data when Identity says the user was deleted: their
+    /// webhook endpoints, inbox and preferences go, in the transaction that records the event. Their
+    /// templates stay (others send with them) and are left to admins.
+    static func recipientConsumer() -> EventConsumer {
         EventConsumer(name: "notifications.recipients", typePrefixes: [IdentityEvents.userDeleted]) { event, transaction in
             guard let change = IdentityEvents.UserChange.decode(event) else { return }
             let user = change.userId

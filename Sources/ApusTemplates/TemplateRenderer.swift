@@ -1,27 +1,27 @@
-import ApusCore
+public import ApusCore
 import Foundation
 import Mustache
 
-/// Renders Mustache templates with a notification's data: HTML-escaped for HTML bodies, as is for
-/// subjects and text bodies.
+/// Renders Mustache templates with JSON data: HTML-escaped for HTML output, as is for text
+/// (a mail's subject and text body, for example). Any module may use it.
 ///
 /// Sections may nest only `Limits.sectionDepth` deep, and before a template is rendered its
 /// `Expansion` with the data is counted, so that a template whose sections multiply into
 /// millions of passes is refused in milliseconds instead of rendered for seconds.
-enum TemplateRenderer {
+public enum TemplateRenderer {
     /// A template that cannot be saved or rendered; the description says why, for its author.
-    struct Invalid: Error, CustomStringConvertible {
-        var description: String
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Checks that `text` parses as a template and nests its sections no deeper than allowed.
-    static func validate(_ text: String, limits: Limits = .standard) throws(Invalid) {
+    public static func validate(_ text: String, limits: Limits = .standard) throws(Invalid) {
         _ = try parse(text, prefix: "", limits: limits)
     }
 
     /// Renders `text` with `data`; throws `Invalid` when it does not parse and `LimitExceeded`
     /// when rendering it with this data would go beyond `limits`, before rendering anything.
-    static func render(_ text: String, data: JSONValue, html: Bool, limits: Limits = .standard) throws -> String {
+    public static func render(_ text: String, data: JSONValue, html: Bool, limits: Limits = .standard) throws -> String {
         let (outline, template) = try parse(text, prefix: html ? htmlPragma : textPragma, limits: limits)
         let value = mustacheValue(data)
         _ = try Expansion.measure(outline, data: value, escapes: html, limits: limits)

@@ -1,5 +1,5 @@
 import ApusCore
-@testable import Notifications
+@testable import ApusTemplates
 import Testing
 
 @Suite struct TemplateRendererTests {

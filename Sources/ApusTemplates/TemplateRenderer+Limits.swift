@@ -2,37 +2,51 @@ extension TemplateRenderer {
     /// How much one render may take. Sections multiply: four loops over 60 items, one inside the
     /// next, render their body 13 million times, so depth alone cannot bound the work and the
     /// data decides as much as the template.
-    struct Limits: Sendable {
+    public struct Limits: Sendable {
         /// How deep sections (`#`, `^`, `$`, `<`) may nest; checked when a template is saved.
-        var sectionDepth = 4
+        public var sectionDepth = 4
         /// How many times section bodies may be rendered in all: once per list element, once per
         /// true or present value.
-        var sectionPasses = 100_000
+        public var sectionPasses = 100_000
         /// How many variables and sections may be looked up in all.
-        var lookups = 100_000
+        public var lookups = 100_000
         /// How long the output may be, in UTF-8 bytes.
-        var outputBytes = 1 << 20
+        public var outputBytes = 1 << 20
 
-        /// The limits every notification is rendered with.
-        static let standard = Limits()
+        /// The limits a render takes unless given others.
+        public static let standard = Limits()
+
+        /// Limits of one's own; each defaults to the standard one.
+        public init(sectionDepth: Int = 4, sectionPasses: Int = 100_000, lookups: Int = 100_000, outputBytes: Int = 1 << 20) {
+            self.sectionDepth = sectionDepth
+            self.sectionPasses = sectionPasses
+            self.lookups = lookups
+            self.outputBytes = outputBytes
+        }
     }
 
     /// A render would exceed one of the `Limits` with this data; nothing was rendered.
-    struct LimitExceeded: Error, Equatable, CustomStringConvertible {
+    public struct LimitExceeded: Error, Equatable, CustomStringConvertible {
         /// Which limit.
-        enum Limit: Sendable, Equatable {
+        public enum Limit: Sendable, Equatable {
             case sectionPasses
             case lookups
             case outputBytes
         }
 
         /// The limit exceeded.
-        var limit: Limit
+        public var limit: Limit
         /// Its value.
-        var value: Int
+        public var value: Int
+
+        /// The `limit` exceeded, whose value was `value`.
+        public init(limit: Limit, value: Int) {
+            self.limit = limit
+            self.value = value
+        }
 
         /// Says which limit, in the template author's terms.
-        var description: String {
+        public var description: String {
             switch limit {
             case .sectionPasses:
                 "the template repeats its sections more than \(value) times with this data"
