@@ -4,7 +4,8 @@ import Foundation
 import NIOCore
 import Testing
 
-/// The S3 store against moto's server, started by the test.
+/// What only the S3 store does (parts of at least 5 MiB, tails staged between chunks), against
+/// moto's server; the contract every store keeps is in `ObjectStoreConformanceTests`.
 @Suite struct S3ObjectStoreTests {
     static func contents(_ store: some ObjectStore, _ key: ObjectKey, range: Range<Int64>? = nil) async throws -> [UInt8] {
         var bytes: [UInt8] = []
@@ -12,7 +13,7 @@ import Testing
         return bytes
     }
 
-    @Test func wholeObjectsPutReadByRangeListComposeAndDelete() async throws {
+    @Test func anObjectLargerThanAPartGoesUpInPartsAndReadsBack() async throws {
         try await MotoServer.withBucket { location in
             let store = S3ObjectStore(location: location, partSize: 5 << 20)
             let key = try #require(ObjectKey("docs/a"))
@@ -23,16 +24,6 @@ import Testing
             #expect(try await Self.contents(store, key) == bytes)
             #expect(try await Self.contents(store, key, range: 10..<20) == Array(bytes[10..<20]))
             #expect(try await store.size(of: key) == Int64(bytes.count))
-            let small = try #require(ObjectKey("docs/b"))
-            _ = try await store.put(small, ChunkedBody(chunks: [[1, 2, 3]]))
-            let whole = try #require(ObjectKey("docs/whole"))
-            #expect(try await store.compose(whole, from: [small, small]) == 6)
-            #expect(try await Self.contents(store, whole) == [1, 2, 3, 1, 2, 3])
-            #expect(try await store.list(prefix: "docs").map(\.key.path) == ["docs/a", "docs/b", "docs/whole"])
-            try await store.delete(key)
-            try await store.delete(key)
-            #expect(try await store.size(of: key) == nil)
-            await #expect(throws: ObjectStoreError.notFound) { try await Self.contents(store, key) }
         }
     }
 
@@ -55,33 +46,6 @@ import Testing
             #expect(try await Self.contents(store, key) == bytes)
             // No staging object is left behind, and none is listed as an object.
             #expect(try await store.list(prefix: "").map(\.key.path) == ["uploads/u1"])
-        }
-    }
-
-    @Test func aDroppedBodyKeepsWhatArrivedAndARefusedChunkReturnsToTheStateBeforeIt() async throws {
-        try await MotoServer.withBucket { location in
-            let store = S3ObjectStore(location: location, partSize: 5 << 20)
-            let key = try #require(ObjectKey("uploads/u2"))
-            var object = try await store.beginAppendable(key)
-            object = try await store.append(object, at: 0, ChunkedBody(chunks: [[1, 2]]), options: AppendOptions(limit: 100, keepPartial: true)) { _ in } checkpoint: { _, _ in }
-            do {
-                _ = try await store.append(object, at: 2, ChunkedBody(chunks: [[3, 4], [5]], failure: ConnectionDropped()), options: AppendOptions(limit: 100, keepPartial: true)) { _ in } checkpoint: { _, _ in }
-                Issue.record("the append should have failed")
-            } catch let interrupted as AppendInterrupted {
-                #expect(interrupted.length == 5)
-                object = interrupted.object
-            }
-            let before = object
-            // A chunk written whole and then refused (its checksum did not match).
-            _ = try await store.append(object, at: 5, ChunkedBody(chunks: [[9, 9, 9]]), options: AppendOptions(limit: 100, keepPartial: false)) { _ in } checkpoint: { _, _ in }
-            object = try await store.truncate(before, to: 5)
-            object = try await store.append(object, at: 5, ChunkedBody(chunks: [[6]]), options: AppendOptions(limit: 100, keepPartial: true)) { _ in } checkpoint: { _, _ in }
-            try await store.complete(object)
-            #expect(try await Self.contents(store, key) == [1, 2, 3, 4, 5, 6])
-            let aborted = try await store.beginAppendable(try #require(ObjectKey("uploads/u3")))
-            _ = try await store.append(aborted, at: 0, ChunkedBody(chunks: [[1]]), options: AppendOptions(limit: 100, keepPartial: true)) { _ in } checkpoint: { _, _ in }
-            try await store.abort(aborted)
-            #expect(try await store.list(prefix: "").map(\.key.path) == ["uploads/u2"])
         }
     }
 }

@@ -51,7 +51,8 @@ public protocol ObjectStore: Sendable {
     ) async throws -> AppendableObject where Body.Element == ByteBuffer
 
     /// Cuts an appendable object back to `length` (a chunk written whole and then refused,
-    /// such as one whose checksum did not match).
+    /// such as one whose checksum did not match). Every store can return `object`, a state the
+    /// caller was handed, to its own length; only the local store can cut to any other.
     func truncate(_ object: AppendableObject, to length: Int64) async throws -> AppendableObject
 
     /// Makes the appendable object the readable object at its key.
