@@ -33,6 +33,7 @@ public enum TestServer {
             configure(&configuration)
             let platform = makePlatform(configuration, database, logger, clock)
             let server = try ApusServer(platform: platform, available: modules)
+            try await server.openOwnDatabases()
             if migrate { try await server.migrator.migrate() }
             let application = try server.makeApplication()
             return try await application.test(live ? .live : .router) { client in
@@ -80,6 +81,8 @@ extension TestServer {
             let nodes = try (0..<2).map { _ in
                 try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: modules)
             }
+            try await nodes[0].openOwnDatabases()
+            try await nodes[1].openOwnDatabases(sharingWith: nodes[0])
             try await nodes[0].migrator.migrate()
             let first = try nodes[0].makeApplication()
             let second = try nodes[1].makeApplication()

@@ -35,12 +35,20 @@ struct NodeStartup {
             throw fail("\(error)", code: configurationExitCode)
         }
         let platform = Platform(configuration: configuration, database: database, logger: logger)
+        let server: ApusServer
         do {
-            return NodeStartup(configuration: configuration, server: try ApusServer(platform: platform, available: availableModules()))
+            server = try ApusServer(platform: platform, available: availableModules())
         } catch {
             await database.close()
             throw fail(error.description, code: .validationFailure)
         }
+        do {
+            try await server.openOwnDatabases()
+        } catch {
+            await database.close()
+            throw fail("cannot open a module's own database: \(error)", code: configurationExitCode)
+        }
+        return NodeStartup(configuration: configuration, server: server)
     }
 
     /// EX_CONFIG from sysexits: the configuration names something unusable.

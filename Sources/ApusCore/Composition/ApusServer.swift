@@ -50,12 +50,36 @@ public struct ApusServer: Sendable {
     /// Every permission of the platform and the running modules.
     public var permissions: [Permission] { allModules.flatMap(\.permissions) }
 
-    /// Every migration of the platform and the running modules.
-    public var migrations: [Migration] { Self.platformMigrations + modules.flatMap(\.migrations) }
+    /// Every migration of the platform and the running modules that the shared database takes:
+    /// with their own databases' where those live in it (PostgreSQL).
+    public var migrations: [Migration] {
+        let own = modules.compactMap { module in
+            platform.ownDatabases.entry(module.name).flatMap { $0.database.isSeparate ? nil : $0.migrations }
+        }
+        return Self.platformMigrations + modules.flatMap(\.migrations) + own.flatMap { $0 }
+    }
 
-    /// A migrator for this node's migrations.
+    /// A migrator for this node's migrations: the shared database's, then each database of a
+    /// module's own (``openOwnDatabases(sharingWith:)`` first).
     public var migrator: Migrator {
-        Migrator(database: platform.database, migrations: migrations, logger: platform.logger)
+        let own = platform.ownDatabases.separate.map { Migrator(database: $0.entry.database.database, migrations: $0.entry.migrations, logger: platform.logger) }
+        return Migrator(database: platform.database, migrations: migrations, logger: platform.logger, companions: own)
+    }
+
+    /// Opens the databases the running modules keep of their own (``Module/ownDatabase``), before
+    /// they start or migrate. A second node of the same process (tests) passes the first, so a
+    /// file is never opened twice.
+    public func openOwnDatabases(sharingWith other: ApusServer? = nil) async throws {
+        for module in modules {
+            guard let own = module.ownDatabase else { continue }
+            if let entry = other?.platform.ownDatabases.entry(module.name) {
+                platform.ownDatabases.register(module.name, entry)
+                continue
+            }
+            let companion = try await platform.database.companion(named: module.name)
+            let database = ModuleDatabase(isSeparate: companion != nil, database: companion ?? platform.database)
+            platform.ownDatabases.register(module.name, .init(database: database, migrations: own.migrations))
+        }
     }
 
     /// The OpenAPI document of the running modules; a schema or operation id defined twice is
@@ -106,7 +130,8 @@ public struct ApusServer: Sendable {
         router.add(middleware: PlatformMiddleware(
             metrics: HTTPMetricsMiddleware(registry: platform.metrics),
             authentication: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress),
-            cors: configuration.cors
+            cors: configuration.cors,
+            errorShapes: parts.flatMap(\.errorShapes)
         ))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -22,6 +22,9 @@ public protocol Module: Sendable {
     /// The first path segments it serves outside `/v1` (`socket.io`, `loki`): no short-link
     /// alias may take one, whichever modules a node runs.
     var rootSegments: [String] { get }
+    /// A database of its own for what it writes in volume, apart from the shared one on
+    /// SQLite; reached with ``Platform/ownDatabase(for:)``.
+    var ownDatabase: OwnDatabase? { get }
     /// Starts the module on `platform`: reads its settings (a bad one throws a
     /// ``ConfigurationError`` naming the variable) and returns its routes and background work.
     /// Called only on nodes that run the module, once.
@@ -34,6 +37,7 @@ extension Module {
     public var permissions: [Permission] { [] }
     public var events: [EventDeclaration] { [] }
     public var rootSegments: [String] { [] }
+    public var ownDatabase: OwnDatabase? { nil }
 }
 
 /// Everything a started module contributes to the node.
@@ -60,6 +64,9 @@ public struct ModuleParts {
     public var recurringJobs: [RecurringJob]
     /// What it does with events from the outbox (its own or other modules').
     public var eventConsumers: [EventConsumer]
+    /// How errors under its protocol paths are written instead of problem+json (a Loki or
+    /// Elasticsearch client reads its own error bodies).
+    public var errorShapes: [ErrorShape]
 
     public init(
         routes: RouteCollection<ApusRequestContext> = RouteCollection(context: ApusRequestContext.self),
@@ -69,7 +76,8 @@ public struct ModuleParts {
         services: [any Service] = [],
         jobHandlers: [JobHandler] = [],
         recurringJobs: [RecurringJob] = [],
-        eventConsumers: [EventConsumer] = []
+        eventConsumers: [EventConsumer] = [],
+        errorShapes: [ErrorShape] = []
     ) {
         self.routes = routes
         self.publicRoutes = publicRoutes
@@ -79,6 +87,7 @@ public struct ModuleParts {
         self.jobHandlers = jobHandlers
         self.recurringJobs = recurringJobs
         self.eventConsumers = eventConsumers
+        self.errorShapes = errorShapes
     }
 }
 

@@ -39,6 +39,7 @@ public struct Platform: Sendable {
     /// Where files live: `APUS_DATA_DIR/objects`, or the S3-compatible store of the cluster.
     public let objects: any ObjectStore
     let caches: CacheRegistry
+    let ownDatabases = OwnDatabases()
     let identityUsers: CachedUsers
     /// Effects after a commit that failed (`apus_after_commit_failures_total`).
     let afterCommitFailures: Counter
@@ -85,6 +86,15 @@ public struct Platform: Sendable {
         let users = CachedUsers(cache: userCache, store: UserStore(database: database, now: now))
         self.identityUsers = users
         self.users = users
+    }
+
+    /// The own database of `module` (``Module/ownDatabase``), opened before modules start;
+    /// fails for a module that declares none.
+    public func ownDatabase(for module: String) throws(ConfigurationError) -> ModuleDatabase {
+        guard let entry = ownDatabases.entry(module) else {
+            throw .invalid("APUS_MODULES", "module '\(module)' uses a database of its own it does not declare")
+        }
+        return entry.database
     }
 
     /// The module settings of this node (`APUS_*`).

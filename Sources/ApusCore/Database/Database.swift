@@ -31,8 +31,18 @@ public protocol Database: Sendable {
     /// `drops`.
     func makeBus(logger: Logger, drops: Counter?) -> any ClusterBus
 
+    /// A database of a module's own beside this one, named after the module: on SQLite a file
+    /// of its own next to this one (`<name>.sqlite`), opened on first call and closed with this
+    /// database; `nil` where the engine keeps a module's tables in the shared database
+    /// (PostgreSQL, whose connections and transactions serve many writers).
+    func companion(named name: String) async throws -> (any Database)?
+
     /// Closes every connection. The database is unusable afterwards.
     func close() async
+}
+
+extension Database {
+    public func companion(named name: String) async throws -> (any Database)? { nil }
 }
 
 extension Database {

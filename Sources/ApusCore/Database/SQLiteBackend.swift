@@ -4,6 +4,7 @@ public import Prometheus
 public import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import Synchronization
 import NIOPosix
 
 /// SQLite in WAL mode: one writer connection (SQLite allows one writer at a time, so writes
@@ -12,12 +13,18 @@ public final class SQLiteBackend: Database {
     public let engine = DatabaseEngine.sqlite
     private let writer: ConnectionPool<SQLiteConnection>
     private let readers: ConnectionPool<SQLiteConnection>
+    /// The file this database lives in.
+    public let path: String
+    /// Databases of modules' own beside this one, closed with it; the first caller's opening is
+    /// the one every caller awaits, so no file is ever opened twice.
+    private let companions = Mutex<[String: Task<SQLiteBackend, any Error>]>([:])
 
     /// How many tasks wait for the writer now (tests that must know another writer is blocked).
     var writersWaiting: Int { get async { await writer.waiters } }
     private let logger: Logger
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+        self.path = path
         self.writer = ConnectionPool([writer])
         self.readers = ConnectionPool(readers)
         self.logger = logger
@@ -39,7 +46,7 @@ public final class SQLiteBackend: Database {
             try await readerSQL.raw("PRAGMA query_only=ON").run()
             readers.append(reader)
         }
-        return SQLiteBackend(writer: writer, readers: readers, logger: logger)
+        return SQLiteBackend(path: path, writer: writer, readers: readers, logger: logger)
     }
 
     private static func configure(_ connection: any SQLDatabase) async throws {
@@ -67,7 +74,23 @@ public final class SQLiteBackend: Database {
         LocalBus(drops: drops)
     }
 
+    public func companion(named name: String) async throws -> (any Database)? {
+        let file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("\(name).sqlite").path
+        let opening = companions.withLock { companions in
+            if let opening = companions[name] { return opening }
+            let opening = Task { [logger] in try await SQLiteBackend.open(path: file, logger: logger) }
+            companions[name] = opening
+            return opening
+        }
+        return try await opening.value
+    }
+
     public func close() async {
+        let opened = companions.withLock { companions in
+            defer { companions.removeAll() }
+            return Array(companions.values)
+        }
+        for opening in opened { await (try? opening.value)?.close() }
         for connection in await readers.drain() + writer.drain() {
             try? await connection.close()
         }

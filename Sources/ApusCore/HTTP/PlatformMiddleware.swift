@@ -12,11 +12,13 @@ public struct PlatformMiddleware: RouterMiddleware {
     let metrics: HTTPMetricsMiddleware
     let authentication: AuthenticationMiddleware
     let cors: CORSPolicy
+    let errorShapes: [ErrorShape]
 
-    init(metrics: HTTPMetricsMiddleware, authentication: AuthenticationMiddleware, cors: CORSPolicy = .disabled) {
+    init(metrics: HTTPMetricsMiddleware, authentication: AuthenticationMiddleware, cors: CORSPolicy = .disabled, errorShapes: [ErrorShape] = []) {
         self.metrics = metrics
         self.authentication = authentication
         self.cors = cors
+        self.errorShapes = errorShapes
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -36,7 +38,11 @@ public struct PlatformMiddleware: RouterMiddleware {
                     }
                     return try await next(request, context)
                 } catch {
-                    return try ProblemMiddleware.problem(for: error, request: request, context: context).response(from: request, context: context)
+                    let problem = ProblemMiddleware.problem(for: error, request: request, context: context)
+                    if !errorShapes.isEmpty, let shape = ErrorShape.matching(request.uri.path, in: errorShapes) {
+                        return shape.render(problem, request)
+                    }
+                    return try problem.response(from: request, context: context)
                 }
             }
             if let origin { cors.decorate(&response.headers, origin: origin) }

@@ -1,7 +1,10 @@
+import Foundation
 import HTTPTypes
 public import Hummingbird
 
 /// Reads `Authorization: Bearer ...` on every request: an `apus_` API key or an access token.
+/// `Basic` is taken too, with an API key as the password (the user name is ignored), for the
+/// log shippers and tools that can send nothing else; never with an access token or a password.
 /// A missing header leaves the request anonymous; a present but bad one is refused at once.
 ///
 /// Failed authentications count against the client's address (`APUS_RATE_LIMIT_AUTH_FAILURES`):
@@ -37,15 +40,31 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let wait = failures.waitBeforeNext(address)
         guard wait == 0 else { throw Self.tooManyFailures(retryAfter: wait) }
         let scheme = header.utf8.prefix(7)
-        guard header.utf8.count > 7, scheme.elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) else {
+        let token: String
+        if header.utf8.count > 7, scheme.elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) {
+            // Plain Substring work: Foundation's trimming bridges the whole token through UTF-16,
+            // which showed at the top of a profile of authenticated requests.
+            token = String(header.dropFirst(7).drop { $0 == " " })
+        } else if header.utf8.count > 6, header.utf8.prefix(6).elementsEqual("basic ".utf8, by: { $0 | 0x20 == $1 }) {
+            guard let key = Self.basicPassword(header.dropFirst(6)), APIKeyStore.isWellFormed(key) else {
+                throw failed(address, Problem.unauthorized("Basic authentication takes an API key as the password."))
+            }
+            token = key
+        } else {
             throw failed(address, Problem.unauthorized("Authorization must be 'Bearer <token>'."))
         }
-        // Plain Substring work: Foundation's trimming bridges the whole token through UTF-16,
-        // which showed at the top of a profile of authenticated requests.
-        let token = String(header.dropFirst(7).drop { $0 == " " })
         guard let principal = try await identity.principal(token: token) else { throw failed(address, Problem.unauthorized("The token is invalid, expired or revoked.")) }
         context.principal = principal
         context.logger[metadataKey: "user_id"] = .string(principal.userID)
+    }
+
+    /// The password of a `Basic` credential (RFC 7617): what follows the first colon of the
+    /// decoded user-pass.
+    static func basicPassword(_ credentials: Substring) -> String? {
+        guard let data = Data(base64Encoded: String(credentials.drop { $0 == " " })),
+              let pair = String(data: data, encoding: .utf8),
+              let colon = pair.firstIndex(of: ":") else { return nil }
+        return String(pair[pair.index(after: colon)...])
     }
 
     /// Counts a failed authentication from `address`: `problem`, or 429 once they run out.

@@ -16,12 +16,16 @@ public struct Migrator: Sendable {
     private let database: any Database
     private let migrations: [Migration]
     private let logger: Logger
+    /// Migrators of modules' own databases, run after this one's (a module's own database holds
+    /// only its tables, so nothing there depends on the shared database's order).
+    private let companions: [Migrator]
 
-    /// Plans `migrations` against `database`.
-    public init(database: any Database, migrations: [Migration], logger: Logger) {
+    /// Plans `migrations` against `database`, then each of `companions`.
+    public init(database: any Database, migrations: [Migration], logger: Logger, companions: [Migrator] = []) {
         self.database = database
         self.migrations = migrations
         self.logger = logger
+        self.companions = companions
     }
 
     /// The migrations in the order they are applied.
@@ -48,7 +52,9 @@ public struct Migrator: Sendable {
         let ordered = try plan()
         let applied = try await appliedRecords()
         try verifyChecksums(ordered, applied: applied)
-        return ordered.map { Status(id: $0.id, appliedAt: applied[$0.id]?.appliedAt) }
+        var statuses = ordered.map { Status(id: $0.id, appliedAt: applied[$0.id]?.appliedAt) }
+        for companion in companions { statuses += try await companion.status() }
+        return statuses
     }
 
     /// Migrations not yet applied, in order.
@@ -107,6 +113,7 @@ public struct Migrator: Sendable {
                 appliedNow.append(migration.id)
             }
         }
+        for companion in companions { appliedNow += try await companion.migrate() }
         return appliedNow
     }
 
