@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // SHA-256 blocks on the CPU's SHA instructions, for ApusKit's resumable hasher.
@@ -159,6 +160,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Logs",
+            dependencies: [
+                "ApusCore",
+                "ApusKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Helpers that start nodes on fresh databases, shared by every module's tests.
         .target(
             name: "ApusTesting",
@@ -175,7 +190,7 @@ let package = Package(
         // The list of shipped modules, shared by the executable and the contract tests.
         .target(
             name: "ApusModules",
-            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat"],
+            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat", "Logs"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -326,6 +341,20 @@ let package = Package(
                 "Uploads",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LogsTests",
+            dependencies: [
+                "ApusCore",
+                "ApusTesting",
+                "Logs",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
         ),

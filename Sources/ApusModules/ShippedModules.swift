@@ -2,6 +2,7 @@ public import ApusCore
 import Chat
 import Inventory
 import Links
+import Logs
 import Notifications
 import Uploads
 
@@ -10,6 +11,6 @@ import Uploads
 public enum ShippedModules {
     /// A fresh instance of every shipped module.
     public static func all() -> [any Module] {
-        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule()]
+        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule(), LogsModule()]
     }
 }

@@ -24,6 +24,7 @@ import Testing
     @Test func everyRouteOfEveryModuleIsInTheDocumentAndEveryDocumentedPathIsARoute() async throws {
         try await TestDatabase.withDatabase(.sqlite) { database in
             let server = try ApusServer(platform: Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger), available: Self.shipped)
+            try await server.openOwnDatabases()
             let started = try server.start()
             let routes = Set(started.router.routes.filter { $0.method != .head }.map { $0.path.description })
             guard case .object(let paths)? = try server.openAPIDocument()["paths"] else {
@@ -50,6 +51,7 @@ import Testing
     func everyTableCarriesItsModulesName(engine: DatabaseEngine) async throws {
         try await TestDatabase.withDatabase(engine) { database in
             let server = try ApusServer(platform: Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger), available: Self.shipped)
+            try await server.openOwnDatabases()
             try await server.migrator.migrate()
             let tables = try await database.read { connection in
                 let query: SQLQueryString =
@@ -97,6 +99,7 @@ import Testing
             _ = try linksOnly.start()
             configuration.modules = nil
             let every = try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger), available: Self.shipped)
+            try await every.openOwnDatabases()
             #expect {
                 _ = try every.start()
             } throws: { error in

@@ -63,6 +63,7 @@ import Testing
     @Test func noModuleNamesAnotherModulesTables() async throws {
         try await TestDatabase.withDatabase(.sqlite) { database in
             let server = try ApusServer(platform: Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger), available: ShippedModules.all())
+            try await server.openOwnDatabases()
             try await server.migrator.migrate()
             let tables = try await database.read { connection in
                 try await connection.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all()
@@ -106,6 +107,8 @@ import Testing
                 let (settings, namesRead) = configuration.settings.recordingReads()
                 configuration.settings = settings
                 let platform = Platform(configuration: configuration, database: database, logger: TestDatabase.logger)
+                // A module with a database of its own finds it open before it starts.
+                try await ApusServer(platform: platform, available: [module]).openOwnDatabases()
                 let platformCaches = platform.caches.names
                 let parts = try module.start(platform)
                 let prefix = module.name + "."

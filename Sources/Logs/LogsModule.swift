@@ -1,0 +1,39 @@
+public import ApusCore
+import Foundation
+import Hummingbird
+
+/// Log lines from the shippers teams already run (Loki's push API), stored in compressed
+/// chunks in a database of the module's own, and read back through Loki's query API with
+/// LogQL, so Grafana's Loki data source reads Apus.
+public struct LogsModule: Module {
+    /// The module's name: its tables are `logs_*`, its permissions `logs.*`.
+    public static let name = "logs"
+    public var name: String { Self.name }
+
+    /// Shipping lines (an API key with this scope is what a shipper holds).
+    public static let write = Permission(module: name, "write", roles: [.admin, .editor])
+    /// Querying them.
+    public static let read = Permission(module: name, "read", roles: [.admin, .editor])
+
+    public init() {}
+
+    public var permissions: [Permission] { [Self.write, Self.read] }
+    public var openAPI: OpenAPIFragment { LogsOpenAPI.fragment }
+    public var events: [EventDeclaration] { LogsEvents.all }
+    public var rootSegments: [String] { ["loki"] }
+    public var ownDatabase: OwnDatabase? { OwnDatabase(migrations: LogsStorageMigrations.all) }
+
+    public func start(_ platform: Platform) throws -> ModuleParts {
+        let service = LogsService(storage: try platform.ownDatabase(for: name), settings: try LogsSettings(platform.settings), now: platform.now)
+        // Pushes stream in (several MiB, outside replay); queries are plain API routes.
+        let streamed = RouteCollection(context: ApusRequestContext.self)
+        LokiPushRoute(service: service).add(to: streamed)
+        let routes = RouteCollection(context: ApusRequestContext.self)
+        LokiQueryRoutes(service: service).add(to: routes)
+        return ModuleParts(
+            routes: routes, streamedRoutes: streamed,
+            eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],
+            errorShapes: [LokiErrors.shape]
+        )
+    }
+}

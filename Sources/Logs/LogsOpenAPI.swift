@@ -1,0 +1,119 @@
+import ApusCore
+
+/// The logs module's part of the OpenAPI document: Loki's push and query API, whose errors are
+/// plain text, as Loki's clients read them.
+enum LogsOpenAPI {
+    typealias Doc = OpenAPIDocument
+
+    static func text(_ description: String) -> JSONValue {
+        ["description": .string(description), "content": ["text/plain": ["schema": ["type": "string"]]]]
+    }
+
+    static func operation(_ id: String, _ summary: String, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
+        var responses = responses
+        let errors = ["400": "Bad request or query", "401": "Missing, invalid or revoked credentials", "403": "Not allowed", "429": "Rate limited"]
+        for (code, description) in errors where responses[code] == nil { responses[code] = text(description) }
+        var operation: [String: JSONValue] = [
+            "operationId": .string(id), "summary": .string(summary), "tags": ["logs"],
+            "security": [["bearerAuth": []]], "responses": .object(responses),
+        ]
+        if let body {
+            responses["413"] = text("Body too large")
+            responses["415"] = text("Unsupported content type or encoding")
+            operation["responses"] = .object(responses)
+            operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]]
+        }
+        if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
+        return .object(operation)
+    }
+
+    static func parameter(_ name: String, required: Bool = false, schema: JSONValue = ["type": "string"]) -> JSONValue {
+        ["name": .string(name), "in": "query", "required": .bool(required), "schema": schema]
+    }
+
+    static let tenant: JSONValue = ["name": "X-Scope-OrgID", "in": "header", "schema": ["type": "string"], "description": "The tenant (admins only)."]
+    static let range = [parameter("start"), parameter("end")]
+
+    static let fragment = OpenAPIFragment(
+        paths: [
+            "/loki/api/v1/push": [
+                "post": operation("lokiPush", "Push log lines (Loki's JSON push format)", body: Doc.ref("LokiPush"), parameters: [tenant], responses: [
+                    "204": ["description": "Stored"],
+                    "400": text("Malformed, or some entries refused (the good ones are stored); the body lists them"),
+                ])
+            ],
+            "/loki/api/v1/query_range": [
+                "get": operation("lokiQueryRange", "Lines or a metric over a time range (LogQL)", parameters: [
+                    parameter("query", required: true), tenant, parameter("limit", schema: ["type": "integer", "minimum": 1]),
+                    parameter("direction", schema: ["type": "string", "enum": ["forward", "backward"]]), parameter("step"),
+                ] + range, responses: ["200": Doc.jsonResponse("Streams or a matrix", schema: Doc.ref("LokiQueryResult"))])
+            ],
+            "/loki/api/v1/query": [
+                "get": operation("lokiQuery", "Lines up to a time, or a metric at it (LogQL)", parameters: [
+                    parameter("query", required: true), tenant, parameter("time"), parameter("limit", schema: ["type": "integer", "minimum": 1]),
+                    parameter("direction", schema: ["type": "string", "enum": ["forward", "backward"]]),
+                ], responses: ["200": Doc.jsonResponse("Streams or a vector", schema: Doc.ref("LokiQueryResult"))])
+            ],
+            "/loki/api/v1/labels": [
+                "get": operation("lokiLabels", "Label names of the tenant's streams", parameters: [tenant] + range, responses: [
+                    "200": Doc.jsonResponse("Names", schema: Doc.ref("LokiStrings")),
+                ])
+            ],
+            "/loki/api/v1/label/{name}/values": [
+                "get": operation("lokiLabelValues", "Values of one label", parameters: [
+                    ["name": "name", "in": "path", "required": true, "schema": ["type": "string"]], tenant, parameter("query"),
+                ] + range, responses: ["200": Doc.jsonResponse("Values", schema: Doc.ref("LokiStrings"))])
+            ],
+            "/loki/api/v1/series": [
+                "get": operation("lokiSeries", "Streams whose labels match", parameters: [
+                    parameter("match[]", schema: ["type": "array", "items": ["type": "string"]]), tenant,
+                ] + range, responses: [
+                    "200": Doc.jsonResponse("Label sets", schema: [
+                        "type": "object", "required": ["status", "data"],
+                        "properties": ["status": ["type": "string"], "data": ["type": "array", "items": ["type": "object", "additionalProperties": ["type": "string"]]]],
+                    ]),
+                ])
+            ],
+            "/loki/api/v1/status/buildinfo": [
+                "get": operation("lokiBuildInfo", "The Loki version Apus answers as", responses: [
+                    "200": Doc.jsonResponse("Build information", schema: ["type": "object", "required": ["version"], "properties": ["version": ["type": "string"]]]),
+                ])
+            ],
+        ],
+        schemas: [
+            "LokiPush": [
+                "type": "object", "required": ["streams"],
+                "properties": [
+                    "streams": [
+                        "type": "array",
+                        "items": [
+                            "type": "object", "required": ["stream", "values"],
+                            "properties": [
+                                "stream": ["type": "object", "additionalProperties": ["type": "string"]],
+                                "values": ["type": "array", "items": ["type": "array", "minItems": 2, "maxItems": 3]],
+                            ],
+                        ],
+                    ],
+                ],
+            ],
+            "LokiQueryResult": [
+                "type": "object", "required": ["status", "data"],
+                "properties": [
+                    "status": ["type": "string", "enum": ["success"]],
+                    "data": [
+                        "type": "object", "required": ["resultType", "result"],
+                        "properties": [
+                            "resultType": ["type": "string", "enum": ["streams", "matrix", "vector"]],
+                            "result": ["type": "array", "items": ["type": "object"]],
+                        ],
+                    ],
+                ],
+            ],
+            "LokiStrings": [
+                "type": "object", "required": ["status", "data"],
+                "properties": ["status": ["type": "string"], "data": ["type": "array", "items": ["type": "string"]]],
+            ],
+        ],
+        tags: [["name": "logs", "description": "Log lines through Loki's push and query API"]]
+    )
+}

@@ -1,0 +1,156 @@
+import ApusCore
+import Foundation
+import Logging
+
+/// Stores and reads log lines in the module's own database, tenant by tenant.
+struct LogsService: Sendable {
+    let storage: ModuleDatabase
+    let settings: LogsSettings
+    let now: @Sendable () -> Date
+
+    /// What a push stored and what it refused.
+    struct PushOutcome: Sendable {
+        var stored = 0
+        var refusals: [String] = []
+    }
+
+    /// The current time in nanoseconds since the epoch.
+    var nowNanoseconds: Int64 { Int64(now().timeIntervalSince1970 * 1_000_000_000) }
+
+    /// The limits entries arriving now are held to.
+    var pushLimits: LokiPush.Limits {
+        let now = nowNanoseconds
+        return LokiPush.Limits(
+            maxLineBytes: settings.maxLineBytes, maxLabels: settings.maxLabels,
+            oldest: now - Self.nanoseconds(settings.rejectOlderThan), newest: now + Self.nanoseconds(settings.rejectNewerThan)
+        )
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+    }
+
+    /// Stores each stream's entries as one chunk, all in one transaction: what is acknowledged is
+    /// on disk. A stream past the tenant's stream limit is refused, the others kept.
+    func store(_ streams: [(labels: LabelSet, entries: [LogEntry])], tenant: String) async throws -> PushOutcome {
+        let limit = settings.maxStreams
+        let time = now()
+        return try await storage.transaction { sql in
+            var outcome = PushOutcome()
+            for (labels, entries) in streams {
+                let stream: Int64
+                do {
+                    stream = try await StreamStore.resolve(tenant: tenant, labels: labels, maxStreams: limit, now: time, on: sql)
+                } catch let error as StreamStore.LimitReached {
+                    outcome.refusals.append("stream \(labels) refused: the tenant has reached its limit of \(error.limit) streams")
+                    continue
+                }
+                try await ChunkStore.insert(entries, stream: stream, on: sql)
+                outcome.stored += entries.count
+            }
+            return outcome
+        }
+    }
+
+    /// A stream's entries that a query selected.
+    struct StreamLines: Sendable {
+        let labels: LabelSet
+        var entries: [LogEntry]
+    }
+
+    /// The entries of the streams `selection` picks with times in `[start, end)`, each stream's
+    /// in time order; at most `limit` in all, the newest (`backward`) or the oldest.
+    func select(_ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool) async throws -> [StreamLines] {
+        let matcher = try LineMatcher(selection)
+        let (streams, chunks) = try await storage.read { sql in
+            let streams = try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) }
+            return (streams, try await ChunkStore.chunks(of: streams.map(\.id), from: start, to: end, on: sql))
+        }
+        let labels = Dictionary(uniqueKeysWithValues: streams.map { ($0.id, $0.labels) })
+        var found: [(stream: Int64, entry: LogEntry)] = []
+        for chunk in chunks {
+            for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {
+                found.append((chunk.streamID, entry))
+            }
+        }
+        found.sort { backward ? $0.entry.timestamp > $1.entry.timestamp : $0.entry.timestamp < $1.entry.timestamp }
+        var byStream: [Int64: StreamLines] = [:]
+        var order: [Int64] = []
+        for (stream, entry) in found.prefix(limit) {
+            if byStream[stream] == nil {
+                order.append(stream)
+                byStream[stream] = StreamLines(labels: labels[stream]!, entries: [])
+            }
+            byStream[stream]!.entries.append(entry)
+        }
+        return order.map { byStream[$0]! }
+    }
+
+    /// One series of a metric query: its labels and `(time ns, value)` points.
+    struct Series: Sendable {
+        let labels: [(String, String)]
+        var points: [(Int64, Double)]
+    }
+
+    /// Evaluates `metric` at each of `times` over the window before each (`(t - range, t]`), a
+    /// sliding window over each stream's lines in time order.
+    func evaluate(_ metric: LogQL.Metric, tenant: String, at times: [Int64]) async throws -> [Series] {
+        guard let first = times.first, let last = times.last else { return [] }
+        let streams = try await select(metric.selection, tenant: tenant, start: first - metric.range + 1, end: last + 1, limit: .max, backward: false)
+        var series: [String: Series] = [:]
+        var order: [String] = []
+        let seconds = Double(metric.range) / 1_000_000_000
+        for stream in streams {
+            let key: [(String, String)]
+            switch metric.grouping {
+            case .none: key = stream.labels.pairs.map { ($0.name, $0.value) }
+            case .sum(by: let names): key = names.sorted().compactMap { name in stream.labels[name].map { (name, $0) } }
+            case .sumWithout(let names): key = stream.labels.pairs.filter { !names.contains($0.name) }.map { ($0.name, $0.value) }
+            }
+            let id = key.map { "\($0.0)=\($0.1)" }.joined(separator: "\u{0}")
+            var values = [Double](repeating: 0, count: times.count)
+            var counted = [Bool](repeating: false, count: times.count)
+            // Two pointers over the stream's entries: the window (t - range, t] only moves forward.
+            var low = 0
+            var high = 0
+            var count = 0
+            var bytes = 0
+            let entries = stream.entries
+            for (index, time) in times.enumerated() {
+                while high < entries.count, entries[high].timestamp <= time {
+                    count += 1
+                    bytes += entries[high].line.utf8.count
+                    high += 1
+                }
+                while low < high, entries[low].timestamp <= time - metric.range {
+                    count -= 1
+                    bytes -= entries[low].line.utf8.count
+                    low += 1
+                }
+                guard count > 0 else { continue }
+                counted[index] = true
+                switch metric.function {
+                case .countOverTime: values[index] = Double(count)
+                case .rate: values[index] = Double(count) / seconds
+                case .bytesOverTime: values[index] = Double(bytes)
+                case .bytesRate: values[index] = Double(bytes) / seconds
+                }
+            }
+            if series[id] == nil {
+                order.append(id)
+                series[id] = Series(labels: key, points: [])
+            }
+            var merged = Dictionary(uniqueKeysWithValues: series[id]!.points.map { ($0.0, $0.1) })
+            for (index, time) in times.enumerated() where counted[index] { merged[time, default: 0] += values[index] }
+            series[id]!.points = merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        }
+        return order.map { series[$0]! }
+    }
+
+    /// The tenant's streams, optionally only those `selection` picks.
+    func streams(tenant: String, matching selection: LogQL.Selection? = nil) async throws -> [LabelSet] {
+        let matcher = try selection.map(LineMatcher.init)
+        return try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql) }
+            .map(\.labels).filter { matcher?.selects($0) ?? true }
+    }
+}

@@ -1,0 +1,41 @@
+import ApusCore
+
+/// The tables of the logs module's own database (a file of its own on SQLite): streams, found
+/// by their labels, and the compressed chunks of their lines.
+enum LogsStorageMigrations {
+    static let all = [
+        Migration(
+            module: LogsModule.name, name: "0001_streams_and_chunks",
+            sqlite: [
+                """
+                CREATE TABLE logs_streams (
+                    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, labels TEXT NOT NULL, pairs TEXT NOT NULL,
+                    created_at BIGINT NOT NULL, UNIQUE (tenant, labels)
+                )
+                """,
+                """
+                CREATE TABLE logs_chunks (
+                    id INTEGER PRIMARY KEY, stream_id INTEGER NOT NULL REFERENCES logs_streams (id),
+                    min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, lines INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, data BLOB NOT NULL
+                )
+                """,
+                "CREATE INDEX logs_chunks_stream_time ON logs_chunks (stream_id, max_ts)",
+            ],
+            postgres: [
+                """
+                CREATE TABLE logs_streams (
+                    id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, labels TEXT NOT NULL, pairs TEXT NOT NULL,
+                    created_at BIGINT NOT NULL, UNIQUE (tenant, labels)
+                )
+                """,
+                """
+                CREATE TABLE logs_chunks (
+                    id BIGSERIAL PRIMARY KEY, stream_id BIGINT NOT NULL REFERENCES logs_streams (id),
+                    min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, lines INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, data BYTEA NOT NULL
+                )
+                """,
+                "CREATE INDEX logs_chunks_stream_time ON logs_chunks (stream_id, max_ts)",
+            ]
+        ),
+    ]
+}

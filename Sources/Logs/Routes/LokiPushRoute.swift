@@ -1,0 +1,63 @@
+import ApusCore
+import CompressNIO
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /loki/api/v1/push`: what promtail, Grafana Alloy, python-logging-loki and Loki's other
+/// clients send, in JSON, gzip-compressed or not.
+struct LokiPushRoute {
+    let service: LogsService
+
+    func add(to router: some RouterMethods<ApusRequestContext>) {
+        let service = self.service
+        router.group("/loki/api/v1").add(middleware: RequestBodyLimit(bytes: service.settings.maxBodyBytes)).post("/push") { request, context -> Response in
+            let principal = try context.require(LogsModule.write)
+            let tenant = try LokiTenant.resolve(request, principal)
+            var body = try await request.body.collect(upTo: context.maxUploadSize)
+            let encoding = request.headers[.contentEncoding]?.lowercased()
+            if encoding == "gzip" {
+                do {
+                    body = try body.decompress(with: .gzip(), maxSize: service.settings.maxBodyBytes * 8)
+                } catch {
+                    throw Problem.badRequest("The gzip body cannot be read, or is larger than \(service.settings.maxBodyBytes * 8) bytes uncompressed.")
+                }
+            } else if let encoding, encoding != "identity" {
+                throw Problem(.unsupportedMediaType, detail: "Content-Encoding \(encoding) is not supported; send gzip or nothing.")
+            }
+            let type = request.headers[.contentType]?.lowercased() ?? "application/json"
+            guard type.hasPrefix("application/json") else {
+                throw Problem(.unsupportedMediaType, detail: "Send the push as application/json (protobuf pushes are not supported yet).")
+            }
+            let push: LokiPush
+            do throws(LokiPush.Malformed) {
+                push = try LokiPush(json: body.readableBytesView, limits: service.pushLimits)
+            } catch {
+                throw Problem.badRequest(error.reason)
+            }
+            let outcome = try await service.store(push.streams, tenant: tenant)
+            let refusals = push.refusals + outcome.refusals
+            guard refusals.isEmpty else {
+                let shown = refusals.prefix(20).joined(separator: "\n")
+                let more = refusals.count > 20 ? "\n… and \(refusals.count - 20) more" : ""
+                throw Problem.badRequest("\(outcome.stored) entries stored; these were refused:\n\(shown)\(more)")
+            }
+            return Response(status: .noContent)
+        }
+    }
+}
+
+/// Whose logs a request reads or writes: the caller's own, or for an admin the tenant
+/// `X-Scope-OrgID` names (as Loki's multi-tenant mode does).
+enum LokiTenant {
+    static let header = HTTPField.Name("X-Scope-OrgID")!
+
+    static func resolve(_ request: Request, _ principal: Principal) throws -> String {
+        guard let chosen = request.headers[header] else { return principal.userID }
+        guard principal.isAdmin else { throw Problem(.forbidden, detail: "Only admins choose a tenant with X-Scope-OrgID.") }
+        guard (1...150).contains(chosen.utf8.count), chosen.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }) else {
+            throw Problem.badRequest("X-Scope-OrgID must be 1 to 150 printable characters without / or spaces.")
+        }
+        return chosen
+    }
+}

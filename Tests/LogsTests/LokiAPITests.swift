@@ -1,0 +1,183 @@
+import ApusCore
+import ApusTesting
+import CompressNIO
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logs
+import NIOCore
+import Testing
+
+/// Loki's push and query API on both engines, as a shipper and Grafana use it.
+@Suite struct LokiAPITests {
+    struct Created: Decodable { let key: String }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000_000) }
+
+    static func push(_ streams: [(labels: [String: String], lines: [(Int64, String)])]) -> String {
+        let body: [String: Any] = ["streams": streams.map { stream in
+            ["stream": stream.labels, "values": stream.lines.map { [String($0.0), $0.1] }]
+        }]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+    }
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+    }
+
+    /// The lines of a streams result, newest first as returned, with their stream's `app`.
+    static func lines(_ response: TestResponse) throws -> [String] {
+        let data = try #require(try json(response)["data"] as? [String: Any])
+        #expect(data["resultType"] as? String == "streams")
+        let result = try #require(data["result"] as? [[String: Any]])
+        return result.flatMap { stream in ((stream["values"] as? [[String]]) ?? []).map { $0[1] } }
+    }
+
+    static func query(_ client: some TestClientProtocol, _ query: String, token: String, extra: String = "") async throws -> TestResponse {
+        let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        return try await client.json("/loki/api/v1/query_range?query=\(encoded)\(extra)", .get, token: token)
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func pushedLinesAreFoundByLabelsAndTextNewestFirstOrForward(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let base = Self.now - 60_000_000_000
+            let body = Self.push([
+                (["app": "api", "level": "info"], (0..<5).map { (base + Int64($0) * 1_000_000_000, "GET /items/\($0) 200") }),
+                (["app": "api", "level": "error"], [(base + 2_500_000_000, "GET /items/9 500 boom")]),
+                (["app": "worker", "level": "info"], [(base + 3_000_000_000, "job done")]),
+            ])
+            let pushed = try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body)
+            #expect(pushed.status == .noContent)
+
+            // Newest first by default, across the streams the selector picks.
+            #expect(try Self.lines(try await Self.query(client, #"{app="api"}"#, token: admin.accessToken)).count == 6)
+            let newest = try await Self.query(client, #"{app="api"}"#, token: admin.accessToken, extra: "&limit=3")
+            #expect(Set(try Self.lines(newest)) == ["GET /items/4 200", "GET /items/3 200", "GET /items/9 500 boom"])
+            let oldest = try await Self.query(client, #"{app="api"}"#, token: admin.accessToken, extra: "&limit=2&direction=forward")
+            #expect(try Self.lines(oldest) == ["GET /items/0 200", "GET /items/1 200"])
+            #expect(try Self.lines(try await Self.query(client, #"{app=~"api|worker", level!="info"} |= "500""#, token: admin.accessToken)) == ["GET /items/9 500 boom"])
+            #expect(try Self.lines(try await Self.query(client, #"{app="api"} != "200" "#, token: admin.accessToken)) == ["GET /items/9 500 boom"])
+            #expect(try Self.lines(try await Self.query(client, #"{level="info"} |~ "items/[34]""#, token: admin.accessToken)).sorted() == ["GET /items/3 200", "GET /items/4 200"])
+            #expect(try Self.lines(try await Self.query(client, #"{level="info"} !~ "GET""#, token: admin.accessToken)) == ["job done"])
+            // Outside the range asked for, nothing.
+            let before = try await Self.query(client, #"{app="api"}"#, token: admin.accessToken, extra: "&start=\(base - 10_000_000_000)&end=\(base)")
+            #expect(try Self.lines(before).isEmpty)
+
+            let labels = try Self.json(try await client.json("/loki/api/v1/labels", .get, token: admin.accessToken))
+            #expect(labels["data"] as? [String] == ["app", "level"])
+            let values = try Self.json(try await client.json("/loki/api/v1/label/app/values", .get, token: admin.accessToken))
+            #expect(values["data"] as? [String] == ["api", "worker"])
+            let series = try Self.json(try await client.json("/loki/api/v1/series?match[]=%7Blevel%3D%22error%22%7D", .get, token: admin.accessToken))
+            #expect(series["data"] as? [[String: String]] == [["app": "api", "level": "error"]])
+        }
+    }
+
+    @Test func metricQueriesCountInASlidingWindowAndSumByLabels() async throws {
+        try await TestServer.withNode(modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            // Whole seconds, so the windows are easy to count by hand.
+            let base = (Self.now / 1_000_000_000 - 600) * 1_000_000_000
+            let second: Int64 = 1_000_000_000
+            let body = Self.push([
+                (["app": "api", "level": "info"], [(base + 1 * second, "a"), (base + 2 * second, "bb"), (base + 11 * second, "ccc")]),
+                (["app": "api", "level": "error"], [(base + 2 * second, "dddd")]),
+            ])
+            #expect(try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body).status == .noContent)
+            let window = "&start=\(base)&end=\(base + 20 * second)&step=10s"
+            // Points at base, base+10s, base+20s; each counts (t - 10s, t].
+            let counted = try Self.json(try await Self.query(client, #"count_over_time({app="api"}[10s])"#, token: admin.accessToken, extra: window))
+            let data = try #require(counted["data"] as? [String: Any])
+            #expect(data["resultType"] as? String == "matrix")
+            let result = try #require(data["result"] as? [[String: Any]])
+            let byLevel = Dictionary(uniqueKeysWithValues: result.map { (($0["metric"] as? [String: String])?["level"] ?? "", ($0["values"] as? [[Any]]) ?? []) })
+            #expect(byLevel["info"]?.map { $0[1] as? String } == ["2", "1"])
+            #expect(byLevel["info"]?.map { ($0[0] as? NSNumber)?.int64Value } == [base / second + 10, base / second + 20])
+            #expect(byLevel["error"]?.map { $0[1] as? String } == ["1"])
+            let summed = try Self.json(try await Self.query(client, #"sum by (app) (bytes_over_time({app="api"}[10s]))"#, token: admin.accessToken, extra: window))
+            let sums = try #require((summed["data"] as? [String: Any])?["result"] as? [[String: Any]])
+            #expect(sums.count == 1 && (sums[0]["metric"] as? [String: String]) == ["app": "api"])
+            #expect((sums[0]["values"] as? [[Any]])?.map { $0[1] as? String } == ["7", "3"])
+            let rate = try Self.json(try await client.json("/loki/api/v1/query?query=\(#"sum(rate({app="api"}[10s]))"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&time=\(base + 10 * second)", .get, token: admin.accessToken))
+            let vector = try #require((rate["data"] as? [String: Any])?["result"] as? [[String: Any]])
+            // Two streams' rates, 0.2 and 0.1 lines a second, summed.
+            let text = try #require((vector.first?["value"] as? [Any])?[1] as? String)
+            let value = try #require(Double(text))
+            #expect(abs(value - 0.3) < 1e-9)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aPartlyBadBatchKeepsTheGoodEntriesAndNamesTheBadOnesInPlainText(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], configure: { $0.settings = Settings(["APUS_LOGS_MAX_STREAMS": "2"]) }) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let now = Self.now
+            let body = Self.push([
+                (["app": "api"], [(now, "kept"), (now - 30 * 86_400_000_000_000, "too old"), (now + 3_600_000_000_000, "too new")]),
+                (["1bad": "x"], [(now, "bad label")]),
+                (["app": "web"], [(now, "kept too")]),
+                (["app": "third"], [(now, "past the stream limit")]),
+            ])
+            let response = try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body)
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.contentType] == "text/plain; charset=utf-8")
+            let text = String(buffer: response.body)
+            #expect(text.contains("2 entries stored") && text.contains("too old") && text.contains("too new") && text.contains("1bad") && text.contains("limit of 2 streams"), "\(text)")
+            #expect(try Self.lines(try await Self.query(client, #"{app=~".+"}"#, token: admin.accessToken)).sorted() == ["kept", "kept too"])
+            // Not a push at all: nothing stored, a plain-text 400.
+            let malformed = try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: #"{"streams": 3}"#)
+            #expect(malformed.status == .badRequest && String(buffer: malformed.body).contains("streams"))
+            let parse = try await Self.query(client, #"{app="api"} | json"#, token: admin.accessToken)
+            #expect(parse.status == .badRequest && String(buffer: parse.body).hasPrefix("parse error at line 1, col 15"), "\(String(buffer: parse.body))")
+        }
+    }
+
+    @Test func gzipBodiesBatchesPastOneMiBAndShippersWithOnlyBasicAuth() async throws {
+        try await TestServer.withNode(modules: [LogsModule()], configure: { $0.settings = Settings(["APUS_LOGS_MAX_BODY_BYTES": String(4 << 20)]) }) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let key = try await client.json("/v1/api-keys", .post, token: admin.accessToken, body: #"{"name":"promtail","scopes":["logs.write"]}"#).decoded(Created.self).key
+            let basic = "Basic " + Data("tenant:\(key)".utf8).base64EncodedString()
+            let now = Self.now
+            // About 2 MiB of lines, gzipped.
+            let lines = (0..<10_000).map { (now - Int64(10_000 - $0) * 1_000_000, "request \($0) " + String(repeating: "x", count: 190)) }
+            var raw = ByteBuffer(string: Self.push([(["app": "bulk"], lines)]))
+            #expect(raw.readableBytes > 1 << 20)
+            let gzipped = try raw.compress(with: .gzip())
+            let pushed = try await client.execute(uri: "/loki/api/v1/push", method: .post, headers: [.authorization: basic, .contentType: "application/json", .contentEncoding: "gzip"], body: gzipped)
+            #expect(pushed.status == .noContent, "\(String(buffer: pushed.body))")
+            let plain = try await client.execute(uri: "/loki/api/v1/push", method: .post, headers: [.authorization: basic, .contentType: "application/json"], body: ByteBuffer(string: Self.push([(["app": "bulk"], lines)])))
+            #expect(plain.status == .noContent)
+            // The key may write, not read; the admin reads what was pushed under the key's owner.
+            #expect(try await client.execute(uri: "/loki/api/v1/labels", method: .get, headers: [.authorization: basic]).status == .forbidden)
+            let found = try await Self.query(client, #"{app="bulk"} |= "request 9999 ""#, token: admin.accessToken)
+            #expect(try Self.lines(found).count == 2)
+            // Past the route's limit, and a body that is not gzip at all.
+            let huge = try await client.execute(uri: "/loki/api/v1/push", method: .post, headers: [.authorization: basic], body: ByteBuffer(repeating: 0x20, count: 5 << 20))
+            #expect(huge.status == .contentTooLarge && huge.headers[.contentType] == "text/plain; charset=utf-8")
+            let notGzip = try await client.execute(uri: "/loki/api/v1/push", method: .post, headers: [.authorization: basic, .contentEncoding: "gzip"], body: ByteBuffer(string: "{}"))
+            #expect(notGzip.status == .badRequest)
+        }
+    }
+
+    @Test func eachUserIsATenantAndOnlyAnAdminPicksOne() async throws {
+        try await TestServer.withNode(modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let alice = try await client.signedIn("alice@example.com", roles: [.editor], server: server)
+            let bob = try await client.signedIn("bob@example.com", roles: [.editor], server: server)
+            #expect(try await client.json("/loki/api/v1/push", .post, token: alice.accessToken, body: Self.push([(["app": "a"], [(Self.now, "alice's")])])).status == .noContent)
+            #expect(try Self.lines(try await Self.query(client, #"{app="a"}"#, token: alice.accessToken)) == ["alice's"])
+            #expect(try Self.lines(try await Self.query(client, #"{app="a"}"#, token: bob.accessToken)).isEmpty)
+            #expect(try await client.json("/loki/api/v1/labels", .get, token: bob.accessToken, headers: [HTTPField.Name("X-Scope-OrgID")!: "someone"]).status == .forbidden)
+            let me = try await client.json("/v1/auth/me", .get, token: alice.accessToken)
+            let aliceID = try #require(try Self.json(me)["id"] as? String)
+            let asAdmin = try await client.json("/loki/api/v1/query_range?query=%7Bapp%3D%22a%22%7D", .get, token: admin.accessToken, headers: [HTTPField.Name("X-Scope-OrgID")!: aliceID])
+            #expect(try Self.lines(asAdmin) == ["alice's"])
+            // A viewer holds neither permission; nobody anonymous gets in.
+            let viewer = try await client.signedIn("viewer@example.com", server: server)
+            #expect(try await client.json("/loki/api/v1/labels", .get, token: viewer.accessToken).status == .forbidden)
+            let anonymous = try await client.json("/loki/api/v1/labels", .get)
+            #expect(anonymous.status == .unauthorized && anonymous.headers[.contentType] == "text/plain; charset=utf-8")
+        }
+    }
+}
