@@ -61,6 +61,9 @@ import Testing
             #expect(try Self.lines(try await Self.query(client, #"{app="api"} != "200" "#, token: admin.accessToken)) == ["GET /items/9 500 boom"])
             #expect(try Self.lines(try await Self.query(client, #"{level="info"} |~ "items/[34]""#, token: admin.accessToken)).sorted() == ["GET /items/3 200", "GET /items/4 200"])
             #expect(try Self.lines(try await Self.query(client, #"{level="info"} !~ "GET""#, token: admin.accessToken)) == ["job done"])
+            // A query string as a form sends it: `+` is a space, `%2B` a plus.
+            let formEncoded = try await client.json("/loki/api/v1/query_range?query=%7Bapp%3D%22api%22,+level%3D%22error%22%7D+%7C%3D+%22500+boom%22+!%3D+%22a%2Bb%22", .get, token: admin.accessToken)
+            #expect(try Self.lines(formEncoded) == ["GET /items/9 500 boom"])
             // Outside the range asked for, nothing.
             let before = try await Self.query(client, #"{app="api"}"#, token: admin.accessToken, extra: "&start=\(base - 10_000_000_000)&end=\(base)")
             #expect(try Self.lines(before).isEmpty)

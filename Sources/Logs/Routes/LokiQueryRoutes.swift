@@ -15,7 +15,7 @@ struct LokiQueryRoutes {
         let api = router.group("/loki/api/v1")
         api.get("/query_range") { request, context -> Response in
             let tenant = try LokiTenant.resolve(request, try context.require(LogsModule.read))
-            let parameters = request.uri.queryParameters
+            let parameters = FormQuery(request)
             let query = try Self.query(parameters.get("query"))
             let end = try Self.time(parameters.get("end"), name: "end") ?? service.nowNanoseconds
             let start = try Self.time(parameters.get("start"), name: "start") ?? end - 3_600_000_000_000
@@ -44,7 +44,7 @@ struct LokiQueryRoutes {
         }
         api.get("/query") { request, context -> Response in
             let tenant = try LokiTenant.resolve(request, try context.require(LogsModule.read))
-            let parameters = request.uri.queryParameters
+            let parameters = FormQuery(request)
             let query = try Self.query(parameters.get("query"))
             let time = try Self.time(parameters.get("time"), name: "time") ?? service.nowNanoseconds
             switch query {
@@ -69,7 +69,7 @@ struct LokiQueryRoutes {
         api.get("/label/{name}/values") { request, context -> Response in
             let tenant = try LokiTenant.resolve(request, try context.require(LogsModule.read))
             let name = try context.parameters.require("name")
-            let selection = try request.uri.queryParameters.get("query").map { text -> LogQL.Selection in
+            let selection = try FormQuery(request).get("query").map { text -> LogQL.Selection in
                 guard case .logs(let selection) = try Self.query(text) else { throw Problem.badRequest("query must be a stream selector") }
                 return selection
             }
@@ -79,7 +79,8 @@ struct LokiQueryRoutes {
         api.get("/series") { request, context -> Response in
             let tenant = try LokiTenant.resolve(request, try context.require(LogsModule.read))
             var selections: [LogQL.Selection] = []
-            for text in request.uri.queryParameters.getAll("match[]") + request.uri.queryParameters.getAll("match") {
+            let form = FormQuery(request)
+            for text in form.getAll("match[]") + form.getAll("match") {
                 guard case .logs(let selection) = try Self.query(text) else { throw Problem.badRequest("match[] must be a stream selector") }
                 selections.append(selection)
             }

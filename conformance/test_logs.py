@@ -1,0 +1,124 @@
+"""Logs through Loki's API with a real shipper (`python-logging-loki`) and the response shapes
+Loki's HTTP API documents, on both engines; what was acknowledged survives kill -9."""
+
+import logging
+import signal
+import time
+import uuid
+
+import logging_loki
+import pytest
+import requests
+
+from conftest import Node
+
+
+@pytest.fixture
+def logs_node(engine_env):
+    started = Node({**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password"}, [])
+    yield started
+    started.stop()
+
+
+def keys(base: str) -> tuple[str, str]:
+    token = requests.post(base + "/v1/auth/login", json={"email": "logs@example.com", "password": "logs password"}, timeout=10).json()["access_token"]
+    auth = {"Authorization": "Bearer " + token}
+    made = [requests.post(base + "/v1/api-keys", json={"name": scope, "scopes": [scope]}, headers=auth, timeout=10) for scope in ("logs.write", "logs.read")]
+    assert all(response.status_code == 201 for response in made), [response.text for response in made]
+    return made[0].json()["key"], made[1].json()["key"]
+
+
+def ship(base: str, write_key: str, app: str, records: list[tuple[int, str]]) -> None:
+    """Sends records through python-logging-loki's handler, with the key as the Basic password."""
+    handler = logging_loki.LokiHandler(url=base + "/loki/api/v1/push", tags={"app": app}, auth=("shipper", write_key), version="1")
+    failures = []
+    handler.handleError = lambda record: failures.append(record)
+    logger = logging.getLogger("conformance." + uuid.uuid4().hex[:6])
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    for level, message in records:
+        logger.log(level, message)
+    handler.close()
+    assert not failures, "the handler could not ship every record"
+
+
+def query_range(base: str, read_key: str, query: str, **params) -> requests.Response:
+    return requests.get(base + "/loki/api/v1/query_range", params={"query": query, **params}, headers={"Authorization": "Bearer " + read_key}, timeout=10)
+
+
+def test_a_shipper_pushes_and_query_range_finds_lines_by_label_and_text(logs_node):
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    records = [(logging.INFO, f"order {n} paid") for n in range(10)] + [(logging.ERROR, "payment declined for order 7"), (logging.WARNING, "slow payment")]
+    ship(base, write_key, "shop", records)
+
+    found = query_range(base, read_key, '{app="shop", severity="error"} |= "declined"')
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["status"] == "success" and body["data"]["resultType"] == "streams"
+    [stream] = body["data"]["result"]
+    assert stream["stream"]["app"] == "shop" and stream["stream"]["severity"] == "error"
+    [[timestamp, line]] = stream["values"]
+    assert line == "payment declined for order 7"
+    assert isinstance(timestamp, str) and abs(int(timestamp) / 1e9 - time.time()) < 120
+
+    # Newest first unless asked; every line of the app, across its streams.
+    everything = query_range(base, read_key, '{app="shop"}', limit=100).json()["data"]["result"]
+    lines = [value for stream in everything for value in stream["values"]]
+    assert len(lines) == len(records)
+    info = next(stream for stream in everything if stream["stream"]["severity"] == "info")
+    times = [int(value[0]) for value in info["values"]]
+    assert times == sorted(times, reverse=True)
+    forward = query_range(base, read_key, '{app="shop", severity="info"}', direction="forward", limit=3).json()["data"]["result"]
+    assert [value[1] for value in forward[0]["values"]] == ["order 0 paid", "order 1 paid", "order 2 paid"]
+    assert [v[1] for s in query_range(base, read_key, '{app="shop"} |~ "payment|order 9" != "declined"').json()["data"]["result"] for v in s["values"]].count("slow payment") == 1
+
+    labels = requests.get(base + "/loki/api/v1/labels", headers={"Authorization": "Bearer " + read_key}, timeout=10).json()
+    assert labels["status"] == "success" and {"app", "severity", "logger"} <= set(labels["data"])
+    values = requests.get(base + "/loki/api/v1/label/severity/values", headers={"Authorization": "Bearer " + read_key}, timeout=10).json()
+    assert values["data"] == ["error", "info", "warning"]
+
+    # A metric query answers a matrix: [seconds as a number, value as a string].
+    now = int(time.time())
+    matrix = query_range(base, read_key, 'sum by (severity) (count_over_time({app="shop"}[5m]))', start=now - 60, end=now + 30, step="30s").json()
+    assert matrix["data"]["resultType"] == "matrix"
+    counts = {series["metric"]["severity"]: series["values"][-1] for series in matrix["data"]["result"]}
+    assert counts["info"][1] == "10" and counts["error"][1] == "1"
+    assert isinstance(counts["info"][0], (int, float))
+
+
+def test_errors_come_as_loki_writes_them_and_keys_keep_to_their_scope(logs_node):
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    bad = query_range(base, read_key, '{app="shop"')
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("text/plain")
+    assert bad.text.startswith("parse error at line 1, col ")
+    # The writing key cannot read, the reading key cannot write, and no key is no entry.
+    assert query_range(base, write_key, '{app="shop"}').status_code == 403
+    push = {"streams": [{"stream": {"app": "x"}, "values": [[str(time.time_ns()), "line"]]}]}
+    assert requests.post(base + "/loki/api/v1/push", json=push, headers={"Authorization": "Bearer " + read_key}, timeout=10).status_code == 403
+    anonymous = requests.post(base + "/loki/api/v1/push", json=push, timeout=10)
+    assert anonymous.status_code == 401 and anonymous.headers["content-type"].startswith("text/plain")
+    stale = {"streams": [{"stream": {"app": "x"}, "values": [[str(time.time_ns()), "fresh"], [str(time.time_ns() - 30 * 86400 * 10**9), "stale"]]}]}
+    partly = requests.post(base + "/loki/api/v1/push", json=stale, headers={"Authorization": "Bearer " + write_key}, timeout=10)
+    assert partly.status_code == 400 and "too old" in partly.text
+    assert [v[1] for s in query_range(base, read_key, '{app="x"}').json()["data"]["result"] for v in s["values"]] == ["fresh"]
+    assert requests.get(base + "/loki/api/v1/status/buildinfo", headers={"Authorization": "Bearer " + read_key}, timeout=10).json()["version"].startswith("3.")
+
+
+def test_what_a_push_acknowledged_survives_kill_9(engine_env):
+    env = {**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password"}
+    node = Node(env, [])
+    write_key, read_key = keys(node.base)
+    for batch in range(5):
+        push = {"streams": [{"stream": {"app": "durable"}, "values": [[str(time.time_ns()), f"batch {batch} line {n}"] for n in range(100)]}]}
+        assert requests.post(node.base + "/loki/api/v1/push", json=push, headers={"Authorization": "Bearer " + write_key}, timeout=10).status_code == 204
+    node.process.send_signal(signal.SIGKILL)
+    node.process.wait(timeout=10)
+    again = Node(env, [])
+    try:
+        found = query_range(again.base, read_key, '{app="durable"}', limit=1000).json()["data"]["result"]
+        assert sum(len(stream["values"]) for stream in found) == 500
+    finally:
+        again.stop()
