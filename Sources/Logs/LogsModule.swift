@@ -2,7 +2,7 @@ public import ApusCore
 import Foundation
 import Hummingbird
 
-/// Log lines from the shippers teams already run (Loki's push API), stored in compressed
+/// Log lines from the shippers teams already run (Loki's push API, Elasticsearch's bulk API), stored in compressed
 /// chunks in a database of the module's own, and read back through Loki's query API with
 /// LogQL, so Grafana's Loki data source reads Apus.
 public struct LogsModule: Module {
@@ -20,7 +20,7 @@ public struct LogsModule: Module {
     public var permissions: [Permission] { [Self.write, Self.read] }
     public var openAPI: OpenAPIFragment { LogsOpenAPI.fragment }
     public var events: [EventDeclaration] { LogsEvents.all }
-    public var rootSegments: [String] { ["loki"] }
+    public var rootSegments: [String] { ["loki", "_bulk"] }
     public var ownDatabase: OwnDatabase? { OwnDatabase(migrations: LogsStorageMigrations.all) }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
@@ -28,12 +28,15 @@ public struct LogsModule: Module {
         // Pushes stream in (several MiB, outside replay); queries are plain API routes.
         let streamed = RouteCollection(context: ApusRequestContext.self)
         LokiPushRoute(service: service).add(to: streamed)
+        BulkRoute(service: service).add(to: streamed)
         let routes = RouteCollection(context: ApusRequestContext.self)
         LokiQueryRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes, streamedRoutes: streamed,
+            jobHandlers: [LogRetention.handler(service: service)],
+            recurringJobs: [LogRetention.job(every: service.settings.retentionEvery)],
             eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],
-            errorShapes: [LokiErrors.shape]
+            errorShapes: [LokiErrors.shape, ElasticsearchErrors.shape]
         )
     }
 }

@@ -31,7 +31,27 @@ enum LogsOpenAPI {
         ["name": .string(name), "in": "query", "required": .bool(required), "schema": schema]
     }
 
-    static let tenant: JSONValue = ["name": "X-Scope-OrgID", "in": "header", "schema": ["type": "string"], "description": "The tenant (admins only)."]
+    static func esError(_ description: String) -> JSONValue {
+        ["description": .string(description), "content": ["application/json": ["schema": Doc.ref("ElasticsearchError")]]]
+    }
+
+    /// The bulk API's operation: NDJSON in, Elasticsearch's answers and errors out.
+    static func bulk(_ id: String, _ summary: String, parameters: [JSONValue]) -> JSONValue {
+        var responses: [String: JSONValue] = ["200": Doc.jsonResponse("Each item's outcome (errors: true when any failed)", schema: Doc.ref("BulkResponse"))]
+        for (code, description) in ["400": "Malformed", "401": "Missing, invalid or revoked credentials", "403": "Not allowed", "413": "Body too large", "429": "Rate limited"] {
+            responses[code] = esError(description)
+        }
+        return [
+            "operationId": .string(id), "summary": .string(summary), "tags": ["logs"], "security": [["bearerAuth": []]],
+            "parameters": .array(parameters + [tenant]), "responses": .object(responses),
+            "requestBody": ["required": true, "content": ["application/x-ndjson": ["schema": ["type": "string"]]]],
+        ]
+    }
+
+    static let tenant: JSONValue = [
+        "name": "X-Scope-OrgID", "in": "header", "description": "The tenant (admins only).",
+        "schema": ["type": "string", "pattern": "^[!-.0-~]{1,150}$"],
+    ]
     static let range = [parameter("start"), parameter("end")]
 
     static let fragment = OpenAPIFragment(
@@ -40,6 +60,12 @@ enum LogsOpenAPI {
                 "post": operation("lokiPush", "Push log lines (Loki's JSON push format)", body: Doc.ref("LokiPush"), parameters: [tenant], responses: [
                     "204": ["description": "Stored"],
                     "400": text("Malformed, or some entries refused (the good ones are stored); the body lists them"),
+                ])
+            ],
+            "/_bulk": ["post": bulk("bulk", "Ship log documents (Elasticsearch's bulk API)", parameters: [])],
+            "/{index}/_bulk": [
+                "post": bulk("indexBulk", "Ship log documents to an index (Elasticsearch's bulk API)", parameters: [
+                    ["name": "index", "in": "path", "required": true, "schema": ["type": "string"]],
                 ])
             ],
             "/loki/api/v1/query_range": [
@@ -107,6 +133,20 @@ enum LogsOpenAPI {
                             "result": ["type": "array", "items": ["type": "object"]],
                         ],
                     ],
+                ],
+            ],
+            "BulkResponse": [
+                "type": "object", "required": ["took", "errors", "items"],
+                "properties": [
+                    "took": ["type": "integer"], "errors": ["type": "boolean"],
+                    "items": ["type": "array", "items": ["type": "object", "additionalProperties": ["type": "object", "required": ["status"], "properties": ["status": ["type": "integer"]]]]],
+                ],
+            ],
+            "ElasticsearchError": [
+                "type": "object", "required": ["error", "status"],
+                "properties": [
+                    "status": ["type": "integer"],
+                    "error": ["type": "object", "required": ["type", "reason"], "properties": ["type": ["type": "string"], "reason": ["type": "string"], "root_cause": ["type": "array"]]],
                 ],
             ],
             "LokiStrings": [

@@ -12,6 +12,8 @@ struct LogsService: Sendable {
     struct PushOutcome: Sendable {
         var stored = 0
         var refusals: [String] = []
+        /// The streams refused whole (past the tenant's stream limit).
+        var refusedStreams: Set<LabelSet> = []
     }
 
     /// The current time in nanoseconds since the epoch.
@@ -35,14 +37,16 @@ struct LogsService: Sendable {
     func store(_ streams: [(labels: LabelSet, entries: [LogEntry])], tenant: String) async throws -> PushOutcome {
         let limit = settings.maxStreams
         let time = now()
+        let engine = storage.engine
         return try await storage.transaction { sql in
             var outcome = PushOutcome()
             for (labels, entries) in streams {
                 let stream: Int64
                 do {
-                    stream = try await StreamStore.resolve(tenant: tenant, labels: labels, maxStreams: limit, now: time, on: sql)
+                    stream = try await StreamStore.resolve(tenant: tenant, labels: labels, maxStreams: limit, now: time, engine: engine, on: sql)
                 } catch let error as StreamStore.LimitReached {
                     outcome.refusals.append("stream \(labels) refused: the tenant has reached its limit of \(error.limit) streams")
+                    outcome.refusedStreams.insert(labels)
                     continue
                 }
                 try await ChunkStore.insert(entries, stream: stream, on: sql)
@@ -152,5 +156,37 @@ struct LogsService: Sendable {
         let matcher = try selection.map(LineMatcher.init)
         return try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql) }
             .map(\.labels).filter { matcher?.selects($0) ?? true }
+    }
+}
+
+extension LogsService {
+    /// What a retention sweep removed.
+    struct Swept: Sendable, Equatable {
+        var chunks = 0
+        var streams = 0
+    }
+
+    /// Removes every chunk past its stream's retention (the first rule whose selector picks the
+    /// stream, else the default), then the streams left empty. Nothing of them stays behind.
+    func applyRetention() async throws -> Swept {
+        let now = nowNanoseconds
+        let rules = try settings.retentionRules.map { (try LineMatcher($0.selection), Self.nanoseconds($0.keep)) }
+        let defaultKeep = Self.nanoseconds(settings.retention)
+        let streams = try await storage.read { sql in try await StreamStore.all(on: sql) }
+        var byCutoff: [Int64: [Int64]] = [:]
+        for stream in streams {
+            let keep = rules.first { $0.0.selects(stream.labels) }?.1 ?? defaultKeep
+            byCutoff[now - keep, default: []].append(stream.id)
+        }
+        var swept = Swept()
+        for (cutoff, ids) in byCutoff {
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let batch = Array(ids[start..<min(ids.count, start + 500)])
+                swept.chunks += try await storage.transaction { sql in try await ChunkStore.delete(of: batch, olderThan: cutoff, on: sql) }
+            }
+        }
+        let engine = storage.engine
+        swept.streams = try await storage.transaction { sql in try await StreamStore.deleteEmpty(engine: engine, on: sql) }
+        return swept
     }
 }

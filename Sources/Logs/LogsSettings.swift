@@ -1,4 +1,5 @@
 import ApusCore
+import Foundation
 
 /// What the logs module reads from the node's settings: the limits a tenant's shippers meet.
 struct LogsSettings: Sendable {
@@ -18,6 +19,19 @@ struct LogsSettings: Sendable {
     /// Lines a query answers at most (`APUS_LOGS_MAX_QUERY_LINES`).
     var maxQueryLines = 5_000
 
+    /// Document fields an Elasticsearch bulk request's lines are labelled by, besides their
+    /// index (`APUS_LOGS_BULK_LABELS`; dotted paths reach into objects, `host.name` becomes the
+    /// label `host_name`).
+    var bulkLabels = ["service", "service.name", "host", "host.name", "level", "log.level", "program", "app"]
+
+    /// How long lines are kept unless a rule says otherwise (`APUS_LOGS_RETENTION`, 30 days).
+    var retention: Duration = .seconds(30 * 86_400)
+    /// Streams kept for another time (`APUS_LOGS_RETENTION_RULES`: `{app="billing"}=400d;…`),
+    /// the first rule whose selector picks a stream deciding.
+    var retentionRules: [(selection: LogQL.Selection, keep: Duration)] = []
+    /// How often the retention sweep runs, in seconds (`APUS_LOGS_RETENTION_EVERY`).
+    var retentionEvery = 3600.0
+
     init(_ settings: Settings) throws(ConfigurationError) {
         maxLineBytes = try settings.integer("APUS_LOGS_MAX_LINE_BYTES", in: 1...(16 << 20), default: maxLineBytes)
         maxLabels = try settings.integer("APUS_LOGS_MAX_LABELS", in: 1...100, default: maxLabels)
@@ -25,6 +39,27 @@ struct LogsSettings: Sendable {
         rejectOlderThan = try settings.duration("APUS_LOGS_REJECT_OLDER_THAN", default: rejectOlderThan)
         rejectNewerThan = try settings.duration("APUS_LOGS_REJECT_NEWER_THAN", default: rejectNewerThan)
         maxBodyBytes = try settings.integer("APUS_LOGS_MAX_BODY_BYTES", in: (1 << 20)...(1 << 30), default: maxBodyBytes)
+        let labels = settings.list("APUS_LOGS_BULK_LABELS")
+        if !labels.isEmpty {
+            for field in labels where !LabelSet.isName(field.replacingOccurrences(of: ".", with: "_")) {
+                throw .invalid("APUS_LOGS_BULK_LABELS", "'\(field)' cannot become a label name")
+            }
+            bulkLabels = labels
+        }
+        retention = try settings.parse("APUS_LOGS_RETENTION") { text throws(ConfigurationError) in
+            guard let nanoseconds = LokiTime.step(text) else { throw .invalid("APUS_LOGS_RETENTION", "'\(text)' is not a duration such as 30d or seconds") }
+            return Duration.nanoseconds(nanoseconds)
+        } ?? retention
+        retentionEvery = try settings.seconds("APUS_LOGS_RETENTION_EVERY", default: retentionEvery)
+        retentionRules = try settings.parse("APUS_LOGS_RETENTION_RULES") { text throws(ConfigurationError) in
+            try text.split(separator: ";").map { rule throws(ConfigurationError) in
+                guard let equals = rule.lastIndex(of: "="), case .logs(let selection)? = try? LogQLParser.parse(String(rule[..<equals])), selection.filters.isEmpty,
+                      let nanoseconds = LokiTime.step(String(rule[rule.index(after: equals)...]).trimmingCharacters(in: .whitespaces)) else {
+                    throw .invalid("APUS_LOGS_RETENTION_RULES", "'\(rule)' is not <stream selector>=<duration>, such as {app=\"billing\"}=400d")
+                }
+                return (selection, Duration.nanoseconds(nanoseconds))
+            }
+        } ?? []
         maxQueryLines = try settings.integer("APUS_LOGS_MAX_QUERY_LINES", in: 1...1_000_000, default: maxQueryLines)
     }
 }

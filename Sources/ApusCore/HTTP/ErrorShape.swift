@@ -6,18 +6,24 @@ public import Hummingbird
 /// a rate limit, a body too large, a path that does not exist), so a shipper always reads its
 /// protocol's shape. The status and headers stay the problem's.
 public struct ErrorShape: Sendable {
-    /// Paths starting with it are answered in this shape (`/loki/`).
-    public let pathPrefix: String
+    /// Whether a path is answered in this shape.
+    public let applies: @Sendable (String) -> Bool
     /// Writes the response for `problem`, which already carries the status, detail and headers.
     public let render: @Sendable (Problem, Request) -> Response
 
+    /// The shape for paths starting with `pathPrefix` (`/loki/`).
     public init(pathPrefix: String, render: @escaping @Sendable (Problem, Request) -> Response) {
-        self.pathPrefix = pathPrefix
+        self.init(applies: { $0.hasPrefix(pathPrefix) }, render: render)
+    }
+
+    /// The shape for the paths `applies` picks (`/{index}/_bulk`, which no prefix names).
+    public init(applies: @escaping @Sendable (String) -> Bool, render: @escaping @Sendable (Problem, Request) -> Response) {
+        self.applies = applies
         self.render = render
     }
 
-    /// The shape for `path` among `shapes`, the longest prefix winning.
+    /// The first shape among `shapes` that applies to `path`.
     static func matching(_ path: String, in shapes: [ErrorShape]) -> ErrorShape? {
-        shapes.filter { path.hasPrefix($0.pathPrefix) }.max { $0.pathPrefix.count < $1.pathPrefix.count }
+        shapes.first { $0.applies(path) }
     }
 }

@@ -27,7 +27,7 @@ struct LokiQueryRoutes {
                 let streams = try await service.select(selection, tenant: tenant, start: start, end: end, limit: limit, backward: backward)
                 return try Self.success(["resultType": "streams", "result": Self.streams(streams), "stats": [:]])
             case .metric(let metric):
-                let step = try parameters.get("step").map { text in
+                let step = try parameters.get("step").flatMap { $0.isEmpty ? nil : $0 }.map { text in
                     guard let step = LokiTime.step(text) else { throw Problem.badRequest("invalid step \(LabelSet.quoted(text)): a duration such as 15s, or seconds") }
                     return step
                 } ?? max(1_000_000_000, (end - start) / 250 / 1_000_000_000 * 1_000_000_000)
@@ -69,7 +69,7 @@ struct LokiQueryRoutes {
         api.get("/label/{name}/values") { request, context -> Response in
             let tenant = try LokiTenant.resolve(request, try context.require(LogsModule.read))
             let name = try context.parameters.require("name")
-            let selection = try FormQuery(request).get("query").map { text -> LogQL.Selection in
+            let selection = try FormQuery(request).get("query").flatMap { $0.isEmpty ? nil : $0 }.map { text -> LogQL.Selection in
                 guard case .logs(let selection) = try Self.query(text) else { throw Problem.badRequest("query must be a stream selector") }
                 return selection
             }
@@ -89,9 +89,10 @@ struct LokiQueryRoutes {
             let chosen = streams.filter { labels in matchers.isEmpty || matchers.contains { $0.selects(labels) } }
             return try Self.success(.array(chosen.map { labels in Self.labels(labels.pairs.map { ($0.name, $0.value) }) }))
         }
-        api.get("/status/buildinfo") { _, _ -> Response in
+        api.get("/status/buildinfo") { _, context -> Response in
             // What Grafana reads to tell which Loki features it may use.
-            try Self.json(["version": "3.0.0", "revision": .string("apus-\(ApusServer.version)"), "branch": "", "buildUser": "", "buildDate": "", "goVersion": ""])
+            _ = try context.require(LogsModule.read)
+            return try Self.json(["version": "3.0.0", "revision": .string("apus-\(ApusServer.version)"), "branch": "", "buildUser": "", "buildDate": "", "goVersion": ""])
         }
     }
 
@@ -101,13 +102,14 @@ struct LokiQueryRoutes {
     }
 
     static func time(_ text: String?, name: String) throws -> Int64? {
-        guard let text else { return nil }
+        // An empty value is an absent one, as Loki reads it.
+        guard let text, !text.isEmpty else { return nil }
         guard let time = LokiTime.parse(text) else { throw Problem.badRequest("invalid \(name) \(LabelSet.quoted(String(text.prefix(40)))): nanoseconds, seconds or RFC 3339") }
         return time
     }
 
     static func limit(_ text: String?, maximum: Int) throws -> Int {
-        guard let text else { return min(100, maximum) }
+        guard let text, !text.isEmpty else { return min(100, maximum) }
         guard let limit = Int(text), limit > 0 else { throw Problem.badRequest("limit must be a positive integer") }
         guard limit <= maximum else { throw Problem.badRequest("max entries limit per query exceeded, limit > max_entries_limit (\(limit) > \(maximum))") }
         return limit
@@ -115,7 +117,7 @@ struct LokiQueryRoutes {
 
     static func backward(_ text: String?) throws -> Bool {
         switch text?.lowercased() {
-        case nil, "backward": true
+        case nil, "", "backward": true
         case "forward": false
         default: throw Problem.badRequest("direction must be forward or backward")
         }

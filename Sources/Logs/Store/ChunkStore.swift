@@ -39,4 +39,13 @@ enum ChunkStore {
             )
         }
     }
+
+    /// Deletes the chunks of `streams` whose newest line is older than `cutoff`; returns how many.
+    static func delete(of streams: [Int64], olderThan cutoff: Int64, on sql: any SQLDatabase) async throws -> Int {
+        guard !streams.isEmpty else { return 0 }
+        let ids = SQLList(streams.map { SQLBind($0) })
+        let count = try await sql.raw("SELECT COUNT(*) AS n FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff)").first()?.decode(column: "n", as: Int.self) ?? 0
+        try await sql.raw("DELETE FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff)").run()
+        return count
+    }
 }

@@ -15,9 +15,9 @@ enum StreamStore {
     }
 
     /// The id of the tenant's stream with `labels`, made if new and within `maxStreams`.
-    static func resolve(tenant: String, labels: LabelSet, maxStreams: Int, now: Date, on sql: any SQLDatabase) async throws -> Int64 {
+    static func resolve(tenant: String, labels: LabelSet, maxStreams: Int, now: Date, engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> Int64 {
         let key = labels.description
-        if let id = try await id(tenant: tenant, key: key, on: sql) { return id }
+        if let id = try await id(tenant: tenant, key: key, lock: engine == .postgres, on: sql) { return id }
         let count = try await sql.raw("SELECT COUNT(*) AS n FROM logs_streams WHERE tenant = \(bind: tenant)").first()?.decode(column: "n", as: Int.self) ?? 0
         guard count < maxStreams else { throw LimitReached(limit: maxStreams) }
         let pairs = String(decoding: try JSONEncoder().encode(labels.pairs.map { [$0.name, $0.value] }), as: UTF8.self)
@@ -25,19 +25,44 @@ enum StreamStore {
             INSERT INTO logs_streams (tenant, labels, pairs, created_at) VALUES (\(bind: tenant), \(bind: key), \(bind: pairs), \(bind: now.epochMilliseconds))
             ON CONFLICT (tenant, labels) DO NOTHING
             """).run()
-        guard let id = try await id(tenant: tenant, key: key, on: sql) else { throw LimitReached(limit: maxStreams) }
+        guard let id = try await id(tenant: tenant, key: key, lock: engine == .postgres, on: sql) else { throw LimitReached(limit: maxStreams) }
         return id
     }
 
-    private static func id(tenant: String, key: String, on sql: any SQLDatabase) async throws -> Int64? {
-        try await sql.raw("SELECT id FROM logs_streams WHERE tenant = \(bind: tenant) AND labels = \(bind: key)").first()?.decode(column: "id", as: Int64.self)
+    /// The stream's id; with `lock`, held against the retention sweep until the push commits.
+    private static func id(tenant: String, key: String, lock: Bool, on sql: any SQLDatabase) async throws -> Int64? {
+        let share: SQLQueryString = lock ? "FOR SHARE" : ""
+        return try await sql.raw("SELECT id FROM logs_streams WHERE tenant = \(bind: tenant) AND labels = \(bind: key) \(share)").first()?.decode(column: "id", as: Int64.self)
+    }
+
+    /// Every stream of every tenant.
+    static func all(on sql: any SQLDatabase) async throws -> [Stream] {
+        try await sql.raw("SELECT id, pairs FROM logs_streams ORDER BY id").all().map(stream)
+    }
+
+    /// Deletes the streams with no chunk left; returns how many. On PostgreSQL a stream a push is
+    /// writing to right now is locked by it (`FOR SHARE` in ``resolve``) and skipped, so a chunk
+    /// never arrives for a stream that is gone.
+    static func deleteEmpty(engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> Int {
+        let lock: SQLQueryString = engine == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
+        let ids = try await sql.raw("""
+            SELECT id FROM logs_streams s WHERE NOT EXISTS (SELECT 1 FROM logs_chunks c WHERE c.stream_id = s.id) \(lock)
+            """).all().map { try $0.decode(column: "id", as: Int64.self) }
+        guard !ids.isEmpty else { return 0 }
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let batch = SQLList(ids[start..<min(ids.count, start + 500)].map { SQLBind($0) })
+            try await sql.raw("DELETE FROM logs_streams WHERE id IN (\(batch))").run()
+        }
+        return ids.count
+    }
+
+    private static func stream(_ row: any SQLRow) throws -> Stream {
+        let pairs = try JSONDecoder().decode([[String]].self, from: Data(try row.decode(column: "pairs", as: String.self).utf8))
+        return Stream(id: try row.decode(column: "id", as: Int64.self), labels: LabelSet(canonical: pairs.map { ($0[0], $0[1]) }))
     }
 
     /// Every stream of `tenant`.
     static func streams(tenant: String, on sql: any SQLDatabase) async throws -> [Stream] {
-        try await sql.raw("SELECT id, pairs FROM logs_streams WHERE tenant = \(bind: tenant) ORDER BY id").all().map { row in
-            let pairs = try JSONDecoder().decode([[String]].self, from: Data(try row.decode(column: "pairs", as: String.self).utf8))
-            return Stream(id: try row.decode(column: "id", as: Int64.self), labels: LabelSet(canonical: pairs.map { ($0[0], $0[1]) }))
-        }
+        try await sql.raw("SELECT id, pairs FROM logs_streams WHERE tenant = \(bind: tenant) ORDER BY id").all().map(stream)
     }
 }

@@ -1,0 +1,127 @@
+import ApusCore
+import Foundation
+
+/// An Elasticsearch bulk body (NDJSON: an action line, then for `index` and `create` a document
+/// line), read into log entries: the document's `message` is the line (the whole document when
+/// it has none), `@timestamp` its time, its index and the configured fields its labels, and
+/// trace and request ids its metadata. Each item keeps its own outcome, as `_bulk` answers.
+struct BulkRequest {
+    /// One action of the body.
+    struct Item {
+        var action: String
+        var index: String
+        /// What to store, or why the item is refused (status, Elasticsearch error type, reason).
+        var outcome: Result<(labels: LabelSet, entry: LogEntry), Refusal>
+    }
+
+    struct Refusal: Error {
+        var status: Int
+        var type: String
+        var reason: String
+    }
+
+    /// The body cannot be read as bulk actions at all.
+    struct Malformed: Error {
+        let reason: String
+    }
+
+    var items: [Item] = []
+
+    init(ndjson bytes: some Collection<UInt8>, defaultIndex: String?, labelFields: [String], limits: LokiPush.Limits, now: Int64) throws(Malformed) {
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 } }[...]
+        while let actionLine = lines.popFirst() {
+            guard case .object(let action)? = try? JSONValue(parsing: actionLine, maximumDepth: 8), action.count == 1,
+                  let (name, metaValue) = action.first, case .object(let meta) = metaValue else {
+                throw Malformed(reason: "Malformed action/metadata line [\(items.count * 2 + 1)], expected START_OBJECT with one action")
+            }
+            var index = defaultIndex
+            if case .string(let named)? = meta["_index"] { index = named }
+            switch name {
+            case "index", "create":
+                guard let documentLine = lines.popFirst() else { throw Malformed(reason: "The bulk request must be terminated by a document after its \(name) action") }
+                guard let index, Self.isIndexName(index) else {
+                    items.append(Item(action: name, index: index ?? "", outcome: .failure(Refusal(status: 400, type: "action_request_validation_exception", reason: "Validation Failed: 1: index is missing or not a valid index name;"))))
+                    continue
+                }
+                items.append(Item(action: name, index: index, outcome: Self.entry(documentLine, index: index, labelFields: labelFields, limits: limits, now: now)))
+            case "update":
+                _ = lines.popFirst()
+                items.append(Item(action: name, index: index ?? "", outcome: .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "log lines are never updated; send index or create"))))
+            case "delete":
+                items.append(Item(action: name, index: index ?? "", outcome: .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "log lines are removed by retention, not by delete"))))
+            default:
+                throw Malformed(reason: "Malformed action/metadata line [\(items.count * 2 + 1)], unknown action [\(name)]")
+            }
+        }
+    }
+
+    /// Elasticsearch's index names, lowercase and without the characters it refuses.
+    static func isIndexName(_ name: String) -> Bool {
+        guard (1...255).contains(name.utf8.count), !name.hasPrefix("_"), !name.hasPrefix("-"), !name.hasPrefix("+"), name != ".", name != ".." else { return false }
+        return name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }
+    }
+
+    private static func entry(
+        _ line: some Collection<UInt8>, index: String, labelFields: [String], limits: LokiPush.Limits, now: Int64
+    ) -> Result<(labels: LabelSet, entry: LogEntry), Refusal> {
+        guard case .object(let document)? = try? JSONValue(parsing: line, maximumDepth: 32) else {
+            return .failure(Refusal(status: 400, type: "document_parsing_exception", reason: "failed to parse: the document is not a JSON object"))
+        }
+        var labels = [("index", index)]
+        for field in labelFields {
+            guard let value = lookup(field, in: document) else { continue }
+            let name = field.replacingOccurrences(of: ".", with: "_")
+            if labels.contains(where: { $0.0 == name }) { continue }
+            switch value {
+            case .string(let text) where !text.isEmpty: labels.append((name, text))
+            case .number(let number): labels.append((name, LokiQueryRoutes.number(number)))
+            default: continue
+            }
+        }
+        let labelSet: LabelSet
+        do { labelSet = try LabelSet(labels, maxLabels: limits.maxLabels) } catch {
+            return .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: LokiPush.describe(error)))
+        }
+        let text: String
+        if case .string(let message)? = document["message"] {
+            text = message
+        } else {
+            text = String(decoding: (try? JSONEncoder().encode(JSONValue.object(document))) ?? Data(), as: UTF8.self)
+        }
+        var timestamp = now
+        if let value = document["@timestamp"] ?? document["timestamp"] {
+            switch value {
+            case .string(let written):
+                guard let parsed = LokiTime.parse(written) else {
+                    return .failure(Refusal(status: 400, type: "document_parsing_exception", reason: "failed to parse field [@timestamp] of type [date]: \(LabelSet.quoted(String(written.prefix(40))))"))
+                }
+                timestamp = parsed
+            case .number(let millis) where millis.isFinite && abs(millis) < 9e15:
+                timestamp = Int64(millis * 1_000_000)
+            default:
+                return .failure(Refusal(status: 400, type: "document_parsing_exception", reason: "failed to parse field [@timestamp] of type [date]"))
+            }
+        }
+        guard timestamp >= limits.oldest else { return .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "timestamp too old: \(timestamp)")) }
+        guard timestamp <= limits.newest else { return .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "timestamp too new: \(timestamp)")) }
+        guard text.utf8.count <= limits.maxLineBytes else {
+            return .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "line of \(text.utf8.count) bytes is longer than \(limits.maxLineBytes)"))
+        }
+        var metadata: [String: String] = [:]
+        for (field, key) in [("trace.id", "trace_id"), ("trace_id", "trace_id"), ("request_id", "request_id"), ("http.request.id", "request_id")] {
+            if case .string(let value)? = lookup(field, in: document) { metadata[key] = value }
+        }
+        return .success((labelSet, LogEntry(timestamp: timestamp, line: text, metadata: metadata)))
+    }
+
+    /// A field by dotted path: `host.name` is `{"host": {"name": …}}` or the key `"host.name"`.
+    private static func lookup(_ path: String, in document: [String: JSONValue]) -> JSONValue? {
+        if let value = document[path] { return value }
+        var current = JSONValue.object(document)
+        for part in path.split(separator: ".") {
+            guard case .object(let fields) = current, let next = fields[String(part)] else { return nil }
+            current = next
+        }
+        return current
+    }
+}

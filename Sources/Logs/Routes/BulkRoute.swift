@@ -1,0 +1,106 @@
+import ApusCore
+import CompressNIO
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `POST /_bulk` and `POST /{index}/_bulk`: Elasticsearch's bulk API, so rsyslog's
+/// `omelasticsearch`, syslog-ng, Filebeat, Fluentd and Vector ship here. The answer is
+/// Elasticsearch's: 200 with `errors` and a status per item.
+struct BulkRoute {
+    let service: LogsService
+
+    func add(to router: some RouterMethods<ApusRequestContext>) {
+        let service = self.service
+        let limited = router.group().add(middleware: RequestBodyLimit(bytes: service.settings.maxBodyBytes))
+        limited.post("/_bulk") { request, context -> Response in
+            try await Self.bulk(request, context, index: nil, service: service)
+        }
+        limited.post("/{index}/_bulk") { request, context -> Response in
+            try await Self.bulk(request, context, index: try context.parameters.require("index"), service: service)
+        }
+    }
+
+    static func bulk(_ request: Request, _ context: ApusRequestContext, index: String?, service: LogsService) async throws -> Response {
+        let started = ContinuousClock.now
+        let principal = try context.require(LogsModule.write)
+        let tenant = try LokiTenant.resolve(request, principal)
+        var body = try await request.body.collect(upTo: context.maxUploadSize)
+        if request.headers[.contentEncoding]?.lowercased() == "gzip" {
+            do { body = try body.decompress(with: .gzip(), maxSize: service.settings.maxBodyBytes * 8) } catch {
+                throw Problem.badRequest("The gzip body cannot be read, or is larger than \(service.settings.maxBodyBytes * 8) bytes uncompressed.")
+            }
+        }
+        let bulk: BulkRequest
+        do throws(BulkRequest.Malformed) {
+            bulk = try BulkRequest(
+                ndjson: body.readableBytesView, defaultIndex: index, labelFields: service.settings.bulkLabels, limits: service.pushLimits, now: service.nowNanoseconds
+            )
+        } catch {
+            throw Problem.badRequest(error.reason)
+        }
+        guard !bulk.items.isEmpty else { throw Problem.badRequest("request body is required") }
+        var grouped: [LabelSet: [LogEntry]] = [:]
+        var order: [LabelSet] = []
+        for item in bulk.items {
+            guard case .success(let accepted) = item.outcome else { continue }
+            if grouped[accepted.labels] == nil { order.append(accepted.labels) }
+            grouped[accepted.labels, default: []].append(accepted.entry)
+        }
+        let outcome = try await service.store(order.map { ($0, grouped[$0]!) }, tenant: tenant)
+        var errors = false
+        var sequence = 0
+        let items: [JSONValue] = bulk.items.map { item in
+            var fields: [String: JSONValue] = ["_index": .string(item.index)]
+            switch item.outcome {
+            case .success(let accepted) where !outcome.refusedStreams.contains(accepted.labels):
+                fields["_id"] = .string(OpaqueID.random(words: 2))
+                fields["_version"] = 1
+                fields["result"] = "created"
+                fields["_shards"] = ["total": 1, "successful": 1, "failed": 0]
+                fields["_seq_no"] = .number(Double(sequence))
+                fields["_primary_term"] = 1
+                fields["status"] = 201
+                sequence += 1
+            case .success:
+                errors = true
+                fields["status"] = 400
+                fields["error"] = ["type": "illegal_argument_exception", "reason": .string("the tenant has reached its limit of \(service.settings.maxStreams) streams")]
+            case .failure(let refusal):
+                errors = true
+                fields["status"] = .number(Double(refusal.status))
+                fields["error"] = ["type": .string(refusal.type), "reason": .string(refusal.reason)]
+            }
+            return [item.action: .object(fields)]
+        }
+        let took = started.duration(to: .now).components
+        let answer: JSONValue = [
+            "took": .number(Double(took.seconds * 1000 + took.attoseconds / 1_000_000_000_000_000)), "errors": .bool(errors), "items": .array(items),
+        ]
+        return try LokiQueryRoutes.json(answer)
+    }
+}
+
+/// Elasticsearch's clients read an error as `{"error": {"root_cause": […], "type", "reason"},
+/// "status"}`; every error on the bulk paths is written so.
+enum ElasticsearchErrors {
+    static let shape = ErrorShape(applies: { $0 == "/_bulk" || $0.hasSuffix("/_bulk") }) { problem, _ in
+        let type = switch problem.status.code {
+        case 401, 403: "security_exception"
+        case 404: "index_not_found_exception"
+        case 413: "content_too_long_exception"
+        case 415: "media_type_header_exception"
+        case 429: "es_rejected_execution_exception"
+        case 400..<500: "illegal_argument_exception"
+        default: "exception"
+        }
+        let reason = JSONValue.string(problem.detail ?? problem.title)
+        let cause: JSONValue = ["type": .string(type), "reason": reason]
+        let body: JSONValue = ["error": ["root_cause": [cause], "type": .string(type), "reason": reason], "status": .number(Double(problem.status.code))]
+        var headers = problem.headers
+        headers[.contentType] = "application/json"
+        let data = (try? JSONEncoder().encode(body)) ?? Data()
+        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

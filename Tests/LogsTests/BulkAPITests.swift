@@ -1,0 +1,78 @@
+import ApusCore
+import ApusTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Logs
+import NIOCore
+import Testing
+
+/// Elasticsearch's bulk API, as rsyslog, syslog-ng, Filebeat and Vector send it.
+@Suite struct BulkAPITests {
+    static func lines(_ client: some TestClientProtocol, _ query: String, token: String) async throws -> [String] {
+        let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let response = try await client.json("/loki/api/v1/query_range?query=\(encoded)&direction=forward", .get, token: token)
+        let body = try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+        let result = try #require((body["data"] as? [String: Any])?["result"] as? [[String: Any]])
+        return result.flatMap { ($0["values"] as? [[String]] ?? []).map { $0[1] } }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func documentsBecomeLinesLabelledByIndexAndFieldsAndEachItemHasItsStatus(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let now = Date()
+            let stamp = Timestamp.format(now.addingTimeInterval(-5))
+            let old = Timestamp.format(now.addingTimeInterval(-30 * 86_400))
+            let ndjson = [
+                #"{"index":{"_index":"syslog"}}"#,
+                #"{"@timestamp":"\#(stamp)","message":"sshd: accepted key","host":{"name":"web-1"},"program":"sshd","trace":{"id":"4bf92f3577b34da6a3ce929d0e0e4736"}}"#,
+                #"{"create":{}}"#,
+                #"{"@timestamp":"\#(stamp)","level":"error","service":"billing","amount":3}"#,
+                #"{"index":{"_index":"syslog"}}"#,
+                #"{"@timestamp":"\#(old)","message":"too old"}"#,
+                #"{"delete":{"_index":"syslog","_id":"1"}}"#,
+                #"{"index":{"_index":"syslog"}}"#,
+                #"not json"#,
+            ].joined(separator: "\n") + "\n"
+            let response = try await client.execute(
+                uri: "/app/_bulk", method: .post, headers: [.authorization: "Bearer \(admin.accessToken)", .contentType: "application/x-ndjson"], body: ByteBuffer(string: ndjson)
+            )
+            #expect(response.status == .ok)
+            let body = try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            #expect(body["errors"] as? Bool == true)
+            let items = try #require(body["items"] as? [[String: [String: Any]]])
+            #expect(items.map { $0.keys.first } == ["index", "create", "index", "delete", "index"])
+            #expect(items.map { $0.values.first?["status"] as? Int } == [201, 201, 400, 400, 400])
+            #expect(items.map { $0.values.first?["_index"] as? String } == ["syslog", "app", "syslog", "syslog", "syslog"])
+            #expect(((items[2]["index"]?["error"] as? [String: Any])?["reason"] as? String)?.contains("too old") == true)
+            #expect(((items[4]["index"]?["error"] as? [String: Any])?["type"] as? String) == "document_parsing_exception")
+
+            #expect(try await Self.lines(client, #"{index="syslog", host_name="web-1", program="sshd"}"#, token: admin.accessToken) == ["sshd: accepted key"])
+            // A document without a message is kept whole.
+            let billing = try await Self.lines(client, #"{index="app", service="billing", level="error"}"#, token: admin.accessToken)
+            #expect(billing.count == 1 && billing[0].contains(#""amount":3"#))
+        }
+    }
+
+    @Test func errorsOnTheBulkPathsComeInElasticsearchsShape() async throws {
+        try await TestServer.withNode(modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            struct ESError: Decodable {
+                struct Detail: Decodable { let type: String; let reason: String }
+                let error: Detail
+                let status: Int
+            }
+            let malformed = try await client.execute(uri: "/_bulk", method: .post, headers: [.authorization: "Bearer \(admin.accessToken)"], body: ByteBuffer(string: "[1]\n{}\n"))
+            #expect(malformed.status == .badRequest)
+            let error = try APIJSON.decoder.decode(ESError.self, from: Data(buffer: malformed.body))
+            #expect(error.status == 400 && error.error.reason.contains("Malformed action"))
+            let anonymous = try await client.execute(uri: "/logs-2026/_bulk", method: .post, headers: [:], body: ByteBuffer(string: "{}\n"))
+            #expect(anonymous.status == .unauthorized)
+            #expect(try APIJSON.decoder.decode(ESError.self, from: Data(buffer: anonymous.body)).error.type == "security_exception")
+            // Without an index anywhere, the item is refused, not the request.
+            let noIndex = try await client.execute(uri: "/_bulk", method: .post, headers: [.authorization: "Bearer \(admin.accessToken)"], body: ByteBuffer(string: "{\"index\":{}}\n{\"message\":\"x\"}\n"))
+            #expect(noIndex.status == .ok && String(buffer: noIndex.body).contains("index is missing"))
+        }
+    }
+}

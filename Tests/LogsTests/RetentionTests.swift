@@ -1,0 +1,57 @@
+import ApusCore
+import ApusTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+@testable import Logs
+import SQLKit
+import Testing
+
+/// Lines past their stream's retention go, chunks and streams alike; a rule keeps some longer.
+@Suite struct RetentionTests {
+    static func count(_ table: String, _ storage: ModuleDatabase) async throws -> Int {
+        try await storage.read { try await $0.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1 }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func theSweepRemovesWhatIsPastEachStreamsWindowAndLeavesNothingOfIt(_ engine: DatabaseEngine) async throws {
+        let clock = TestClock()
+        let settings = Settings(["APUS_LOGS_RETENTION": "30d", "APUS_LOGS_RETENTION_RULES": #"{app="billing"}=400d;{app=~"dev.*"}=2d"#])
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], clock: clock, configure: { $0.settings = settings }) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            // A key, since access tokens expire as the clock moves on by days.
+            struct Created: Decodable { let key: String }
+            let key = try await client.json("/v1/api-keys", .post, token: admin.accessToken, body: #"{"name":"shipper","scopes":["logs.write"]}"#).decoded(Created.self).key
+            func push(_ app: String, _ line: String) async throws {
+                let now = Int64(clock.now().timeIntervalSince1970 * 1_000_000_000)
+                let body = #"{"streams":[{"stream":{"app":"\#(app)"},"values":[["\#(now)","\#(line)"]]}]}"#
+                #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
+            }
+            for app in ["api", "billing", "dev-1"] { try await push(app, "day 0") }
+            let storage = try server.platform.ownDatabase(for: LogsModule.name)
+            let service = LogsService(storage: storage, settings: try LogsSettings(settings), now: clock.now)
+
+            clock.advance(by: 3 * 86_400)
+            try await push("api", "day 3")
+            #expect(try await service.applyRetention() == .init(chunks: 1, streams: 1), "dev-1 is past its two days")
+            clock.advance(by: 28 * 86_400)
+            // Day 31: api's first line is past 30 days, its second is not; billing keeps 400.
+            #expect(try await service.applyRetention() == .init(chunks: 1, streams: 0))
+            #expect(try await Self.count("logs_chunks", storage) == 2)
+            clock.advance(by: 400 * 86_400)
+            #expect(try await service.applyRetention() == .init(chunks: 2, streams: 2))
+            #expect(try await Self.count("logs_chunks", storage) == 0)
+            #expect(try await Self.count("logs_streams", storage) == 0)
+            // A stream swept away comes back when lines arrive for it again.
+            try await push("api", "later")
+            #expect(try await Self.count("logs_streams", storage) == 1)
+        }
+    }
+
+    @Test func aRuleThatIsNotASelectorAndADurationStopsTheNode() {
+        for bad in [#"{app="billing"}"#, #"app=400d"#, #"{app="b"} |= "x"=4d"#, #"{app="b"}=forever"#] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try LogsSettings(Settings(["APUS_LOGS_RETENTION_RULES": bad])) }
+        }
+        #expect(throws: ConfigurationError.self) { try LogsSettings(Settings(["APUS_LOGS_RETENTION": "a while"])) }
+    }
+}
