@@ -63,9 +63,9 @@ enum LogsOpenAPI {
                 ])
             ],
             "/_bulk": ["post": bulk("bulk", "Ship log documents (Elasticsearch's bulk API)", parameters: [])],
-            "/{index}/_bulk": [
+            "/{code}/_bulk": [
                 "post": bulk("indexBulk", "Ship log documents to an index (Elasticsearch's bulk API)", parameters: [
-                    ["name": "index", "in": "path", "required": true, "schema": ["type": "string"]],
+                    ["name": "code", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
                 ])
             ],
             "/loki/api/v1/query_range": [

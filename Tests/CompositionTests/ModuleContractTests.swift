@@ -26,6 +26,8 @@ import Testing
             let server = try ApusServer(platform: Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger), available: Self.shipped)
             try await server.openOwnDatabases()
             let started = try server.start()
+            // No module's route hides another's (debug builds trap on this when they serve).
+            try started.router.validate()
             let routes = Set(started.router.routes.filter { $0.method != .head }.map { $0.path.description })
             guard case .object(let paths)? = try server.openAPIDocument()["paths"] else {
                 Issue.record("the document has no paths")

@@ -5,6 +5,12 @@ import Synchronization
 /// What depends on all of them (the words a short-link alias may not take) reads it here, so the
 /// answer does not depend on the order modules are started in.
 public final class RouteTable: Sendable {
+    /// The name every route's capture of its first path segment must use (`/{code}`,
+    /// `/{code}/_bulk`): the router keeps one capture per position, so two modules that capture
+    /// the first segment under different names would hide one another's routes. Short links
+    /// took it first.
+    public static let rootCapture = "code"
+
     private let paths = Mutex<[String]>([])
     private let declared = Mutex<Set<String>>([])
 

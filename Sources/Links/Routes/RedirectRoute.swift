@@ -13,7 +13,7 @@ struct RedirectRoute {
     static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
-        router.get("/{code}") { request, context in try await redirect(request, context) }
+        router.get("/{\(RouteTable.rootCapture)}") { request, context in try await redirect(request, context) }
     }
 
     private func redirect(_ request: Request, _ context: ApusRequestContext) async throws -> Response {

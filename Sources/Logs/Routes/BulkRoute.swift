@@ -17,8 +17,9 @@ struct BulkRoute {
         limited.post("/_bulk") { request, context -> Response in
             try await Self.bulk(request, context, index: nil, service: service)
         }
-        limited.post("/{index}/_bulk") { request, context -> Response in
-            try await Self.bulk(request, context, index: try context.parameters.require("index"), service: service)
+        // The index is the first segment, captured under the platform's one name for it.
+        limited.post("/{\(RouteTable.rootCapture)}/_bulk") { request, context -> Response in
+            try await Self.bulk(request, context, index: try context.parameters.require(RouteTable.rootCapture), service: service)
         }
     }
 
