@@ -1,6 +1,8 @@
 """Loaded by schemathesis (SCHEMATHESIS_HOOKS): tus bodies, `application/offset+octet-stream`, go
-on the wire as the raw bytes they are, like `application/octet-stream`."""
+on the wire as the raw bytes they are, like `application/octet-stream`; Elasticsearch's bulk
+bodies, `application/x-ndjson`, as the text they are."""
 
 import schemathesis
 
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")

@@ -2,6 +2,8 @@
 Loki's HTTP API documents, on both engines; what was acknowledged survives kill -9."""
 
 import logging
+import shutil
+import subprocess
 import signal
 import time
 import uuid
@@ -122,3 +124,50 @@ def test_what_a_push_acknowledged_survives_kill_9(engine_env):
         assert sum(len(stream["values"]) for stream in found) == 500
     finally:
         again.stop()
+
+
+# msg keeps the space after the syslog tag's colon; position.from drops it, as a real
+# configuration would.
+RSYSLOG_CONFIG = """
+global(workDirectory="{work}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{work}/log.sock" CreatePath="on")
+module(load="omelasticsearch")
+template(name="doc" type="list" option.jsonf="on") {{
+  property(outname="@timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
+  property(outname="host" name="hostname" format="jsonf")
+  property(outname="program" name="programname" format="jsonf")
+  property(outname="message" name="msg" format="jsonf" position.from="2")
+}}
+action(type="omelasticsearch" server="127.0.0.1" serverport="{port}" searchIndex="syslog" template="doc"
+       bulkmode="on" uid="rsyslog" pwd="{key}" esVersion.major="8" errorFile="{work}/errors.json")
+"""
+
+
+def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_path):
+    """rsyslog's omelasticsearch, with the API key as its Basic password, posts `_bulk` batches."""
+    rsyslogd = shutil.which("rsyslogd")
+    assert rsyslogd, "rsyslogd is not installed (apt-get install rsyslog rsyslog-elasticsearch)"
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    config = tmp_path / "rsyslog.conf"
+    config.write_text(RSYSLOG_CONFIG.format(work=tmp_path, port=logs_node.port, key=write_key))
+    daemon = subprocess.Popen([rsyslogd, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "log.sock").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        marker = uuid.uuid4().hex[:10]
+        for n in range(5):
+            subprocess.run(["logger", "-u", str(tmp_path / "log.sock"), "-t", "billing", f"invoice {n} sent {marker}"], check=True)
+        found = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(found) < 5:
+            result = query_range(base, read_key, f'{{index="syslog", program="billing"}} |= "{marker}"', direction="forward").json()
+            found = [value[1] for stream in result["data"]["result"] for value in stream["values"]]
+            time.sleep(0.3)
+        errors = (tmp_path / "errors.json").read_text() if (tmp_path / "errors.json").exists() else ""
+        assert found == [f"invoice {n} sent {marker}" for n in range(5)], errors
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)

@@ -15,6 +15,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_virt
     apt-get install -y -qq postgresql postgresql-common >/dev/null
 fi
 
+# rsyslog with its Elasticsearch output ships log lines to the logs module's bulk API.
+if ! command -v rsyslogd >/dev/null || ! ls /usr/lib/*/rsyslog/omelasticsearch.so >/dev/null 2>&1; then
+    log "installing rsyslog"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq rsyslog rsyslog-elasticsearch >/dev/null
+fi
+
 log "preparing the conformance clients"
 if [ ! -x .venv/bin/pytest ]; then
     python3 -m venv .venv

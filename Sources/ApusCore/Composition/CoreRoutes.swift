@@ -50,7 +50,11 @@ struct CoreRoutes {
                     "operationId": "entryPoints",
                     "tags": ["platform"],
                     "summary": "Where the API, its document, health and metrics are, and the modules this node runs",
-                    "responses": ["200": OpenAPIDocument.jsonResponse("The entry points", schema: OpenAPIDocument.ref("EntryPoints"))],
+                    "responses": [
+                        "200": OpenAPIDocument.jsonResponse("The entry points", schema: OpenAPIDocument.ref("EntryPoints")),
+                        // No credentials are needed; ones sent are checked like anywhere else.
+                        "401": OpenAPIDocument.problemResponse("Credentials were sent and are invalid"),
+                    ],
                 ]
             ],
             "/health/live": [
@@ -58,7 +62,10 @@ struct CoreRoutes {
                     "operationId": "healthLive",
                     "tags": ["platform"],
                     "summary": "Whether the process is up",
-                    "responses": ["200": OpenAPIDocument.jsonResponse("The process is up", schema: OpenAPIDocument.ref("HealthStatus"))],
+                    "responses": [
+                        "200": OpenAPIDocument.jsonResponse("The process is up", schema: OpenAPIDocument.ref("HealthStatus")),
+                        "401": OpenAPIDocument.problemResponse("Credentials were sent and are invalid"),
+                    ],
                 ]
             ],
             "/health/ready": [
@@ -68,6 +75,7 @@ struct CoreRoutes {
                     "summary": "Whether the node can serve: database reachable, migrations applied",
                     "responses": [
                         "200": OpenAPIDocument.jsonResponse("Ready", schema: OpenAPIDocument.ref("HealthStatus")),
+                        "401": OpenAPIDocument.problemResponse("Credentials were sent and are invalid"),
                         "503": OpenAPIDocument.problemResponse("Not ready, with the reason"),
                     ],
                 ]

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Logs: ingestion through Loki's JSON push and Elasticsearch's bulk API (batches of 1,000
+# lines), bytes on disk against gzip -6 of the same lines, and query latency for a label selector
+# with a text filter over an hour and over a day, for a term in 1% and in 50% of the lines, next
+# to grep -c over the same file. One release node on SQLite.
+# Usage: bench/logs.sh [LINES]  (default 1,000,000; the issue's 10 million takes an hour here)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+source bench/server.sh
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "== corpus: $lines lines (seed 42)"
+python3 bench/logs_corpus.py "$work" --lines "$lines" >"$work/meta.json"
+raw=$(stat -c %s "$work/corpus.log")
+
+start_node 8941 APUS_ADMIN_EMAIL=bench@example.com "APUS_ADMIN_PASSWORD=benchmark password" APUS_RATE_LIMIT_DEFAULT=1000000000/60 \
+    APUS_LOGS_MAX_STREAMS=100000
+# start_node's trap stops the node; this one also removes the corpus.
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data" "$work"' EXIT
+auth="Authorization: Bearer $token"
+
+cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
+ticks=$(getconf CLK_TCK)
+
+# ingest KIND DIR PATH: every body in DIR, four at a time; prints lines/s and CPU per line.
+ingest() {
+    local kind=$1 dir=$2 path=$3 count before after cpu_before cpu_after
+    count=$(ls "$dir" | wc -l)
+    cpu_before=$(cpu)
+    before=$(date +%s.%N)
+    ls "$dir" | xargs -P 4 -I{} curl -sf -o /dev/null -H "$auth" -H 'Content-Type: application/json' --data-binary @"$dir/{}" "$base$path"
+    after=$(date +%s.%N)
+    cpu_after=$(cpu)
+    python3 -c "
+lines = $count * 1000
+seconds = $after - $before
+print(f'$kind: {lines / seconds:,.0f} lines/s ({lines:,} lines in {seconds:.1f} s), server CPU {($cpu_after - $cpu_before) / $ticks / lines * 1e6:.1f} µs a line')"
+}
+
+echo "== ingestion"
+ingest "Loki push (JSON)" "$work/push" /loki/api/v1/push
+du_after_push=$(du -sb "$data"/logs.sqlite* | awk '{s += $1} END {print s}')
+ingest "Elasticsearch _bulk" "$work/bulk" /bench/_bulk
+
+echo "== size (the push's copy: every chunk and index)"
+gz=$(gzip -6 -c "$work/corpus.log" | wc -c)
+python3 -c "print(f'raw {$raw:,} bytes; gzip -6 {$gz:,} ({$gz / $raw:.3f} of raw); Apus {$du_after_push:,} ({$du_after_push / $raw:.3f} of raw, {$du_after_push / $gz:.2f}x gzip)')"
+
+echo "== queries (20 each, limit 100, newest first)"
+meta_end=$(python3 -c "import json; print(json.load(open('$work/meta.json'))['end'])")
+# query LABEL SECONDS TERM
+query() {
+    local label=$1 span=$2 term=$3
+    local q
+    q=$(python3 -c "import urllib.parse; print(urllib.parse.quote('{app=\"api\"} |= \"$term\"'))")
+    for _ in $(seq 20); do
+        curl -s -o /dev/null -w '%{time_total}\n' -H "$auth" "$base/loki/api/v1/query_range?query=$q&start=$((meta_end - span * 1000000000))&end=$meta_end&limit=100"
+    done | sort -n | awk -v label="$label" '{t[NR] = $1} END {printf "%s: p50 %.1f ms, p95 %.1f ms\n", label, t[int(NR * 0.5)] * 1000, t[int(NR * 0.95)] * 1000}'
+}
+query "hour, term in 1%  " 3600 refund-4711
+query "hour, term in 50% " 3600 checkout
+query "day, term in 1%   " 86400 refund-4711
+query "day, term in 50%  " 86400 checkout
+for term in refund-4711 checkout; do
+    start=$(date +%s.%N)
+    grep -c "$term" "$work/corpus.log" >/dev/null
+    end=$(date +%s.%N)
+    python3 -c "print(f'grep -c $term over the day: {($end - $start) * 1000:.1f} ms')"
+done
