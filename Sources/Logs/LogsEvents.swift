@@ -14,6 +14,7 @@ enum LogsEvents {
         EventConsumer(name: "logs.tenants", typePrefixes: [IdentityEvents.userDeleted]) { event, _ in
             guard let change = IdentityEvents.UserChange.decode(event) else { return }
             try await storage.transaction { sql in
+                try await sql.raw("DELETE FROM logs_chunk_keys WHERE stream_id IN (SELECT id FROM logs_streams WHERE tenant = \(bind: change.userId))").run()
                 try await sql.raw("DELETE FROM logs_chunks WHERE stream_id IN (SELECT id FROM logs_streams WHERE tenant = \(bind: change.userId))").run()
                 try await sql.raw("DELETE FROM logs_streams WHERE tenant = \(bind: change.userId)").run()
             }

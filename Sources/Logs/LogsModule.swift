@@ -1,6 +1,7 @@
 public import ApusCore
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// Log lines from the shippers teams already run (Loki's push API, Elasticsearch's bulk API), stored in compressed
 /// chunks in a database of the module's own, and read back through Loki's query API with
@@ -31,8 +32,12 @@ public struct LogsModule: Module {
         BulkRoute(service: service).add(to: streamed)
         let routes = RouteCollection(context: ApusRequestContext.self)
         LokiQueryRoutes(service: service).add(to: routes)
+        TraceRoute(service: service).add(to: routes)
+        let ownLines = service.settings.ownLines
+            ? [OwnLines(service: service, node: platform.node, metrics: platform.metrics, logger: platform.logger(module: name)) as any Service] : []
         return ModuleParts(
             routes: routes, streamedRoutes: streamed,
+            services: ownLines,
             jobHandlers: [LogRetention.handler(service: service)],
             recurringJobs: [LogRetention.job(every: service.settings.retentionEvery)],
             eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],

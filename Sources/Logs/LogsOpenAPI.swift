@@ -100,6 +100,11 @@ enum LogsOpenAPI {
                     ]),
                 ])
             ],
+            "/v1/logs/trace/{trace_id}": [
+                "get": Doc.operation("logTrace", "Every line of one trace, in time order", tag: "logs", parameters: [
+                    ["name": "trace_id", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"]],
+                ], responses: ["200": Doc.jsonResponse("The trace's lines", schema: Doc.ref("LogTrace"))])
+            ],
             "/loki/api/v1/status/buildinfo": [
                 "get": operation("lokiBuildInfo", "The Loki version Apus answers as", responses: [
                     "200": Doc.jsonResponse("Build information", schema: ["type": "object", "required": ["version"], "properties": ["version": ["type": "string"]]]),
@@ -147,6 +152,23 @@ enum LogsOpenAPI {
                 "properties": [
                     "status": ["type": "integer"],
                     "error": ["type": "object", "required": ["type", "reason"], "properties": ["type": ["type": "string"], "reason": ["type": "string"], "root_cause": ["type": "array"]]],
+                ],
+            ],
+            "LogTrace": [
+                "type": "object", "required": ["trace_id", "lines"],
+                "properties": [
+                    "trace_id": ["type": "string"],
+                    "lines": [
+                        "type": "array",
+                        "items": [
+                            "type": "object", "required": ["time", "timestamp", "labels", "line", "metadata"],
+                            "properties": [
+                                "time": Doc.time, "timestamp": ["type": "string", "pattern": "^[0-9]+$"], "line": ["type": "string"],
+                                "labels": ["type": "object", "additionalProperties": ["type": "string"]],
+                                "metadata": ["type": "object", "additionalProperties": ["type": "string"]],
+                            ],
+                        ],
+                    ],
                 ],
             ],
             "LokiStrings": [

@@ -24,6 +24,9 @@ struct LogsSettings: Sendable {
     /// label `host_name`).
     var bulkLabels = ["service", "service.name", "host", "host.name", "level", "log.level", "program", "app"]
 
+    /// Whether the node's own log lines are stored here too (`APUS_LOGS_SELF`, off).
+    var ownLines = false
+
     /// How long lines are kept unless a rule says otherwise (`APUS_LOGS_RETENTION`, 30 days).
     var retention: Duration = .seconds(30 * 86_400)
     /// Streams kept for another time (`APUS_LOGS_RETENTION_RULES`: `{app="billing"}=400d;…`),
@@ -50,6 +53,13 @@ struct LogsSettings: Sendable {
             guard let nanoseconds = LokiTime.step(text) else { throw .invalid("APUS_LOGS_RETENTION", "'\(text)' is not a duration such as 30d or seconds") }
             return Duration.nanoseconds(nanoseconds)
         } ?? retention
+        ownLines = try settings.parse("APUS_LOGS_SELF") { text throws(ConfigurationError) in
+            switch text.lowercased() {
+            case "on", "true", "1": return true
+            case "off", "false", "0": return false
+            default: throw .invalid("APUS_LOGS_SELF", "'\(text)' is not on or off")
+            }
+        } ?? false
         retentionEvery = try settings.seconds("APUS_LOGS_RETENTION_EVERY", default: retentionEvery)
         retentionRules = try settings.parse("APUS_LOGS_RETENTION_RULES") { text throws(ConfigurationError) in
             try text.split(separator: ";").map { rule throws(ConfigurationError) in

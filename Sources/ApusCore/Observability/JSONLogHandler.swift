@@ -38,6 +38,7 @@ public struct JSONLogHandler: LogHandler {
         }
         line += "}\n"
         sink.write(line)
+        LogTap.offer(level: event.level, message: event.message, label: label, metadata: fields)
     }
 
     private static func append(_ value: Logger.MetadataValue, to line: inout String) {
@@ -117,7 +118,7 @@ public enum LoggingSetup {
                 handler.logLevel = level
                 return handler
             case .text:
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: RequestLogScope.metadataProvider)
+                var handler = TappedLogHandler(inner: StreamLogHandler.standardError(label: label, metadataProvider: RequestLogScope.metadataProvider), label: label)
                 handler.logLevel = level
                 return handler
             }

@@ -37,5 +37,15 @@ enum LogsStorageMigrations {
                 "CREATE INDEX logs_chunks_stream_time ON logs_chunks (stream_id, max_ts)",
             ]
         ),
+        // Trace and request ids are metadata, never labels: each chunk's ids are listed here, so
+        // one id finds its chunks without reading any other.
+        Migration(
+            module: LogsModule.name, name: "0002_chunk_keys",
+            statements: [
+                "CREATE TABLE logs_chunk_keys (key TEXT NOT NULL, chunk_id BIGINT NOT NULL, stream_id BIGINT NOT NULL)",
+                "CREATE INDEX logs_chunk_keys_key ON logs_chunk_keys (key)",
+                "CREATE INDEX logs_chunk_keys_chunk ON logs_chunk_keys (chunk_id)",
+            ]
+        ),
     ]
 }

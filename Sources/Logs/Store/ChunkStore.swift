@@ -16,10 +16,28 @@ enum ChunkStore {
         guard let first = entries.first else { return }
         let (low, high) = entries.reduce((first.timestamp, first.timestamp)) { (min($0.0, $1.timestamp), max($0.1, $1.timestamp)) }
         let (data, rawBytes) = Chunk.encode(entries)
-        try await sql.raw("""
+        let row = try await sql.raw("""
             INSERT INTO logs_chunks (stream_id, min_ts, max_ts, lines, raw_bytes, data)
             VALUES (\(bind: stream), \(bind: low), \(bind: high), \(bind: entries.count), \(bind: rawBytes), \(bind: data))
-            """).run()
+            RETURNING id
+            """).first()
+        let keys = Set(entries.flatMap { entry in Self.keyFields.compactMap { field in entry.metadata[field].map { "\(field):\($0)" } } })
+        guard !keys.isEmpty, let id = try row?.decode(column: "id", as: Int64.self) else { return }
+        let rows = SQLList(keys.sorted().map { key in SQLGroupExpression([SQLBind(key), SQLBind(id), SQLBind(stream)]) })
+        try await sql.raw("INSERT INTO logs_chunk_keys (key, chunk_id, stream_id) VALUES \(rows)").run()
+    }
+
+    /// The metadata whose values find chunks.
+    static let keyFields = ["trace_id", "request_id"]
+
+    /// The chunks holding a line whose metadata `field` is `value`, among `streams`.
+    static func chunks(withKey field: String, _ value: String, of streams: [Int64], on sql: any SQLDatabase) async throws -> [Stored] {
+        guard !streams.isEmpty else { return [] }
+        let ids = SQLList(streams.map { SQLBind($0) })
+        return try await sql.raw("""
+            SELECT c.stream_id, c.min_ts, c.max_ts, c.raw_bytes, c.data FROM logs_chunks c
+            WHERE c.id IN (SELECT chunk_id FROM logs_chunk_keys WHERE key = \(bind: "\(field):\(value)") AND stream_id IN (\(ids)))
+            """).all().map(stored)
     }
 
     /// The chunks of `streams` that hold lines in `[start, end)`.
@@ -29,15 +47,17 @@ enum ChunkStore {
         return try await sql.raw("""
             SELECT stream_id, min_ts, max_ts, raw_bytes, data FROM logs_chunks
             WHERE stream_id IN (\(ids)) AND max_ts >= \(bind: start) AND min_ts < \(bind: end)
-            """).all().map { row in
-            Stored(
-                streamID: try row.decode(column: "stream_id", as: Int64.self),
-                minTimestamp: try row.decode(column: "min_ts", as: Int64.self),
-                maxTimestamp: try row.decode(column: "max_ts", as: Int64.self),
-                rawBytes: try row.decode(column: "raw_bytes", as: Int.self),
-                data: try row.decode(column: "data", as: Data.self)
-            )
-        }
+            """).all().map(stored)
+    }
+
+    private static func stored(_ row: any SQLRow) throws -> Stored {
+        Stored(
+            streamID: try row.decode(column: "stream_id", as: Int64.self),
+            minTimestamp: try row.decode(column: "min_ts", as: Int64.self),
+            maxTimestamp: try row.decode(column: "max_ts", as: Int64.self),
+            rawBytes: try row.decode(column: "raw_bytes", as: Int.self),
+            data: try row.decode(column: "data", as: Data.self)
+        )
     }
 
     /// Deletes the chunks of `streams` whose newest line is older than `cutoff`; returns how many.
@@ -45,6 +65,9 @@ enum ChunkStore {
         guard !streams.isEmpty else { return 0 }
         let ids = SQLList(streams.map { SQLBind($0) })
         let count = try await sql.raw("SELECT COUNT(*) AS n FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff)").first()?.decode(column: "n", as: Int.self) ?? 0
+        try await sql.raw("""
+            DELETE FROM logs_chunk_keys WHERE chunk_id IN (SELECT id FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff))
+            """).run()
         try await sql.raw("DELETE FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff)").run()
         return count
     }
