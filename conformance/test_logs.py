@@ -171,3 +171,27 @@ def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_pa
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)
+
+
+def test_a_request_with_a_traceparent_is_followed_through_the_nodes_own_lines(engine_env):
+    node = Node({**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password", "APUS_LOGS_SELF": "on"}, [])
+    try:
+        base = node.base
+        admin = requests.post(base + "/v1/auth/login", json={"email": "logs@example.com", "password": "logs password"}, timeout=10).json()["access_token"]
+        email = f"trace-{uuid.uuid4().hex[:6]}@example.com"
+        requests.post(base + "/v1/auth/register", json={"email": email, "password": "correct horse"}, timeout=10)
+        refresh = requests.post(base + "/v1/auth/login", json={"email": email, "password": "correct horse"}, timeout=10).json()["refresh_token"]
+        trace = uuid.uuid4().hex
+        assert requests.post(base + "/v1/auth/refresh", json={"refresh_token": refresh}, timeout=10).status_code == 200
+        # The stolen token's second use: refused, and logged with the request's trace.
+        reused = requests.post(base + "/v1/auth/refresh", json={"refresh_token": refresh}, headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"}, timeout=10)
+        assert reused.status_code == 401
+        lines = []
+        deadline = time.monotonic() + 15
+        while not lines and time.monotonic() < deadline:
+            lines = requests.get(base + f"/v1/logs/trace/{trace}", headers={"Authorization": "Bearer " + admin}, timeout=10).json()["lines"]
+            time.sleep(0.3)
+        assert lines and lines[0]["line"].startswith("refresh token reused"), lines
+        assert lines[0]["labels"]["app"] == "apus" and lines[0]["metadata"]["trace_id"] == trace
+    finally:
+        node.stop()

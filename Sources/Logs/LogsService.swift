@@ -66,15 +66,30 @@ struct LogsService: Sendable {
     /// in time order; at most `limit` in all, the newest (`backward`) or the oldest.
     func select(_ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool) async throws -> [StreamLines] {
         let matcher = try LineMatcher(selection)
-        let (streams, chunks) = try await storage.read { sql in
+        let (streams, heads) = try await storage.read { sql in
             let streams = try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) }
-            return (streams, try await ChunkStore.chunks(of: streams.map(\.id), from: start, to: end, on: sql))
+            return (streams, try await ChunkStore.heads(of: streams.map(\.id), from: start, to: end, newestFirst: backward, on: sql))
         }
         let labels = Dictionary(uniqueKeysWithValues: streams.map { ($0.id, $0.labels) })
+        // Chunks in the order of the answer: once `limit` lines are found and the next chunk
+        // can hold nothing nearer the end asked for than the last of them, the rest are not read.
         var found: [(stream: Int64, entry: LogEntry)] = []
-        for chunk in chunks {
-            for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {
-                found.append((chunk.streamID, entry))
+        var next = 0
+        while next < heads.count {
+            if found.count >= limit {
+                found.sort { backward ? $0.entry.timestamp > $1.entry.timestamp : $0.entry.timestamp < $1.entry.timestamp }
+                found.removeLast(found.count - limit)
+                let boundary = found[limit - 1].entry.timestamp
+                let head = heads[next]
+                if backward ? head.maxTimestamp < boundary : head.minTimestamp > boundary { break }
+            }
+            let batch = Array(heads[next..<min(heads.count, next + 32)])
+            next += batch.count
+            let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: batch.map(\.id), on: sql) }
+            for chunk in chunks {
+                for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {
+                    found.append((chunk.streamID, entry))
+                }
             }
         }
         found.sort { backward ? $0.entry.timestamp > $1.entry.timestamp : $0.entry.timestamp < $1.entry.timestamp }
@@ -87,6 +102,7 @@ struct LogsService: Sendable {
             }
             byStream[stream]!.entries.append(entry)
         }
+        // Each stream's lines in the direction asked, as Loki answers them.
         return order.map { byStream[$0]! }
     }
 

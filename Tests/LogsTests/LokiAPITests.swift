@@ -77,6 +77,25 @@ import Testing
         }
     }
 
+    @Test func aLimitedQueryReadsChunksInTimeOrderAcrossStreamsAndStopsWhenItHasItsLines() async throws {
+        try await TestServer.withNode(modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let base = Self.now - 600_000_000_000
+            func at(_ second: Int) -> Int64 { base + Int64(second) * 1_000_000_000 }
+            // Three pushes, three chunks: a's first and last five seconds, b's middle five.
+            for (app, seconds) in [("a", 1...5), ("b", 6...10), ("a", 11...15)] {
+                let body = Self.push([(["app": app], seconds.map { (at($0), "\(app) \($0)") })])
+                #expect(try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body).status == .noContent)
+            }
+            let newest = try Self.lines(try await Self.query(client, #"{app=~"a|b"}"#, token: admin.accessToken, extra: "&limit=7&start=\(base)"))
+            #expect(newest == ["a 15", "a 14", "a 13", "a 12", "a 11", "b 10", "b 9"])
+            let oldest = try Self.lines(try await Self.query(client, #"{app=~"a|b"}"#, token: admin.accessToken, extra: "&limit=6&start=\(base)&direction=forward"))
+            #expect(oldest == ["a 1", "a 2", "a 3", "a 4", "a 5", "b 6"])
+            let filtered = try Self.lines(try await Self.query(client, #"{app=~"a|b"} |~ " (3|8|13)$""#, token: admin.accessToken, extra: "&limit=2&start=\(base)"))
+            #expect(filtered == ["a 13", "b 8"])
+        }
+    }
+
     @Test func metricQueriesCountInASlidingWindowAndSumByLabels() async throws {
         try await TestServer.withNode(modules: [LogsModule()]) { server, client in
             let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)

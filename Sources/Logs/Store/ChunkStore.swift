@@ -40,6 +40,38 @@ enum ChunkStore {
             """).all().map(stored)
     }
 
+    /// Where a chunk is and what times it covers, without its lines.
+    struct Head: Sendable {
+        let id: Int64
+        let streamID: Int64
+        let minTimestamp: Int64
+        let maxTimestamp: Int64
+    }
+
+    /// The heads of the chunks of `streams` that hold lines in `[start, end)`, newest first
+    /// (by their newest line) or oldest first (by their oldest).
+    static func heads(of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, on sql: any SQLDatabase) async throws -> [Head] {
+        guard !streams.isEmpty else { return [] }
+        let ids = SQLList(streams.map { SQLBind($0) })
+        let order: SQLQueryString = newestFirst ? "max_ts DESC" : "min_ts ASC"
+        return try await sql.raw("""
+            SELECT id, stream_id, min_ts, max_ts FROM logs_chunks
+            WHERE stream_id IN (\(ids)) AND max_ts >= \(bind: start) AND min_ts < \(bind: end) ORDER BY \(order)
+            """).all().map { row in
+            Head(
+                id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self),
+                minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self)
+            )
+        }
+    }
+
+    /// The chunks with these ids.
+    static func chunks(ids: [Int64], on sql: any SQLDatabase) async throws -> [Stored] {
+        guard !ids.isEmpty else { return [] }
+        let list = SQLList(ids.map { SQLBind($0) })
+        return try await sql.raw("SELECT stream_id, min_ts, max_ts, raw_bytes, data FROM logs_chunks WHERE id IN (\(list))").all().map(stored)
+    }
+
     /// The chunks of `streams` that hold lines in `[start, end)`.
     static func chunks(of streams: [Int64], from start: Int64, to end: Int64, on sql: any SQLDatabase) async throws -> [Stored] {
         guard !streams.isEmpty else { return [] }
