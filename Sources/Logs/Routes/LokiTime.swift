@@ -1,4 +1,5 @@
 import ApusCore
+import ApusKit
 import Foundation
 
 /// Times and steps as Loki's HTTP API takes them.
@@ -10,8 +11,7 @@ enum LokiTime {
             return text.count <= 10 ? integer.multipliedReportingOverflow(by: 1_000_000_000).overflow ? nil : integer * 1_000_000_000 : integer
         }
         if let seconds = Double(text), seconds.isFinite, abs(seconds) < 9e9 { return Int64(seconds * 1_000_000_000) }
-        if let date = Timestamp.parse(text) { return Int64(date.timeIntervalSince1970 * 1_000_000_000) }
-        return nil
+        return RFC3339.nanoseconds(text)
     }
 
     /// A step: a duration (`15s`, `1m`) or seconds as a number; in nanoseconds.
