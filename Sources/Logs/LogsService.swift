@@ -66,25 +66,35 @@ struct LogsService: Sendable {
     /// in time order; at most `limit` in all, the newest (`backward`) or the oldest.
     func select(_ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool) async throws -> [StreamLines] {
         let matcher = try LineMatcher(selection)
-        let (streams, heads) = try await storage.read { sql in
-            let streams = try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) }
-            return (streams, try await ChunkStore.heads(of: streams.map(\.id), from: start, to: end, newestFirst: backward, on: sql))
-        }
+        let streams = try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) } }
         let labels = Dictionary(uniqueKeysWithValues: streams.map { ($0.id, $0.labels) })
-        // Chunks in the order of the answer: once `limit` lines are found and the next chunk
-        // can hold nothing nearer the end asked for than the last of them, the rest are not read.
+        let streamIDs = streams.map(\.id)
+        // Chunks in the order of the answer, a page of heads at a time: once `limit` lines are
+        // found and the next chunk can hold nothing nearer the end asked for than the last of
+        // them, neither its lines nor the heads after it are read.
         var found: [(stream: Int64, entry: LogEntry)] = []
-        var next = 0
-        while next < heads.count {
+        var page: [ChunkStore.Head] = []
+        var last: ChunkStore.Head?
+        var exhausted = false
+        scan: while true {
+            if page.isEmpty {
+                guard !exhausted else { break }
+                let after = last
+                page = try await storage.read { sql in
+                    try await ChunkStore.heads(of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: 256, on: sql)
+                }
+                exhausted = page.count < 256
+                last = page.last
+                guard !page.isEmpty else { break }
+            }
             if found.count >= limit {
                 found.sort { backward ? $0.entry.timestamp > $1.entry.timestamp : $0.entry.timestamp < $1.entry.timestamp }
                 found.removeLast(found.count - limit)
                 let boundary = found[limit - 1].entry.timestamp
-                let head = heads[next]
-                if backward ? head.maxTimestamp < boundary : head.minTimestamp > boundary { break }
+                if backward ? page[0].maxTimestamp < boundary : page[0].minTimestamp > boundary { break scan }
             }
-            let batch = Array(heads[next..<min(heads.count, next + 32)])
-            next += batch.count
+            let batch = Array(page.prefix(32))
+            page.removeFirst(batch.count)
             let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: batch.map(\.id), on: sql) }
             for chunk in chunks {
                 for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {

@@ -93,6 +93,15 @@ import Testing
             #expect(oldest == ["a 1", "a 2", "a 3", "a 4", "a 5", "b 6"])
             let filtered = try Self.lines(try await Self.query(client, #"{app=~"a|b"} |~ " (3|8|13)$""#, token: admin.accessToken, extra: "&limit=2&start=\(base)"))
             #expect(filtered == ["a 13", "b 8"])
+            // More chunks than one page of their heads: 300 one-line pushes.
+            for second in 100..<400 {
+                let body = Self.push([(["app": "c"], [(at(second), "c \(second)")])])
+                #expect(try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body).status == .noContent)
+            }
+            #expect(try Self.lines(try await Self.query(client, #"{app="c"}"#, token: admin.accessToken, extra: "&limit=3&start=\(base)")) == ["c 399", "c 398", "c 397"])
+            #expect(try Self.lines(try await Self.query(client, #"{app="c"}"#, token: admin.accessToken, extra: "&limit=2&start=\(base)&direction=forward")) == ["c 100", "c 101"])
+            #expect(try Self.lines(try await Self.query(client, #"{app="c"} |= "c 1""#, token: admin.accessToken, extra: "&limit=1000&start=\(base)")).count == 100)
+            #expect(try Self.lines(try await Self.query(client, #"{app="c"}"#, token: admin.accessToken, extra: "&limit=1000&start=\(base)")).count == 300)
         }
     }
 

@@ -48,15 +48,24 @@ enum ChunkStore {
         let maxTimestamp: Int64
     }
 
-    /// The heads of the chunks of `streams` that hold lines in `[start, end)`, newest first
-    /// (by their newest line) or oldest first (by their oldest).
-    static func heads(of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, on sql: any SQLDatabase) async throws -> [Head] {
+    /// A page of the heads of the chunks of `streams` that hold lines in `[start, end)`, newest
+    /// first (by their newest line) or oldest first (by their oldest), after `last` (the final
+    /// head of the page before), so a query that stops early reads only the heads it needs.
+    static func heads(
+        of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, after last: Head?, limit: Int, on sql: any SQLDatabase
+    ) async throws -> [Head] {
         guard !streams.isEmpty else { return [] }
         let ids = SQLList(streams.map { SQLBind($0) })
-        let order: SQLQueryString = newestFirst ? "max_ts DESC" : "min_ts ASC"
+        let order: SQLQueryString = newestFirst ? "max_ts DESC, id DESC" : "min_ts ASC, id ASC"
+        var after: SQLQueryString = ""
+        if let last {
+            after = newestFirst
+                ? "AND (max_ts < \(bind: last.maxTimestamp) OR (max_ts = \(bind: last.maxTimestamp) AND id < \(bind: last.id)))"
+                : "AND (min_ts > \(bind: last.minTimestamp) OR (min_ts = \(bind: last.minTimestamp) AND id > \(bind: last.id)))"
+        }
         return try await sql.raw("""
             SELECT id, stream_id, min_ts, max_ts FROM logs_chunks
-            WHERE stream_id IN (\(ids)) AND max_ts >= \(bind: start) AND min_ts < \(bind: end) ORDER BY \(order)
+            WHERE stream_id IN (\(ids)) AND max_ts >= \(bind: start) AND min_ts < \(bind: end) \(after) ORDER BY \(order) LIMIT \(bind: limit)
             """).all().map { row in
             Head(
                 id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self),
