@@ -1,6 +1,8 @@
 """Every operation the OpenAPI document marks as signed-in, across every module the binary
 runs, refuses a request with no token, a malformed token, a forged access token and an unknown
-API key: 401 problem+json with a Bearer challenge, whatever the method and body."""
+API key: 401 with a Bearer challenge, whatever the method and body, in the content type the
+document gives its 401 (problem+json, or a protocol's own: Loki's plain text, Elasticsearch's
+JSON)."""
 
 import re
 
@@ -15,12 +17,17 @@ BAD_CREDENTIALS = {
 }
 
 
-def secured_operations(document: dict) -> list[tuple[str, str]]:
+def secured_operations(document: dict) -> list[tuple[str, str, str]]:
+    """Each signed-in operation with the content type its 401 is documented in."""
     operations = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method in ("get", "put", "post", "patch", "delete") and operation.get("security"):
-                operations.append((method.upper(), re.sub(r"\{[^}]+\}", "abc123", path)))
+                refused = operation["responses"]["401"]
+                if "$ref" in refused:
+                    refused = document["components"]["responses"][refused["$ref"].rsplit("/", 1)[-1]]
+                content_type = next(iter(refused.get("content", {"application/problem+json": None})))
+                operations.append((method.upper(), re.sub(r"\{[^}]+\}", "abc123", path), content_type))
     return operations
 
 
@@ -30,12 +37,12 @@ def test_every_signed_in_operation_refuses_missing_and_wrong_credentials(node):
     tags = {tag for item in document["paths"].values() for operation in item.values() if isinstance(operation, dict) for tag in operation.get("tags", [])}
     # The whole binary: platform routes and every module's.
     assert {"identity", "jobs", "links", "notifications", "webhooks"} <= tags and len(operations) > 30, (tags, len(operations))
-    for method, path in operations:
+    for method, path, content_type in operations:
         for name, authorization in BAD_CREDENTIALS.items():
             headers = {"Authorization": authorization} if authorization else {}
             response = requests.request(method, node.base + path, headers=headers, json={} if method in ("POST", "PUT", "PATCH") else None, timeout=10)
             assert response.status_code == 401, f"{method} {path} with {name}: {response.status_code} {response.text[:200]}"
-            assert response.headers["content-type"].startswith("application/problem+json"), f"{method} {path} with {name}"
+            assert response.headers["content-type"].startswith(content_type), f"{method} {path} with {name}: {response.headers['content-type']}"
             assert response.headers.get("www-authenticate", "").startswith("Bearer"), f"{method} {path} with {name}"
 
 
