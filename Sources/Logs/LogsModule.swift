@@ -38,8 +38,8 @@ public struct LogsModule: Module {
         return ModuleParts(
             routes: routes, streamedRoutes: streamed,
             services: ownLines,
-            jobHandlers: [LogRetention.handler(service: service)],
-            recurringJobs: [LogRetention.job(every: service.settings.retentionEvery)],
+            jobHandlers: [LogRetention.handler(service: service), LogCompaction.handler(service: service)],
+            recurringJobs: [LogRetention.job(every: service.settings.retentionEvery), LogCompaction.job(every: service.settings.compactEvery)],
             eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],
             errorShapes: [LokiErrors.shape, ElasticsearchErrors.shape]
         )

@@ -247,3 +247,47 @@ extension LogsService {
         return Array(lines.sorted { $0.entry.timestamp < $1.entry.timestamp }.prefix(limit))
     }
 }
+
+extension LogsService {
+    /// Chunks below this many lines are merged with their stream's neighbours…
+    static let smallChunkLines = 1_000
+    /// …into chunks of about this many: larger chunks compress better and are fewer to find.
+    static let compactedChunkLines = 4_000
+
+    /// Merges each stream's small chunks (one per push when shippers send a line or a few at a
+    /// time) whose lines are at least a minute old into chunks of about
+    /// ``compactedChunkLines``; returns how many chunks it replaced and how many it made.
+    func compact() async throws -> (replaced: Int, made: Int) {
+        let settled = nowNanoseconds - 60_000_000_000
+        let engine = storage.engine
+        var replaced = 0
+        var made = 0
+        while true {
+            let small = try await storage.read { sql in
+                try await ChunkStore.small(fewerThan: Self.smallChunkLines, settledBefore: settled, limit: 10_000, on: sql)
+            }
+            // Runs of one stream's consecutive small chunks, each up to the target size.
+            var groups: [(stream: Int64, ids: [Int64])] = []
+            var current: (stream: Int64, ids: [Int64], lines: Int)?
+            for chunk in small {
+                if let group = current, group.stream == chunk.streamID, group.lines + chunk.lines <= Self.compactedChunkLines {
+                    current = (group.stream, group.ids + [chunk.id], group.lines + chunk.lines)
+                    continue
+                }
+                if let group = current, group.ids.count > 1 { groups.append((group.stream, group.ids)) }
+                current = (chunk.streamID, [chunk.id], chunk.lines)
+            }
+            if let group = current, group.ids.count > 1 { groups.append((group.stream, group.ids)) }
+            for group in groups {
+                let merged = try await storage.transaction { sql in try await ChunkStore.merge(group.ids, stream: group.stream, engine: engine, on: sql) }
+                if merged {
+                    replaced += group.ids.count
+                    made += 1
+                }
+            }
+            // A full page may hide more behind it; a page that merged nothing never will.
+            guard small.count == 10_000, !groups.isEmpty else { break }
+        }
+        return (replaced, made)
+    }
+}

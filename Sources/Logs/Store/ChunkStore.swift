@@ -1,3 +1,4 @@
+import ApusCore
 import Foundation
 import SQLKit
 
@@ -111,5 +112,39 @@ enum ChunkStore {
             """).run()
         try await sql.raw("DELETE FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff)").run()
         return count
+    }
+
+    /// A small chunk a compaction may merge.
+    struct Small: Sendable {
+        let id: Int64
+        let streamID: Int64
+        let lines: Int
+    }
+
+    /// Chunks of fewer than `lines` lines whose newest line is older than `settled`, by stream
+    /// and time: what one compaction round looks at (at most `limit`).
+    static func small(fewerThan lines: Int, settledBefore settled: Int64, limit: Int, on sql: any SQLDatabase) async throws -> [Small] {
+        try await sql.raw("""
+            SELECT id, stream_id, lines FROM logs_chunks WHERE lines < \(bind: lines) AND max_ts < \(bind: settled)
+            ORDER BY stream_id, min_ts, id LIMIT \(bind: limit)
+            """).all().map { row in
+            Small(id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self), lines: try row.decode(column: "lines", as: Int.self))
+        }
+    }
+
+    /// Replaces the chunks `ids` of `stream` with one holding all their lines, keys and all.
+    /// Returns `false`, changing nothing, when some of them are gone (a retention sweep got there
+    /// first). On PostgreSQL the chunks are locked while they are read and replaced.
+    static func merge(_ ids: [Int64], stream: Int64, engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> Bool {
+        let list = SQLList(ids.map { SQLBind($0) })
+        let lock: SQLQueryString = engine == .postgres ? "FOR UPDATE" : ""
+        let rows = try await sql.raw("SELECT stream_id, min_ts, max_ts, raw_bytes, data FROM logs_chunks WHERE id IN (\(list)) \(lock)").all().map(stored)
+        guard rows.count == ids.count else { return false }
+        var entries: [LogEntry] = []
+        for chunk in rows { entries += try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) }
+        try await sql.raw("DELETE FROM logs_chunk_keys WHERE chunk_id IN (\(list))").run()
+        try await sql.raw("DELETE FROM logs_chunks WHERE id IN (\(list))").run()
+        try await insert(entries, stream: stream, on: sql)
+        return true
     }
 }

@@ -1,0 +1,56 @@
+import ApusCore
+import ApusTesting
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+@testable import Logs
+import SQLKit
+import Testing
+
+/// Shippers that send a line at a time leave a chunk per line; compaction merges a stream's
+/// settled small chunks and every query answers as before.
+@Suite struct CompactionTests {
+    static func count(_ table: String, _ storage: ModuleDatabase) async throws -> Int {
+        try await storage.read { try await $0.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1 }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func smallChunksOfAStreamBecomeOneAndQueriesAnswerTheSame(_ engine: DatabaseEngine) async throws {
+        let clock = TestClock()
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], clock: clock) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            struct Created: Decodable { let key: String }
+            let key = try await client.json("/v1/api-keys", .post, token: admin.accessToken, body: #"{"name":"shipper","scopes":["logs.write","logs.read"]}"#).decoded(Created.self).key
+            let start = Int64(clock.now().timeIntervalSince1970 * 1_000_000_000)
+            for n in 0..<40 {
+                let app = n % 4 == 0 ? "b" : "a"
+                let time = start + Int64(n) * 1_000_000
+                let body = #"{"streams":[{"stream":{"app":"\#(app)"},"values":[["\#(time)","line \#(n)",{"trace_id":"t\#(n % 3)"}]]}]}"#
+                #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
+            }
+            func answers() async throws -> [String] {
+                let query = #"{app=~"a|b"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let response = try await client.json("/loki/api/v1/query_range?query=\(query)&limit=1000&start=\(start)", .get, token: key)
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body))
+                let result = ((object as? [String: Any])?["data"] as? [String: Any])?["result"] as? [[String: Any]] ?? []
+                return result.flatMap { ($0["values"] as? [[String]] ?? []).map { $0[1] } }.sorted()
+            }
+            let before = try await answers()
+            #expect(before.count == 40)
+            let storage = try server.platform.ownDatabase(for: LogsModule.name)
+            let service = LogsService(storage: storage, settings: try LogsSettings(server.platform.settings), now: clock.now)
+            // Not yet settled: nothing merges.
+            #expect(try await service.compact() == (0, 0))
+            clock.advance(by: 120)
+            #expect(try await service.compact() == (40, 2))
+            #expect(try await Self.count("logs_chunks", storage) == 2)
+            #expect(try await answers() == before)
+            // The trace keys moved with their lines: one key row per id per merged chunk.
+            #expect(try await Self.count("logs_chunk_keys", storage) == 6)
+            struct Me: Decodable { let id: String }
+            let me = try await client.json("/v1/auth/me", .get, token: admin.accessToken).decoded(Me.self)
+            #expect(try await service.trace("t1", tenants: [me.id]).count == 13)
+            #expect(try await service.compact() == (0, 0), "nothing left to merge")
+        }
+    }
+}
