@@ -16,7 +16,7 @@ python3 bench/logs_corpus.py "$work" --lines "$lines" >"$work/meta.json"
 raw=$(stat -c %s "$work/corpus.log")
 
 start_node 8941 APUS_ADMIN_EMAIL=admin@example.com "APUS_ADMIN_PASSWORD=benchmark password" APUS_RATE_LIMIT_DEFAULT=1000000000/60 \
-    APUS_LOGS_MAX_STREAMS=100000
+    APUS_LOGS_MAX_STREAMS=100000 APUS_LOGS_COMPACT_EVERY=2
 # Shipping takes logs.write, which the benchmark account (a viewer) lacks: the admin ships.
 token=$(curl -sf -X POST "$base/v1/auth/login" -H 'Content-Type: application/json' \
     -d '{"email":"admin@example.com","password":"benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
@@ -44,12 +44,27 @@ print(f'$kind: {lines / seconds:,.0f} lines/s ({lines:,} lines in {seconds:.1f} 
 
 echo "== ingestion"
 ingest "Loki push (JSON)" "$work/push" /loki/api/v1/push
-du_after_push=$(du -sb "$data"/logs.sqlite* | awk '{s += $1} END {print s}')
+size() { du -sb "$data"/logs.sqlite* | awk '{s += $1} END {print s}'; }
+as_pushed=$(size)
+# Compaction merges each stream's chunks (one per stream per batch) every 2 s here; wait until
+# the file stops shrinking.
+previous=0
+compacted=$(size)
+for _ in $(seq 60); do
+    sleep 3
+    previous=$compacted
+    compacted=$(size)
+    [[ $compacted == "$previous" ]] && break
+done
 ingest "Elasticsearch _bulk" "$work/bulk" /bench/_bulk
 
 echo "== size (the push's copy: every chunk and index)"
 gz=$(gzip -6 -c "$work/corpus.log" | wc -c)
-python3 -c "print(f'raw {$raw:,} bytes; gzip -6 {$gz:,} ({$gz / $raw:.3f} of raw); Apus {$du_after_push:,} ({$du_after_push / $raw:.3f} of raw, {$du_after_push / $gz:.2f}x gzip)')"
+python3 -c "
+raw, gz = $raw, $gz
+print(f'raw {raw:,} bytes; gzip -6 {gz:,} ({gz / raw:.3f} of raw)')
+for label, size in (('as pushed', $as_pushed), ('compacted', $compacted)):
+    print(f'Apus {label}: {size:,} ({size / raw:.3f} of raw, {size / gz:.2f}x gzip)')"
 
 echo "== queries (20 each, limit 100, newest first)"
 meta_end=$(python3 -c "import json; print(json.load(open('$work/meta.json'))['end'])")

@@ -213,6 +213,7 @@ extension LogsService {
         }
         let engine = storage.engine
         swept.streams = try await storage.transaction { sql in try await StreamStore.deleteEmpty(engine: engine, on: sql) }
+        if swept.chunks > 0 { try await storage.releaseFreeSpace() }
         return swept
     }
 }
@@ -288,6 +289,7 @@ extension LogsService {
             // A full page may hide more behind it; a page that merged nothing never will.
             guard small.count == 10_000, !groups.isEmpty else { break }
         }
+        if replaced > 0 { try await storage.releaseFreeSpace() }
         return (replaced, made)
     }
 }

@@ -72,6 +72,10 @@ struct LedgerModule: Module {
                 #expect(FileManager.default.fileExists(atPath: file))
                 let applied = try await own.read { try await $0.raw("SELECT module, name FROM apus_migrations").all() }
                 #expect(try applied.map { try $0.decode(column: "module", as: String.self) } == ["ledger"])
+                // Space freed by deletions can be given back to the file system.
+                let vacuum = try await own.read { try await $0.raw("PRAGMA auto_vacuum").first()?.decode(column: "auto_vacuum", as: Int.self) }
+                #expect(vacuum == 2, "incremental")
+                try await own.releaseFreeSpace()
             }
             // Nothing is pending, the own database's migration included, and it is listed.
             let status = try await server.migrator.status()

@@ -31,6 +31,13 @@ public struct ModuleDatabase: Sendable {
         try await database.withTransaction(body)
     }
 
+    /// Gives the pages freed by deletions back to the file system: on SQLite, where a module's
+    /// own file keeps them otherwise; nothing to do on PostgreSQL, whose autovacuum does it.
+    public func releaseFreeSpace() async throws {
+        guard isSeparate, engine == .sqlite else { return }
+        _ = try await database.write { try await $0.raw("PRAGMA incremental_vacuum").all() }
+    }
+
     /// Runs `body` on a connection for reading (on SQLite, one that never waits for the writer).
     public func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
         try await database.read(body)

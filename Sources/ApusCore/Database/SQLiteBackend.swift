@@ -78,7 +78,19 @@ public final class SQLiteBackend: Database {
         let file = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("\(name).sqlite").path
         let opening = companions.withLock { companions in
             if let opening = companions[name] { return opening }
-            let opening = Task { [logger] in try await SQLiteBackend.open(path: file, logger: logger) }
+            let opening = Task { [logger] in
+                let companion = try await SQLiteBackend.open(path: file, logger: logger)
+                // Before its first table: space its module frees can be given back to the file
+                // system (`PRAGMA incremental_vacuum`), as a log store's retention must.
+                // In WAL mode the setting takes effect through a VACUUM, cheap while the file is new.
+                try await companion.write { sql in
+                    let tables = try await sql.raw("SELECT COUNT(*) AS n FROM sqlite_master").first()?.decode(column: "n", as: Int.self) ?? 0
+                    guard tables == 0 else { return }
+                    try await sql.raw("PRAGMA auto_vacuum = INCREMENTAL").run()
+                    try await sql.raw("VACUUM").run()
+                }
+                return companion
+            }
             companions[name] = opening
             return opening
         }
