@@ -251,9 +251,11 @@ extension LogsService {
 
 extension LogsService {
     /// Chunks below this many lines are merged with their stream's neighbours…
-    static let smallChunkLines = 1_000
-    /// …into chunks of about this many: larger chunks compress better and are fewer to find.
-    static let compactedChunkLines = 4_000
+    static let smallChunkLines = 250
+    /// …into chunks of about this many: larger chunks compress better and are fewer to find, but
+    /// a query for the newest lines decodes the newest chunk of every stream it selects whole
+    /// (4,000 lines made such a query 15 times slower on the bench than 1,000).
+    static let compactedChunkLines = 1_000
 
     /// Merges each stream's small chunks (one per push when shippers send a line or a few at a
     /// time) whose lines are at least a minute old into chunks of about
