@@ -119,16 +119,22 @@ enum ChunkStore {
         let id: Int64
         let streamID: Int64
         let lines: Int
+        let minTimestamp: Int64
+        let maxTimestamp: Int64
     }
 
     /// Chunks of fewer than `lines` lines whose newest line is older than `settled`, by stream
     /// and time: what one compaction round looks at (at most `limit`).
     static func small(fewerThan lines: Int, settledBefore settled: Int64, limit: Int, on sql: any SQLDatabase) async throws -> [Small] {
         try await sql.raw("""
-            SELECT id, stream_id, lines FROM logs_chunks WHERE lines < \(bind: lines) AND max_ts < \(bind: settled)
+            SELECT id, stream_id, lines, min_ts, max_ts FROM logs_chunks WHERE lines < \(bind: lines) AND max_ts < \(bind: settled)
             ORDER BY stream_id, min_ts, id LIMIT \(bind: limit)
             """).all().map { row in
-            Small(id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self), lines: try row.decode(column: "lines", as: Int.self))
+            Small(
+                id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self),
+                lines: try row.decode(column: "lines", as: Int.self),
+                minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self)
+            )
         }
     }
 
