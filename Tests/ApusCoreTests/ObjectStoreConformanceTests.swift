@@ -8,7 +8,9 @@ import Testing
 /// single node uses and the S3 bucket a cluster shares (moto's server, started by the test). A
 /// module that stores bytes may rely on exactly this; what only one store does (local working
 /// directories, S3's staged part tails) is tested beside that store.
-@Suite struct ObjectStoreConformanceTests {
+// One store at a time: each S3 case starts a moto server, and nine starting at once load the
+// machine enough to starve the rest of the suite.
+@Suite(.serialized) struct ObjectStoreConformanceTests {
     enum Store: String, CaseIterable, CustomTestStringConvertible {
         case local
         case s3

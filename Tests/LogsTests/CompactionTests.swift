@@ -10,10 +10,6 @@ import Testing
 /// Shippers that send a line at a time leave a chunk per line; compaction merges a stream's
 /// settled small chunks and every query answers as before.
 @Suite struct CompactionTests {
-    static func count(_ table: String, _ storage: ModuleDatabase) async throws -> Int {
-        try await storage.read { try await $0.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1 }
-    }
-
     @Test(arguments: DatabaseEngine.allCases)
     func smallChunksOfAStreamBecomeOneAndQueriesAnswerTheSame(_ engine: DatabaseEngine) async throws {
         let clock = TestClock()
@@ -46,10 +42,10 @@ import Testing
             #expect(try await service.compact() == (0, 0))
             clock.advance(by: 120)
             #expect(try await service.compact() == (40, 2))
-            #expect(try await Self.count("logs_chunks", storage) == 2)
+            #expect(try await rowCount("logs_chunks", in: storage) == 2)
             #expect(try await answers() == before)
             // The trace keys moved with their lines: one key row per id per merged chunk.
-            #expect(try await Self.count("logs_chunk_keys", storage) == 6)
+            #expect(try await rowCount("logs_chunk_keys", in: storage) == 6)
             struct Me: Decodable { let id: String }
             let me = try await client.json("/v1/auth/me", .get, token: admin.accessToken).decoded(Me.self)
             #expect(try await service.trace("t1", tenants: [me.id]).count == 13)

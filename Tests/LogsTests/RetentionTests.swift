@@ -9,10 +9,6 @@ import Testing
 
 /// Lines past their stream's retention go, chunks and streams alike; a rule keeps some longer.
 @Suite struct RetentionTests {
-    static func count(_ table: String, _ storage: ModuleDatabase) async throws -> Int {
-        try await storage.read { try await $0.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? -1 }
-    }
-
     @Test(arguments: DatabaseEngine.allCases)
     func theSweepRemovesWhatIsPastEachStreamsWindowAndLeavesNothingOfIt(_ engine: DatabaseEngine) async throws {
         let clock = TestClock()
@@ -41,14 +37,14 @@ import Testing
             clock.advance(by: 28 * 86_400)
             // Day 31: api's first line is past 30 days, its second is not; billing keeps 400.
             #expect(try await service.applyRetention() == .init(chunks: 1, streams: 0))
-            #expect(try await Self.count("logs_chunks", storage) == 2)
+            #expect(try await rowCount("logs_chunks", in: storage) == 2)
             clock.advance(by: 400 * 86_400)
             #expect(try await service.applyRetention() == .init(chunks: 2, streams: 2))
-            #expect(try await Self.count("logs_chunks", storage) == 0)
-            #expect(try await Self.count("logs_streams", storage) == 0)
+            #expect(try await rowCount("logs_chunks", in: storage) == 0)
+            #expect(try await rowCount("logs_streams", in: storage) == 0)
             // A stream swept away comes back when lines arrive for it again.
             try await push("api", "later")
-            #expect(try await Self.count("logs_streams", storage) == 1)
+            #expect(try await rowCount("logs_streams", in: storage) == 1)
         }
     }
 
