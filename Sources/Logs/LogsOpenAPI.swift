@@ -38,7 +38,7 @@ enum LogsOpenAPI {
     /// The bulk API's operation: NDJSON in, Elasticsearch's answers and errors out.
     static func bulk(_ id: String, _ summary: String, parameters: [JSONValue]) -> JSONValue {
         var responses: [String: JSONValue] = ["200": Doc.jsonResponse("Each item's outcome (errors: true when any failed)", schema: Doc.ref("BulkResponse"))]
-        for (code, description) in ["400": "Malformed", "401": "Missing, invalid or revoked credentials", "403": "Not allowed", "413": "Body too large", "429": "Rate limited"] {
+        for (code, description) in ["400": "Malformed", "401": "Missing, invalid or revoked credentials", "403": "Not allowed", "413": "Body too large", "415": "Unsupported content encoding", "429": "Rate limited"] {
             responses[code] = esError(description)
         }
         return [

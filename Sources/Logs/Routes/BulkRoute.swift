@@ -1,5 +1,4 @@
 import ApusCore
-import CompressNIO
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -27,12 +26,7 @@ struct BulkRoute {
         let started = ContinuousClock.now
         let principal = try context.require(LogsModule.write)
         let tenant = try LokiTenant.resolve(request, principal)
-        var body = try await request.body.collect(upTo: context.maxUploadSize)
-        if request.headers[.contentEncoding]?.lowercased() == "gzip" {
-            do { body = try body.decompress(with: .gzip(), maxSize: service.settings.maxBodyBytes * 8) } catch {
-                throw Problem.badRequest("The gzip body cannot be read, or is larger than \(service.settings.maxBodyBytes * 8) bytes uncompressed.")
-            }
-        }
+        let body = try await ShippedBody.read(request, context, maxBodyBytes: service.settings.maxBodyBytes)
         let bulk: BulkRequest
         do throws(BulkRequest.Malformed) {
             bulk = try BulkRequest(

@@ -1,5 +1,4 @@
 import ApusCore
-import CompressNIO
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -14,17 +13,7 @@ struct LokiPushRoute {
         router.group("/loki/api/v1").add(middleware: RequestBodyLimit(bytes: service.settings.maxBodyBytes)).post("/push") { request, context -> Response in
             let principal = try context.require(LogsModule.write)
             let tenant = try LokiTenant.resolve(request, principal)
-            var body = try await request.body.collect(upTo: context.maxUploadSize)
-            let encoding = request.headers[.contentEncoding]?.lowercased()
-            if encoding == "gzip" {
-                do {
-                    body = try body.decompress(with: .gzip(), maxSize: service.settings.maxBodyBytes * 8)
-                } catch {
-                    throw Problem.badRequest("The gzip body cannot be read, or is larger than \(service.settings.maxBodyBytes * 8) bytes uncompressed.")
-                }
-            } else if let encoding, encoding != "identity" {
-                throw Problem(.unsupportedMediaType, detail: "Content-Encoding \(encoding) is not supported; send gzip or nothing.")
-            }
+            let body = try await ShippedBody.read(request, context, maxBodyBytes: service.settings.maxBodyBytes)
             let type = request.headers[.contentType]?.lowercased() ?? "application/json"
             guard type.hasPrefix("application/json") else {
                 throw Problem(.unsupportedMediaType, detail: "Send the push as application/json (protobuf pushes are not supported yet).")
