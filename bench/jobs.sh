@@ -24,5 +24,6 @@ if [ -n "${APUS_DATABASE_URL:-}" ]; then
 else
     export -f run
     export bin jobs
+    # shellcheck disable=SC2016 # the inner shell expands these, with the cluster's PG* variables
     pg_virtualenv bash -c 'APUS_DATABASE_URL="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/$PGDATABASE?sslmode=disable" run env'
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the benchmarks: builds the release binary, starts one node on a fresh SQLite data
 # dir with the given environment, waits for it, signs up the benchmark account, and stops the
 # node on exit. Sets: base, token, rps(), p99().
@@ -25,6 +26,7 @@ start_node() {
     for _ in $(seq 50); do curl -sf "$base/health/live" >/dev/null && break; sleep 0.1; done
     curl -sf -X POST "$base/v1/auth/register" -H 'Content-Type: application/json' \
         -d '{"email":"bench@example.com","password":"benchmark password"}' >/dev/null
+    # shellcheck disable=SC2034 # read by the benchmarks that source this file
     token=$(curl -sf -X POST "$base/v1/auth/login" -H 'Content-Type: application/json' \
         -d '{"email":"bench@example.com","password":"benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 }

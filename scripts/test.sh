@@ -29,12 +29,16 @@ if [ ! -x .venv/bin/pytest ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r conformance/requirements.txt
 
+log "linting the deployment files"
+scripts/lint-deploy.sh
+
 log "building"
 swift build --build-tests
 
 # pg_virtualenv starts a throwaway cluster, exports PG* for it, runs the command and drops it.
 # The Swift tests run in parallel, each with a pool of its own: 100 connections are not enough.
 log "testing against a throwaway PostgreSQL"
+# shellcheck disable=SC2016 # the inner shell expands these, with the cluster's PG* variables
 pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     url="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/$PGDATABASE?sslmode=disable"
     export APUS_TEST_POSTGRES_URL="$url"
