@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/JohnSundell/Ink.git", from: "0.6.0"),
     ],
     targets: [
         // SHA-256 blocks on the CPU's SHA instructions, for ApusKit's resumable hasher.
@@ -176,6 +177,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Content",
+            dependencies: [
+                "ApusCore",
+                "ApusKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Helpers that start nodes on fresh databases, shared by every module's tests.
         .target(
             name: "ApusTesting",
@@ -192,7 +209,7 @@ let package = Package(
         // The list of shipped modules, shared by the executable and the contract tests.
         .target(
             name: "ApusModules",
-            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat", "Logs"],
+            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat", "Logs", "Content"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -357,6 +374,19 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ContentTests",
+            dependencies: [
+                "ApusCore",
+                "ApusKit",
+                "ApusTesting",
+                "Content",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ],
             swiftSettings: swiftSettings
         ),

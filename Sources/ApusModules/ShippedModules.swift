@@ -1,5 +1,6 @@
 public import ApusCore
 import Chat
+import Content
 import Inventory
 import Links
 import Logs
@@ -11,6 +12,6 @@ import Uploads
 public enum ShippedModules {
     /// A fresh instance of every shipped module.
     public static func all() -> [any Module] {
-        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule(), LogsModule()]
+        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule(), LogsModule(), ContentModule()]
     }
 }

@@ -1,0 +1,98 @@
+import ApusCore
+import ApusKit
+import Crypto
+import Foundation
+
+/// A published entry as readers get it: its JSON, the tag that names it, and the slug it now
+/// lives under.
+struct DeliveredEntry: Sendable {
+    var json: JSONValue
+    var body: Data
+    var etag: EntityTag
+    var slug: String?
+
+    /// A strong tag for a body: the start of its SHA-256.
+    static func tag(for body: Data) -> EntityTag {
+        EntityTag(Array(SHA256.hash(data: body).prefix(12)).hexEncoded)
+    }
+
+    static func cacheKey(_ entryID: String, locale: String, type: ContentType) -> String {
+        // The type's version is part of the key: a changed type is read afresh.
+        "\(entryID)|\(locale)|\(type.version)"
+    }
+}
+
+extension ContentService {
+    /// What a slug lookup found.
+    enum SlugLookup: Sendable {
+        case entry(DeliveredEntry)
+        /// The slug is an old one of the entry: it lives at this slug now.
+        case moved(String)
+    }
+
+    /// The type, if the caller may read what is published of it: strangers read public
+    /// types only, and learn nothing of the others (404).
+    func readableType(_ apiID: String, by principal: Principal?) async throws -> ContentType {
+        let type = try await type(apiID)
+        guard type.isPublic || principal?.has(ContentModule.read) == true else { throw Problem.notFound("No content type \(apiID).") }
+        return type
+    }
+
+    /// A page of the type's published entries in one locale, oldest first.
+    func published(_ type: ContentType, locale: String, limit: Int, after cursor: String?) async throws -> [(id: String, entry: DeliveredEntry)] {
+        let records = try await platform.read { [entryStore] sql in
+            try await entryStore.published(of: type.id, limit: limit, after: cursor, on: sql)
+        }
+        var entries: [(id: String, entry: DeliveredEntry)] = []
+        for record in records {
+            if let delivered = try await delivered(record.id, type: type, locale: locale) { entries.append((record.id, delivered)) }
+        }
+        return entries
+    }
+
+    /// The published entry under `slug` in `locale`, or where it moved.
+    func bySlug(_ type: ContentType, locale: String, slug: String) async throws -> SlugLookup {
+        guard let field = type.slugField else { throw Problem.notFound("Type \(type.apiId) has no slugs.") }
+        let slugLocale = type.storageLocale(of: field, writing: locale)
+        let entryID = try await slugCache.value(for: "\(type.id)|\(slugLocale)|\(slug)") { [platform, uniqueStore] in
+            try await platform.read { sql in try await uniqueStore.publishedEntry(slug: slug, locale: slugLocale, type: type.id, on: sql) }
+        }
+        guard let entryID, let entry = try await delivered(entryID, type: type, locale: locale) else {
+            throw Problem.notFound("Nothing is published under \(slug).")
+        }
+        if entry.slug == slug { return .entry(entry) }
+        guard let current = entry.slug else { throw Problem.notFound("Nothing is published under \(slug).") }
+        return .moved(current)
+    }
+
+    /// The published entry as readers get it, from the node's cache.
+    func delivered(_ id: String, type: ContentType, locale: String) async throws -> DeliveredEntry? {
+        try await deliveredCache.value(for: DeliveredEntry.cacheKey(id, locale: locale, type: type)) { [self] in
+            try await platform.read { [self] sql in
+                guard let entry = try await entryStore.entry(id, of: type.id, on: sql), entry.isPublished else { return nil }
+                let values = try await entryStore.values(of: id, locales: [type.defaultLocale, locale], on: sql)
+                return try render(entry, values: EntryValues.merged(values.published, locale: locale, type: type), type: type, locale: locale)
+            }
+        }
+    }
+
+    /// Readers' JSON of an entry: rich text as safe HTML, never its Markdown.
+    func render(_ entry: EntryRecord, values: FieldValues, type: ContentType, locale: String) throws -> DeliveredEntry {
+        var members: [String: JSONValue] = [
+            "id": .string(entry.id), "type": .string(type.apiId), "locale": .string(locale),
+            "published_at": entry.publishedAt.map { .string(Timestamp.format($0)) } ?? .null,
+        ]
+        var slug: String?
+        for field in type.fields {
+            let value = values[field.name] ?? .null
+            switch (field.kind, value) {
+            case (.richText, .string(let markdown)): members[field.name] = .string(richText.html(from: markdown))
+            case (.slug, .string(let text)): slug = text; members[field.name] = value
+            default: members[field.name] = value
+            }
+        }
+        let json = JSONValue.object(members)
+        let body = try ContentJSON.data(json)
+        return DeliveredEntry(json: json, body: body, etag: DeliveredEntry.tag(for: body), slug: slug)
+    }
+}

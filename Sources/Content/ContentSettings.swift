@@ -1,0 +1,19 @@
+import ApusCore
+
+/// What the content module reads from the node's settings.
+struct ContentSettings: Sendable {
+    /// How long after an autosave a later autosave by the same author updates it in place
+    /// instead of adding a revision (`APUS_CONTENT_AUTOSAVE_WINDOW`).
+    var autosaveWindow: Double = 300
+    /// `max-age` of published entries of public types, for browsers and CDNs
+    /// (`APUS_CONTENT_CACHE_MAX_AGE`, seconds).
+    var cacheMaxAge = 60
+    /// How often a node counts schedules past their time (`APUS_CONTENT_OVERDUE_CHECK_EVERY`).
+    var overdueCheckInterval: Double = 60
+
+    init(_ settings: Settings) throws(ConfigurationError) {
+        autosaveWindow = try settings.seconds("APUS_CONTENT_AUTOSAVE_WINDOW", default: autosaveWindow)
+        cacheMaxAge = try settings.integer("APUS_CONTENT_CACHE_MAX_AGE", in: 0...31_536_000, default: cacheMaxAge)
+        overdueCheckInterval = try settings.seconds("APUS_CONTENT_OVERDUE_CHECK_EVERY", default: overdueCheckInterval)
+    }
+}

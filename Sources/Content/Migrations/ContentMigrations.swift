@@ -1,0 +1,95 @@
+import ApusCore
+
+/// The content tables. An entry keeps one row per locale it has values in: the default locale's
+/// row holds the fields that are not localised, so a save in one locale writes one or two rows,
+/// never every locale. Unique values (slugs among them) are claimed in a table of their own whose
+/// primary key is the uniqueness rule, and every slug an entry was ever published under is kept
+/// so an old URL answers with a redirect.
+enum ContentMigrations {
+    static let all = [
+        Migration(
+            module: "content",
+            name: "0001_content",
+            statements: [
+                """
+                CREATE TABLE content_types (
+                    id TEXT PRIMARY KEY,
+                    api_id TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    public INTEGER NOT NULL,
+                    url_pattern TEXT,
+                    default_locale TEXT NOT NULL,
+                    locales TEXT NOT NULL,
+                    fields TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE content_entries (
+                    id TEXT PRIMARY KEY,
+                    type_id TEXT NOT NULL,
+                    author_id TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    publish_at TEXT,
+                    unpublish_at TEXT,
+                    published_at TEXT,
+                    unpublished_changes INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX content_entries_type ON content_entries (type_id, id)",
+                "CREATE INDEX content_entries_author ON content_entries (author_id)",
+                "CREATE INDEX content_entries_schedule ON content_entries (status, publish_at)",
+                """
+                CREATE TABLE content_entry_locales (
+                    entry_id TEXT NOT NULL,
+                    locale TEXT NOT NULL,
+                    draft TEXT NOT NULL,
+                    published TEXT,
+                    PRIMARY KEY (entry_id, locale)
+                )
+                """,
+                """
+                CREATE TABLE content_revisions (
+                    id TEXT PRIMARY KEY,
+                    entry_id TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    locale TEXT NOT NULL,
+                    author_id TEXT NOT NULL,
+                    change_note TEXT,
+                    field_values TEXT NOT NULL,
+                    autosave INTEGER NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    UNIQUE (entry_id, number)
+                )
+                """,
+                """
+                CREATE TABLE content_unique_values (
+                    type_id TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    locale TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    entry_id TEXT NOT NULL,
+                    PRIMARY KEY (type_id, field, locale, value)
+                )
+                """,
+                "CREATE INDEX content_unique_values_entry ON content_unique_values (entry_id)",
+                """
+                CREATE TABLE content_published_slugs (
+                    type_id TEXT NOT NULL,
+                    locale TEXT NOT NULL,
+                    slug TEXT NOT NULL,
+                    entry_id TEXT NOT NULL,
+                    PRIMARY KEY (type_id, locale, slug)
+                )
+                """,
+                "CREATE INDEX content_published_slugs_entry ON content_published_slugs (entry_id)",
+            ]
+        )
+    ]
+}

@@ -1,0 +1,77 @@
+import ApusCore
+import ApusTesting
+import Content
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@Suite struct DeliveryTests {
+    @Test(arguments: DatabaseEngine.allCases)
+    func publishedEntriesAreTaggedCacheableAndAnswer304(engine: DatabaseEngine) async throws {
+        try await CMS.with(engine: engine, settings: ["APUS_CONTENT_CACHE_MAX_AGE": "120"]) { cms in
+            try await cms.type()
+            for title in ["First", "Second", "Third"] {
+                _ = try await cms.move(try await cms.entry(#"{"title":"\#(title)","category":"news"}"#), "publish")
+            }
+            let draft = try await cms.entry(#"{"title":"Not yet"}"#)
+            let page = try await cms.get("/v1/content/posts/published?limit=2")
+            #expect(page.status == .ok)
+            #expect(page.headers[.cacheControl] == "public, max-age=120, stale-while-revalidate=120")
+            let first = try page.json()
+            #expect(first.items.map { $0.string("title") } == ["First", "Second"])
+            #expect(first.items[0]["status"] == nil)
+            #expect(first.items[0]["author_id"] == nil)
+            let next = first.string("next_cursor")
+            #expect(try await cms.get("/v1/content/posts/published?limit=2&cursor=\(next)").json().items.map { $0.string("title") } == ["Third"])
+            #expect(try await cms.get("/v1/content/posts/published/by-slug/\(draft.string("slug"))").status == .notFound)
+
+            let one = try await cms.get("/v1/content/posts/published/by-slug/first")
+            let tag = try #require(one.headers[.eTag])
+            let again = try await cms.get("/v1/content/posts/published/by-slug/first", headers: [.ifNoneMatch: tag])
+            #expect(again.status == .notModified)
+            #expect(again.body.readableBytes == 0)
+            let pageTag = try #require(page.headers[.eTag])
+            #expect(try await cms.get("/v1/content/posts/published?limit=2", headers: [.ifNoneMatch: pageTag]).status == .notModified)
+            // Republished with a change: a new tag, and the old one no longer matches.
+            let entry = try await cms.get("/v1/content/posts/entries?limit=1", token: cms.editor).json().items[0]
+            let saved = try await cms.save(entry, #"{"category":"guides"}"#, token: cms.editor).json()
+            _ = try await cms.move(saved, "publish")
+            let changed = try await cms.get("/v1/content/posts/published/by-slug/first", headers: [.ifNoneMatch: tag])
+            #expect(changed.status == .ok)
+            #expect(try changed.json().string("category") == "guides")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func privateTypesAreReadOnlyByStaffAndStrangersLearnNothing(engine: DatabaseEngine) async throws {
+        try await CMS.with(engine: engine) { cms in
+            try await cms.type(#"{"name":"Memo","api_id":"memos","fields":[{"name":"title","kind":"text"},{"name":"slug","kind":"slug","from":"title"}]}"#)
+            _ = try await cms.move(try await cms.entry(#"{"title":"Quarterly"}"#, type: "memos"), "publish", type: "memos")
+            let stranger = try await cms.get("/v1/content/memos/published/by-slug/quarterly")
+            let unknown = try await cms.get("/v1/content/nothing/published/by-slug/quarterly")
+            #expect(stranger.status == .notFound)
+            #expect(unknown.status == .notFound)
+            #expect(try stranger.json()["detail"] == "No content type memos.")
+            let staff = try await cms.get("/v1/content/memos/published/by-slug/quarterly", token: cms.viewer)
+            #expect(staff.status == .ok)
+            #expect(staff.headers[.cacheControl] == "private, no-cache")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aSecondNodeStopsServingWhatWasUnpublishedOnTheFirst(engine: DatabaseEngine) async throws {
+        try await TestServer.withTwoServers(engine: engine, modules: [ContentModule()], configure: {
+            $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
+        }) { first, second in
+            let admin = try await first.1.signedIn("admin@example.com", roles: [.admin], server: first.0).accessToken
+            #expect(try await first.1.json("/v1/content/types", .post, token: admin, body: CMS.blog).status == .created)
+            let entry = try await first.1.json("/v1/content/posts/entries", .post, token: admin, body: #"{"title":"Shared"}"#).json()
+            #expect(try await first.1.json("/v1/content/posts/entries/\(entry.string("id"))/publish", .post, token: admin).status == .ok)
+            // The second node reads it, and so has it cached.
+            #expect(try await second.1.json("/v1/content/posts/published/by-slug/shared", .get).status == .ok)
+            #expect(try await first.1.json("/v1/content/posts/entries/\(entry.string("id"))/unpublish", .post, token: admin).status == .ok)
+            #expect(try await eventually { try await second.1.json("/v1/content/posts/published/by-slug/shared", .get).status == .notFound })
+        }
+    }
+}
