@@ -14,8 +14,9 @@ enum ContentOpenAPI {
     static let localeParameter: JSONValue = [
         "name": "locale", "in": "query", "schema": ["type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"],
     ]
-    static let ifMatch: JSONValue = ["name": "If-Match", "in": "header", "required": true, "schema": ["type": "string"]]
-    static let optionalIfMatch: JSONValue = ["name": "If-Match", "in": "header", "schema": ["type": "string"]]
+    static let versionTag: JSONValue = ["type": "string", "pattern": "^((W/)?\"[0-9]{1,18}\"|\\*)$"]
+    static let ifMatch: JSONValue = ["name": "If-Match", "in": "header", "required": true, "schema": versionTag]
+    static let optionalIfMatch: JSONValue = ["name": "If-Match", "in": "header", "schema": versionTag]
     static let ifNoneMatch: JSONValue = ["name": "If-None-Match", "in": "header", "schema": ["type": "string"]]
     static let entryPath: [JSONValue] = [typeParameter, Doc.idParameter()]
     static let notFound = Doc.problemResponse("No such type or entry")
@@ -82,7 +83,7 @@ enum ContentOpenAPI {
             "/v1/content/{type}/entries/{id}/archive": transition("archive", "Archive the entry", conflict: "Archived already"),
             "/v1/content/{type}/entries/{id}/revisions": [
                 "get": operation("listRevisions", "The entry's revisions, newest first", parameters: entryPath + [
-                    Doc.limitParameter, ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^[0-9]{0,9}$"]],
+                    Doc.limitParameter, ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^[1-9][0-9]{0,8}$"]],
                 ], responses: [
                     "200": Doc.jsonResponse("A page of revisions", schema: Doc.page(of: Doc.ref("Revision"))), "404": notFound,
                 ]),
@@ -199,11 +200,12 @@ enum ContentOpenAPI {
     static func typeProperties(withAPIID: Bool) -> JSONValue {
         var properties: [String: JSONValue] = [
             "name": ["type": "string", "minLength": 1, "maxLength": 200, "pattern": Doc.noNUL],
-            "public": ["type": "boolean"],
-            "url_pattern": ["type": "string", "maxLength": 500, "pattern": "^/[^\\s\\u0000]*$"],
-            "default_locale": ["type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"],
-            "locales": ["type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": true, "items": ["type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"]],
-            "fields": ["type": "array", "maxItems": 100, "items": Doc.ref("Field")],
+            // An optional member sent as null is as if absent: the default, or unchanged.
+            "public": ["type": ["boolean", "null"]],
+            "url_pattern": ["type": ["string", "null"], "maxLength": 500, "pattern": "^/[^\\s\\u0000]*$"],
+            "default_locale": ["type": ["string", "null"], "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"],
+            "locales": ["type": ["array", "null"], "minItems": 1, "maxItems": 50, "uniqueItems": true, "items": ["type": "string", "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"]],
+            "fields": ["type": ["array", "null"], "maxItems": 100, "items": Doc.ref("Field")],
         ]
         if withAPIID { properties["api_id"] = ["type": "string", "pattern": apiIDPattern] }
         return .object(properties)

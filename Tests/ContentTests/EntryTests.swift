@@ -46,7 +46,8 @@ import Testing
                 #expect(try response.problemFields().contains(field), "\(body): \(response.text)")
             }
             #expect(try await cms.client.json("/v1/content/posts/entries", .post, token: cms.editor, body: "[1]").status == .unprocessableContent)
-            #expect(try await cms.client.json("/v1/content/posts/entries?locale=de", .post, token: cms.editor, body: #"{"title":"x"}"#).status == .badRequest)
+            #expect(try await cms.client.json("/v1/content/posts/entries?locale=de", .post, token: cms.editor, body: #"{"title":"x"}"#).status == .notFound)
+            #expect(try await cms.client.json("/v1/content/posts/entries?locale=", .post, token: cms.editor, body: #"{"title":"x"}"#).status == .badRequest)
             #expect(try await cms.client.json("/v1/content/nothing/entries", .post, token: cms.editor, body: #"{"title":"x"}"#).status == .notFound)
         }
     }

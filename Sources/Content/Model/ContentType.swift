@@ -31,7 +31,8 @@ struct ContentType: Codable, Sendable, Equatable {
     func locale(_ requested: String?) throws -> String {
         guard let requested else { return defaultLocale }
         guard locales.contains(requested) else {
-            throw Problem.badRequest("This type has no locale '\(requested)': it offers \(locales.joined(separator: ", ")).")
+            // What the type does not offer is not there, as an unknown entry is not.
+            throw Problem.notFound("This type has no locale '\(requested)': it offers \(locales.joined(separator: ", ")).")
         }
         return requested
     }

@@ -8,7 +8,8 @@ enum ContentRequests {
     /// The version `If-Match` names: `nil` for `*` or, when not `required`, for no header; 428
     /// when required and absent, 400 when it is not one tag this API hands out.
     static func expectedVersion(_ request: Request, required: Bool, what: String) throws -> Int? {
-        if !required, request.headers[.ifMatch] == nil { return nil }
+        // An empty header on a route that does not need one says nothing.
+        if !required, request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true { return nil }
         switch try IfMatch.required(request.headers, detail: "Send If-Match with the \(what)'s ETag to change it.") {
         case .any:
             return nil
@@ -24,7 +25,7 @@ enum ContentRequests {
 
     /// `?locale=`, when given, as a locale tag (whether the type offers it is the type's to say).
     static func locale(_ request: Request) throws -> String? {
-        guard let locale = request.uri.queryParameters.get("locale"), !locale.isEmpty else { return nil }
+        guard let locale = request.uri.queryParameters.get("locale") else { return nil }
         guard TypeRules.isValidLocale(locale) else { throw Problem.badRequest("locale must be a locale tag such as en or pt-BR.") }
         return locale
     }

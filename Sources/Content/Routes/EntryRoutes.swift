@@ -70,7 +70,10 @@ struct EntryRoutes {
             _ = try context.require(ContentModule.read)
             let id = try context.requireID("id", kind: "entry")
             let limit = try request.pageLimit()
-            let before = try request.pageCursor { cursor in Int(cursor).map { $0 > 0 } ?? false }.flatMap { Int($0) }
+            // A revision number, as the previous page's cursor gave it.
+            let before = try request.pageCursor { cursor in
+                cursor.count <= 9 && cursor.first != "0" && !cursor.isEmpty && cursor.allSatisfy { ("0"..."9").contains($0) }
+            }.flatMap { Int($0) }
             let fetched = try await service.revisions(try ContentRequests.typeID(context), id, limit: limit + 1, before: before, by: context.principal)
             return try context.responseEncoder.encode(
                 Page(fetched: fetched.map(RevisionView.init), limit: limit) { String($0.number) }, from: request, context: context
