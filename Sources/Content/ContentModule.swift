@@ -28,6 +28,7 @@ public struct ContentModule: Module {
     public var events: [EventDeclaration] { ContentEvents.all }
     public var permissions: [Permission] { [Self.manageTypes, Self.read, Self.write, Self.editAny, Self.publish] }
     public var openAPI: OpenAPIFragment { ContentOpenAPI.fragment }
+    public var rootSegments: [String] { SiteRoutes.rootSegments }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
         let settings = try ContentSettings(platform.settings)
@@ -36,8 +37,11 @@ public struct ContentModule: Module {
         TypeRoutes(service: service).add(to: routes)
         DeliveryRoutes(service: service, settings: settings).add(to: routes)
         EntryRoutes(service: service).add(to: routes)
+        let site = RouteCollection(context: ApusRequestContext.self)
+        SiteRoutes(service: service, base: platform.configuration.effectivePublicURL).add(to: site)
         return ModuleParts(
             routes: routes,
+            publicRoutes: site,
             jobHandlers: [ScheduledTransition.handler(service: service), OverdueSchedules.handler(service: service)],
             recurringJobs: [OverdueSchedules.job(every: settings.overdueCheckInterval)]
         )

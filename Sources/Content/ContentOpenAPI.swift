@@ -31,6 +31,21 @@ enum ContentOpenAPI {
         ])]
     }
 
+    /// A root document for crawlers and feed readers: public, not JSON.
+    static func site(_ id: String, _ summary: String, type: String, parameters: [JSONValue] = []) -> JSONValue {
+        var operation: [String: JSONValue] = [
+            "operationId": .string(id), "summary": .string(summary), "tags": ["content"], "security": [],
+            "responses": [
+                "200": ["description": .string(summary), "content": .object([type: ["schema": ["type": "string"]]])],
+                "401": Doc.problemResponse("Credentials were sent and are invalid"),
+                "404": Doc.problemResponse("No such sitemap, type or feed"),
+                "429": Doc.problemResponse("Rate limited"),
+            ],
+        ]
+        if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
+        return .object(operation)
+    }
+
     static let fragment = OpenAPIFragment(
         paths: [
             "/v1/content/types": [
@@ -83,7 +98,7 @@ enum ContentOpenAPI {
             "/v1/content/{type}/entries/{id}/archive": transition("archive", "Archive the entry", conflict: "Archived already"),
             "/v1/content/{type}/entries/{id}/revisions": [
                 "get": operation("listRevisions", "The entry's revisions, newest first", parameters: entryPath + [
-                    Doc.limitParameter, ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^[1-9][0-9]{0,8}$"]],
+                    Doc.limitParameter, ["name": "cursor", "in": "query", "schema": ["type": "string", "pattern": "^([1-9][0-9]{0,8})?$"]],
                 ], responses: [
                     "200": Doc.jsonResponse("A page of revisions", schema: Doc.page(of: Doc.ref("Revision"))), "404": notFound,
                 ]),
@@ -102,6 +117,22 @@ enum ContentOpenAPI {
                 ], responses: [
                     "200": entryResponse("The entry; ETag is its new version"), "404": notFound, "409": Doc.problemResponse("A unique value or slug is taken"),
                     "412": stale, "428": missingIfMatch,
+                ]),
+            ],
+            "/sitemap.xml": [
+                "get": site("getSitemap", "A sitemaps.org sitemap of every published entry of public types, or an index past APUS_CONTENT_SITEMAP_MAX_URLS", type: "application/xml"),
+            ],
+            "/sitemaps/{file}": [
+                "get": site("getChildSitemap", "One sitemap of the index", type: "application/xml", parameters: [
+                    ["name": "file", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[1-9][0-9]{0,6}\\.xml$"]],
+                ]),
+            ],
+            "/robots.txt": [
+                "get": site("getRobots", "robots.txt, naming the sitemap", type: "text/plain"),
+            ],
+            "/feeds/{file}": [
+                "get": site("getFeed", "The Atom feed of a public type's newest published entries", type: "application/atom+xml", parameters: [
+                    ["name": "file", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[a-z][a-z0-9_-]{0,63}\\.atom$"]],
                 ]),
             ],
             "/v1/content/{type}/published": [

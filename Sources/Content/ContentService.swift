@@ -10,6 +10,7 @@ final class ContentService: Sendable {
     let entryStore = EntryStore()
     let revisionStore = RevisionStore()
     let uniqueStore = UniqueValueStore()
+    let sitemapStore = SitemapStore()
     /// Types by api id: every content request reads one.
     let typeCache: BusInvalidatedCache<String, ContentType>
     /// Published entries as readers get them, by entry, locale and type version.

@@ -11,7 +11,15 @@ struct ContentSettings: Sendable {
     /// How often a node counts schedules past their time (`APUS_CONTENT_OVERDUE_CHECK_EVERY`).
     var overdueCheckInterval: Double = 60
 
+    /// URLs in one sitemap before `/sitemap.xml` becomes an index of several
+    /// (`APUS_CONTENT_SITEMAP_MAX_URLS`; the sitemaps.org limit is 50,000).
+    var sitemapMaxURLs = 50_000
+    /// Entries in a type's Atom feed (`APUS_CONTENT_FEED_ENTRIES`).
+    var feedEntries = 50
+
     init(_ settings: Settings) throws(ConfigurationError) {
+        sitemapMaxURLs = try settings.integer("APUS_CONTENT_SITEMAP_MAX_URLS", in: 1...50_000, default: sitemapMaxURLs)
+        feedEntries = try settings.integer("APUS_CONTENT_FEED_ENTRIES", in: 1...500, default: feedEntries)
         autosaveWindow = try settings.seconds("APUS_CONTENT_AUTOSAVE_WINDOW", default: autosaveWindow)
         cacheMaxAge = try settings.integer("APUS_CONTENT_CACHE_MAX_AGE", in: 0...31_536_000, default: cacheMaxAge)
         overdueCheckInterval = try settings.seconds("APUS_CONTENT_OVERDUE_CHECK_EVERY", default: overdueCheckInterval)

@@ -25,6 +25,7 @@ struct CMS: Sendable {
     ) async throws -> Result {
         try await TestServer.withNode(engine: engine, modules: [ContentModule()], clock: clock, configure: {
             $0.settings = Settings(settings)
+            $0.publicURL = "https://site.example"
             $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
         }) { server, client in
             let cms = CMS(

@@ -103,6 +103,15 @@ struct EntryStore: Sendable {
             """).all().map(Self.entry(from:))
     }
 
+    /// The type's most recently published entries, newest first (a feed).
+    func newestPublished(of typeID: String, limit: Int, on sql: any SQLDatabase) async throws -> [EntryRecord] {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM content_entries
+            WHERE type_id = \(bind: typeID) AND status = 'published'
+            ORDER BY published_at DESC, id DESC LIMIT \(bind: limit)
+            """).all().map(Self.entry(from:))
+    }
+
     /// Entries whose scheduled publication is past `now` and still waiting.
     func overdueSchedules(before now: Date, on sql: any SQLDatabase) async throws -> Int {
         try await sql.raw("""
