@@ -35,6 +35,7 @@ public struct ContentModule: Module {
         let service = ContentService(platform: platform, settings: settings)
         let routes = RouteCollection(context: ApusRequestContext.self)
         TypeRoutes(service: service).add(to: routes)
+        SearchRoutes(service: service).add(to: routes)
         DeliveryRoutes(service: service, settings: settings).add(to: routes)
         EntryRoutes(service: service).add(to: routes)
         let site = RouteCollection(context: ApusRequestContext.self)

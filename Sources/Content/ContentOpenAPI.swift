@@ -119,6 +119,19 @@ enum ContentOpenAPI {
                     "412": stale, "428": missingIfMatch,
                 ]),
             ],
+            "/v1/content/search": [
+                "get": operation("searchContent", "Full-text search over published entries (drafts too for staff)", secured: false, parameters: [
+                    ["name": "q", "in": "query", "required": true, "schema": ["type": "string", "minLength": 2, "maxLength": 200, "pattern": "[\\p{L}\\p{N}]{2}"]],
+                    ["name": "type", "in": "query", "schema": ["type": "string", "pattern": apiIDPattern]],
+                    localeParameter, Doc.limitParameter, ["name": "drafts", "in": "query", "schema": ["type": "boolean"]],
+                ], responses: [
+                    "200": Doc.jsonResponse("Hits, best first; snippets are HTML with matches in <mark>", schema: [
+                        "type": "object", "required": ["items"],
+                        "properties": ["items": ["type": "array", "items": Doc.ref("SearchHit")]],
+                    ]),
+                    "404": Doc.problemResponse("No such type, or not public"),
+                ]),
+            ],
             "/sitemap.xml": [
                 "get": site("getSitemap", "A sitemaps.org sitemap of every published entry of public types, or an index past APUS_CONTENT_SITEMAP_MAX_URLS", type: "application/xml"),
             ],
@@ -215,6 +228,14 @@ enum ContentOpenAPI {
                     "id": ["type": "string"], "number": ["type": "integer"], "locale": ["type": "string"], "author_id": ["type": "string"],
                     "change_note": ["type": ["string", "null"]], "autosave": ["type": "boolean"], "created_at": Doc.time, "updated_at": Doc.time,
                     "values": ["type": "object"],
+                ],
+            ],
+            "SearchHit": [
+                "type": "object", "required": ["id", "type", "locale", "state", "title", "snippet", "score"],
+                "properties": [
+                    "id": ["type": "string", "pattern": Doc.idPattern], "type": ["type": "string"], "locale": ["type": "string"],
+                    "state": ["type": "string", "enum": ["published", "draft"]], "title": ["type": "string"], "snippet": ["type": "string"],
+                    "score": ["type": "number"],
                 ],
             ],
             "RevisionDiff": [

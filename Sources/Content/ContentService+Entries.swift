@@ -94,6 +94,7 @@ extension ContentService {
             let values = try await entryStore.values(of: id, on: transaction.sql)
             let slugs = try await publishedSlugs(of: id, on: transaction)
             try await entryStore.delete(id, on: transaction.sql)
+            try await searchStore.remove(entry: id, on: transaction.sql)
             invalidateDelivery(of: id, type: type, slugs: slugs, in: transaction)
             try await transaction.emit(ContentEvents.deleted, aggregate: id, json: payload(entry, type: type, values: values))
         }
@@ -150,6 +151,7 @@ extension ContentService {
             try await entryStore.setDraft(rows[at] ?? [:], of: id, locale: at, on: transaction.sql)
         }
         values.draft = rows
+        try await index(id, type: type, locale: locale, state: "draft", values: merged, on: transaction)
         return merged
     }
 

@@ -53,6 +53,10 @@ extension ContentService {
         let oldSlugs = try await publishedSlugs(of: entry.id, on: transaction)
         try await entryStore.publishDrafts(of: entry.id, on: transaction.sql)
         let values = try await entryStore.values(of: entry.id, on: transaction.sql)
+        try await searchStore.remove(entry: entry.id, state: "published", on: transaction.sql)
+        for locale in values.published.keys.sorted() where type.locales.contains(locale) {
+            try await index(entry.id, type: type, locale: locale, state: "published", values: EntryValues.merged(values.published, locale: locale, type: type), on: transaction)
+        }
         if let field = type.slugField {
             for (locale, row) in values.published {
                 guard case .string(let slug)? = row[field.name] else { continue }
@@ -75,6 +79,7 @@ extension ContentService {
     func withdraw(_ entry: inout EntryRecord, to status: EntryStatus, type: ContentType, in transaction: Transaction) async throws {
         let wasPublished = entry.status == .published
         try await entryStore.withdraw(entry.id, on: transaction.sql)
+        try await searchStore.remove(entry: entry.id, state: "published", on: transaction.sql)
         entry.status = status
         entry.publishAt = nil
         entry.unpublishAt = nil

@@ -11,6 +11,7 @@ final class ContentService: Sendable {
     let revisionStore = RevisionStore()
     let uniqueStore = UniqueValueStore()
     let sitemapStore = SitemapStore()
+    let searchStore = SearchStore()
     /// Types by api id: every content request reads one.
     let typeCache: BusInvalidatedCache<String, ContentType>
     /// Published entries as readers get them, by entry, locale and type version.

@@ -90,6 +90,41 @@ enum ContentMigrations {
                 """,
                 "CREATE INDEX content_published_slugs_entry ON content_published_slugs (entry_id)",
             ]
-        )
+        ),
+        // Full-text search over published and draft views of each entry's locales. SQLite keeps
+        // two FTS5 tables, one stemming English (Porter) and one only folding (other languages);
+        // PostgreSQL one table with a tsvector made with the locale's text search configuration
+        // and a GIN index. The vocabulary the word break splits unspaced queries over is kept for
+        // both.
+        Migration(
+            module: "content",
+            name: "0002_search",
+            sqlite: [
+                """
+                CREATE VIRTUAL TABLE content_search_stemmed USING fts5(
+                    entry_id UNINDEXED, type_id UNINDEXED, locale UNINDEXED, state UNINDEXED, title, body,
+                    tokenize = 'porter unicode61 remove_diacritics 2'
+                )
+                """,
+                """
+                CREATE VIRTUAL TABLE content_search_plain USING fts5(
+                    entry_id UNINDEXED, type_id UNINDEXED, locale UNINDEXED, state UNINDEXED, title, body,
+                    tokenize = 'unicode61 remove_diacritics 2'
+                )
+                """,
+                "CREATE TABLE content_search_words (word TEXT PRIMARY KEY)",
+            ],
+            postgres: [
+                """
+                CREATE TABLE content_search (
+                    entry_id TEXT NOT NULL, type_id TEXT NOT NULL, locale TEXT NOT NULL, state TEXT NOT NULL,
+                    config TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, document TSVECTOR NOT NULL,
+                    PRIMARY KEY (entry_id, locale, state)
+                )
+                """,
+                "CREATE INDEX content_search_document ON content_search USING GIN (document)",
+                "CREATE TABLE content_search_words (word TEXT PRIMARY KEY)",
+            ]
+        ),
     ]
 }
