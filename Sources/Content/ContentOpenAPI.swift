@@ -18,6 +18,9 @@ enum ContentOpenAPI {
     static let ifMatch: JSONValue = ["name": "If-Match", "in": "header", "required": true, "schema": versionTag]
     static let optionalIfMatch: JSONValue = ["name": "If-Match", "in": "header", "schema": versionTag]
     static let ifNoneMatch: JSONValue = ["name": "If-None-Match", "in": "header", "schema": ["type": "string"]]
+    static let expandParameter: JSONValue = [
+        "name": "expand", "in": "query", "description": "Replace each reference with the published entry it names (one level).", "schema": ["type": "boolean"],
+    ]
     static let entryPath: [JSONValue] = [typeParameter, Doc.idParameter()]
     static let notFound = Doc.problemResponse("No such type or entry")
     static let stale = Doc.problemResponse("The entry changed since that version")
@@ -150,7 +153,7 @@ enum ContentOpenAPI {
             ],
             "/v1/content/{type}/published": [
                 "get": operation("listPublished", "Published entries of a type (public types need no token)", secured: false, parameters: [
-                    typeParameter, localeParameter, Doc.limitParameter, Doc.idCursorParameter, ifNoneMatch,
+                    typeParameter, localeParameter, Doc.limitParameter, Doc.idCursorParameter, ifNoneMatch, expandParameter,
                 ], responses: [
                     "200": Doc.jsonResponse("A page of published entries", schema: Doc.page(of: Doc.ref("PublishedEntry"))),
                     "304": ["description": "If-None-Match names this page"], "404": Doc.problemResponse("No such type, or not public"),
@@ -158,7 +161,7 @@ enum ContentOpenAPI {
             ],
             "/v1/content/{type}/published/by-slug/{slug}": [
                 "get": operation("getPublishedBySlug", "A published entry by its slug; an old slug redirects", secured: false, parameters: [
-                    typeParameter, ["name": "slug", "in": "path", "required": true, "schema": ["type": "string", "maxLength": 200]], localeParameter, ifNoneMatch,
+                    typeParameter, ["name": "slug", "in": "path", "required": true, "schema": ["type": "string", "maxLength": 200]], localeParameter, ifNoneMatch, expandParameter,
                 ], responses: [
                     "200": Doc.jsonResponse("The published entry", schema: Doc.ref("PublishedEntry")),
                     "301": ["description": "The slug is an old one: Location names the current one", "headers": ["Location": ["schema": ["type": "string"]]]],

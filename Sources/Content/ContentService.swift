@@ -18,6 +18,8 @@ final class ContentService: Sendable {
     let deliveredCache: BusInvalidatedCache<String, DeliveredEntry>
     /// Published slugs to the entry they lead to, by type, locale and slug.
     let slugCache: BusInvalidatedCache<String, String>
+    /// Entries' types by entry id, for references that may name any type.
+    let entryTypeCache: BusInvalidatedCache<String, String>
     let metrics: ContentMetrics
     let richText = RichTextRenderer()
 
@@ -27,6 +29,7 @@ final class ContentService: Sendable {
         typeCache = platform.cache("content.types", capacity: 1_000, lifetime: .seconds(300))
         deliveredCache = platform.cache("content.delivered", capacity: 20_000, lifetime: .seconds(300), countHitsAndMisses: true)
         slugCache = platform.cache("content.slugs", capacity: 50_000, lifetime: .seconds(300), missLifetime: .seconds(5))
+        entryTypeCache = platform.cache("content.entry-types", capacity: 50_000, lifetime: .seconds(3600))
         metrics = ContentMetrics(registry: platform.metrics)
     }
 

@@ -44,6 +44,38 @@ import Testing
     }
 
     @Test(arguments: DatabaseEngine.allCases)
+    func referencesExpandOneLevelOnRequest(engine: DatabaseEngine) async throws {
+        try await CMS.with(engine: engine) { cms in
+            try await cms.type(#"{"name":"Author","api_id":"authors","public":true,"fields":[{"name":"name","kind":"text"},{"name":"mentor","kind":"reference"}]}"#)
+            try await cms.type(#"""
+                {"name":"Book","api_id":"books","public":true,"fields":[{"name":"title","kind":"text"},{"name":"slug","kind":"slug","from":"title"},
+                 {"name":"author","kind":"reference","to":"authors"},{"name":"editor","kind":"reference"},{"name":"foreword","kind":"reference"}]}
+                """#)
+            let mentor = try await cms.entry(#"{"name":"Mentor"}"#, type: "authors")
+            let ada = try await cms.entry(#"{"name":"Ada","mentor":"\#(mentor.string("id"))"}"#, type: "authors")
+            let unpublished = try await cms.entry(#"{"name":"Not yet"}"#, type: "authors")
+            for entry in [mentor, ada] { #expect(try await cms.move(entry, "publish", type: "authors").status == .ok) }
+            let book = try await cms.entry(#"{"title":"Notes","author":"\#(ada.string("id"))","editor":"\#(ada.string("id"))","foreword":"\#(unpublished.string("id"))"}"#, type: "books")
+            #expect(try await cms.move(book, "publish", type: "books").status == .ok)
+            let plain = try await cms.get("/v1/content/books/published/by-slug/notes").json()
+            #expect(plain.string("author") == ada.string("id"))
+            let expanded = try await cms.get("/v1/content/books/published/by-slug/notes?expand=true").json()
+            #expect(expanded["author"]?["name"] == "Ada")
+            #expect(expanded["editor"]?["name"] == "Ada")
+            // One level: Ada's own reference stays an id; an unpublished entry is null.
+            #expect(expanded["author"]?["mentor"] == .string(mentor.string("id")))
+            #expect(expanded["foreword"] == .null)
+            let listed = try await cms.get("/v1/content/books/published?expand=true").json()
+            #expect(listed.items.first?["author"]?["name"] == "Ada")
+            // A referenced entry republished shows at once.
+            let current = try await cms.get("/v1/content/authors/entries/\(ada.string("id"))", token: cms.editor).json()
+            _ = try await cms.save(current, #"{"name":"Ada L."}"#, type: "authors", token: cms.editor)
+            #expect(try await cms.move(ada, "publish", type: "authors").status == .ok)
+            #expect(try await cms.get("/v1/content/books/published/by-slug/notes?expand=true").json()["author"]?["name"] == "Ada L.")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
     func privateTypesAreReadOnlyByStaffAndStrangersLearnNothing(engine: DatabaseEngine) async throws {
         try await CMS.with(engine: engine) { cms in
             try await cms.type(#"{"name":"Memo","api_id":"memos","fields":[{"name":"title","kind":"text"},{"name":"slug","kind":"slug","from":"title"}]}"#)

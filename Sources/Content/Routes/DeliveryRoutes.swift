@@ -18,7 +18,12 @@ struct DeliveryRoutes {
             let limit = try request.pageLimit()
             let fetched = try await service.published(type, locale: locale, limit: limit + 1, after: try request.pageCursor())
             let next = fetched.count > limit ? fetched[limit - 1].id : nil
-            let body = try ContentJSON.data(ContentJSON.page(fetched.prefix(limit).map(\.entry.json), nextCursor: next))
+            var items: [JSONValue] = []
+            let expand = try ContentRequests.flag(request, "expand")
+            for (_, entry) in fetched.prefix(limit) {
+                items.append(expand ? try await service.expanded(entry, type: type, locale: locale).json : entry.json)
+            }
+            let body = try ContentJSON.data(ContentJSON.page(items, nextCursor: next))
             return answer(body, tag: DeliveredEntry.tag(for: body), type: type, request: request)
         }
         published.get("/by-slug/{slug}") { request, context -> Response in
@@ -28,7 +33,8 @@ struct DeliveryRoutes {
             let slug = try context.parameters.require("slug")
             switch try await service.bySlug(type, locale: locale, slug: slug) {
             case .entry(let entry):
-                return answer(entry.body, tag: entry.etag, type: type, request: request)
+                let shown = try ContentRequests.flag(request, "expand") ? try await service.expanded(entry, type: type, locale: locale) : entry
+                return answer(shown.body, tag: shown.etag, type: type, request: request)
             case .moved(let current):
                 let query = requested.map { "?locale=\($0)" } ?? ""
                 var headers = cacheHeaders(type)
