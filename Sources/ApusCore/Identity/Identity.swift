@@ -157,13 +157,15 @@ public struct Identity: Sendable {
         }
     }
 
-    /// Creates the first admin from `APUS_ADMIN_EMAIL`/`APUS_ADMIN_PASSWORD` unless that account exists.
     /// Whether an enabled admin exists (until one does, `apus serve` tells a person at a
     /// terminal how to make the first).
     public func hasActiveAdmin() async throws -> Bool {
         try await platform.read { sql in try await users.anotherActiveAdmin(than: "", on: sql) }
     }
 
+    /// Creates the first admin from `APUS_ADMIN_EMAIL`/`APUS_ADMIN_PASSWORD` unless that account
+    /// exists. Nodes of a cluster started together all try: the one whose insert lands creates
+    /// it, and for the others the account exists (`false`), as when it was made before.
     public func bootstrapAdmin(email: String, password: String) async throws -> Bool {
         guard let email = EmailAddress.normalize(email) else {
             throw ConfigurationError.invalid("APUS_ADMIN_EMAIL", "is not an email address")
@@ -172,7 +174,11 @@ public struct Identity: Sendable {
             throw ConfigurationError.invalid("APUS_ADMIN_PASSWORD", reason)
         }
         guard try await users.find(email: email) == nil else { return false }
-        _ = try await users.create(email: email, passwordHash: try await hasher.hash(password), roles: [.admin])
+        do {
+            _ = try await users.create(email: email, passwordHash: try await hasher.hash(password), roles: [.admin])
+        } catch let problem as Problem where problem.status == .conflict {
+            return false
+        }
         return true
     }
 
