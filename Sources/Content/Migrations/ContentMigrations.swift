@@ -113,6 +113,13 @@ enum ContentMigrations {
                 )
                 """,
                 "CREATE TABLE content_search_words (word TEXT PRIMARY KEY)",
+                // FTS5 finds a row by its rowid alone: which rowid holds which view.
+                """
+                CREATE TABLE content_search_rows (
+                    entry_id TEXT NOT NULL, locale TEXT NOT NULL, state TEXT NOT NULL, row_id INTEGER NOT NULL,
+                    PRIMARY KEY (entry_id, locale, state)
+                )
+                """,
             ],
             postgres: [
                 """

@@ -45,6 +45,11 @@ struct SearchStore: Sendable {
                 INSERT INTO \(unsafeRaw: SearchText.sqliteTable(locale)) (entry_id, type_id, locale, state, title, body)
                 VALUES (\(bind: entry), \(bind: type), \(bind: locale), \(bind: state), \(bind: title), \(bind: body))
                 """).run()
+            // The transaction's one connection: the rowid just inserted.
+            try await sql.raw("""
+                INSERT INTO content_search_rows (entry_id, locale, state, row_id)
+                VALUES (\(bind: entry), \(bind: locale), \(bind: state), last_insert_rowid())
+                """).run()
         }
         let words = Array(Set(SearchText.words(title + " " + body))).sorted()
         for start in stride(from: 0, to: words.count, by: 200) {
@@ -59,13 +64,21 @@ struct SearchStore: Sendable {
     /// Drops the indexed text of one view (every view of the entry when `locale` and `state`
     /// are `nil`).
     func remove(entry: String, locale: String? = nil, state: String? = nil, on sql: any SQLDatabase) async throws {
-        let tables = Self.isPostgres(sql) ? ["content_search"] : ["content_search_stemmed", "content_search_plain"]
-        for table in tables {
-            try await sql.raw("""
-                DELETE FROM \(unsafeRaw: table) WHERE entry_id = \(bind: entry)
-                  AND (\(bind: locale ?? "") = '' OR locale = \(bind: locale ?? "")) AND (\(bind: state ?? "") = '' OR state = \(bind: state ?? ""))
-                """).run()
+        let condition: SQLQueryString = """
+            entry_id = \(bind: entry)
+              AND (\(bind: locale ?? "") = '' OR locale = \(bind: locale ?? "")) AND (\(bind: state ?? "") = '' OR state = \(bind: state ?? ""))
+            """
+        guard !Self.isPostgres(sql) else {
+            try await sql.raw("DELETE FROM content_search WHERE \(condition)").run()
+            return
         }
+        // By rowid: FTS5 would read every row to match an unindexed column.
+        let rows = try await sql.raw("SELECT locale, row_id FROM content_search_rows WHERE \(condition)").all()
+        for row in rows {
+            let table = SearchText.sqliteTable(try row.decode(column: "locale", as: String.self))
+            try await sql.raw("DELETE FROM \(unsafeRaw: table) WHERE rowid = \(bind: try row.decode(column: "row_id", as: Int64.self))").run()
+        }
+        if !rows.isEmpty { try await sql.raw("DELETE FROM content_search_rows WHERE \(condition)").run() }
     }
 
     /// Those of `words` the index has seen.
