@@ -1,3 +1,4 @@
+import ApusCore
 import Foundation
 import Testing
 @testable import Uploads

@@ -1,8 +1,9 @@
-import Foundation
+package import Foundation
 
-/// RFC 9110's IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the format of `Upload-Expires`.
-enum HTTPDate {
-    static func format(_ date: Date) -> String {
+/// RFC 9110's IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`): `Last-Modified`, `Sunset`, tus's
+/// `Upload-Expires`.
+package enum HTTPDate {
+    package static func format(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
