@@ -17,11 +17,11 @@ extension ContentService {
                 id: OpaqueID.make("ent", at: now), typeID: type.id, authorID: author, status: .draft, unpublishedChanges: false,
                 version: 1, createdAt: now, updatedAt: now
             )
-            try await entryStore.insert(entry, on: transaction.sql)
             var values = EntryValues()
             let merged = try await write(changes.values, into: &values, entry: entry.id, type: type, locale: locale, in: transaction)
             try await schedule(changes, for: &entry, in: transaction)
-            _ = try await entryStore.update(entry, from: nil, on: transaction.sql)
+            // Written once, as the schedule left it (nothing above reads the row).
+            try await entryStore.insert(entry, on: transaction.sql)
             try await recordRevision(of: entry.id, locale: locale, values: merged, author: author, note: changes.changeNote, autosave: false, in: transaction)
             try await transaction.emit(ContentEvents.created, aggregate: entry.id, json: payload(entry, type: type, values: values))
             return EntryDocument(entry: entry, type: type, locale: locale, values: merged)
@@ -222,8 +222,6 @@ extension ContentService {
 
     /// The slugs the entry was published under, to drop from every node's cache.
     func publishedSlugs(of id: String, on transaction: Transaction) async throws -> [(locale: String, slug: String)] {
-        try await transaction.sql.raw("SELECT locale, slug FROM content_published_slugs WHERE entry_id = \(bind: id)").all().map { row in
-            (locale: try row.decode(column: "locale", as: String.self), slug: try row.decode(column: "slug", as: String.self))
-        }
+        try await uniqueStore.publishedSlugs(of: id, on: transaction.sql)
     }
 }

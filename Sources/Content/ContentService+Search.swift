@@ -46,8 +46,10 @@ extension ContentService {
     }
 
     /// Indexes one view of an entry for search.
-    func index(_ entryID: String, type: ContentType, locale: String, state: String, values: FieldValues, on transaction: Transaction) async throws {
+    func index(_ entryID: String, type: ContentType, locale: String, state: String, values: FieldValues, replacing: Bool = true, on transaction: Transaction) async throws {
         let document = SearchText.document(values, type: type)
-        try await searchStore.index(entry: entryID, type: type.id, locale: locale, state: state, title: document.title, body: document.body, on: transaction.sql)
+        try await searchStore.index(
+            entry: entryID, type: type.id, locale: locale, state: state, title: document.title, body: document.body, replacing: replacing, on: transaction.sql
+        )
     }
 }

@@ -62,7 +62,7 @@ extension ContentService {
             }
             for field in current.fields where Self.isClaimed(field) {
                 if !(type.field(field.name).map(Self.isClaimed) ?? false) {
-                    try await transaction.sql.raw("DELETE FROM content_unique_values WHERE type_id = \(bind: type.id) AND field = \(bind: field.name)").run()
+                    try await uniqueStore.releaseAll(field: field.name, type: type.id, on: transaction.sql)
                 }
             }
             guard try await typeStore.update(type, from: current.version, on: transaction.sql) else {

@@ -55,7 +55,10 @@ extension ContentService {
         let values = try await entryStore.values(of: entry.id, on: transaction.sql)
         try await searchStore.remove(entry: entry.id, state: "published", on: transaction.sql)
         for locale in values.published.keys.sorted() where type.locales.contains(locale) {
-            try await index(entry.id, type: type, locale: locale, state: "published", values: EntryValues.merged(values.published, locale: locale, type: type), on: transaction)
+            try await index(
+                entry.id, type: type, locale: locale, state: "published", values: EntryValues.merged(values.published, locale: locale, type: type),
+                replacing: false, on: transaction
+            )
         }
         if let field = type.slugField {
             for (locale, row) in values.published {

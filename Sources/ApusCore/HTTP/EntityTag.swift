@@ -63,6 +63,22 @@ public enum IfMatch: Sendable, Equatable {
         }
         return .tags(tags.map(\.tag))
     }
+
+    /// The version a change names where ETags are version numbers (`"3"`): `nil` for `*` (any
+    /// current version, RFC 9110 13.1.1), and `nil` too when `If-Match` is absent or empty and
+    /// not `required`. 428 when required and absent; 400 when it is not one version tag.
+    public static func version(_ headers: HTTPFields, required: Bool = true, detail: String) throws(Problem) -> Int? {
+        if !required, headers[.ifMatch]?.trimmingHTTPWhitespace.isEmpty ?? true { return nil }
+        switch try Self.required(headers, detail: detail) {
+        case .any:
+            return nil
+        case .tags(let tags):
+            guard tags.count == 1, let version = Int(tags[0].value), version > 0 else {
+                throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\", or *.")
+            }
+            return version
+        }
+    }
 }
 
 extension StringProtocol where SubSequence == Substring {

@@ -5,20 +5,9 @@ import Hummingbird
 
 /// What the content routes read from requests and write on responses, shared by them all.
 enum ContentRequests {
-    /// The version `If-Match` names: `nil` for `*` or, when not `required`, for no header; 428
-    /// when required and absent, 400 when it is not one tag this API hands out.
+    /// The version `If-Match` names (see ``IfMatch/version(_:required:detail:)``).
     static func expectedVersion(_ request: Request, required: Bool, what: String) throws -> Int? {
-        // An empty header on a route that does not need one says nothing.
-        if !required, request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces).isEmpty ?? true { return nil }
-        switch try IfMatch.required(request.headers, detail: "Send If-Match with the \(what)'s ETag to change it.") {
-        case .any:
-            return nil
-        case .tags(let tags):
-            guard tags.count == 1, let version = Int(tags[0].value), version > 0 else {
-                throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\", or *.")
-            }
-            return version
-        }
+        try IfMatch.version(request.headers, required: required, detail: "Send If-Match with the \(what)'s ETag to change it.")
     }
 
     static func etag(_ version: Int) -> String { EntityTag(String(version)).header }

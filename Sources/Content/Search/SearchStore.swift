@@ -30,9 +30,10 @@ struct SearchQuery: Sendable {
 struct SearchStore: Sendable {
     static func isPostgres(_ sql: any SQLDatabase) -> Bool { sql.dialect.name == "postgresql" }
 
-    /// Replaces the indexed text of one view, and adds its words to the vocabulary.
-    func index(entry: String, type: String, locale: String, state: String, title: String, body: String, on sql: any SQLDatabase) async throws {
-        try await remove(entry: entry, locale: locale, state: state, on: sql)
+    /// Replaces the indexed text of one view (`replacing: false` when the caller removed it
+    /// already), and adds its words to the vocabulary.
+    func index(entry: String, type: String, locale: String, state: String, title: String, body: String, replacing: Bool = true, on sql: any SQLDatabase) async throws {
+        if replacing { try await remove(entry: entry, locale: locale, state: state, on: sql) }
         if Self.isPostgres(sql) {
             let config = SearchText.postgresConfiguration(locale)
             try await sql.raw("""

@@ -93,8 +93,7 @@ struct EntryStore: Sendable {
         try await sql.raw("UPDATE content_entry_locales SET published = NULL WHERE entry_id = \(bind: id)").run()
     }
 
-    /// The entries published in `locale`, oldest first, with their published values there and
-    /// in the default locale.
+    /// A page of the type's published entries, by id (oldest first).
     func published(of typeID: String, limit: Int, after cursor: String?, on sql: any SQLDatabase) async throws -> [EntryRecord] {
         try await sql.raw("""
             SELECT \(unsafeRaw: Self.columns) FROM content_entries

@@ -33,6 +33,11 @@ struct UniqueValueStore: Sendable {
             """).run()
     }
 
+    /// Drops every claim on `field`'s values: the field is no longer unique.
+    func releaseAll(field: String, type typeID: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM content_unique_values WHERE type_id = \(bind: typeID) AND field = \(bind: field)").run()
+    }
+
     /// Records that `entryID` is published under `slug`: the slug now leads to it, even if
     /// another entry was published under it before.
     func recordPublished(slug: String, locale: String, type typeID: String, entryID: String, on sql: any SQLDatabase) async throws {
@@ -41,6 +46,13 @@ struct UniqueValueStore: Sendable {
             VALUES (\(bind: typeID), \(bind: locale), \(bind: slug), \(bind: entryID))
             ON CONFLICT (type_id, locale, slug) DO UPDATE SET entry_id = excluded.entry_id
             """).run()
+    }
+
+    /// Every slug `entryID` was published under, by locale.
+    func publishedSlugs(of entryID: String, on sql: any SQLDatabase) async throws -> [(locale: String, slug: String)] {
+        try await sql.raw("SELECT locale, slug FROM content_published_slugs WHERE entry_id = \(bind: entryID)").all().map { row in
+            (locale: try row.decode(column: "locale", as: String.self), slug: try row.decode(column: "slug", as: String.self))
+        }
     }
 
     /// The entry a published slug leads to.

@@ -74,17 +74,9 @@ struct ProductRoutes {
         return response
     }
 
-    /// The version `If-Match` names, `nil` for `*` (any current version, RFC 9110 13.1.1): 428
-    /// when absent, 400 when it is not one ETag this API hands out.
+    /// The version `If-Match` names, `nil` for `*`: 428 when absent, 400 when it is not one
+    /// ETag this API hands out.
     static func expectedVersion(_ request: Request) throws -> Int? {
-        switch try IfMatch.required(request.headers, detail: "Send If-Match with the product's ETag to change it.") {
-        case .any:
-            return nil
-        case .tags(let tags):
-            guard tags.count == 1, let version = Int(tags[0].value), version > 0 else {
-                throw Problem.badRequest("If-Match must be an ETag of this API, such as \"3\", or *.")
-            }
-            return version
-        }
+        try IfMatch.version(request.headers, detail: "Send If-Match with the product's ETag to change it.")
     }
 }
