@@ -3,6 +3,7 @@ import ApusKit
 import ApusTesting
 import Foundation
 import SQLKit
+import SQLiteKit
 import Synchronization
 import Testing
 
@@ -123,6 +124,34 @@ import Testing
                 try await transaction.lock("test", "a")
             }
         }
+    }
+
+    /// A second process on the same SQLite file (a second node) finds the write lock taken past
+    /// its busy timeout: that is a conflict a retry may cure, as PostgreSQL's lock timeout is.
+    @Test func sqliteBusyFromAnotherWriterIsRetryable() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("busy-\(UUID().uuidString).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try await SQLiteBackend.open(path: path, readerCount: 1, logger: TestDatabase.logger)
+        let other = try await SQLiteConnection.open(storage: .file(path: path))
+        let (release, released) = AsyncStream<Void>.makeStream()
+        let (locked, isLocked) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await database.withTransaction { sql in
+                try await sql.raw("CREATE TABLE held (id INTEGER)").run()
+                isLocked.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in locked { break }
+        let sql = other.sql()
+        try await sql.raw("PRAGMA busy_timeout=0").run()
+        await #expect { try await sql.raw("BEGIN IMMEDIATE").run() } throws: { ConflictRetry.isRetryable($0) }
+        released.yield()
+        try await holder.value
+        try await sql.raw("BEGIN IMMEDIATE").run()
+        try await sql.raw("ROLLBACK").run()
+        try await other.close()
+        await database.close()
     }
 
     @Test func retriesRunOutIntoAnErrorOfTheirOwnAndOtherErrorsPassAtOnce() async throws {

@@ -74,8 +74,11 @@ struct Shop: Sendable {
 
     /// Two nodes running Inventory on one fresh database of `engine`, as a shop each: the first
     /// has the admin and a location `main`; the second acts with the same admin token.
-    static func onTwoNodes(engine: DatabaseEngine, _ body: @Sendable (Shop, Shop) async throws -> Void) async throws {
+    static func onTwoNodes(
+        engine: DatabaseEngine, settings: [String: String] = [:], _ body: @Sendable (Shop, Shop) async throws -> Void
+    ) async throws {
         try await TestServer.withTwoServers(engine: engine, modules: [InventoryModule()], configure: {
+            $0.settings = Settings(["APUS_INVENTORY_PAYMENT_SECRET": paymentSecret].merging(settings) { $1 })
             $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
         }) { first, second in
             let shop = Shop(server: first.0, client: first.1, admin: try await first.1.signedIn("admin@example.com", roles: [.admin], server: first.0).accessToken)

@@ -107,7 +107,19 @@ public struct ApusServer: Sendable {
         let parts = try allModules.map { module in try module.start(platform) }
         let sockets = OpenSockets(
             settings: platform.configuration.sockets, metrics: platform.metrics,
-            authenticator: { [identity] token in try? await identity.principal(token: token) },
+            authenticator: { [identity, logger = platform.logger] token in
+                // A database that cannot answer for a moment is not a bad token: a 4401 would
+                // tell the client to drop its credentials. Ask again briefly before refusing.
+                for attempt in 1...3 {
+                    do {
+                        return try await identity.principal(token: token)
+                    } catch {
+                        logger.warning("cannot check a socket's token", metadata: ["attempt": "\(attempt)", "error": "\(error)"])
+                        try? await Task.sleep(for: .milliseconds(100 * attempt))
+                    }
+                }
+                return nil
+            },
             stillValid: { [identity] principal in await identity.isStillValid(principal) }
         )
         let serving = SocketServing(routes: parts.flatMap(\.sockets), sockets: sockets)

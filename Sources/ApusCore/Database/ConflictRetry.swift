@@ -1,12 +1,14 @@
 public import ApusKit
 import Foundation
 import PostgresNIO
+import SQLiteNIO
 
 /// Runs a transaction again when PostgreSQL gave it up for a reason that a second try can cure:
 /// a serialization failure (SQLSTATE 40001), a deadlock (40P01) or a lock that did not come
 /// within `lock_timeout` (55P03). Each retry waits a jittered, growing time (``ExponentialBackoff``)
-/// so that the transactions that collided do not collide again in step. SQLite never raises these:
-/// its single writer queues transactions instead.
+/// so that the transactions that collided do not collide again in step. SQLite's single writer
+/// queues one node's transactions instead; it gives up only when another process (a second node
+/// on the same file) held the write lock past `busy_timeout`, which a retry may cure too.
 public struct ConflictRetry: Sendable {
     /// How many times the body runs at most, the first included.
     public var attempts: Int
@@ -25,6 +27,7 @@ public struct ConflictRetry: Sendable {
 
     /// Whether `error` is one a retry may cure.
     public static func isRetryable(_ error: any Error) -> Bool {
+        if let error = error as? SQLiteError { return error.reason == .busy || error.reason == .busyTimeout }
         guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
         return retryableStates.contains(state)
     }
