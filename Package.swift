@@ -193,6 +193,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Recs",
+            dependencies: [
+                "ApusCore",
+                "ApusKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Helpers that start nodes on fresh databases, shared by every module's tests.
         .target(
             name: "ApusTesting",
@@ -209,7 +223,7 @@ let package = Package(
         // The list of shipped modules, shared by the executable and the contract tests.
         .target(
             name: "ApusModules",
-            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat", "Logs", "Content"],
+            dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat", "Logs", "Content", "Recs"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -385,6 +399,19 @@ let package = Package(
                 "ApusKit",
                 "ApusTesting",
                 "Content",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RecsTests",
+            dependencies: [
+                "ApusCore",
+                "ApusKit",
+                "ApusTesting",
+                "Recs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),

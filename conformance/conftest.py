@@ -95,3 +95,7 @@ def node(engine_env):
     started = Node(engine_env, [])
     yield started
     started.stop()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "recs: the recs module's ALS against the implicit library (conformance/test_recs.py)")

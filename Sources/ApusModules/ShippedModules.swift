@@ -5,6 +5,7 @@ import Inventory
 import Links
 import Logs
 import Notifications
+import Recs
 import Uploads
 
 /// The modules this binary ships: the one list the `apus` command starts from (`APUS_MODULES`
@@ -12,6 +13,6 @@ import Uploads
 public enum ShippedModules {
     /// A fresh instance of every shipped module.
     public static func all() -> [any Module] {
-        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule(), LogsModule(), ContentModule()]
+        [LinksModule(), NotificationsModule(), InventoryModule(), UploadsModule(), ChatModule(), LogsModule(), ContentModule(), RecsModule()]
     }
 }

@@ -1,0 +1,110 @@
+/// A dense row-major matrix of `Float`: a model's factors, one row per user or item.
+public struct DenseMatrix: Sendable, Equatable {
+    public let rowCount: Int
+    public let columnCount: Int
+    public var storage: [Float]
+
+    public init(rows: Int, columns: Int, storage: [Float]) {
+        precondition(storage.count == rows * columns, "storage does not match the shape")
+        self.rowCount = rows
+        self.columnCount = columns
+        self.storage = storage
+    }
+
+    public init(rows: Int, columns: Int, repeating value: Float = 0) {
+        self.init(rows: rows, columns: columns, storage: [Float](repeating: value, count: rows * columns))
+    }
+
+    /// Row `row` as an array.
+    public func row(_ row: Int) -> [Float] {
+        Array(storage[row * columnCount..<(row + 1) * columnCount])
+    }
+
+    /// `selfᵀ · self + diagonal · I` (k × k, row-major): the Gram matrix every ALS step starts from.
+    public func gram(addingToDiagonal diagonal: Float = 0) -> [Float] {
+        let k = columnCount
+        var result = [Double](repeating: 0, count: k * k)
+        storage.withUnsafeBufferPointer { rows in
+            result.withUnsafeMutableBufferPointer { out in
+                for row in 0..<rowCount {
+                    let base = row * k
+                    for a in 0..<k {
+                        let value = Double(rows[base + a])
+                        if value == 0 { continue }
+                        for b in a..<k { out[a * k + b] += value * Double(rows[base + b]) }
+                    }
+                }
+            }
+        }
+        var gram = [Float](repeating: 0, count: k * k)
+        for a in 0..<k {
+            for b in a..<k {
+                gram[a * k + b] = Float(result[a * k + b])
+                gram[b * k + a] = Float(result[a * k + b])
+            }
+            gram[a * k + a] += diagonal
+        }
+        return gram
+    }
+
+    /// `self · vector`: one score per row.
+    public func times(_ vector: [Float]) -> [Float] {
+        precondition(vector.count == columnCount)
+        var scores = [Float](repeating: 0, count: rowCount)
+        let k = columnCount
+        storage.withUnsafeBufferPointer { rows in
+            vector.withUnsafeBufferPointer { x in
+                scores.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<rowCount { out[row] = LinearAlgebra.dot(rows.baseAddress! + row * k, x.baseAddress!, k) }
+                }
+            }
+        }
+        return scores
+    }
+}
+
+/// The few dense kernels the models need, written for the compiler to vectorise.
+public enum LinearAlgebra {
+    @inlinable
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
+        var sum: Float = 0
+        for index in 0..<count { sum += a[index] * b[index] }
+        return sum
+    }
+
+    /// `y += alpha · x`.
+    @inlinable
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ count: Int) {
+        for index in 0..<count { y[index] += alpha * x[index] }
+    }
+
+    /// Solves `A · x = b` for a symmetric positive definite `A` (n × n, row-major) by Cholesky;
+    /// `nil` when `A` is not positive definite.
+    public static func solveSymmetric(_ matrix: [Float], _ b: [Float]) -> [Float]? {
+        let n = b.count
+        precondition(matrix.count == n * n)
+        var l = matrix.map(Double.init)
+        for j in 0..<n {
+            var diagonal = l[j * n + j]
+            for k in 0..<j { diagonal -= l[j * n + k] * l[j * n + k] }
+            guard diagonal > 0 else { return nil }
+            let root = diagonal.squareRoot()
+            l[j * n + j] = root
+            for i in (j + 1)..<n {
+                var value = l[i * n + j]
+                for k in 0..<j { value -= l[i * n + k] * l[j * n + k] }
+                l[i * n + j] = value / root
+            }
+        }
+        var y = b.map(Double.init)
+        for i in 0..<n {
+            for k in 0..<i { y[i] -= l[i * n + k] * y[k] }
+            y[i] /= l[i * n + i]
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            for k in (i + 1)..<n { y[i] -= l[k * n + i] * y[k] }
+            y[i] /= l[i * n + i]
+        }
+        return y.map(Float.init)
+    }
+}

