@@ -163,7 +163,8 @@ report "$(printf '   %-26s %12s %18s' "Apus" "$apus_one s" "$apus_all s")"
 report "$(printf '   %-26s %12s %18s   (goal <= 1.0)' "Apus / implicit" "$(ratio "$apus_one" "$implicit_one")" "$(ratio "$apus_all" "$implicit_all")")"
 report "   a whole fit: implicit ${implicit_one_fit:?} s / ${implicit_all_fit:?} s; Apus training_seconds $apus_one_training s / ${all_training:?} s"
 report "2. Apus's pipeline, all cores: import of ${all_interactions:?} interactions (1,000 a request) in ${all_import_seconds:?} s" \
-    "(${all_import_rate:?}/s), then training and publication: ${all_pipeline_seconds:?} s in all"
+    "(${all_import_rate:?}/s), then training and publication: ${all_pipeline_seconds:?} s in all" \
+    "(the model's own pipeline_seconds, extract to publication: ${all_server_pipeline_seconds:?} s)"
 report "3. GET /v1/recs/users/{user}?limit=10 (a user at random, admin token) next to GET /health/live;"
 report "   wrk, 1 thread, 32 connections, ${seconds} s each, medians of three rounds alternated"
 report "$(line "/health/live" "$(median "${live[@]}")")"

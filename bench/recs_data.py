@@ -35,6 +35,13 @@ def implicit_timing(arguments) -> None:
     print(" ".join(f"{key}={value}" for key, value in figures.items()))
 
 
+def figure(model: dict, name: str):
+    """A figure of the model's run, at the top of its JSON or under `stats`; None without it."""
+    if model.get(name) is not None:
+        return model[name]
+    return (model.get("stats") or {}).get(name)
+
+
 def apus_pipeline(arguments) -> None:
     import requests
 
@@ -73,16 +80,18 @@ def apus_pipeline(arguments) -> None:
         if pipeline is None:
             pipeline = imported + waited
         models.append(model)
-        print(f"   ALS seed {seed}: published after {waited:.2f} s, {model.get('seconds_per_iteration')} s an iteration", file=sys.stderr)
+        print(f"   ALS seed {seed}: published after {waited:.2f} s, {figure(model, 'seconds_per_iteration')} s an iteration", file=sys.stderr)
 
-    per_iteration = [model["seconds_per_iteration"] for model in models if model.get("seconds_per_iteration") is not None]
+    per_iteration = [figure(model, "seconds_per_iteration") for model in models if figure(model, "seconds_per_iteration") is not None]
+    server_pipeline = figure(models[0], "pipeline_seconds")
     figures = {
         "interactions": len(rows),
         "import_seconds": f"{imported:.3f}",
         "import_rate": f"{len(rows) / imported:.0f}",
         "pipeline_seconds": f"{pipeline:.3f}",
         "iteration": f"{statistics.median(per_iteration):.5f}" if per_iteration else "none",
-        "training": f"{statistics.median(model['training_seconds'] for model in models):.4f}",
+        "training": f"{statistics.median(figure(model, 'training_seconds') for model in models):.4f}",
+        "server_pipeline_seconds": f"{server_pipeline:.3f}" if server_pipeline is not None else "none",
         "model": models[-1]["id"],
     }
     print(" ".join(f"{key}={value}" for key, value in figures.items()))

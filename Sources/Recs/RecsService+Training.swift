@@ -90,8 +90,12 @@ extension RecsService {
                 return
             }
             try await store(output, of: record, dataset: dataset)
-            try await finish(record, .published, evaluation: evaluation, stats: stats, error: nil, started: started)
-            try await publish(record)
+            // Recorded and made current in one transaction: a client that sees the status
+            // `published` is served from the model.
+            try await publish(record) { [models, evaluation] transaction in
+                try await models.finish(record.id, status: .published, evaluation: evaluation, stats: stats, error: nil, at: transaction.now(), on: transaction.sql)
+            }
+            metrics.trained(.published, seconds: (ContinuousClock.now - started).seconds)
         } catch let refused as TrainingRefused {
             try await finish(record, .failed, evaluation: nil, stats: nil, error: refused.message, started: started)
         } catch {
@@ -129,8 +133,9 @@ extension RecsService {
         }
     }
 
-    private func publish(_ record: ModelRecord) async throws {
+    private func publish(_ record: ModelRecord, recording: @Sendable (Transaction) async throws -> Void = { _ in }) async throws {
         try await platform.transaction { [models, currentModel] transaction in
+            try await recording(transaction)
             try await models.publish(record.id, at: transaction.now(), on: transaction.sql)
             try await transaction.emit(RecsEvents.modelPublished, aggregate: record.id, json: RecsEvents.Published(id: record.id, model: record.model.rawValue))
             transaction.invalidate(currentModel, "current")
