@@ -8,8 +8,11 @@ enum RecsOpenAPI {
         Doc.operation(id, summary, tag: "recs", body: body, parameters: parameters, responses: responses)
     }
 
-    static let id: JSONValue = ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"]
-    static func path(_ name: String) -> JSONValue { ["name": .string(name), "in": "path", "required": true, "schema": id] }
+    static let id: JSONValue = ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"]
+    /// Ids in a path: what survives a URL unencoded (any id works percent-encoded).
+    static func path(_ name: String) -> JSONValue {
+        ["name": .string(name), "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]{0,199}$"]]
+    }
     static let modelID: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"]]
     static let serving: [JSONValue] = [
         ["name": "limit", "in": "query", "schema": ["type": "integer", "minimum": 1, "maximum": 100]],

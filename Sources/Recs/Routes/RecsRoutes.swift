@@ -29,13 +29,13 @@ struct RecsRoutes {
         let serve = recs.group().add(middleware: RequirePermission(RecsModule.serve))
         serve.get("/users/{user}") { request, context -> ServedList in
             let user = try context.parameters.require("user")
-            try Self.checkID(user, field: "user")
+            try Self.checkPathID(user, field: "user")
             let query = try ServingQuery(request)
             return try await service.recommendations(for: user, limit: query.limit, excludeSeen: query.excludeSeen, filter: query.filter)
         }
         serve.get("/items/{item}/similar") { request, context -> ServedList in
             let item = try context.parameters.require("item")
-            try Self.checkID(item, field: "item")
+            try Self.checkPathID(item, field: "item")
             let query = try ServingQuery(request)
             return try await service.similar(to: item, limit: query.limit, filter: query.filter)
         }
@@ -58,6 +58,11 @@ struct RecsRoutes {
         models.post("/{id}/publish") { _, context -> ModelRecord in
             try await service.republish(try context.requireID("id", kind: "model"))
         }
+    }
+
+    /// An id in a path that is not one is a bad request (the body's ids are named fields).
+    static func checkPathID(_ id: String, field: String) throws {
+        do { try checkID(id, field: field) } catch { throw Problem(.badRequest, detail: "A \(field) id is 1 to 200 characters, none of them control characters.") }
     }
 
     /// User and item ids are the caller's own: any text up to 200 characters without controls.
