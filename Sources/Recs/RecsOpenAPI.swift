@@ -105,7 +105,7 @@ enum RecsOpenAPI {
             "TrainingRequest": [
                 "type": "object", "required": ["model"],
                 "properties": [
-                    "model": ["type": "string", "enum": ["als", "item_knn", "popularity"]],
+                    "model": ["type": "string", "enum": ["als", "item_knn", "ease", "popularity"]],
                     "factors": ["type": "integer", "minimum": 1, "maximum": 512],
                     "regularization": ["type": "number", "minimum": 0, "maximum": 1_000_000],
                     "alpha": ["type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000],

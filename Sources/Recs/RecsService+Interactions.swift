@@ -50,7 +50,7 @@ extension RecsService {
             list = TopItems.select(model.itemFactors.times(vector), count: settings.listSize, excluding: seen).map {
                 Recommendation(item: model.items[$0.index], score: Double($0.score))
             }
-        case .itemKNN:
+        case .itemKNN, .ease:
             var scores: [String: Double] = [:]
             for (item, weight) in weights {
                 for neighbour in try await storedList(model: current.id, subject: "i:\(item)") ?? [] {

@@ -55,6 +55,11 @@ extension RecsService {
             guard !dataset.pairs.isEmpty else { throw TrainingRefused("There are no interactions to train on.") }
             let request = record.parameters
             let threads = settings.threads
+            if request.model == .ease, dataset.items.count > settings.easeMaxItems {
+                throw TrainingRefused(
+                    "EASE inverts an items × items matrix: \(dataset.items.count) items is more than APUS_RECS_EASE_MAX_ITEMS (\(settings.easeMaxItems)). Raise it, raise APUS_RECS_MIN_ITEM_INTERACTIONS, or train als."
+                )
+            }
             // Evaluate on each user's newest items, then decide.
             var evaluation: Evaluation?
             if request.evaluate ?? true {
@@ -75,7 +80,13 @@ extension RecsService {
                 let model = TrainedModel.train(request, on: matrix, threads: threads)
                 let seconds = (ContinuousClock.now - began).seconds
                 let userLists = model.topItems(matrix, count: listSize, threads: threads)
-                let similar = request.model == .popularity ? [] : ItemKNN.train(matrix, neighbours: 20, threads: threads).neighbours
+                // Similar items: EASE's own strongest weights (which fold-in then sums), else cosine kNN.
+                let similar: [[ScoredItem]] = switch model {
+                case .popularity: []
+                case .ease(let ease): (0..<ease.itemCount).map { ease.neighbours(of: $0, count: listSize) }
+                case .itemKNN(let knn): knn.neighbours
+                case .als: ItemKNN.train(matrix, neighbours: 20, threads: threads).neighbours
+                }
                 let popular = TopItems.select(Popularity.scores(matrix), count: max(listSize, 1_000))
                 return TrainingOutput(model: model, seconds: seconds, userLists: userLists, similar: similar, popular: popular)
             }

@@ -23,6 +23,9 @@ struct RecsSettings: Sendable {
     var gateMargin = 0.02
     /// Weights of the kinds of interaction (`APUS_RECS_WEIGHT_<KIND>`).
     var weights: [InteractionKind: Double] = [.view: 1, .like: 1, .rating: 1, .cart: 2, .purchase: 3]
+    /// The most items (after the minimum counts) EASE trains on (`APUS_RECS_EASE_MAX_ITEMS`):
+    /// it inverts an items × items matrix, cubic in their number.
+    var easeMaxItems = 3_000
     /// Interactions one request may carry (`APUS_RECS_MAX_BATCH`).
     var maxBatch = 1_000
 
@@ -45,6 +48,7 @@ struct RecsSettings: Sendable {
             let name = "APUS_RECS_WEIGHT_\(kind.rawValue.uppercased())"
             if let weight = try settings.number(name, in: 0...1_000_000) { weights[kind] = weight }
         }
+        easeMaxItems = try settings.integer("APUS_RECS_EASE_MAX_ITEMS", in: 1...50_000, default: easeMaxItems)
         maxBatch = try settings.integer("APUS_RECS_MAX_BATCH", in: 1...100_000, default: maxBatch)
     }
 }

@@ -69,6 +69,39 @@ import Testing
         }
     }
 
+    @Test func easeRecoversPlantedTastesAndItsInverseIsOne() {
+        let data = Self.planted()
+        let ease = EASE.train(data.train, regularization: 20, threads: 2)
+        let score = Self.ndcg({ ease.scores(for: data.train.row($0).map { ($0.column, $0.value) }) }, data)
+        let popularity = Popularity.scores(data.train)
+        #expect(score > 2 * Self.ndcg({ _ in popularity }, data), "EASE \(score)")
+        // [[4, 2, 0], [2, 5, 1], [0, 1, 3]] times its inverse is the identity.
+        let original: [Double] = [4, 2, 0, 2, 5, 1, 0, 1, 3]
+        var inverse = original
+        EASE.invertInPlace(&inverse, n: 3, threads: 2)
+        for i in 0..<3 {
+            for j in 0..<3 {
+                let product = (0..<3).reduce(0.0) { $0 + original[i * 3 + $1] * inverse[$1 * 3 + j] }
+                #expect(abs(product - (i == j ? 1 : 0)) < 1e-12)
+            }
+        }
+    }
+
+    /// Two items always had together: EASE's weight from one to the other is positive and its
+    /// diagonal zero.
+    @Test func easeWeighsItemsHadTogether() {
+        let matrix = SparseMatrix(rows: 3, columns: 3, entries: [
+            .init(row: 0, column: 0, value: 1), .init(row: 0, column: 1, value: 1),
+            .init(row: 1, column: 0, value: 1), .init(row: 1, column: 1, value: 1), .init(row: 2, column: 2, value: 1),
+        ])
+        let ease = EASE.train(matrix, regularization: 1)
+        // G = [[3, 2, 0], [2, 3, 0], [0, 0, 2]], P = G⁻¹ = [[0.6, -0.4, 0], [-0.4, 0.6, 0], [0, 0, 0.5]],
+        // B[0][1] = 0.4 / 0.6.
+        #expect(abs(ease.weights[1] - 2.0 / 3) < 1e-6)
+        #expect(ease.weights[0] == 0 && ease.weights[2] == 0)
+        #expect(ease.neighbours(of: 0, count: 5).map(\.index) == [1])
+    }
+
     @Test func popularityCountsUsersNotTheirWeight() {
         let matrix = SparseMatrix(rows: 3, columns: 3, entries: [
             .init(row: 0, column: 0, value: 5), .init(row: 1, column: 1, value: 1), .init(row: 2, column: 1, value: 1),

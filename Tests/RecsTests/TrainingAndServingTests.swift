@@ -120,3 +120,28 @@ import Testing
         }
     }
 }
+
+@Suite struct EASEModelTests {
+    /// EASE trains through the API and serves; a catalogue past its limit is refused with a
+    /// message that says what to change.
+    @Test(arguments: DatabaseEngine.allCases)
+    func easeServesAndIsRefusedPastItsItemLimit(engine: DatabaseEngine) async throws {
+        try await Recommender.with(engine: engine) { recs in
+            try await recs.like(Recommender.plantedLikes())
+            let model = try await recs.train(#"{"model":"ease","regularization":20}"#)
+            #expect(model["status"] as? String == "published", "\(model)")
+            let (items, strategy, _) = try await recs.recommendations("u2", query: "?limit=5")
+            #expect(strategy == "personal" && items.filter { $0.hasPrefix("g2-") }.count >= 3, "\(items)")
+            // Folded in from EASE's strongest weights.
+            try await recs.like([("fresh", "g1-0"), ("fresh", "g1-1")])
+            let folded = try await recs.recommendations("fresh", query: "?limit=3")
+            #expect(folded.strategy == "personal" && folded.items.allSatisfy { $0.hasPrefix("g1-") }, "\(folded.items)")
+        }
+        try await Recommender.with(engine: engine, settings: ["APUS_RECS_EASE_MAX_ITEMS": "10"]) { recs in
+            try await recs.like(Recommender.plantedLikes())
+            let refused = try await recs.train(#"{"model":"ease"}"#)
+            #expect(refused["status"] as? String == "failed")
+            #expect((refused["error"] as? String)?.contains("APUS_RECS_EASE_MAX_ITEMS (10)") == true, "\(refused)")
+        }
+    }
+}

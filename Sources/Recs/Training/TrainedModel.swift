@@ -5,6 +5,7 @@ import Dispatch
 enum TrainedModel: Sendable {
     case als(ImplicitALS.Model)
     case itemKNN(ItemKNN)
+    case ease(EASE)
     case popularity([Float])
 
     /// Trains `kind` on `matrix` with `request`'s parameters. `progress` is told of each
@@ -17,6 +18,8 @@ enum TrainedModel: Sendable {
             return .als(ImplicitALS.train(matrix, parameters: request.alsParameters, threads: threads, progress: progress))
         case .itemKNN:
             return .itemKNN(ItemKNN.train(matrix, neighbours: request.resolved.neighbours ?? 50, threads: threads))
+        case .ease:
+            return .ease(EASE.train(matrix, regularization: request.resolved.regularization ?? 250, threads: threads))
         case .popularity:
             return .popularity(Popularity.scores(matrix))
         }
@@ -29,6 +32,8 @@ enum TrainedModel: Sendable {
             return model.itemFactors.times(model.userFactors.row(user))
         case .itemKNN(let knn):
             return knn.scores(for: history.map { ($0.column, $0.value) })
+        case .ease(let ease):
+            return ease.scores(for: history.map { ($0.column, $0.value) })
         case .popularity(let scores):
             return scores
         }

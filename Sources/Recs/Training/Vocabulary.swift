@@ -14,6 +14,8 @@ enum ModelKind: String, Codable, Sendable, CaseIterable {
     case als
     /// Item-item cosine nearest neighbours.
     case itemKNN = "item_knn"
+    /// Steck's closed-form item × item model.
+    case ease
     /// Items by how many users have them, with time decay when a half-life is set.
     case popularity
 }
@@ -67,6 +69,8 @@ struct TrainingRequest: Codable, Sendable, Equatable {
             copy.seed = parameters.seed
         case .itemKNN:
             copy.neighbours = neighbours ?? 50
+        case .ease:
+            copy.regularization = regularization ?? 250
         case .popularity:
             break
         }
