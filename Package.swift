@@ -235,6 +235,7 @@ let package = Package(
                 "Notifications",
                 "Inventory",
                 "Uploads",
+                "Recs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -339,6 +340,7 @@ let package = Package(
             dependencies: [
                 "Inventory",
                 "ApusCore",
+                "ApusKit",
                 "ApusTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -135,7 +135,7 @@ def test_als_ranks_held_out_movielens_positives_as_well_as_implicit(engine_env, 
             moment = time.monotonic()
             model = train(session, base, {"model": "als", **movielens.ALS_PARAMETERS, "seed": seed, "evaluate": False})
             assert isinstance(model, dict), f"ALS seed {seed}: {model.status_code} {model.text}"
-            assert model["status"] == "published", f"ALS seed {seed}: {model}"
+            assert model["status"] == "published", f"ALS seed {seed}: {model}\n{node.logs()[-4000:]}"
             timings[f"ALS seed {seed}, training"] = time.monotonic() - moment
             for name, value in {**movielens.ALS_PARAMETERS, "seed": seed}.items():
                 assert model["parameters"].get(name) == pytest.approx(value, rel=1e-6), f"parameters {model['parameters']} do not say {name}={value}"

@@ -1,4 +1,5 @@
 public import ApusCore
+import ApusKit
 import Foundation
 
 /// `apus inventory import products.csv`: a catalogue from CSV. The header names the columns

@@ -8,10 +8,13 @@ enum RecsOpenAPI {
         Doc.operation(id, summary, tag: "recs", body: body, parameters: parameters, responses: responses)
     }
 
-    static let id: JSONValue = ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]+$"]
-    /// Ids in a path: what survives a URL unencoded (any id works percent-encoded).
-    static func path(_ name: String) -> JSONValue {
-        ["name": .string(name), "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9_:@-][A-Za-z0-9._:@-]{0,199}$"]]
+    /// User and item ids: what a URL carries unencoded, so any id can be asked for by path.
+    static let id: JSONValue = ["type": "string", "pattern": .string(RecsRoutes.idPattern)]
+    static func path(_ name: String) -> JSONValue { ["name": .string(name), "in": "path", "required": true, "schema": id] }
+    static func nullable(_ type: String, _ constraints: [String: JSONValue] = [:]) -> JSONValue {
+        var schema: [String: JSONValue] = ["type": [.string(type), "null"]]
+        for (key, value) in constraints { schema[key] = value }
+        return .object(schema)
     }
     static let modelID: JSONValue = ["name": "id", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"]]
     static let serving: [JSONValue] = [
@@ -78,16 +81,16 @@ enum RecsOpenAPI {
                     "type": "object", "required": ["user", "item", "kind", "at"],
                     "properties": [
                         "user": id, "item": id, "kind": ["type": "string", "enum": ["view", "like", "cart", "purchase", "rating"]],
-                        "weight": ["type": "number", "minimum": 0, "maximum": 1_000_000], "at": Doc.time,
+                        "weight": nullable("number", ["minimum": 0, "maximum": 1_000_000]), "at": Doc.time,
                     ],
                 ]]],
             ],
             "ItemMetadata": [
                 "type": "object",
                 "properties": [
-                    "category": ["type": "string", "minLength": 1, "maxLength": 100],
-                    "tags": ["type": "array", "maxItems": 50, "items": ["type": "string", "minLength": 1, "maxLength": 100]],
-                    "created_at": Doc.time,
+                    "category": nullable("string", ["minLength": 1, "maxLength": 100]),
+                    "tags": nullable("array", ["maxItems": 50, "items": ["type": "string", "minLength": 1, "maxLength": 100]]),
+                    "created_at": ["anyOf": [Doc.time, ["type": "null"]]],
                 ],
             ],
             "ItemMetadataView": [
@@ -106,13 +109,13 @@ enum RecsOpenAPI {
                 "type": "object", "required": ["model"],
                 "properties": [
                     "model": ["type": "string", "enum": ["als", "item_knn", "ease", "popularity"]],
-                    "factors": ["type": "integer", "minimum": 1, "maximum": 512],
-                    "regularization": ["type": "number", "minimum": 0, "maximum": 1_000_000],
-                    "alpha": ["type": "number", "exclusiveMinimum": 0, "maximum": 1_000_000],
-                    "iterations": ["type": "integer", "minimum": 1, "maximum": 200],
-                    "seed": ["type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991],
-                    "neighbours": ["type": "integer", "minimum": 1, "maximum": 1000],
-                    "evaluate": ["type": "boolean", "description": "Hold out each user's newest items, score the model and publish only past the gate (default); false trains on everything and publishes."],
+                    "factors": nullable("integer", ["minimum": 1, "maximum": 512]),
+                    "regularization": nullable("number", ["minimum": 0, "maximum": 1_000_000]),
+                    "alpha": nullable("number", ["exclusiveMinimum": 0, "maximum": 1_000_000]),
+                    "iterations": nullable("integer", ["minimum": 1, "maximum": 200]),
+                    "seed": nullable("integer", ["minimum": 0, "maximum": 9_007_199_254_740_991]),
+                    "neighbours": nullable("integer", ["minimum": 1, "maximum": 1000]),
+                    "evaluate": ["type": ["boolean", "null"], "description": "Hold out each user's newest items, score the model and publish only past the gate (default); false trains on everything and publishes."],
                 ],
             ],
             "RecsModel": [

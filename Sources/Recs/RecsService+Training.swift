@@ -36,19 +36,20 @@ extension RecsService {
 
     /// The pipeline for model `id`: extract, transform, load, train, evaluate, publish. Runs on
     /// one node at a time; the CPU work runs off the concurrency pool, on every core.
-    func train(_ id: String) async throws {
+    func train(_ id: String, progress: @escaping @Sendable (TrainingStep) -> Void = { _ in }) async throws {
         guard let record = try await model(id), record.status == .queued || record.status == .training else { return }
         let ran: Void? = try await platform.withExclusiveLock(RecsModule.name, "train") {
-            try await runPipeline(record)
+            try await runPipeline(record, progress: progress)
         }
         if ran == nil { throw JobFailure.retry(after: 5, reason: "another node is training") }
     }
 
-    private func runPipeline(_ record: ModelRecord) async throws {
+    private func runPipeline(_ record: ModelRecord, progress: @escaping @Sendable (TrainingStep) -> Void) async throws {
         let started = ContinuousClock.now
         try await platform.transaction { [models] transaction in try await models.setStatus(record.id, .training, on: transaction.sql) }
         do {
             // Extract and transform.
+            progress(.extract)
             let rows = try await platform.read { [interactions] sql in try await interactions.all(on: sql) }
             let now = platform.now().epochMilliseconds
             let dataset = Dataset(rows, now: now, halfLife: settings.halfLife, minimumUser: settings.minimumUserInteractions, minimumItem: settings.minimumItemInteractions)
@@ -63,6 +64,7 @@ extension RecsService {
             // Evaluate on each user's newest items, then decide.
             var evaluation: Evaluation?
             if request.evaluate ?? true {
+                progress(.evaluate)
                 let holdout = settings.holdout
                 evaluation = await CPUWork.run {
                     let (train, heldOut) = dataset.split(holdout: holdout)
@@ -77,7 +79,9 @@ extension RecsService {
             let output = await CPUWork.run { () -> TrainingOutput in
                 let matrix = dataset.matrix
                 let began = ContinuousClock.now
-                let model = TrainedModel.train(request, on: matrix, threads: threads)
+                let model = TrainedModel.train(request, on: matrix, threads: threads) { iteration in
+                    progress(.train(iteration: iteration, of: request.iterations ?? 1))
+                }
                 let seconds = (ContinuousClock.now - began).seconds
                 let userLists = model.topItems(matrix, count: listSize, threads: threads)
                 // Similar items: EASE's own strongest weights (which fold-in then sums), else cosine kNN.
@@ -100,6 +104,7 @@ extension RecsService {
                 try await finish(record, .rejected, evaluation: evaluation, stats: stats, error: refusal, started: started)
                 return
             }
+            progress(.publish)
             try await store(output, of: record, dataset: dataset)
             // Recorded and made current in one transaction: a client that sees the status
             // `published` is served from the model.
@@ -159,6 +164,12 @@ extension RecsService {
         }
         metrics.trained(status, seconds: (ContinuousClock.now - started).seconds)
     }
+}
+
+/// Where a training run is, for a progress bar.
+enum TrainingStep: Sendable, Equatable {
+    case extract, evaluate, publish
+    case train(iteration: Int, of: Int)
 }
 
 /// What a run produces before it is stored.

@@ -1,4 +1,5 @@
 @_spi(Platform) import ApusCore
+import ApusKit
 import ApusTesting
 import Foundation
 @testable import Inventory

@@ -86,7 +86,8 @@ struct CoreRoutes {
                     "tags": ["platform"],
                     "summary": "Prometheus metrics",
                     "responses": [
-                        "200": ["description": "Prometheus text exposition", "content": ["text/plain": ["schema": ["type": "string"]]]]
+                        "200": ["description": "Prometheus text exposition", "content": ["text/plain": ["schema": ["type": "string"]]]],
+                        "401": OpenAPIDocument.problemResponse("Credentials were sent and are invalid"),
                     ],
                 ]
             ],
@@ -95,7 +96,10 @@ struct CoreRoutes {
                     "operationId": "openAPIDocument",
                     "tags": ["platform"],
                     "summary": "This document",
-                    "responses": ["200": OpenAPIDocument.jsonResponse("The OpenAPI 3.1 document", schema: ["type": "object"])],
+                    "responses": [
+                        "200": OpenAPIDocument.jsonResponse("The OpenAPI 3.1 document", schema: ["type": "object"]),
+                        "401": OpenAPIDocument.problemResponse("Credentials were sent and are invalid"),
+                    ],
                 ]
             ],
         ],

@@ -19,7 +19,7 @@ struct RecsRoutes {
         }
         recs.group("/items/{item}").add(middleware: RequirePermission(RecsModule.record)).put { request, context -> ItemView in
             let item = try context.parameters.require("item")
-            try Self.checkID(item, field: "item")
+            try Self.checkPathID(item, field: "item")
             let body = try await request.decodeJSON(as: ItemBody.self, context: context)
             try Problem.throwIfInvalid(body.errors)
             let metadata = ItemMetadata(item: item, category: body.category, tags: body.tags, createdAt: body.createdAt)
@@ -60,16 +60,24 @@ struct RecsRoutes {
         }
     }
 
-    /// An id in a path that is not one is a bad request (the body's ids are named fields).
-    static func checkPathID(_ id: String, field: String) throws {
-        do { try checkID(id, field: field) } catch { throw Problem(.badRequest, detail: "A \(field) id is 1 to 200 characters, none of them control characters.") }
+    /// User and item ids are the caller's own, in the characters a URL carries unencoded
+    /// (letters, digits and `. _ : @ + ~ -`, not starting with a dot), up to 200: any id
+    /// recorded can then be asked for by path.
+    static let idPattern = "^[A-Za-z0-9_:@+~-][A-Za-z0-9._:@+~-]{0,199}$"
+
+    static func isValidID(_ id: String) -> Bool {
+        guard let first = id.utf8.first, first != UInt8(ascii: "."), id.utf8.count <= 200 else { return false }
+        return id.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+            default: "._:@+~-".utf8.contains(byte)
+            }
+        }
     }
 
-    /// User and item ids are the caller's own: any text up to 200 characters without controls.
-    static func checkID(_ id: String, field: String) throws {
-        guard !id.isEmpty, id.count <= 200, !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw Problem(.unprocessableContent, detail: "A \(field) id is 1 to 200 characters, none of them control characters.")
-        }
+    /// An id in a path that is not one is a bad request (the body's are named fields).
+    static func checkPathID(_ id: String, field: String) throws {
+        guard isValidID(id) else { throw Problem(.badRequest, detail: "A \(field) id is 1 to 200 letters, digits and . _ : @ + ~ -, not starting with a dot.") }
     }
 }
 
@@ -81,8 +89,8 @@ struct InteractionBatch: Decodable {
         if interactions.isEmpty { errors.append(.init(field: "/interactions", message: "send at least one interaction")) }
         if interactions.count > maxBatch { errors.append(.init(field: "/interactions", message: "at most \(maxBatch) interactions per request")) }
         for (index, interaction) in interactions.enumerated().prefix(maxBatch) {
-            for (name, id) in [("user", interaction.user), ("item", interaction.item)] where (try? RecsRoutes.checkID(id, field: name)) == nil {
-                errors.append(.init(field: "/interactions/\(index)/\(name)", message: "1 to 200 characters, no control characters"))
+            for (name, id) in [("user", interaction.user), ("item", interaction.item)] where !RecsRoutes.isValidID(id) {
+                errors.append(.init(field: "/interactions/\(index)/\(name)", message: "1 to 200 letters, digits and . _ : @ + ~ -, not starting with a dot"))
             }
             if let weight = interaction.weight, !(weight.isFinite && weight >= 0 && weight <= 1_000_000) {
                 errors.append(.init(field: "/interactions/\(index)/weight", message: "a number from 0 to 1000000"))

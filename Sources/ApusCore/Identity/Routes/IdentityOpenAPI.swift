@@ -73,7 +73,10 @@ enum IdentityOpenAPI {
             ])],
             "/.well-known/jwks.json": ["get": [
                 "operationId": "jwks", "summary": "Public keys that verify access tokens", "tags": ["identity"], "security": [],
-                "responses": ["200": Doc.jsonResponse("A JSON Web Key Set", schema: Doc.ref("JWKS"))],
+                "responses": [
+                    "200": Doc.jsonResponse("A JSON Web Key Set", schema: Doc.ref("JWKS")),
+                    "401": Doc.problemResponse("Credentials were sent and are invalid"),
+                ],
             ]],
         ],
         schemas: [

@@ -1,25 +1,33 @@
 /// The records of a CSV text (RFC 4180): commas separate fields, double quotes enclose them,
 /// and a quoted field may hold commas, quotes written `""` and line breaks, so one record can
 /// span lines. A quote opens a field only as its first character; elsewhere it is text (`TV 55"`),
-/// as Python's csv reads it, so a stray quote never swallows the lines after it. Each record carries the line it starts on, so a refusal names the file's line.
-struct CSVRecords: Sequence {
+/// as Python's csv reads it, so a stray quote never swallows the lines after it. Each record
+/// carries the line it starts on, so a refusal names the file's line. Imports read it
+/// (`apus inventory import`, `apus recs import`).
+public struct CSVRecords: Sequence {
     /// One record.
-    struct Record: Equatable {
+    public struct Record: Equatable, Sendable {
         /// The line it starts on (1 = the first line).
-        var line: Int
-        var fields: [String]
+        public var line: Int
+        public var fields: [String]
         /// A quoted field that the text ends inside: the record runs to the end, unfinished.
-        var unterminated = false
+        public var unterminated = false
+
+        public init(line: Int, fields: [String], unterminated: Bool = false) {
+            self.line = line
+            self.fields = fields
+            self.unterminated = unterminated
+        }
 
         /// A blank line, which is skipped but still counted.
-        var isBlank: Bool { fields.allSatisfy(\.isEmpty) }
+        public var isBlank: Bool { fields.allSatisfy(\.isEmpty) }
     }
 
     let text: String
 
-    init(_ text: String) { self.text = text }
+    public init(_ text: String) { self.text = text }
 
-    func makeIterator() -> IndexingIterator<[Record]> { Self.parse(text).makeIterator() }
+    public func makeIterator() -> IndexingIterator<[Record]> { Self.parse(text).makeIterator() }
 
     private static func parse(_ text: String) -> [Record] {
         var records: [Record] = []
