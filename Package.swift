@@ -414,6 +414,8 @@ let package = Package(
                 "ApusKit",
                 "ApusTesting",
                 "Recs",
+                // Only to declare the inventory events whose mapping into interactions is tested.
+                "Inventory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -15,7 +15,9 @@ Select it alone with `pytest conformance/test_recs.py` (or `-m recs`); `-s` show
 a failure carries in its message too. APUS_TEST_RECS_TIMEOUT bounds the wait for one model's
 training in seconds (600 by default: CI runs a debug build)."""
 
+import json
 import os
+import re
 import statistics
 import time
 import urllib.parse
@@ -25,7 +27,7 @@ import pytest
 import requests
 
 import recs_movielens as movielens
-from conftest import Node
+from conftest import Node, run_apus
 
 pytestmark = pytest.mark.recs
 
@@ -221,3 +223,43 @@ def report(data, reference, reference_scores, apus, others, strategies, timings)
     lines += [f"  {name:<12}" + ", ".join(f"{strategy} {count}" for strategy, count in sorted(counts.items())) for name, counts in strategies.items()]
     lines += ["", "wall time:"] + [f"  {label:<42}{seconds:8.2f} s" for label, seconds in timings.items()]
     return "\n".join(lines)
+
+
+def test_cli_imports_history_names_bad_lines_and_trains_a_model_a_node_then_serves(engine_env, tmp_path):
+    """`apus recs import` reads CSV (RFC 3339 or Unix seconds), refuses bad rows by line and
+    stores the rest once; `apus recs train` prints JSON to a pipe and publishes; a node on the
+    same storage serves the model's lists."""
+    rows = ["user,item,kind,at,weight"]
+    for user in range(30):
+        for item in range(6):
+            if (user + item) % 3:
+                rows.append(f"u{user},shelf-{(user % 2) * 6 + item},view,{1_600_000_000 + user * 10 + item},")
+    rows.append("u1,shelf-1,stare,2024-01-01T00:00:00Z,")
+    rows.append("u2,shelf-2,like,not a time,")
+    rows.append("u3,shelf-3,purchase,2024-01-01T00:00:00Z,2.5")
+    history = tmp_path / "history.csv"
+    history.write_text("\n".join(rows) + "\n")
+    good = len(rows) - 3
+    first = run_apus(["recs", "import", str(history)], engine_env, timeout=120)
+    assert first.returncode == 1, (first.stdout, first.stderr)
+    # The header is line 1, so the bad rows, second and third from the end, are these lines.
+    bad_lines = sorted(int(n) for n in re.findall(r"^line (\d+):", first.stderr, re.M))
+    assert bad_lines == [len(rows) - 2, len(rows) - 1], first.stderr
+    assert f"stored {good} new interactions; 2 refused" in first.stdout, first.stdout
+    again = run_apus(["recs", "import", str(history)], engine_env, timeout=120)
+    assert "stored 0 new interactions" in again.stdout, again.stdout
+
+    trained = run_apus(["recs", "train", "--model", "item_knn", "--no-evaluate"], engine_env, timeout=300)
+    assert trained.returncode == 0, (trained.stdout, trained.stderr)
+    outcome = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert outcome["status"] == "published", outcome
+
+    node = Node({**engine_env, **ADMIN}, [])
+    try:
+        session = admin_session(node.base)
+        answer = session.get(node.base + "/v1/recs/users/u0?limit=3", timeout=30).json()
+        assert answer["model"] == outcome["id"] and answer["strategy"] == "personal", answer
+        seen = {f"shelf-{item}" for item in range(6) if item % 3}
+        assert answer["items"] and not seen & {entry["item"] for entry in answer["items"]}, answer
+    finally:
+        node.stop()

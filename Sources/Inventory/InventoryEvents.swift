@@ -18,6 +18,7 @@ extension InventoryEvents {
         [
             "order_id": id, "checkout_id": id, "owner_id": id,
             "amount": ["type": "integer", "minimum": 0], "currency": ["type": "string"], "reason": ["type": "string"],
+            "lines": ["type": "array", "items": OpenAPIDocument.object(["sku": ["type": "string"], "quantity": ["type": "integer", "minimum": 1]])],
         ],
         optional: ["reason"]
     )

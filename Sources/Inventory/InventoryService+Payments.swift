@@ -88,7 +88,10 @@ extension InventoryService {
             return "ignored"
         }
         _ = try await checkouts.setStatus(order: orderID, from: open, to: .paid, paymentID: intent.id, at: now, on: transaction.sql)
-        try await transaction.emit(InventoryEvents.orderPaid, aggregate: orderID, json: OrderEvent(orderId: orderID, checkoutId: checkout.id, ownerId: checkout.ownerId, amount: checkout.amount, currency: checkout.currency, reason: nil), owner: checkout.ownerId)
+        try await transaction.emit(InventoryEvents.orderPaid, aggregate: orderID, json: OrderEvent(
+            orderId: orderID, checkoutId: checkout.id, ownerId: checkout.ownerId, amount: checkout.amount, currency: checkout.currency, reason: nil,
+            lines: record.lines.map { OrderEvent.Line(sku: $0.line.sku, quantity: $0.line.quantity) }
+        ), owner: checkout.ownerId)
         return OrderStatus.paid.rawValue
     }
 
@@ -124,7 +127,8 @@ extension InventoryService {
     private func refundNeeded(_ record: CheckoutStore.Record, why reason: String, paymentID: String?, in transaction: Transaction) async throws {
         let checkout = record.checkout
         try await transaction.emit(InventoryEvents.orderRefundNeeded, aggregate: checkout.orderId, json: OrderEvent(
-            orderId: checkout.orderId, checkoutId: checkout.id, ownerId: checkout.ownerId, amount: checkout.amount, currency: checkout.currency, reason: reason
+            orderId: checkout.orderId, checkoutId: checkout.id, ownerId: checkout.ownerId, amount: checkout.amount, currency: checkout.currency, reason: reason,
+            lines: record.lines.map { OrderEvent.Line(sku: $0.line.sku, quantity: $0.line.quantity) }
         ), owner: checkout.ownerId)
     }
 
@@ -136,5 +140,12 @@ extension InventoryService {
         var amount: Int
         var currency: String
         var reason: String?
+        /// What was bought: added after the first release, so consumers must allow its absence.
+        var lines: [Line]
+
+        struct Line: Encodable {
+            var sku: String
+            var quantity: Int
+        }
     }
 }

@@ -32,7 +32,8 @@ public struct RecsModule: Module {
         return ModuleParts(
             routes: routes,
             jobHandlers: [TrainModel.handler(service: service), FoldIn.handler(service: service), ScheduledTraining.handler(service: service)],
-            recurringJobs: settings.trainEvery.map { [ScheduledTraining.job(every: $0)] } ?? []
+            recurringJobs: settings.trainEvery.map { [ScheduledTraining.job(every: $0)] } ?? [],
+            eventConsumers: MappedEvents.consumer(service: service, mappings: settings.eventMappings).map { [$0] } ?? []
         )
     }
 }

@@ -1,6 +1,5 @@
 import ApusCore
 import ApusKit
-import Dispatch
 import Foundation
 
 /// The recommendations module's domain: interactions in, the training pipeline, and serving
@@ -52,17 +51,6 @@ struct CurrentModel: Sendable, Equatable {
 struct Recommendation: Codable, Sendable, Equatable {
     var item: String
     var score: Double
-}
-
-/// Runs CPU-bound work on a thread of its own, so training never holds a thread of the
-/// concurrency pool (nor, through it, the event loops' work) for seconds; the work spreads
-/// itself over the cores with `DispatchQueue.concurrentPerform`.
-enum CPUWork {
-    static func run<Result: Sendable>(_ work: @escaping @Sendable () -> Result) async -> Result {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async { continuation.resume(returning: work()) }
-        }
-    }
 }
 
 /// Item factors of ALS models, by model id, loaded on first use on each node.

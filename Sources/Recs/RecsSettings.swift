@@ -26,6 +26,8 @@ struct RecsSettings: Sendable {
     /// The most items (after the minimum counts) EASE trains on (`APUS_RECS_EASE_MAX_ITEMS`):
     /// it inverts an items × items matrix, cubic in their number.
     var easeMaxItems = 3_000
+    /// Other modules' events that become interactions (`APUS_RECS_EVENTS`; empty turns it off).
+    var eventMappings: [EventMapping] = []
     /// Interactions one request may carry (`APUS_RECS_MAX_BATCH`).
     var maxBatch = 1_000
 
@@ -49,6 +51,7 @@ struct RecsSettings: Sendable {
             if let weight = try settings.number(name, in: 0...1_000_000) { weights[kind] = weight }
         }
         easeMaxItems = try settings.integer("APUS_RECS_EASE_MAX_ITEMS", in: 1...50_000, default: easeMaxItems)
+        eventMappings = try EventMapping.parse(settings.string("APUS_RECS_EVENTS") ?? EventMapping.defaults).get()
         maxBatch = try settings.integer("APUS_RECS_MAX_BATCH", in: 1...100_000, default: maxBatch)
     }
 }

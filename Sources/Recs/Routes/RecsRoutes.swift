@@ -160,6 +160,8 @@ extension TrainingRequest {
         }
         if let alpha, !(alpha.isFinite && alpha > 0 && alpha <= 1_000_000) { errors.append(.init(field: "/alpha", message: "a number above 0, at most 1000000")) }
         if let neighbours, !(1...1_000).contains(neighbours) { errors.append(.init(field: "/neighbours", message: "from 1 to 1000")) }
+        // JSON clients read numbers as doubles: a seed past 2⁵³ would not come back as sent.
+        if let seed, seed > 9_007_199_254_740_991 { errors.append(.init(field: "/seed", message: "from 0 to 9007199254740991")) }
         return errors
     }
 }

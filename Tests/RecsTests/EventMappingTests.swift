@@ -1,0 +1,43 @@
+@_spi(Platform) import ApusCore
+import ApusTesting
+import Foundation
+import Inventory
+@testable import Recs
+import SQLKit
+import Testing
+
+@Suite struct EventMappingTests {
+    @Test func theSettingIsReadAndABadOneNamed() throws {
+        let mappings = try EventMapping.parse(EventMapping.defaults + ", shop.item.viewed=view:viewer:item_id").get()
+        #expect(mappings == [
+            EventMapping(type: "inventory.order.paid", kind: .purchase, userField: "owner_id", itemField: "sku", itemList: "lines"),
+            EventMapping(type: "shop.item.viewed", kind: .view, userField: "viewer", itemField: "item_id", itemList: nil),
+        ])
+        for bad in ["inventory.order.paid=buy:owner_id:sku", "x=view:user", "x=view:user:a[].b[].c", "=view:u:i"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try EventMapping.parse(bad).get() }
+        }
+        #expect(try EventMapping.parse("").get().isEmpty)
+    }
+
+    /// A paid order becomes a purchase of each of its lines by its owner, once, and the owner's
+    /// list is folded in.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aPaidOrderBecomesPurchasesOfItsLines(engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [RecsModule(), InventoryModule()], configure: {
+            $0.settings = Settings(["APUS_INVENTORY_PAYMENT_SECRET": "whsec_test"])
+        }) { server, client in
+            let payload = #"{"order_id":"ord_1","checkout_id":"chk_1","owner_id":"usr_buyer","amount":300,"currency":"EUR","lines":[{"sku":"MUG","quantity":2},{"sku":"TEA","quantity":1}]}"#
+            try await server.platform.transaction { transaction in
+                try await transaction.emit(NewEvent(type: "inventory.order.paid", aggregate: "ord_1", payload: payload, owner: "usr_buyer"))
+            }
+            try await expectEventually {
+                let rows = try await server.platform.read { sql in
+                    try await sql.raw("SELECT user_id, item_id, kind, weight FROM recs_interactions ORDER BY item_id").all()
+                }
+                let seen = try rows.map { "\(try $0.decode(column: "user_id", as: String.self)) \(try $0.decode(column: "item_id", as: String.self)) \(try $0.decode(column: "kind", as: String.self)) \(try $0.decode(column: "weight", as: Double.self))" }
+                return seen == ["usr_buyer MUG purchase 3.0", "usr_buyer TEA purchase 3.0"]
+            }
+            _ = client
+        }
+    }
+}
