@@ -19,34 +19,11 @@ struct InventoryCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            guard let csv = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw NodeStartup.fail("cannot read \(file) as UTF-8 text", code: .validationFailure)
-            }
-            let node = try await NodeStartup.start(options)
-            let platform = node.server.platform
-            do {
-                try await node.server.migrator.migrate()
-                let terminal = isatty(2) != 0
+            try await FileImport.run(file: file, options: options) { platform, csv in
                 let summary = try await ProductImport(platform: platform).run(csv: csv) { done, total in
-                    // A bar on a terminal; nothing per product otherwise, so logs stay readable.
-                    guard terminal else { return }
-                    let width = 30
-                    let filled = total == 0 ? width : done * width / total
-                    let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-                    FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(total) products".utf8))
-                    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                    ProgressBar.draw(total == 0 ? 1 : Double(done) / Double(total), "\(done)/\(total) products")
                 }
-                await platform.database.close()
-                for refusal in summary.refused.prefix(50) {
-                    FileHandle.standardError.write(Data("line \(refusal.line): \(refusal.reason)\n".utf8))
-                }
-                print("imported \(summary.products) products with \(summary.variants) variants; \(summary.refused.count) refused")
-                if !summary.refused.isEmpty { throw ExitCode(1) }
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                await platform.database.close()
-                throw NodeStartup.fail((error as? Problem)?.detail ?? "\(error)", code: .failure)
+                return ("imported \(summary.products) products with \(summary.variants) variants; \(summary.refused.count) refused", summary.refused)
             }
         }
     }

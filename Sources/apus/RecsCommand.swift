@@ -8,16 +8,6 @@ import Recs
 struct RecsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "recs", abstract: "Recommendations.", subcommands: [Import.self, Train.self])
 
-    /// A bar on a terminal; nothing otherwise, so logs stay readable.
-    static func bar(_ fraction: Double, _ label: String) {
-        guard isatty(2) != 0 else { return }
-        let width = 30
-        let filled = max(0, min(width, Int(fraction * Double(width))))
-        let text = "\r[" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "] " + label + "\u{1B}[K"
-        FileHandle.standardError.write(Data(text.utf8))
-        if fraction >= 1 { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import", abstract: "Import interactions from CSV: user, item, kind, at[, weight] (at: RFC 3339 or Unix seconds)."
@@ -29,27 +19,11 @@ struct RecsCommand: AsyncParsableCommand {
         var file: String
 
         func run() async throws {
-            guard let csv = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw NodeStartup.fail("cannot read \(file) as UTF-8 text", code: .validationFailure)
-            }
-            let node = try await NodeStartup.start(options)
-            let platform = node.server.platform
-            do {
-                try await node.server.migrator.migrate()
+            try await FileImport.run(file: file, options: options) { platform, csv in
                 let summary = try await InteractionImport(platform: platform).run(csv: csv) { done, total in
-                    RecsCommand.bar(total == 0 ? 1 : Double(done) / Double(total), "\(done)/\(total) rows")
+                    ProgressBar.draw(total == 0 ? 1 : Double(done) / Double(total), "\(done)/\(total) rows")
                 }
-                await platform.database.close()
-                for refusal in summary.refused.prefix(50) {
-                    FileHandle.standardError.write(Data("line \(refusal.line): \(refusal.reason)\n".utf8))
-                }
-                print("read \(summary.rows) rows, stored \(summary.stored) new interactions; \(summary.refused.count) refused")
-                if !summary.refused.isEmpty { throw ExitCode(1) }
-            } catch let exit as ExitCode {
-                throw exit
-            } catch {
-                await platform.database.close()
-                throw NodeStartup.fail((error as? Problem)?.detail ?? "\(error)", code: .failure)
+                return ("read \(summary.rows) rows, stored \(summary.stored) new interactions; \(summary.refused.count) refused", summary.refused)
             }
         }
     }
@@ -76,8 +50,8 @@ struct RecsCommand: AsyncParsableCommand {
                 let outcome = try await RecsTraining(platform: platform).run(
                     model: model, factors: factors, regularization: regularization, alpha: alpha, iterations: iterations, seed: seed,
                     evaluate: !noEvaluate
-                ) { label, fraction in RecsCommand.bar(fraction, label) }
-                RecsCommand.bar(1, outcome.status)
+                ) { label, fraction in ProgressBar.draw(fraction, label.padding(toLength: 24, withPad: " ", startingAt: 0)) }
+                ProgressBar.draw(1, outcome.status.padding(toLength: 24, withPad: " ", startingAt: 0))
                 await platform.database.close()
                 if json || isatty(1) == 0 {
                     var object: [String: Any] = ["id": outcome.id, "status": outcome.status]
