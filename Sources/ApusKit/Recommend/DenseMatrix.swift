@@ -65,10 +65,24 @@ public struct DenseMatrix: Sendable, Equatable {
 
 /// The few dense kernels the models need, written for the compiler to vectorise.
 public enum LinearAlgebra {
+    /// A sum of products, eight lanes at a time: the compiler may not reorder a float sum to
+    /// vectorise it, so the lanes are written out (the order is fixed, so results repeat).
     @inlinable
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int) -> Float {
-        var sum: Float = 0
-        for index in 0..<count { sum += a[index] * b[index] }
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
+        var lanes = SIMD8<Float>()
+        var index = 0
+        while index + 8 <= count {
+            lanes += rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                * rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            index += 8
+        }
+        var sum = lanes.sum()
+        while index < count {
+            sum += a[index] * b[index]
+            index += 1
+        }
         return sum
     }
 

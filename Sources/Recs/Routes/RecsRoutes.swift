@@ -27,17 +27,17 @@ struct RecsRoutes {
             return ItemView(item: item, category: body.category, tags: body.tags ?? [], createdAt: body.createdAt)
         }
         let serve = recs.group().add(middleware: RequirePermission(RecsModule.serve))
-        serve.get("/users/{user}") { request, context -> ServedList in
+        serve.get("/users/{user}") { request, context -> Response in
             let user = try context.parameters.require("user")
             try Self.checkPathID(user, field: "user")
             let query = try ServingQuery(request)
-            return try await service.recommendations(for: user, limit: query.limit, excludeSeen: query.excludeSeen, filter: query.filter)
+            return try await service.recommendations(for: user, limit: query.limit, excludeSeen: query.excludeSeen, filter: query.filter).response
         }
-        serve.get("/items/{item}/similar") { request, context -> ServedList in
+        serve.get("/items/{item}/similar") { request, context -> Response in
             let item = try context.parameters.require("item")
             try Self.checkPathID(item, field: "item")
             let query = try ServingQuery(request)
-            return try await service.similar(to: item, limit: query.limit, filter: query.filter)
+            return try await service.similar(to: item, limit: query.limit, filter: query.filter).response
         }
         let models = recs.group("/models").add(middleware: RequirePermission(RecsModule.train))
         models.post { request, context -> Response in
@@ -167,4 +167,3 @@ extension TrainingRequest {
 }
 
 extension ModelRecord: ResponseEncodable {}
-extension ServedList: ResponseEncodable {}
