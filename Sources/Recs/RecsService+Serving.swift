@@ -15,6 +15,13 @@ struct ServedList: Encodable, Sendable {
     /// request together (`bench/recs.sh`), and the shape is fixed. Ids are checked on the way
     /// in, but every string is escaped all the same.
     var response: Response {
+        let buffer = ByteBuffer(string: json)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)], body: .init(byteBuffer: buffer)
+        )
+    }
+
+    var json: String {
         var text = #"{"items":["#
         for (index, item) in items.enumerated() {
             if index > 0 { text += "," }
@@ -22,14 +29,12 @@ struct ServedList: Encodable, Sendable {
         }
         text += "]"
         if let model { text += #","model":"# + Self.quoted(model) }
-        text += #","strategy":"# + Self.quoted(strategy) + "}"
-        let buffer = ByteBuffer(string: text)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)], body: .init(byteBuffer: buffer)
-        )
+        return text + #","strategy":"# + Self.quoted(strategy) + "}"
     }
 
     static func quoted(_ text: String) -> String {
+        // Ids and model names never need escaping: take them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
