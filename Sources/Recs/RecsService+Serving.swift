@@ -6,7 +6,7 @@ import NIOCore
 
 /// What a client gets: the items, the model that served them, and whether the list was the
 /// user's (or item's) own or the popularity fallback.
-struct ServedList: Encodable, Sendable {
+struct ServedList: Sendable {
     var items: [Recommendation]
     var model: String?
     var strategy: String

@@ -20,7 +20,7 @@ public struct ItemKNN: Sendable {
             itemUsers.range(of: item).reduce(Float(0)) { $0 + itemUsers.values[$1] * itemUsers.values[$1] }.squareRoot()
         }
         let threads = max(1, min(threads, items))
-        let results = Results(count: items)
+        let results = RowSlots<[ScoredItem]>(count: items, initial: [])
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             var dots = [Float](repeating: 0, count: items)
             var touched: [Int] = []
@@ -56,13 +56,5 @@ public struct ItemKNN: Sendable {
             for neighbour in neighbours[item] { scores[neighbour.index] += weight * neighbour.score }
         }
         return scores
-    }
-
-    /// Per-item slots that concurrent threads fill, each thread its own items.
-    private final class Results: @unchecked Sendable {
-        private var storage: [[ScoredItem]]
-        init(count: Int) { storage = Array(repeating: [], count: count) }
-        func set(_ item: Int, _ value: [ScoredItem]) { storage[item] = value }
-        var all: [[ScoredItem]] { storage }
     }
 }

@@ -41,7 +41,7 @@ enum TrainedModel: Sendable {
 
     /// Each user's top `count` items, the items of the user's row excluded, on `threads` threads.
     func topItems(_ matrix: SparseMatrix, count: Int, threads: Int) -> [[ScoredItem]] {
-        let lists = ListSlots(count: matrix.rowCount)
+        let lists = RowSlots<[ScoredItem]>(count: matrix.rowCount, initial: [])
         let threads = max(1, min(threads, matrix.rowCount))
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for user in stride(from: thread, to: matrix.rowCount, by: threads) {
@@ -52,12 +52,4 @@ enum TrainedModel: Sendable {
         }
         return lists.all
     }
-}
-
-/// Per-user slots that concurrent threads fill, each thread its own users.
-final class ListSlots: @unchecked Sendable {
-    private var storage: [[ScoredItem]]
-    init(count: Int) { storage = Array(repeating: [], count: count) }
-    func set(_ index: Int, _ value: [ScoredItem]) { storage[index] = value }
-    var all: [[ScoredItem]] { storage }
 }
