@@ -176,9 +176,23 @@ struct Shop: Sendable {
 }
 
 /// Runs `count` calls of `body` at once and collects their answers.
-func concurrently<Value: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) async throws -> Value) async throws -> [Value] {
+/// Runs `body` for 0..<count at once, or with at most `inFlight` running at a time.
+func concurrently<Value: Sendable>(
+    _ count: Int, inFlight: Int? = nil, _ body: @escaping @Sendable (Int) async throws -> Value
+) async throws -> [Value] {
     try await withThrowingTaskGroup(of: Value.self) { group in
-        for index in 0..<count { group.addTask { try await body(index) } }
-        return try await group.reduce(into: []) { $0.append($1) }
+        let width = min(count, inFlight ?? count)
+        var results: [Value] = []
+        for index in 0..<width { group.addTask { try await body(index) } }
+        var next = width
+        while let value = try await group.next() {
+            results.append(value)
+            if next < count {
+                let index = next
+                group.addTask { try await body(index) }
+                next += 1
+            }
+        }
+        return results
     }
 }
