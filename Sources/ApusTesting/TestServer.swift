@@ -30,6 +30,10 @@ public enum TestServer {
             configuration.bcryptCost = 4
             // Tests send wrong credentials on purpose, far more than a person would.
             configuration.authFailureRateLimit = RateLimitPolicy(name: "auth-failures", limit: 100_000, window: 60)
+            // A loaded machine pauses a test longer than the 30 s idle timeout between two
+            // requests on one kept-alive connection, and the server's close then races the
+            // client's reuse ("I/O on closed channel"). Tests of the timeout set their own.
+            configuration.httpIdleTimeout = 600
             configure(&configuration)
             let platform = makePlatform(configuration, database, logger, clock)
             let server = try ApusServer(platform: platform, available: modules)
@@ -76,6 +80,7 @@ extension TestServer {
             var configuration = ApusConfiguration()
             configuration.bcryptCost = 4
             configuration.authFailureRateLimit = RateLimitPolicy(name: "auth-failures", limit: 100_000, window: 60)
+            configuration.httpIdleTimeout = 600  // as in `withNode`
             configure(&configuration)
             let bus: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
             let nodes = try (0..<2).map { _ in

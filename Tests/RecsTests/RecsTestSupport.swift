@@ -16,7 +16,8 @@ struct Recommender: Sendable {
 
     static func with(engine: DatabaseEngine, settings: [String: String] = [:], _ body: @Sendable (Recommender) async throws -> Void) async throws {
         try await TestServer.withNode(engine: engine, modules: [RecsModule()], configure: {
-            $0.settings = Settings(settings)
+            // One training thread: the suite runs every test at once on few cores.
+            $0.settings = Settings(["APUS_RECS_THREADS": "1"].merging(settings) { $1 })
             $0.defaultRateLimit = RateLimitPolicy(name: "default", limit: 1_000_000, window: 60)
         }) { server, client in
             try await body(Recommender(
