@@ -46,8 +46,26 @@ public enum TestDatabase {
         }
     }
 
+    /// The streaming replica of the test PostgreSQL server (`APUS_TEST_POSTGRES_REPLICA_URL`,
+    /// which the test script starts), scoped to the schema of `database`, a test database of
+    /// this type.
+    public static func replica(of database: any Database) throws -> DatabaseLocation.PostgresLocation {
+        guard let url = ProcessInfo.processInfo.environment["APUS_TEST_POSTGRES_REPLICA_URL"],
+            case .postgres(var location) = try DatabaseLocation(url: url)
+        else { throw MissingReplica() }
+        guard let primary = database as? PostgresBackend else { throw MissingReplica() }
+        location.searchPath = primary.searchPath
+        return location
+    }
+
     /// The URL of the test PostgreSQL server, for tests that start a whole node.
     public static var postgresURL: String? { ProcessInfo.processInfo.environment["APUS_TEST_POSTGRES_URL"] }
+}
+
+public struct MissingReplica: Error, CustomStringConvertible {
+    public var description: String {
+        "APUS_TEST_POSTGRES_REPLICA_URL is not set: run the tests through scripts/test.sh, which starts a streaming replica"
+    }
 }
 
 public struct MissingPostgres: Error, CustomStringConvertible {

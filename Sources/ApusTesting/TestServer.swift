@@ -15,10 +15,13 @@ public enum TestServer {
         logSink: LogSink? = nil,
         live: Bool = false,
         clock: TestClock? = nil,
+        replica: Bool = false,
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
         _ body: @Sendable (ApusServer, any TestClientProtocol) async throws -> Result
     ) async throws -> Result {
         try await TestDatabase.withDatabase(engine) { database async throws in
+            // The test server's streaming replica, reading this test's schema.
+            let replicaLocation = replica ? try TestDatabase.replica(of: database) : nil
             var logger = Logger(label: "apus-test") { label in
                 var handler = JSONLogHandler(label: label, sink: logSink ?? LogSink { _ in })
                 handler.logLevel = .info
@@ -34,6 +37,10 @@ public enum TestServer {
             // requests on one kept-alive connection, and the server's close then races the
             // client's reuse ("I/O on closed channel"). Tests of the timeout set their own.
             configuration.httpIdleTimeout = 600
+            if let replicaLocation {
+                configuration.replicas.locations = [replicaLocation]
+                configuration.replicas.checkInterval = 0.05
+            }
             configure(&configuration)
             let platform = makePlatform(configuration, database, logger, clock)
             let server = try ApusServer(platform: platform, available: modules)

@@ -55,7 +55,7 @@ extension ContentService {
         guard let field = type.slugField else { throw Problem.notFound("Type \(type.apiId) has no slugs.") }
         let slugLocale = type.storageLocale(of: field, writing: locale)
         let entryID = try await slugCache.value(for: "\(type.id)|\(slugLocale)|\(slug)") { [platform, uniqueStore] in
-            try await platform.read { sql in try await uniqueStore.publishedEntry(slug: slug, locale: slugLocale, type: type.id, on: sql) }
+            try await platform.read.primary { sql in try await uniqueStore.publishedEntry(slug: slug, locale: slugLocale, type: type.id, on: sql) }
         }
         guard let entryID, let entry = try await delivered(entryID, type: type, locale: locale) else {
             throw Problem.notFound("Nothing is published under \(slug).")
@@ -67,8 +67,9 @@ extension ContentService {
 
     /// The published entry as readers get it, from the node's cache.
     func delivered(_ id: String, type: ContentType, locale: String) async throws -> DeliveredEntry? {
+        // Cache loads read the primary: a replica's older version would stay cached.
         try await deliveredCache.value(for: DeliveredEntry.cacheKey(id, locale: locale, type: type)) { [self] in
-            try await platform.read { [self] sql in
+            try await platform.read.primary { [self] sql in
                 guard let entry = try await entryStore.entry(id, of: type.id, on: sql), entry.isPublished else { return nil }
                 let values = try await entryStore.values(of: id, locales: [type.defaultLocale, locale], on: sql)
                 return try render(entry, values: EntryValues.merged(values.published, locale: locale, type: type), type: type, locale: locale)

@@ -31,7 +31,7 @@ extension ContentService {
     private func referredType(of id: String, field: FieldDefinition) async throws -> ContentType? {
         if let to = field.to { return try? await type(to) }
         let apiID = try await entryTypeCache.value(for: id) { [platform] in
-            try await platform.read { sql in
+            try await platform.read.primary { sql in
                 try await sql.raw("""
                     SELECT t.api_id AS api_id FROM content_entries e JOIN content_types t ON t.id = e.type_id WHERE e.id = \(bind: id)
                     """).first()?.decode(column: "api_id", as: String.self)

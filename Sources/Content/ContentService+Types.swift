@@ -27,7 +27,8 @@ extension ContentService {
     /// The type with `apiID`, from the node's cache; a 404 when there is none.
     func type(_ apiID: String) async throws -> ContentType {
         let type = try await typeCache.value(for: apiID) { [platform, typeStore] in
-            try await platform.read { sql in try await typeStore.type(apiID: apiID, on: sql) }
+            // Cache loads read the primary: a replica's older type would stay cached.
+            try await platform.read.primary { sql in try await typeStore.type(apiID: apiID, on: sql) }
         }
         guard let type else { throw Problem.notFound("No content type \(apiID).") }
         return type

@@ -89,7 +89,8 @@ extension InventoryService {
     }
 
     private func existing(owner: String, key: String) async throws -> Checkout? {
-        try await platform.read { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
+        // The primary: the winner committed a moment ago.
+        try await platform.read.primary { [checkouts] sql in try await checkouts.checkout(owner: owner, idempotencyKey: key, on: sql) }?.checkout
     }
 
     /// The variants and location `body` names: 422 naming the field that names nothing, a
@@ -103,10 +104,11 @@ extension InventoryService {
         }
         // From this node's cache: a checkout of known SKUs reads nothing of the catalogue.
         let variants = try await sale.variants.values(for: body.lines.map(\.sku)) { [catalogue, platform] missing in
-            try await platform.read { sql in try await catalogue.variantsForSale(skus: missing, on: sql) }
+            // Cache loads read the primary: a replica's older price would stay cached.
+            try await platform.read.primary { sql in try await catalogue.variantsForSale(skus: missing, on: sql) }
         }
         let location = try await sale.locations.value(for: body.location ?? SaleCatalogue.defaultLocation) { [catalogue, platform] in
-            try await platform.read { sql in
+            try await platform.read.primary { sql in
                 if let code = body.location { try await catalogue.location(code: code, on: sql) } else { try await catalogue.defaultLocation(on: sql) }
             }
         }

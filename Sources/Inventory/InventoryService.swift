@@ -140,7 +140,8 @@ final class InventoryService: Sendable {
 
     /// The variant with `sku`; a 422 problem naming `field` when there is none.
     func variant(sku: String, field: String) async throws -> Variant {
-        guard let variant = try await platform.read({ [catalogue] sql in try await catalogue.variant(sku: sku, on: sql) }) else {
+        // The primary: stock is adjusted right after a variant is made, and often by a script.
+        guard let variant = try await platform.read.primary({ [catalogue] sql in try await catalogue.variant(sku: sku, on: sql) }) else {
             throw Problem.unprocessable("No SKU \(sku).", errors: [.init(field: field, message: "no such SKU")])
         }
         return variant
@@ -148,7 +149,7 @@ final class InventoryService: Sendable {
 
     /// The location `code`; a 422 problem naming `field` when there is none.
     func location(code: String, field: String) async throws -> Location {
-        guard let location = try await platform.read({ [catalogue] sql in try await catalogue.location(code: code, on: sql) }) else {
+        guard let location = try await platform.read.primary({ [catalogue] sql in try await catalogue.location(code: code, on: sql) }) else {
             throw Problem.unprocessable("No location \(code).", errors: [.init(field: field, message: "no such location")])
         }
         return location

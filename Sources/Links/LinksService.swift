@@ -1,6 +1,7 @@
 import ApusCore
 import Foundation
 import Prometheus
+import SQLKit
 
 /// The links module's domain service: it owns the module's transactions and caches, so a route
 /// handler only decodes, calls and encodes.
@@ -77,15 +78,16 @@ final class LinksService: Sendable {
     }
 
     /// The link `code` if `principal` owns it (or is an admin); else a 404 problem.
-    func owned(_ code: String, by principal: Principal) async throws -> Link {
-        guard LinkCode.isPlausible(Substring(code)), let link = try await find(code),
+    func owned(_ code: String, by principal: Principal, fromPrimary: Bool = false) async throws -> Link {
+        guard LinkCode.isPlausible(Substring(code)), let link = try await find(code, fromPrimary: fromPrimary),
             principal.mayAccess(ownedBy: link.ownerId)
         else { throw Problem.notFound("No link \(code).") }
         return link
     }
 
-    private func find(_ code: String) async throws -> Link? {
-        try await platform.read { [store] connection in try await store.find(code: code, on: connection) }
+    private func find(_ code: String, fromPrimary: Bool) async throws -> Link? {
+        let read: @Sendable (any SQLDatabase) async throws -> Link? = { [store] connection in try await store.find(code: code, on: connection) }
+        return fromPrimary ? try await platform.read.primary(read) : try await platform.read(read)
     }
 
     /// A page of links by code: the caller's, or everyone's for an admin.
@@ -124,8 +126,10 @@ final class LinksService: Sendable {
     /// in the cache first).
     func loadTarget(_ code: String) async throws -> LinkStore.Target? {
         // Captures the reads alone: copying the whole platform showed in the redirect's profile.
+        // From the primary: a target read from a lagging replica would stay cached until its
+        // entry expires, after the invalidation that should have replaced it.
         try await redirects.load(code) { [read = platform.read, store] in
-            try await read { connection in try await store.target(code: code, on: connection) }
+            try await read.primary { connection in try await store.target(code: code, on: connection) }
         }
     }
 

@@ -63,7 +63,7 @@ extension RecsService {
     /// A precomputed list, through this node's cache.
     func storedList(model: String, subject: String) async throws -> [Recommendation]? {
         try await lists.value(for: "\(model)|\(subject)") { [models, platform] in
-            guard let text = try await platform.read({ sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
+            guard let text = try await platform.read.primary({ sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
             return try RecsJSON.decode([Recommendation].self, text)
         }
     }

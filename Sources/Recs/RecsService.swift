@@ -27,8 +27,9 @@ final class RecsService: Sendable {
 
     /// The published model, if any.
     func current() async throws -> CurrentModel? {
+        // Cache loads read the primary: a replica's older answer would stay cached.
         try await currentModel.value(for: "current") { [models, platform] in
-            try await platform.read { sql in
+            try await platform.read.primary { sql in
                 guard let id = try await models.currentID(on: sql), let record = try await models.find(id, on: sql) else { return nil }
                 return CurrentModel(id: id, kind: record.model)
             }

@@ -38,7 +38,7 @@ extension UploadsService {
 
     /// A quick check before any work is done (the binding one is made with the write).
     func checkQuota(owner: String, adding bytes: Int64) async throws {
-        let held = try await platform.read { [store] in try await store.bytesHeld(by: owner, on: $0) }
+        let held = try await platform.read.primary { [store] in try await store.bytesHeld(by: owner, on: $0) }
         guard held + bytes <= settings.quota else { throw Self.overQuota(settings.quota) }
     }
 

@@ -43,8 +43,10 @@ final class UploadsService: Sendable {
         return upload
     }
 
+    /// From the primary: tus clients resume from the offset it gives, and send no
+    /// `Apus-Consistency`, so a replica's older offset would make them resend or fail.
     func find(_ id: String) async throws -> Upload? {
-        try await platform.read { [store] in try await store.find(id, on: $0) }
+        try await platform.read.primary { [store] in try await store.find(id, on: $0) }
     }
 
     // MARK: Creating

@@ -143,7 +143,8 @@ public struct ApusServer: Sendable {
             metrics: HTTPMetricsMiddleware(registry: platform.metrics),
             authentication: AuthenticationMiddleware(identity: identity, failures: RateLimiter(policy: configuration.authFailureRateLimit), clientAddress: clientAddress),
             cors: configuration.cors,
-            errorShapes: parts.flatMap(\.errorShapes)
+            errorShapes: parts.flatMap(\.errorShapes),
+            replicas: platform.replicas
         ))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -188,7 +189,8 @@ public struct ApusServer: Sendable {
             metrics: JobMetrics(registry: platform.metrics),
             logger: logger
         )
-        return [CacheRegistry.Follower(registry: platform.caches)] + parts.flatMap(\.services) + [worker, dispatcher]
+        let replicaChecks: [any Service] = platform.replicas.map { [ReadReplicas.Checks(replicas: $0, now: platform.now)] } ?? []
+        return replicaChecks + [CacheRegistry.Follower(registry: platform.caches)] + parts.flatMap(\.services) + [worker, dispatcher]
     }
 
     /// The HTTP application, with the modules' services.

@@ -39,6 +39,8 @@ public struct Platform: Sendable {
     /// Where files live: `APUS_DATA_DIR/objects`, or the S3-compatible store of the cluster.
     public let objects: any ObjectStore
     let caches: CacheRegistry
+    /// The read replicas `platform.read` may use (`APUS_DATABASE_REPLICA_URLS`), if any.
+    package let replicas: ReadReplicas?
     let ownDatabases = OwnDatabases()
     let identityUsers: CachedUsers
     /// Effects after a commit that failed (`apus_after_commit_failures_total`).
@@ -56,7 +58,9 @@ public struct Platform: Sendable {
         self.now = now
         let node = OpaqueID.make("node", at: now())
         self.node = node
-        self.read = DatabaseReads(database: database)
+        let replicas = Self.replicas(configuration.replicas, primary: database, metrics: metrics, logger: logger)
+        self.replicas = replicas
+        self.read = DatabaseReads(database: database, replicas: replicas)
         self.objects = objects ?? configuration.objectStore.map { S3ObjectStore(location: $0) } ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")
         self.configuration = configuration
         self.database = database
@@ -86,6 +90,20 @@ public struct Platform: Sendable {
         let users = CachedUsers(cache: userCache, store: UserStore(database: database, now: now))
         self.identityUsers = users
         self.users = users
+    }
+
+    private static func replicas(_ settings: ReplicaSettings, primary: any Database, metrics: PrometheusCollectorRegistry, logger: Logger) -> ReadReplicas? {
+        guard !settings.locations.isEmpty else { return nil }
+        guard primary.engine == .postgres else {
+            logger.error("APUS_DATABASE_REPLICA_URLS is ignored: replicas need PostgreSQL as APUS_DATABASE_URL")
+            return nil
+        }
+        do {
+            return try ReadReplicas(settings: settings, primary: primary, metrics: metrics, logger: logger)
+        } catch {
+            logger.error("read replicas are off: their connections cannot be set up", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// The own database of `module` (``Module/ownDatabase``), opened before modules start;

@@ -12,6 +12,8 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var dataDirectory: String = "./data"
     /// `postgres://...` for PostgreSQL; `nil` means SQLite in the data directory.
     public var databaseURL: String?
+    /// Streaming replicas that plain reads may go to (`APUS_DATABASE_REPLICA_URLS`, PostgreSQL only).
+    public var replicas = ReplicaSettings()
     /// The public base URL, for short links and `Location` headers.
     public var publicURL: String?
     /// The modules this node runs; `nil` means all.
@@ -115,6 +117,7 @@ public struct ApusConfiguration: Sendable, Equatable {
         if let origins = value("APUS_CORS_ORIGINS") { self.cors = try CORSPolicy.parse(origins) }
         self.jobs = try JobSettings(environment: environment)
         self.sockets = try SocketSettings(environment: environment)
+        self.replicas = try ReplicaSettings(environment: environment)
         if let url = value("APUS_OBJECTS_URL") {
             self.objectStore = try S3Location.parse(url, accessKey: value("APUS_OBJECTS_ACCESS_KEY"), secretKey: value("APUS_OBJECTS_SECRET_KEY"))
         }
@@ -132,6 +135,11 @@ public struct ApusConfiguration: Sendable, Equatable {
         guard (0...65535).contains(port) else { throw .invalid("APUS_PORT", "\(port) is not a port (0-65535)") }
         guard !host.isEmpty else { throw .invalid("APUS_HOST", "must not be empty") }
         if let databaseURL { _ = try DatabaseLocation(url: databaseURL) }
+        if !replicas.locations.isEmpty {
+            guard let databaseURL, case .postgres = try DatabaseLocation(url: databaseURL) else {
+                throw .invalid("APUS_DATABASE_REPLICA_URLS", "read replicas need PostgreSQL: set APUS_DATABASE_URL to its primary")
+            }
+        }
         _ = try ClientAddress(trustedProxies: trustedProxies)
         if let publicURL {
             guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {

@@ -12,12 +12,18 @@ public final class PostgresBackend: Database {
     private let runTask: Task<Void, Never>
     private let logger: Logger
     private let connectionConfiguration: PostgresConnection.Configuration
+    /// The schemas its connections start with, if not the server's default.
+    package var searchPath: String? {
+        connectionConfiguration.options.additionalStartupParameters.first { $0.0 == "search_path" }?.1
+    }
 
     private init(client: PostgresClient, connectionConfiguration: PostgresConnection.Configuration, logger: Logger) {
         self.client = client
         self.connectionConfiguration = connectionConfiguration
         self.logger = logger
-        self.runTask = Task { await client.run() }
+        // Started at once, so the pool runs before the first lease (a lease before it logs a
+        // warning at every start).
+        self.runTask = Task.immediate { await client.run() }
     }
 
     /// Connects to `location` and checks that the server answers.
@@ -26,8 +32,25 @@ public final class PostgresBackend: Database {
         maximumConnections: Int = 20,
         logger: Logger
     ) async throws -> PostgresBackend {
+        try await probe(try connectionConfiguration(location), logger: logger)
+        let backend = try pool(location, maximumConnections: maximumConnections, logger: logger)
+        do {
+            try await backend.ping()
+        } catch {
+            await backend.close()
+            throw error
+        }
+        return backend
+    }
+
+    /// A pool for `location` that connects on first use and keeps trying: a read replica that
+    /// is down at start is only out until it answers.
+    static func pool(
+        _ location: DatabaseLocation.PostgresLocation,
+        maximumConnections: Int,
+        logger: Logger
+    ) throws -> PostgresBackend {
         let connectionConfiguration = try connectionConfiguration(location)
-        try await probe(connectionConfiguration, logger: logger)
         let tls: PostgresClient.Configuration.TLS =
             switch location.tlsMode {
             case "disable": .disable
@@ -47,18 +70,11 @@ public final class PostgresBackend: Database {
         if let searchPath = location.searchPath {
             configuration.options.additionalStartupParameters = [("search_path", searchPath)]
         }
-        let backend = PostgresBackend(
+        return PostgresBackend(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger),
             connectionConfiguration: connectionConfiguration,
             logger: logger
         )
-        do {
-            try await backend.ping()
-        } catch {
-            await backend.close()
-            throw error
-        }
-        return backend
     }
 
     /// Opens and closes one connection: the pool retries a refused connection forever, but a
@@ -105,11 +121,13 @@ public final class PostgresBackend: Database {
     }
 
     public func write<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await read(body)
+        ReadConsistency.noteWrite()
+        return try await read(body)
     }
 
     public func withTransaction<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        try await client.withConnection {
+        ReadConsistency.noteWrite()
+        return try await client.withConnection {
             try await runTransaction(on: $0.sql(queryLogLevel: .trace), begin: "BEGIN", body)
         }
     }

@@ -88,7 +88,7 @@ public struct CORSPolicy: Sendable, Equatable {
     public static let allowedHeaders = [
         "Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID", "X-HTTP-Method-Override", "X-Requested-With",
         "Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Checksum", "Upload-Concat",
-        "Upload-Defer-Length", "Range", "If-None-Match", "If-Range", "If-Match",
+        "Upload-Defer-Length", "Range", "If-None-Match", "If-Range", "If-Match", "Apus-Consistency",
     ].joined(separator: ", ")
 
     /// What a page may read besides the safelisted headers: tus's answers, `Location`, and the
@@ -96,7 +96,7 @@ public struct CORSPolicy: Sendable, Equatable {
     public static let exposedHeaders = [
         "Location", "Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size", "Tus-Checksum-Algorithm",
         "Upload-Offset", "Upload-Length", "Upload-Metadata", "Upload-Defer-Length", "Upload-Expires", "Upload-Concat",
-        "ETag", "Content-Range", "Accept-Ranges", "Content-Disposition", "Content-Length", "Retry-After", "X-Request-ID",
+        "ETag", "Content-Range", "Accept-Ranges", "Content-Disposition", "Content-Length", "Retry-After", "X-Request-ID", "Apus-Consistency",
         "RateLimit", "RateLimit-Policy", "Idempotent-Replayed", "WWW-Authenticate",
     ].joined(separator: ", ")
 }

@@ -13,12 +13,18 @@ public struct PlatformMiddleware: RouterMiddleware {
     let authentication: AuthenticationMiddleware
     let cors: CORSPolicy
     let errorShapes: [ErrorShape]
+    /// Read replicas, where configured: requests then carry their read-your-writes position.
+    let replicas: ReadReplicas?
 
-    init(metrics: HTTPMetricsMiddleware, authentication: AuthenticationMiddleware, cors: CORSPolicy = .disabled, errorShapes: [ErrorShape] = []) {
+    init(
+        metrics: HTTPMetricsMiddleware, authentication: AuthenticationMiddleware, cors: CORSPolicy = .disabled, errorShapes: [ErrorShape] = [],
+        replicas: ReadReplicas? = nil
+    ) {
         self.metrics = metrics
         self.authentication = authentication
         self.cors = cors
         self.errorShapes = errorShapes
+        self.replicas = replicas
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -32,17 +38,9 @@ public struct PlatformMiddleware: RouterMiddleware {
             response = Response(status: .noContent, headers: cors.preflightHeaders(origin: origin))
         } else {
             response = try await RequestLogScope.$current.withValue(scope) {
-                do {
-                    if let header = request.headers.first(.authorization) {
-                        try await authentication.authenticate(request, header: header, &context)
-                    }
-                    return try await next(request, context)
-                } catch {
-                    let problem = ProblemMiddleware.problem(for: error, request: request, context: context)
-                    if !errorShapes.isEmpty, let shape = ErrorShape.matching(request.uri.path, in: errorShapes) {
-                        return shape.render(problem, request)
-                    }
-                    return try problem.response(from: request, context: context)
+                guard let replicas else { return try await answer(request, context, next) }
+                return try await ReadConsistencyMiddleware.around(request, replicas: replicas) { malformed in
+                    try await answer(request, context, next, refusing: malformed)
                 }
             }
             if let origin { cors.decorate(&response.headers, origin: origin) }
@@ -50,5 +48,25 @@ public struct PlatformMiddleware: RouterMiddleware {
         metrics.record(request, context, status: response.status, since: start)
         RequestIdentityMiddleware.end(&response, requestID: scope.requestID)
         return response
+    }
+
+    /// Authentication, the route, and a problem for any error.
+    private func answer(
+        _ request: Request, _ context: Context, _ next: (Request, Context) async throws -> Response, refusing problem: Problem? = nil
+    ) async throws -> Response {
+        var context = context
+        do {
+            if let problem { throw problem }
+            if let header = request.headers.first(.authorization) {
+                try await authentication.authenticate(request, header: header, &context)
+            }
+            return try await next(request, context)
+        } catch {
+            let problem = ProblemMiddleware.problem(for: error, request: request, context: context)
+            if !errorShapes.isEmpty, let shape = ErrorShape.matching(request.uri.path, in: errorShapes) {
+                return shape.render(problem, request)
+            }
+            return try problem.response(from: request, context: context)
+        }
     }
 }

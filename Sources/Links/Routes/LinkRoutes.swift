@@ -28,13 +28,13 @@ struct LinkRoutes {
             try await owned(context)
         }
         links.patch("/{code}") { request, context -> Link in
-            let link = try await owned(context)
+            let link = try await owned(context, forChange: true)
             var patch = try await request.decodeJSON(as: PatchLink.self, context: context)
             patch.url = try LinkFields.validate(url: patch.url, redirect: patch.redirect, maxVisits: patch.maxVisits, expiresAt: patch.expiresAt, tags: patch.tags, policy: service.targetPolicy, now: service.platform.now())
             return try await service.update(link, with: patch)
         }
         links.delete("/{code}") { _, context -> Response in
-            try await service.delete(try await owned(context))
+            try await service.delete(try await owned(context, forChange: true))
             return Response(status: .noContent)
         }
         links.get("/{code}/stats") { request, context -> LinkStats in
@@ -49,10 +49,11 @@ struct LinkRoutes {
         }
     }
 
-    /// The link named in the path, if the caller owns it (or is an admin); else 404.
-    private func owned(_ context: ApusRequestContext) async throws -> Link {
+    /// The link named in the path, if the caller owns it (or is an admin); else 404. Read from the
+    /// primary when it is about to be changed (a replica's older copy would undo a change).
+    private func owned(_ context: ApusRequestContext, forChange: Bool = false) async throws -> Link {
         let principal = try context.require(LinksModule.manageLinks)
-        return try await service.owned(try context.parameters.require("code"), by: principal)
+        return try await service.owned(try context.parameters.require("code"), by: principal, fromPrimary: forChange)
     }
 
     static func time(_ text: String, field: String) throws -> Date {

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import SQLKit
+
+/// Checks every replica each `checkInterval`: is it a standby, how far has it replayed, how far
+/// behind is that. A replica that does not answer, is no longer a standby (it was promoted), or
+/// lags past `maxLag` is out until a check finds it well again.
+struct ReplicaMonitor: Sendable {
+    let replicas: ReadReplicas
+    let now: @Sendable () -> Date
+
+    func run() async {
+        let settings = replicas.settings
+        var lag = ReplicationLag(horizon: max(60, settings.maxLag * 4))
+        while !Task.isCancelled {
+            do {
+                let position = try await replicas.primaryPosition()
+                lag.primary(at: position, time: now())
+            } catch {
+                if Task.isCancelled { return }
+                replicas.logger.debug("cannot read the primary's WAL position", metadata: ["error": "\(error)"])
+            }
+            for replica in replicas.replicas {
+                await check(replica, lag: lag, settings: settings)
+            }
+            try? await Task.sleep(for: .seconds(settings.checkInterval))
+        }
+    }
+
+    private func check(_ replica: ReadReplica, lag: ReplicationLag, settings: ReplicaSettings) async {
+        let logger = replicas.logger
+        do {
+            let (standby, replayed) = try await ReadReplicas.within(settings.readTimeout) {
+                try await replica.backend.read { sql in
+                    let row = try await sql.raw("SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed").first()
+                    return (try row?.decode(column: "standby", as: Bool.self) ?? false, try row?.decode(column: "replayed", as: String?.self))
+                }
+            }
+            guard standby, let replayed, let position = WALPosition(replayed) else {
+                if replica.record(usable: false, replayed: nil, lagSeconds: nil) {
+                    logger.warning("read replica taken out: it is not a standby", metadata: ["replica": "\(replica.name)"])
+                }
+                return
+            }
+            let seconds = lag.seconds(behind: position, at: now())
+            let usable = seconds <= settings.maxLag
+            if replica.record(usable: usable, replayed: position, lagSeconds: seconds) {
+                if usable {
+                    logger.notice("read replica in", metadata: ["replica": "\(replica.name)", "lag_seconds": "\(seconds)"])
+                } else {
+                    logger.warning("read replica taken out: it lags", metadata: ["replica": "\(replica.name)", "lag_seconds": "\(seconds)"])
+                }
+            }
+        } catch {
+            if Task.isCancelled { return }
+            if replica.record(usable: false, replayed: nil, lagSeconds: nil) {
+                logger.warning("read replica taken out: it does not answer", metadata: ["replica": "\(replica.name)", "error": "\(String(describing: error).prefix(200))"])
+            }
+        }
+    }
+}
+
+extension ReadReplicas {
+    /// Where the primary's WAL ends now: after a commit, a replica that has replayed this far
+    /// shows it.
+    public func primaryPosition() async throws -> WALPosition {
+        let text = try await primary.read { sql in
+            try await sql.raw("SELECT pg_current_wal_insert_lsn()::text AS position").first()?.decode(column: "position", as: String.self)
+        }
+        guard let text, let position = WALPosition(text) else { throw ReplicaReadFailure(description: "the primary gave no WAL position") }
+        return position
+    }
+}
