@@ -98,6 +98,7 @@ load_settings() {
     lb_url="http://$LB_ADDR:$LB_PORT"
     s3_url="http://127.0.0.1:$S3_PORT"
     database_url="postgres://apus:$DB_PASSWORD@127.0.0.1:$PG_PORT/apus?sslmode=disable&search_path=apus"
+    replica_url="postgres://apus:$DB_PASSWORD@127.0.0.1:$REPLICA_PORT/apus?sslmode=disable&search_path=apus"
     cluster_env
 }
 
@@ -129,6 +130,7 @@ node_modules() {
 cluster_env() {
     cluster_env=(
         APUS_DATABASE_URL="$database_url"
+        APUS_DATABASE_REPLICA_URLS="$replica_url"
         APUS_PUBLIC_URL="$lb_url"
         APUS_TRUSTED_PROXIES="$PROXY_ADDR"
         APUS_OBJECTS_URL="s3://$bucket?endpoint=$s3_url&region=us-east-1"

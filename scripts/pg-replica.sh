@@ -31,6 +31,7 @@ start() {
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     chmod 700 "$dir"
+    as_pg test -w "$dir" || die "the postgres user cannot reach $dir: choose a directory it can reach"
     # A standby needs at least the primary's connection and lock limits.
     local settings
     settings=$(as_pg "$bin/psql" -h "$host" -p "${PGPORT:-5432}" -U "${PGUSER:-postgres}" -d "${PGDATABASE:-postgres}" -X -A -t -v ON_ERROR_STOP=1 -c \

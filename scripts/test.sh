@@ -37,11 +37,17 @@ swift build --build-tests
 
 # pg_virtualenv starts a throwaway cluster, exports PG* for it, runs the command and drops it.
 # The Swift tests run in parallel, each with a pool of its own: 100 connections are not enough.
+# Its streaming replica serves the read-replica tests.
 log "testing against a throwaway PostgreSQL"
 # shellcheck disable=SC2016 # the inner shell expands these, with the cluster's PG* variables
 pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     url="postgres://$PGUSER:$PGPASSWORD@$PGHOST:${PGPORT:-5432}/$PGDATABASE?sslmode=disable"
     export APUS_TEST_POSTGRES_URL="$url"
+    printf "\n== a streaming replica of it, for the read-replica tests\n"
+    replica_dir=/tmp/apus-test-replica-$$
+    trap "\"'"$root"'/scripts/pg-replica.sh\" stop \"$replica_dir\"" EXIT
+    APUS_TEST_POSTGRES_REPLICA_URL=$("'"$root"'/scripts/pg-replica.sh" start "$replica_dir" $(( ${PGPORT:-5432} + 1000 )))
+    export APUS_TEST_POSTGRES_REPLICA_URL
     printf "\n== Swift tests (SQLite and PostgreSQL)\n"
     swift test --skip-build
     printf "\n== conformance: the running server with real clients\n"

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import Prometheus
 import Synchronization
+import ApusTesting
 import Testing
 
 /// The retry rules and the per-host slots on their own.
@@ -49,25 +50,27 @@ extension EgressTests {
         // A waiter that times out takes nothing.
         #expect(await !limit.acquire("h", until: .now + .milliseconds(50)))
         let (turns, served) = AsyncStream.makeStream(of: Int.self)
+        // Each waiter queues before the next starts (waiting for the count, not sleeping: a
+        // loaded machine runs tasks late).
         let cancelled = Task { await limit.acquire("h", until: far) }
+        #expect(try await eventually { limit.waiting("h") == 1 })
         let first = Task {
-            try await Task.sleep(for: .milliseconds(20))
             guard await limit.acquire("h", until: far) else { return }
             served.yield(1)
             limit.release("h")
         }
+        #expect(try await eventually { limit.waiting("h") == 2 })
         let second = Task {
-            try await Task.sleep(for: .milliseconds(40))
             guard await limit.acquire("h", until: far) else { return }
             served.yield(2)
             limit.release("h")
         }
-        try await Task.sleep(for: .milliseconds(80))
+        #expect(try await eventually { limit.waiting("h") == 3 })
         cancelled.cancel()
         #expect(await !cancelled.value)
         limit.release("h")
-        try await first.value
-        try await second.value
+        await first.value
+        await second.value
         served.finish()
         var order: [Int] = []
         for await turn in turns { order.append(turn) }

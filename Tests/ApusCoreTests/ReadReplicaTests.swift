@@ -112,6 +112,22 @@ import Testing
         try configuration.validate()
     }
 
+    @Test func aDirectURLIsAPostgreSQLSessionBesideAPostgreSQLPrimary() throws {
+        var configuration = try ApusConfiguration(environment: [
+            "APUS_DATABASE_URL": "postgres://a@pgbouncer:6432/apus", "APUS_DATABASE_DIRECT_URL": "postgres://a@primary:5432/apus",
+        ])
+        #expect(configuration.databaseDirectURL == "postgres://a@primary:5432/apus")
+        try configuration.validate()
+        configuration.databaseDirectURL = "sqlite:///tmp/apus.sqlite"
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration.databaseDirectURL = "postgres://a@primary/apus"
+        configuration.databaseURL = nil
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        #expect(throws: ConfigurationError.invalid("APUS_DATABASE_DIRECT_URL", "has no host")) {
+            try ApusConfiguration(environment: ["APUS_DATABASE_URL": "postgres://a@h/apus", "APUS_DATABASE_DIRECT_URL": "postgres:///apus"]).validate()
+        }
+    }
+
     static func settings(_ location: DatabaseLocation.PostgresLocation, maxLag: Double) -> ReplicaSettings {
         var settings = ReplicaSettings()
         settings.locations = [location]

@@ -12,6 +12,10 @@ public struct ApusConfiguration: Sendable, Equatable {
     public var dataDirectory: String = "./data"
     /// `postgres://...` for PostgreSQL; `nil` means SQLite in the data directory.
     public var databaseURL: String?
+    /// A session connection to the same PostgreSQL database, not through a pooler in
+    /// transaction mode (`APUS_DATABASE_DIRECT_URL`): the bus's `LISTEN` needs one. `nil`: the
+    /// bus connects through `databaseURL`.
+    public var databaseDirectURL: String?
     /// Streaming replicas that plain reads may go to (`APUS_DATABASE_REPLICA_URLS`, PostgreSQL only).
     public var replicas = ReplicaSettings()
     /// The public base URL, for short links and `Location` headers.
@@ -82,6 +86,7 @@ public struct ApusConfiguration: Sendable, Equatable {
         if let port = value("APUS_PORT") { self.port = try Self.parsePort(port) }
         if let directory = value("APUS_DATA_DIR") { self.dataDirectory = directory }
         self.databaseURL = value("APUS_DATABASE_URL")
+        self.databaseDirectURL = value("APUS_DATABASE_DIRECT_URL")
         self.publicURL = value("APUS_PUBLIC_URL")
         if let modules = value("APUS_MODULES") { self.modules = Self.parseModules(modules) }
         if let level = value("APUS_LOG_LEVEL") { self.logLevel = try Self.parseLogLevel(level) }
@@ -135,6 +140,13 @@ public struct ApusConfiguration: Sendable, Equatable {
         guard (0...65535).contains(port) else { throw .invalid("APUS_PORT", "\(port) is not a port (0-65535)") }
         guard !host.isEmpty else { throw .invalid("APUS_HOST", "must not be empty") }
         if let databaseURL { _ = try DatabaseLocation(url: databaseURL) }
+        if let databaseDirectURL {
+            guard case .postgres = try DatabaseLocation(url: databaseDirectURL, setting: "APUS_DATABASE_DIRECT_URL"),
+                let databaseURL, case .postgres = try DatabaseLocation(url: databaseURL)
+            else {
+                throw .invalid("APUS_DATABASE_DIRECT_URL", "is a postgres:// URL beside a postgres:// APUS_DATABASE_URL")
+            }
+        }
         if !replicas.locations.isEmpty {
             guard let databaseURL, case .postgres = try DatabaseLocation(url: databaseURL) else {
                 throw .invalid("APUS_DATABASE_REPLICA_URLS", "read replicas need PostgreSQL: set APUS_DATABASE_URL to its primary")

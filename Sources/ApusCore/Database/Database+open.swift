@@ -22,8 +22,12 @@ public enum DatabaseOpener {
                 throw ConfigurationError.invalid("APUS_DATABASE_URL", "cannot open \(location): \(error)")
             }
         case .postgres(let postgres):
+            var direct: DatabaseLocation.PostgresLocation?
+            if let url = configuration.databaseDirectURL, case .postgres(let location) = try DatabaseLocation(url: url, setting: "APUS_DATABASE_DIRECT_URL") {
+                direct = location
+            }
             do {
-                return try await PostgresBackend.open(postgres, logger: logger)
+                return try await PostgresBackend.open(postgres, direct: direct, logger: logger)
             } catch {
                 throw ConfigurationError.invalid("APUS_DATABASE_URL", "cannot reach \(location): \(String(reflecting: error).prefix(300))")
             }

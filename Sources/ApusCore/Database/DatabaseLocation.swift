@@ -30,32 +30,32 @@ public enum DatabaseLocation: Sendable, Equatable {
         }
     }
 
-    /// Parses `postgres://`, `postgresql://` or `sqlite://PATH` URLs.
-    public init(url text: String) throws(ConfigurationError) {
+    /// Parses `postgres://`, `postgresql://` or `sqlite://PATH` URLs; errors name `setting`.
+    public init(url text: String, setting: String = "APUS_DATABASE_URL") throws(ConfigurationError) {
         if text.hasPrefix("sqlite://") {
             let path = String(text.dropFirst("sqlite://".count))
-            guard !path.isEmpty else { throw .invalid("APUS_DATABASE_URL", "sqlite:// needs a file path") }
+            guard !path.isEmpty else { throw .invalid(setting, "sqlite:// needs a file path") }
             self = .sqlite(path: path)
             return
         }
         guard let components = URLComponents(string: text),
               let scheme = components.scheme?.lowercased(), ["postgres", "postgresql"].contains(scheme)
         else {
-            throw .invalid("APUS_DATABASE_URL", "must start with postgres:// (or sqlite://)")
+            throw .invalid(setting, "must start with postgres:// (or sqlite://)")
         }
         guard let host = components.host, !host.isEmpty else {
-            throw .invalid("APUS_DATABASE_URL", "has no host")
+            throw .invalid(setting, "has no host")
         }
         guard let user = components.user, !user.isEmpty else {
-            throw .invalid("APUS_DATABASE_URL", "has no user name")
+            throw .invalid(setting, "has no user name")
         }
         let tlsMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         guard ["disable", "prefer", "require"].contains(tlsMode) else {
-            throw .invalid("APUS_DATABASE_URL", "sslmode must be disable, prefer or require")
+            throw .invalid(setting, "sslmode must be disable, prefer or require")
         }
         let searchPath = components.queryItems?.first { $0.name == "search_path" }?.value
         if let searchPath, !searchPath.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "," }) {
-            throw .invalid("APUS_DATABASE_URL", "search_path may hold only letters, digits, _ and ,")
+            throw .invalid(setting, "search_path may hold only letters, digits, _ and ,")
         }
         let database = components.path.split(separator: "/").first.map(String.init)
         self = .postgres(PostgresLocation(

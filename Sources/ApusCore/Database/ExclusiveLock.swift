@@ -5,8 +5,10 @@ extension Database {
     /// Runs `body` holding the lock `name` in `namespace`, one holder at a time across every node
     /// sharing the database, or returns `nil` at once when someone else holds it.
     ///
-    /// On PostgreSQL it is a session advisory lock on a connection kept for the whole of `body`,
-    /// so a node that dies (or loses its connection) releases it with its session. On SQLite the
+    /// On PostgreSQL it is a transaction advisory lock in a transaction kept open (idle, and
+    /// holding no snapshot between statements) for the whole of `body`, so a node that dies or
+    /// loses its connection releases it with the transaction, and a pooler in transaction mode
+    /// (PgBouncer) keeps the lock and its connection together. On SQLite the
     /// database has a single node (the data directory is locked), and the lock lives in this
     /// process, which releases it when `body` ends or the process goes.
     public func withExclusiveLock<Result: Sendable>(
@@ -19,25 +21,14 @@ extension Database {
             defer { ProcessLocks.shared.release(token) }
             return try await body()
         case .postgres:
-            return try await write { connection in
+            // `body` writes in transactions of its own; this one only holds the lock, and ends
+            // (commit or rollback) with `body`.
+            return try await withTransaction { connection in
                 let taken = try await connection.raw("""
-                    SELECT pg_try_advisory_lock(hashtext(\(bind: namespace)), hashtext(\(bind: name))) AS taken
+                    SELECT pg_try_advisory_xact_lock(hashtext(\(bind: namespace)), hashtext(\(bind: name))) AS taken
                     """).first()?.decode(column: "taken", as: Bool.self) ?? false
                 guard taken else { return nil }
-                let unlock: @Sendable () async -> Void = {
-                    // Also when this task is cancelled: the connection goes back to the pool.
-                    await Task {
-                        _ = try? await connection.raw("SELECT pg_advisory_unlock(hashtext(\(bind: namespace)), hashtext(\(bind: name))) AS released").run()
-                    }.value
-                }
-                do {
-                    let result = try await body()
-                    await unlock()
-                    return result
-                } catch {
-                    await unlock()
-                    throw error
-                }
+                return try await body()
             }
         }
     }

@@ -11,14 +11,14 @@ public final class PostgresBackend: Database {
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
+    /// The settings of the bus's session connection (`APUS_DATABASE_DIRECT_URL`, else the pool's).
     private let connectionConfiguration: PostgresConnection.Configuration
     /// The schemas its connections start with, if not the server's default.
-    package var searchPath: String? {
-        connectionConfiguration.options.additionalStartupParameters.first { $0.0 == "search_path" }?.1
-    }
+    package let searchPath: String?
 
-    private init(client: PostgresClient, connectionConfiguration: PostgresConnection.Configuration, logger: Logger) {
+    private init(client: PostgresClient, connectionConfiguration: PostgresConnection.Configuration, searchPath: String?, logger: Logger) {
         self.client = client
+        self.searchPath = searchPath
         self.connectionConfiguration = connectionConfiguration
         self.logger = logger
         // Started at once, so the pool runs before the first lease (a lease before it logs a
@@ -26,14 +26,19 @@ public final class PostgresBackend: Database {
         self.runTask = Task.immediate { await client.run() }
     }
 
-    /// Connects to `location` and checks that the server answers.
+    /// Connects to `location` and checks that the server answers. `direct` is where the bus's
+    /// session connection goes when `location` is a pooler in transaction mode (PgBouncer),
+    /// which cannot keep a `LISTEN`.
     public static func open(
         _ location: DatabaseLocation.PostgresLocation,
+        direct: DatabaseLocation.PostgresLocation? = nil,
         maximumConnections: Int = 20,
         logger: Logger
     ) async throws -> PostgresBackend {
         try await probe(try connectionConfiguration(location), logger: logger)
-        let backend = try pool(location, maximumConnections: maximumConnections, logger: logger)
+        let session = try direct.map { try connectionConfiguration($0) }
+        if let session { try await probe(session, logger: logger) }
+        let backend = try pool(location, session: session, maximumConnections: maximumConnections, logger: logger)
         do {
             try await backend.ping()
         } catch {
@@ -47,10 +52,11 @@ public final class PostgresBackend: Database {
     /// is down at start is only out until it answers.
     static func pool(
         _ location: DatabaseLocation.PostgresLocation,
+        session: PostgresConnection.Configuration? = nil,
         maximumConnections: Int,
         logger: Logger
     ) throws -> PostgresBackend {
-        let connectionConfiguration = try connectionConfiguration(location)
+        let connectionConfiguration = try session ?? connectionConfiguration(location)
         let tls: PostgresClient.Configuration.TLS =
             switch location.tlsMode {
             case "disable": .disable
@@ -73,6 +79,7 @@ public final class PostgresBackend: Database {
         return PostgresBackend(
             client: PostgresClient(configuration: configuration, backgroundLogger: logger),
             connectionConfiguration: connectionConfiguration,
+            searchPath: location.searchPath,
             logger: logger
         )
     }
@@ -89,7 +96,7 @@ public final class PostgresBackend: Database {
         try await connection.close()
     }
 
-    /// The settings of a single connection (the probe and the bus listener) for `location`.
+    /// The settings of a single connection (a probe, the bus listener) for `location`.
     private static func connectionConfiguration(_ location: DatabaseLocation.PostgresLocation) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch location.tlsMode {

@@ -68,6 +68,11 @@ final class InFlightLimit: Sendable {
         next?.continuation.resume()
     }
 
+    /// Requests waiting for a slot of `host` now.
+    func waiting(_ host: String) -> Int {
+        state.withLock { $0.hosts[host]?.waiters.count ?? 0 }
+    }
+
     /// Requests in flight to `host` now.
     func inFlight(_ host: String) -> Int {
         state.withLock { $0.hosts[host]?.inFlight ?? 0 }

@@ -22,7 +22,7 @@ public struct ReplicaSettings: Sendable, Equatable {
         }
         if let urls = value("APUS_DATABASE_REPLICA_URLS") {
             for url in urls.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !url.isEmpty {
-                guard case .postgres(let location) = try Self.location(url) else {
+                guard case .postgres(let location) = try DatabaseLocation(url: url, setting: "APUS_DATABASE_REPLICA_URLS") else {
                     throw .invalid("APUS_DATABASE_REPLICA_URLS", "replicas are PostgreSQL servers (postgres://)")
                 }
                 locations.append(location)
@@ -31,16 +31,6 @@ public struct ReplicaSettings: Sendable, Equatable {
         if let lag = value("APUS_REPLICA_MAX_LAG") { self.maxLag = try ApusConfiguration.parseSeconds(lag, setting: "APUS_REPLICA_MAX_LAG") }
         if let interval = value("APUS_REPLICA_CHECK_INTERVAL") {
             self.checkInterval = try ApusConfiguration.parseSeconds(interval, setting: "APUS_REPLICA_CHECK_INTERVAL")
-        }
-    }
-
-    /// Parses one replica URL, naming this setting if it is wrong.
-    private static func location(_ url: String) throws(ConfigurationError) -> DatabaseLocation {
-        do {
-            return try DatabaseLocation(url: url)
-        } catch {
-            guard case .invalid(_, let reason) = error else { throw error }
-            throw .invalid("APUS_DATABASE_REPLICA_URLS", reason)
         }
     }
 }
