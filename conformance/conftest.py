@@ -66,12 +66,23 @@ def postgres_url() -> str:
     return url
 
 
-def fresh_postgres_database() -> str:
-    """Creates an empty database on the test server and returns its URL."""
+def postgres_env() -> dict:
+    """The database settings of a node on a fresh, empty database of the test server: through
+    PgBouncer in transaction mode when APUS_TEST_PGBOUNCER_URL names one, with the server's own
+    URL as APUS_DATABASE_DIRECT_URL for the bus's session."""
     name = "apus_" + uuid.uuid4().hex[:12]
     subprocess.run(["psql", "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True, env=os.environ)
-    base, _, query = postgres_url().partition("?")
-    root = base.rsplit("/", 1)[0]
+    direct = database_url(postgres_url(), name)
+    pooler = os.environ.get("APUS_TEST_PGBOUNCER_URL")
+    if not pooler:
+        return {"APUS_DATABASE_URL": direct}
+    return {"APUS_DATABASE_URL": database_url(pooler, name), "APUS_DATABASE_DIRECT_URL": direct}
+
+
+def database_url(server: str, name: str) -> str:
+    """`server`'s URL with the database `name`."""
+    base, _, query = server.partition("?")
+    root = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
     return f"{root}/{name}" + (f"?{query}" if query else "")
 
 
@@ -86,7 +97,7 @@ def engine_env(request, tmp_path):
         "APUS_RATE_LIMIT_AUTH_FAILURES": "100000/60",
     }
     if request.param == "postgres":
-        env["APUS_DATABASE_URL"] = fresh_postgres_database()
+        env.update(postgres_env())
     return env
 
 
@@ -99,3 +110,7 @@ def node(engine_env):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "recs: the recs module's ALS against the implicit library (conformance/test_recs.py)")
+
+
+# conformance/cluster drives a whole cluster of scripts/cluster.sh: scripts/cluster-test.sh runs it.
+collect_ignore = ["cluster"]

@@ -12,7 +12,7 @@ import requests
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from conftest import Node, fresh_postgres_database
+from conftest import Node, postgres_env
 
 
 def user(base: str) -> dict:
@@ -244,8 +244,7 @@ def test_sigterm_closes_sockets_with_1001(engine_env):
 
 
 def test_two_nodes_on_one_postgres_see_the_same_order(tmp_path):
-    url = fresh_postgres_database()
-    env = {"APUS_DATABASE_URL": url, "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60", "APUS_CHAT_SEND_RATE": "100000"}
+    env = {**postgres_env(), "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60", "APUS_CHAT_SEND_RATE": "100000"}
     first = Node({**env, "APUS_DATA_DIR": str(tmp_path / "a")}, [])
     second = Node({**env, "APUS_DATA_DIR": str(tmp_path / "b")}, [])
     try:
@@ -278,9 +277,8 @@ def test_two_nodes_on_one_postgres_see_the_same_order(tmp_path):
 
 
 def test_presence_spans_nodes_and_a_killed_node_drops_its_users_within_the_bound(tmp_path):
-    url = fresh_postgres_database()
     heartbeat = 0.5  # rows live three heartbeats; a sweep comes within one more
-    env = {"APUS_DATABASE_URL": url, "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60", "APUS_CHAT_PRESENCE_HEARTBEAT": str(heartbeat)}
+    env = {**postgres_env(), "APUS_BCRYPT_COST": "4", "APUS_RATE_LIMIT_AUTH": "1000/60", "APUS_CHAT_PRESENCE_HEARTBEAT": str(heartbeat)}
     first = Node({**env, "APUS_DATA_DIR": str(tmp_path / "a")}, [])
     second = Node({**env, "APUS_DATA_DIR": str(tmp_path / "b")}, [])
     try:

@@ -4,7 +4,7 @@ import json
 import os
 import stat
 
-from conftest import Node, fresh_postgres_database, run_apus
+from conftest import Node, postgres_env, run_apus
 
 
 def test_an_invalid_port_exits_non_zero_with_a_clear_message(tmp_path):
@@ -85,8 +85,7 @@ def test_the_embedded_default_creates_its_data_dir_and_is_ready(tmp_path):
 
 
 def test_postgres_migrations_apply_once_and_restart_is_idempotent():
-    url = fresh_postgres_database()
-    env = {"APUS_DATABASE_URL": url}
+    env = postgres_env()
     status = run_apus(["migrate", "--status"], env)
     assert status.returncode == 0, status.stderr
     pending = [line for line in status.stdout.splitlines() if line.endswith("pending")]
@@ -110,7 +109,7 @@ def test_postgres_migrations_apply_once_and_restart_is_idempotent():
 
 
 def test_no_migrate_leaves_the_node_unready_until_migrated():
-    env = {"APUS_DATABASE_URL": fresh_postgres_database()}
+    env = postgres_env()
     node = Node(env, ["--no-migrate"])
     try:
         import requests

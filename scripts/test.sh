@@ -15,6 +15,15 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_virt
     apt-get install -y -qq postgresql postgresql-common >/dev/null
 fi
 
+# PgBouncer (Debian's, in transaction mode) fronts the PostgreSQL half of the conformance suite
+# once more.
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+    log "installing PgBouncer"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq pgbouncer >/dev/null
+fi
+
 # rsyslog with its Elasticsearch output ships log lines to the logs module's bulk API.
 if ! command -v rsyslogd >/dev/null || ! ls /usr/lib/*/rsyslog/omelasticsearch.so >/dev/null 2>&1; then
     log "installing rsyslog"
@@ -45,11 +54,17 @@ pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     export APUS_TEST_POSTGRES_URL="$url"
     printf "\n== a streaming replica of it, for the read-replica tests\n"
     replica_dir=/tmp/apus-test-replica-$$
-    trap "\"'"$root"'/scripts/pg-replica.sh\" stop \"$replica_dir\"" EXIT
+    bouncer_dir=/tmp/apus-test-pgbouncer-$$
+    trap "\"'"$root"'/scripts/pg-replica.sh\" stop \"$replica_dir\"; \"'"$root"'/scripts/pgbouncer.sh\" stop \"$bouncer_dir\"" EXIT
     APUS_TEST_POSTGRES_REPLICA_URL=$("'"$root"'/scripts/pg-replica.sh" start "$replica_dir" $(( ${PGPORT:-5432} + 1000 )))
     export APUS_TEST_POSTGRES_REPLICA_URL
     printf "\n== Swift tests (SQLite and PostgreSQL)\n"
     swift test --skip-build
     printf "\n== conformance: the running server with real clients\n"
     APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance"
+    printf "\n== conformance through PgBouncer in transaction mode (the PostgreSQL half, without the fuzzer and the model fits)\n"
+    APUS_TEST_PGBOUNCER_URL=$("'"$root"'/scripts/pgbouncer.sh" start "$bouncer_dir" $(( ${PGPORT:-5432} + 1001 )))
+    export APUS_TEST_PGBOUNCER_URL
+    APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance" \
+        -k "postgres and not schemathesis and not recs"
 '
