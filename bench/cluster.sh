@@ -39,9 +39,10 @@ ua="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 # cluster_cpu: user + system ticks of every process of the cluster: nodes, balancer, moto, and
 # each PostgreSQL server with its backends (the ones still running, and those it has reaped).
 cluster_cpu() {
-    local total=0 pid postmaster
-    for pid in $(cat "$APUS_CLUSTER_DIR"/run/*.pid 2>/dev/null); do
-        [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    local total=0 pid postmaster file
+    for file in "$APUS_CLUSTER_DIR"/run/*.pid; do
+        pid=$(head -n 1 "$file" 2>/dev/null || true)
+        [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
     done
     for postmaster in $(head -qn 1 "$APUS_CLUSTER_DIR"/pg/*/postmaster.pid 2>/dev/null); do
         [ -r "/proc/$postmaster/stat" ] && total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")))
