@@ -72,3 +72,8 @@ pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance" \
         -k "postgres and not schemathesis and not recs"
 '
+
+# A whole cluster on loopback (scripts/cluster.sh: a PostgreSQL primary and its replica, moto,
+# three nodes and a links-only one behind HAProxy), driven by conformance/cluster.
+log "cluster conformance"
+APUS_BIN="$root/.build/debug/apus" scripts/cluster-test.sh

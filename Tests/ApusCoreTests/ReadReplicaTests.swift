@@ -29,6 +29,10 @@ import Testing
                 #expect(try await Self.name(reads, during: ReadConsistency(required: updated)) == "new")
                 #expect(try await Self.name(reads, during: nil) == "new")
                 #expect(try await reads.primary { try await Self.name(on: $0) } == "new")
+                // A request that has written reads its own writes: the primary.
+                let wrote = ReadConsistency(required: nil)
+                wrote.markWritten()
+                #expect(try await Self.name(reads, during: wrote) == "new")
                 // The primary moves on while the replica stands still: past the maximum lag it
                 // is out, and every read goes to the primary.
                 let out = try await eventually(10) {
@@ -46,7 +50,7 @@ import Testing
             #expect(try await Self.name(reads, during: ReadConsistency(required: stale.1)) == "new")
             let exposition = Self.exposition(metrics)
             #expect(exposition.contains(#"apus_database_reads_total{target="replica"} 2"#), "\(exposition)")
-            #expect(exposition.contains(#"apus_database_reads_total{target="primary"} 3"#), "\(exposition)")
+            #expect(exposition.contains(#"apus_database_reads_total{target="primary"} 4"#), "\(exposition)")
         }
     }
 
@@ -73,6 +77,22 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
             #expect(replicas.choose(after: nil) == nil)
             #expect(try await Self.name(reads, during: ReadConsistency(required: nil)) == "only")
+        }
+    }
+
+    @Test func aReplicaThatRefusesConnectionsIsOutAfterOneCheckNotAReadTimeout() async throws {
+        try await TestDatabase.withDatabase(.postgres) { primary in
+            var nowhere = try TestDatabase.replica(of: primary)
+            nowhere.port = 1
+            var settings = Self.settings(nowhere, maxLag: 1)
+            settings.readTimeout = 30
+            let replicas = try ReadReplicas(settings: settings, primary: primary, metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
+            replicas.replicas[0].record(usable: true, replayed: WALPosition(.max), lagSeconds: 0)
+            let monitor = Task { await ReplicaMonitor(replicas: replicas, now: { Date() }).run() }
+            defer { monitor.cancel() }
+            // The read pool would keep retrying the refused connection until the read timeout;
+            // the check's own connection fails at once.
+            #expect(try await eventually(5) { !replicas.canServe(after: nil) }, "a refusing replica stayed in")
         }
     }
 

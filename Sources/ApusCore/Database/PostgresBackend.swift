@@ -96,6 +96,16 @@ public final class PostgresBackend: Database {
         try await connection.close()
     }
 
+    /// A connection of its own, outside the pool: the replica checks use one, since a pool whose
+    /// server refuses keeps retrying instead of failing.
+    func connection(timeout: Duration) async throws -> PostgresConnection {
+        var configuration = connectionConfiguration
+        configuration.options.connectTimeout = .init(timeout)
+        return try await PostgresConnection.connect(
+            on: PostgresClient.defaultEventLoopGroup.any(), configuration: configuration, id: 1, logger: logger
+        ).get()
+    }
+
     /// The settings of a single connection (a probe, the bus listener) for `location`.
     private static func connectionConfiguration(_ location: DatabaseLocation.PostgresLocation) throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =

@@ -33,15 +33,20 @@ struct WebhookEndpointStore: Sendable {
         let id = OpaqueID.make("whe", at: created)
         let secret = Self.makeSecret()
         let now = Timestamp.format(created)
-        try await platform.transaction { transaction in
+        // Read back in the same transaction: the row as stored (with its defaults), and no read
+        // elsewhere that might not see it yet.
+        var endpoint = try await platform.transaction { transaction in
             let connection = transaction.sql
             try await connection.raw("""
                 INSERT INTO notifications_endpoints (id, owner_id, url, event_types, secret, created_at, updated_at)
                 VALUES (\(bind: id), \(bind: owner), \(bind: url), \(bind: eventTypes.joined(separator: " ")), \(bind: secret), \(bind: now), \(bind: now))
                 """).run()
             try await Self.subscribe(id, to: eventTypes, on: connection)
+            guard let row = try await connection.raw("SELECT * FROM notifications_endpoints WHERE id = \(bind: id)").first() else {
+                throw Problem(.internalServerError, detail: "The endpoint \(id) was not stored.")
+            }
+            return try Self.stored(row).endpoint
         }
-        var endpoint = try await find(id: id)!.endpoint
         endpoint.secret = secret
         return endpoint
     }

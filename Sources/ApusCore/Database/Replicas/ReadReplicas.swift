@@ -7,7 +7,8 @@ import Synchronization
 
 /// Streaming replicas of the primary that plain reads (`platform.read`) go to when they can.
 ///
-/// A read goes to a replica only while an HTTP request is being answered, and only if the last check found it a standby within
+/// A read goes to a replica only while an HTTP request is being answered and before it writes,
+/// and only if the last check found it a standby within
 /// `APUS_REPLICA_MAX_LAG` and, when the request carries a consistency position, replayed past
 /// it; otherwise to the primary. A read that fails on a replica (it went away between checks)
 /// takes the replica out and runs again on the primary, so a replica stopping costs a read
@@ -49,10 +50,11 @@ public final class ReadReplicas: Sendable {
     /// Runs `body` on a replica that may answer this request, else on the primary.
     @usableFromInline
     func read<Result: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> Result) async throws -> Result {
-        // Only reads made while answering an HTTP request go to a replica. Background work (jobs,
-        // event consumers, sockets, commands) mostly acts on what was just committed, which a
-        // replica may not have yet.
-        if let consistency = ReadConsistency.current, let replica = choose(after: consistency.required) {
+        // Only reads made while answering an HTTP request go to a replica, and only until the
+        // request writes: after that it reads its own writes, which a replica may not have yet.
+        // Background work (jobs, event consumers, sockets, commands) mostly acts on what was just
+        // committed, so it reads the primary too.
+        if let consistency = ReadConsistency.current, !consistency.hasWritten, let replica = choose(after: consistency.required) {
             do {
                 let result = try await Self.within(settings.readTimeout) { try await replica.backend.read(body) }
                 toReplica.increment()

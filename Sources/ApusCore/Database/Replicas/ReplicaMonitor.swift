@@ -1,10 +1,15 @@
 import Foundation
 import Logging
+import PostgresKit
+import PostgresNIO
 import SQLKit
 
 /// Checks every replica each `checkInterval`: is it a standby, how far has it replayed, how far
 /// behind is that. A replica that does not answer, is no longer a standby (it was promoted), or
 /// lags past `maxLag` is out until a check finds it well again.
+///
+/// Each replica is checked on a connection of its own, outside the read pool: a stopped server
+/// refuses it at once, and is out within one interval.
 struct ReplicaMonitor: Sendable {
     let replicas: ReadReplicas
     let now: @Sendable () -> Date
@@ -12,28 +17,34 @@ struct ReplicaMonitor: Sendable {
     func run() async {
         let settings = replicas.settings
         var lag = ReplicationLag(horizon: max(60, settings.maxLag * 4))
+        let connections = CheckConnections()
         while !Task.isCancelled {
             do {
                 let position = try await replicas.primaryPosition()
                 lag.primary(at: position, time: now())
             } catch {
-                if Task.isCancelled { return }
+                if Task.isCancelled { break }
                 replicas.logger.debug("cannot read the primary's WAL position", metadata: ["error": "\(error)"])
             }
             for replica in replicas.replicas {
-                await check(replica, lag: lag, settings: settings)
+                await check(replica, lag: lag, settings: settings, connections: connections)
             }
             try? await Task.sleep(for: .seconds(settings.checkInterval))
         }
+        await connections.closeAll()
     }
 
-    private func check(_ replica: ReadReplica, lag: ReplicationLag, settings: ReplicaSettings) async {
+    private func check(_ replica: ReadReplica, lag: ReplicationLag, settings: ReplicaSettings, connections: CheckConnections) async {
         let logger = replicas.logger
         do {
             let (standby, replayed) = try await ReadReplicas.within(settings.readTimeout) {
-                try await replica.backend.read { sql in
-                    let row = try await sql.raw("SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed").first()
+                let connection = try await connections.connection(for: replica, timeout: settings.readTimeout)
+                do {
+                    let row = try await connection.sql().raw("SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed").first()
                     return (try row?.decode(column: "standby", as: Bool.self) ?? false, try row?.decode(column: "replayed", as: String?.self))
+                } catch {
+                    await connections.drop(replica)
+                    throw error
                 }
             }
             guard standby, let replayed, let position = WALPosition(replayed) else {
@@ -57,6 +68,27 @@ struct ReplicaMonitor: Sendable {
                 logger.warning("read replica taken out: it does not answer", metadata: ["replica": "\(replica.name)", "error": "\(String(describing: error).prefix(200))"])
             }
         }
+    }
+}
+
+/// The monitor's connection to each replica, made on first use and again after a failure.
+private actor CheckConnections {
+    private var open: [ObjectIdentifier: PostgresConnection] = [:]
+
+    func connection(for replica: ReadReplica, timeout: Double) async throws -> PostgresConnection {
+        if let connection = open[ObjectIdentifier(replica)], !connection.isClosed { return connection }
+        let connection = try await replica.backend.connection(timeout: .milliseconds(Int64(timeout * 1000)))
+        open[ObjectIdentifier(replica)] = connection
+        return connection
+    }
+
+    func drop(_ replica: ReadReplica) async {
+        try? await open.removeValue(forKey: ObjectIdentifier(replica))?.close()
+    }
+
+    func closeAll() async {
+        for connection in open.values { try? await connection.close() }
+        open = [:]
     }
 }
 
