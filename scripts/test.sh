@@ -66,11 +66,13 @@ pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     swift test --skip-build --skip "$replica_tests"
     printf "\n== conformance: the running server with real clients\n"
     APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance"
-    printf "\n== conformance through PgBouncer in transaction mode (the PostgreSQL half, without the fuzzer and the model fits)\n"
+    # Without the fuzzer, the model fits, the 90 s kill -9 burst and the socket memory bound,
+    # which the first pass ran and which touch nothing a pooler changes.
+    printf "\n== conformance through PgBouncer in transaction mode (the PostgreSQL half)\n"
     APUS_TEST_PGBOUNCER_URL=$("'"$root"'/scripts/pgbouncer.sh" start "$bouncer_dir" $(( ${PGPORT:-5432} + 1001 )))
     export APUS_TEST_PGBOUNCER_URL
     APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance" \
-        -k "postgres and not schemathesis and not recs"
+        -k "postgres and not schemathesis and not recs and not kill_9_mid_burst and not never_reads"
 '
 
 # A whole cluster on loopback (scripts/cluster.sh: a PostgreSQL primary and its replica, moto,
