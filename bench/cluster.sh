@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Cluster benchmark: the local cluster of scripts/cluster.sh (three full nodes and a links-only
 # one behind HAProxy, a PostgreSQL primary and its replica) against one of its nodes direct.
-#   1. redirects per minute through the balancer and direct, alternated, with p99 and the CPU
-#      every process of the cluster spent per request;
+#   1. redirects per minute through the balancer to all four nodes, through it to one node
+#      (the others in maintenance: the balancer's own cost, without four nodes sharing the
+#      cores), and direct, alternated, with p99 and the CPU every process of the cluster spent
+#      per request;
 #   2. GET /v1/auth/me likewise (a token check and a user from the node's cache);
 #   3. a rolling restart of every node under that load: failed requests.
 # Usage: bench/cluster.sh [seconds per phase, default 5] [rounds, default 3]. Needs wrk. Uses
@@ -66,13 +68,30 @@ measure() {
         END { printf "%.0f %.2f %.1f %d\n", rate, p99, cpu / ticks * 1e6 / n, bad }' "$work/wrk"
 }
 
+# balancer COMMAND: one command on HAProxy's admin socket.
+balancer() {
+    python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+s.recv(65536)' "$APUS_CLUSTER_DIR/run/haproxy.sock" "$1"
+}
+# only_node1 on|off: the redirect backend's other servers into maintenance and back.
+only_node1() {
+    local state=ready server
+    [ "$1" = on ] && state=maint
+    for server in node2 node3 links1; do balancer "set server redirects/$server state $state"; done
+}
+
 declare -A runs
 for round in $(seq "$rounds"); do
-    for target in balancer direct; do
+    for target in balancer one-node direct; do
         base=$lb
         [ "$target" = direct ] && base=$direct
+        [ "$target" = one-node ] && only_node1 on
         echo "== round $round: redirects, $target"
         runs[redirect-$target]+="$(measure "$base/$code" -H "User-Agent: $ua")|"
+        [ "$target" = one-node ] && { only_node1 off; continue; }
         echo "== round $round: /v1/auth/me, $target"
         runs[me-$target]+="$(measure "$base/v1/auth/me" -H "Authorization: Bearer $token")|"
     done
@@ -91,7 +110,7 @@ sleep 2
 kill -INT "$redirect_load" "$me_load"
 wait "$redirect_load" "$me_load" || true
 
-python3 - "$seconds" "$restart_seconds" "$work" "${runs[redirect-balancer]}" "${runs[redirect-direct]}" "${runs[me-balancer]}" "${runs[me-direct]}" <<'PY'
+python3 - "$seconds" "$restart_seconds" "$work" "${runs[redirect-balancer]}" "${runs[redirect-direct]}" "${runs[me-balancer]}" "${runs[me-direct]}" "${runs[redirect-one-node]}" <<'PY'
 import re
 import statistics
 import sys
@@ -107,11 +126,13 @@ def row(label, runs):
     print(f"   {label:<30} {rate:8.0f} req/s = {rate * 60 / 1e6:5.2f} M/minute   p99 {p99:7.2f} ms   cluster CPU {cpu:6.1f} µs/request"
           + (f"   ({bad:.0f} failed)" if bad else ""))
     return rate
-redirect_lb, redirect_direct, me_lb, me_direct = (parse(t) for t in sys.argv[4:8])
+redirect_lb, redirect_direct, me_lb, me_direct, redirect_one = (parse(t) for t in sys.argv[4:9])
 print(f"\n{len(redirect_lb)} rounds of {seconds} s each, medians (wrk: 1 thread, 64 connections):")
 a = row("redirects through HAProxy", redirect_lb)
+one = row("redirects, HAProxy to one node", redirect_one)
 b = row("redirects, one node direct", redirect_direct)
-print(f"   balancer / direct: {a / b:.2f}x (goal: at least 0.80x, and at least 1.0 M/minute through the balancer)")
+print(f"   balancer / direct: {a / b:.2f}x; HAProxy to one node / direct: {one / b:.2f}x"
+      " (goal: at least 0.80x, and at least 1.0 M/minute through the balancer)")
 c = row("/v1/auth/me through HAProxy", me_lb)
 d = row("/v1/auth/me, one node direct", me_direct)
 print(f"   balancer / direct: {c / d:.2f}x")
