@@ -150,14 +150,14 @@ extension ChatService {
 
     /// Tells the room the caller is typing; never stored.
     func typing(in roomID: String, by principal: Principal) async throws {
-        _ = try await platform.read { sql in try await membership(roomID, of: principal, on: sql) }
+        _ = try await platform.read.primary { sql in try await membership(roomID, of: principal, on: sql) }
         let frame = ServerFrame.text(ServerFrame.Typing(room: roomID, userId: principal.userID))
         try await platform.bus.publish(ChatFeed.channel, ChatFeed(kind: .update, room: roomID, frame: frame).encoded)
     }
 
     /// Earlier texts of a message: its sender and moderators see them.
     func versions(of messageID: String, in roomID: String, for principal: Principal) async throws -> [MessageVersion] {
-        try await platform.read { sql in
+        try await platform.read.primary { sql in
             let (_, role) = try await membership(roomID, of: principal, on: sql)
             guard let message = try await MessageStore.find(id: messageID, in: roomID, on: sql) else { throw Problem.notFound("No message \(messageID).") }
             guard message.senderId == principal.userID || role.moderates else { throw Problem.forbidden("Only its sender or a moderator sees earlier versions.") }

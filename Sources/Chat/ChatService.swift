@@ -89,7 +89,8 @@ struct ChatService: Sendable {
     /// A room the caller may see (a public one, one they are in, any for an admin), with their
     /// membership; 404 otherwise.
     func visibleRoom(_ id: String, for principal: Principal) async throws -> (room: Room, member: Member?) {
-        try await platform.read { sql in
+        // The primary: it decides access, and a removed or banned member sends no position.
+        try await platform.read.primary { sql in
             guard let room = try await RoomStore.find(id: id, on: sql) else { throw Problem.notFound("No room \(id).") }
             let member = try await RoomStore.member(id, principal.userID, on: sql)
             guard member != nil || room.kind == .public || principal.isAdmin else { throw Problem.notFound("No room \(id).") }

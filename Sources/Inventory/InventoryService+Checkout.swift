@@ -138,7 +138,8 @@ extension InventoryService {
 
     /// The checkout `id` if `principal` may see it; else 404.
     func checkout(_ id: String, for principal: Principal) async throws -> Checkout {
-        let record = try await platform.read { [checkouts] sql in try await checkouts.checkout(id: id, on: sql) }
+        // The primary: a client asks for (or cancels) the checkout it has just made.
+        let record = try await platform.read.primary { [checkouts] sql in try await checkouts.checkout(id: id, on: sql) }
         guard let record, principal.mayAccess(ownedBy: record.checkout.ownerId) else { throw Problem.notFound("No checkout \(id).") }
         return record.checkout
     }

@@ -80,7 +80,7 @@ extension RecsService {
 
     func factorModel(_ id: String) async throws -> FactorModel? {
         try await factors.model(id) { [models, platform] in
-            guard let text = try await platform.read({ sql in try await models.factors(model: id, on: sql) }) else { return nil }
+            guard let text = try await platform.read.primary({ sql in try await models.factors(model: id, on: sql) }) else { return nil }
             return try FactorModel.decode(text)
         }
     }

@@ -17,7 +17,8 @@ extension RecsService {
     }
 
     func model(_ id: String) async throws -> ModelRecord? {
-        try await platform.read { [models] sql in try await models.find(id, on: sql) }
+        // The primary: a model's status decides a republish, and its client polls it.
+        try await platform.read.primary { [models] sql in try await models.find(id, on: sql) }
     }
 
     func listModels(limit: Int, after: String?) async throws -> [ModelRecord] {

@@ -34,18 +34,24 @@ import Testing
         #expect(lag.seconds(behind: WALPosition(300), at: start + 5) == 0)
         #expect(lag.seconds(behind: WALPosition(250), at: start + 5) == 3)
         #expect(lag.seconds(behind: WALPosition(100), at: start + 5) == 4)
-        #expect(lag.seconds(behind: WALPosition(50), at: start + 5) == 5)
+        // Behind the first position ever noted: of unknown age, not "5 s".
+        #expect(lag.seconds(behind: WALPosition(50), at: start + 5) == nil)
     }
 
-    @Test func positionsOlderThanTheHorizonAreForgottenButAStuckReplicaStaysOld() {
+    @Test func beforeAnyPositionIsNotedEveryReplicaIsOfUnknownAge() {
+        let lag = ReplicationLag(horizon: 60)
+        #expect(lag.seconds(behind: WALPosition(.max), at: Date()) == nil)
+    }
+
+    @Test func positionsOlderThanTheHorizonAreForgottenButAStuckReplicaStaysOld() throws {
         let start = Date(timeIntervalSince1970: 1_000)
         var lag = ReplicationLag(horizon: 10)
         for second in 0..<100 {
             lag.primary(at: WALPosition(UInt64(100 + second)), time: start + Double(second))
         }
-        // A replica stuck at the very start is behind the oldest kept position, which is about
+        // A replica stuck at the first position is behind the oldest kept one, which is about
         // the horizon old: it reads at least that old, never current.
-        #expect(lag.seconds(behind: WALPosition(0), at: start + 99) >= 10)
+        #expect(try #require(lag.seconds(behind: WALPosition(100), at: start + 99)) >= 10)
         #expect(lag.seconds(behind: WALPosition(199), at: start + 99) == 0)
     }
 }

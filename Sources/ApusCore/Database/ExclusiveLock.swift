@@ -22,13 +22,42 @@ extension Database {
             return try await body()
         case .postgres:
             // `body` writes in transactions of its own; this one only holds the lock, and ends
-            // (commit or rollback) with `body`.
-            return try await withTransaction { connection in
-                let taken = try await connection.raw("""
-                    SELECT pg_try_advisory_xact_lock(hashtext(\(bind: namespace)), hashtext(\(bind: name))) AS taken
-                    """).first()?.decode(column: "taken", as: Bool.self) ?? false
-                guard taken else { return nil }
-                return try await body()
+            // with `body`. Read committed, so it holds no snapshot between statements (vacuum is
+            // not held back however long `body` runs), and never ended by the server's
+            // idle-in-transaction timeout, which would drop the lock under `body`.
+            return try await write { connection in
+                try await connection.raw("BEGIN ISOLATION LEVEL READ COMMITTED").run()
+                // The connection goes back to its pool: it must not stay inside the transaction,
+                // even if this task is cancelled, so the end runs in a task of its own.
+                let end: @Sendable () async -> Void = {
+                    await Task {
+                        do { try await connection.raw("COMMIT").run() } catch { try? await connection.raw("ROLLBACK").run() }
+                    }.value
+                }
+                let taken: Bool
+                do {
+                    try await connection.raw("SET LOCAL idle_in_transaction_session_timeout = 0").run()
+                    taken = try await connection.raw("""
+                        SELECT pg_try_advisory_xact_lock(hashtext(\(bind: namespace)), hashtext(\(bind: name))) AS taken
+                        """).first()?.decode(column: "taken", as: Bool.self) ?? false
+                } catch {
+                    await end()
+                    throw error
+                }
+                guard taken else {
+                    await end()
+                    return nil
+                }
+                // What `body` did stands whether or not ending the lock's transaction works (a
+                // dropped connection releases the lock all the same).
+                do {
+                    let result = try await body()
+                    await end()
+                    return result
+                } catch {
+                    await end()
+                    throw error
+                }
             }
         }
     }

@@ -23,7 +23,11 @@ public final class PostgresBackend: Database {
         self.logger = logger
         // Started at once, so the pool runs before the first lease (a lease before it logs a
         // warning at every start).
-        self.runTask = Task.immediate { await client.run() }
+        if #available(macOS 26, *) {
+            self.runTask = Task.immediate { await client.run() }
+        } else {
+            self.runTask = Task { await client.run() }
+        }
     }
 
     /// Connects to `location` and checks that the server answers. `direct` is where the bus's

@@ -66,8 +66,9 @@ struct TemplateStore: Sendable {
         }
     }
 
+    /// From the primary: a send checks its template exists, often right after making it.
     func find(name: String) async throws -> NotificationTemplate? {
-        try await platform.read { connection in
+        try await platform.read.primary { connection in
             try await connection.raw("SELECT * FROM notifications_templates WHERE name = \(bind: name)").first().map(Self.template)
         }
     }

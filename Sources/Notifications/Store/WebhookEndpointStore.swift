@@ -58,8 +58,9 @@ struct WebhookEndpointStore: Sendable {
         var secret: String
     }
 
+    /// From the primary: a send checks its endpoint exists, often right after making it.
     func find(id: String) async throws -> Stored? {
-        try await platform.read { connection in
+        try await platform.read.primary { connection in
             try await connection.raw("SELECT * FROM notifications_endpoints WHERE id = \(bind: id)").first().map(Self.stored)
         }
     }

@@ -56,7 +56,12 @@ public final class ReadReplicas: Sendable {
         // committed, so it reads the primary too.
         if let consistency = ReadConsistency.current, !consistency.hasWritten, let replica = choose(after: consistency.required) {
             do {
-                let result = try await Self.within(settings.readTimeout) { try await replica.backend.read(body) }
+                let result = try await Self.within(settings.readTimeout) { connected in
+                    try await replica.backend.read { sql in
+                        connected()
+                        return try await body(sql)
+                    }
+                }
                 toReplica.increment()
                 return result
             } catch let error as ReplicaReadFailure {
@@ -109,21 +114,28 @@ struct ReplicaReadFailure: Error, CustomStringConvertible {
 }
 
 extension ReadReplicas {
-    /// Runs `work` for at most `seconds`; a connection error or the timeout becomes a
-    /// ``ReplicaReadFailure`` (a pool whose server is gone waits for a connection instead of
-    /// failing, so only a deadline bounds it).
-    static func within<Result: Sendable>(_ seconds: Double, _ work: @Sendable () async throws -> Result) async throws -> Result {
-        try await withoutActuallyEscaping(work) { work in
+    /// Runs `work`, which must call its argument once it has a connection, giving it `seconds` to
+    /// get one; a connection error or the deadline becomes a ``ReplicaReadFailure``. A pool whose
+    /// server is gone waits for a connection instead of failing, so only a deadline bounds it;
+    /// a statement that is running is not cut off (a query cannot be), however long it takes.
+    static func within<Result: Sendable>(
+        _ seconds: Double, _ work: @Sendable (_ connected: @Sendable () -> Void) async throws -> Result
+    ) async throws -> Result {
+        let connected = Flag()
+        return try await withoutActuallyEscaping(work) { work in
             try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
                     do {
-                        return try await work()
+                        return try await work { connected.raise() }
                     } catch where !Task.isCancelled && isConnectionFault(error) {
                         throw ReplicaReadFailure(description: "\(String(reflecting: error).prefix(200))")
                     }
                 }
                 group.addTask {
                     try await Task.sleep(for: .seconds(seconds))
+                    // Connected in time: the statement runs to its end (the work's result or
+                    // error comes first; this waits to be cancelled).
+                    while connected.isRaised { try await Task.sleep(for: .seconds(3600)) }
                     return nil
                 }
                 defer { group.cancelAll() }
@@ -134,4 +146,13 @@ extension ReadReplicas {
             }
         }
     }
+}
+
+/// A flag one task raises and another reads.
+private final class Flag: Sendable {
+    private let raised = Atomic<Bool>(false)
+
+    func raise() { raised.store(true, ordering: .relaxed) }
+
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
 }

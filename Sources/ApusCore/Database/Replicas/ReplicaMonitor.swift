@@ -37,10 +37,17 @@ struct ReplicaMonitor: Sendable {
     private func check(_ replica: ReadReplica, lag: ReplicationLag, settings: ReplicaSettings, connections: CheckConnections) async {
         let logger = replicas.logger
         do {
-            let (standby, replayed) = try await ReadReplicas.within(settings.readTimeout) {
+            let (standby, replayed) = try await ReadReplicas.within(settings.readTimeout) { _ in
                 let connection = try await connections.connection(for: replica, timeout: settings.readTimeout)
                 do {
-                    let row = try await connection.sql().raw("SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed").first()
+                    // A server that stops answering without refusing would hold the query (and
+                    // every later check) until TCP gives up: past the deadline, the connection
+                    // is closed under it.
+                    let row = try await withTaskCancellationHandler {
+                        try await connection.sql().raw("SELECT pg_is_in_recovery() AS standby, pg_last_wal_replay_lsn()::text AS replayed").first()
+                    } onCancel: {
+                        connection.close().whenComplete { _ in }
+                    }
                     return (try row?.decode(column: "standby", as: Bool.self) ?? false, try row?.decode(column: "replayed", as: String?.self))
                 } catch {
                     await connections.drop(replica)
@@ -53,13 +60,15 @@ struct ReplicaMonitor: Sendable {
                 }
                 return
             }
+            // Behind the first position this node noted, its age is unknown: it stays out
+            // until it has replayed that far (a node starting beside a replica hours behind).
             let seconds = lag.seconds(behind: position, at: now())
-            let usable = seconds <= settings.maxLag
+            let usable = seconds.map { $0 <= settings.maxLag } ?? false
             if replica.record(usable: usable, replayed: position, lagSeconds: seconds) {
                 if usable {
-                    logger.notice("read replica in", metadata: ["replica": "\(replica.name)", "lag_seconds": "\(seconds)"])
+                    logger.notice("read replica in", metadata: ["replica": "\(replica.name)", "lag_seconds": "\(seconds ?? 0)"])
                 } else {
-                    logger.warning("read replica taken out: it lags", metadata: ["replica": "\(replica.name)", "lag_seconds": "\(seconds)"])
+                    logger.warning("read replica taken out: it lags", metadata: ["replica": "\(replica.name)", "lag_seconds": "\(seconds.map { "\($0)" } ?? "unknown")"])
                 }
             }
         } catch {

@@ -8,6 +8,8 @@ public import Foundation
 /// grow while the primary is idle, and compares no clocks of two machines.
 public struct ReplicationLag: Sendable {
     private var samples: [(at: Date, position: WALPosition)] = []
+    /// The first position ever noted: a replica behind it is of unknown age (hours, perhaps).
+    private var first: WALPosition?
     /// How long noted positions are kept; a replica further behind reads as this old.
     private let horizon: TimeInterval
 
@@ -15,6 +17,7 @@ public struct ReplicationLag: Sendable {
 
     /// Notes the primary's position at `time`.
     public mutating func primary(at position: WALPosition, time: Date) {
+        if first == nil { first = position }
         if let last = samples.last, last.position >= position {
             // Nothing new was written: the earlier sample keeps its (older) time.
         } else {
@@ -26,8 +29,10 @@ public struct ReplicationLag: Sendable {
     }
 
     /// Seconds `replayed` is behind the primary at `time`: 0 if it has reached every noted
-    /// position.
-    public func seconds(behind replayed: WALPosition, at time: Date) -> TimeInterval {
+    /// position; `nil` (unknown, so not to be trusted) before any position was noted or while
+    /// it has not reached the first one.
+    public func seconds(behind replayed: WALPosition, at time: Date) -> TimeInterval? {
+        guard let first, replayed >= first else { return nil }
         guard let missed = samples.first(where: { $0.position > replayed }) else { return 0 }
         return max(0, time.timeIntervalSince(missed.at))
     }
