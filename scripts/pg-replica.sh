@@ -11,7 +11,7 @@ set -euo pipefail
 
 die() { printf 'pg-replica: %s\n' "$*" >&2; exit 1; }
 
-bin=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1 | xargs -r dirname)
+bin=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/initdb' 2>/dev/null | sort -V | tail -n 1 | xargs -r dirname || true)
 [ -n "$bin" ] || die "no PostgreSQL under /usr/lib/postgresql"
 
 as_pg() {

@@ -46,12 +46,14 @@ logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
     chmod 600 "$dir/userlist.txt"
+    local started=0
     if [ "$(id -u)" = 0 ]; then
         chown -R postgres: "$dir"
-        runuser -u postgres -- pgbouncer -d "$dir/pgbouncer.ini"
+        runuser -u postgres -- pgbouncer -d "$dir/pgbouncer.ini" || started=$?
     else
-        pgbouncer -d "$dir/pgbouncer.ini"
+        pgbouncer -d "$dir/pgbouncer.ini" || started=$?
     fi
+    [ "$started" = 0 ] || { tail -n 20 "$dir/pgbouncer.log" >&2 2>/dev/null; die "PgBouncer did not start"; }
     for _ in $(seq 50); do
         [ -f "$dir/pgbouncer.pid" ] && break
         sleep 0.1
