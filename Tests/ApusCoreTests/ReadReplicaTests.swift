@@ -97,6 +97,28 @@ import Testing
         }
     }
 
+    @Test func aTableTheReplicaHasNotReplayedIsReadFromThePrimaryAndTheReplicaStaysIn() async throws {
+        try await TestDatabase.withDatabase(.postgres) { primary in
+            let replicas = try ReadReplicas(
+                settings: Self.settings(try TestDatabase.replica(of: primary), maxLag: 10), primary: primary, metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger
+            )
+            let reads = DatabaseReads(database: primary, replicas: replicas)
+            let monitor = Task { await ReplicaMonitor(replicas: replicas, now: { Date() }).run() }
+            defer { monitor.cancel() }
+            #expect(try await eventually { replicas.canServe(after: nil) })
+            try await TestReplica.whilePaused(replicaOf: primary) {
+                // An expand migration the replica has not replayed yet (42P01 there).
+                try await primary.write { try await $0.raw("CREATE TABLE t_added (id INT PRIMARY KEY)").run() }
+                try await primary.write { try await $0.raw("INSERT INTO t_added VALUES (1)").run() }
+                let count = try await ReadConsistency.$current.withValue(ReadConsistency(required: nil)) {
+                    try await reads { try await $0.raw("SELECT COUNT(*) AS n FROM t_added").first()!.decode(column: "n", as: Int.self) }
+                }
+                #expect(count == 1)
+                #expect(replicas.canServe(after: nil), "a statement the standby refused took it out")
+            }
+        }
+    }
+
     @Test func aReplicaThatRefusesConnectionsIsOutAfterOneCheckNotAReadTimeout() async throws {
         try await TestDatabase.withDatabase(.postgres) { primary in
             var nowhere = try TestDatabase.replica(of: primary)
