@@ -26,8 +26,12 @@ struct ReplicaMonitor: Sendable {
                 if Task.isCancelled { break }
                 replicas.logger.debug("cannot read the primary's WAL position", metadata: ["error": "\(error)"])
             }
-            for replica in replicas.replicas {
-                await check(replica, lag: lag, settings: settings, connections: connections)
+            // Side by side: a replica slow to answer does not hold up the others' checks.
+            let noted = lag
+            await withTaskGroup(of: Void.self) { group in
+                for replica in replicas.replicas {
+                    group.addTask { await check(replica, lag: noted, settings: settings, connections: connections) }
+                }
             }
             try? await Task.sleep(for: .seconds(settings.checkInterval))
         }
