@@ -16,21 +16,16 @@ public struct ReplicaSettings: Sendable, Equatable {
     public init() {}
 
     public init(environment: [String: String]) throws(ConfigurationError) {
-        func value(_ name: String) -> String? {
-            guard let raw = environment[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
-            return raw
-        }
-        if let urls = value("APUS_DATABASE_REPLICA_URLS") {
-            for url in urls.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !url.isEmpty {
-                guard case .postgres(let location) = try DatabaseLocation(url: url, setting: "APUS_DATABASE_REPLICA_URLS") else {
-                    throw .invalid("APUS_DATABASE_REPLICA_URLS", "replicas are PostgreSQL servers (postgres://)")
-                }
-                locations.append(location)
+        let settings = Settings(environment)
+        for url in settings.string("APUS_DATABASE_REPLICA_URLS")?.split(separator: ",") ?? [] {
+            let url = url.trimmingCharacters(in: .whitespaces)
+            guard !url.isEmpty else { continue }
+            guard case .postgres(let location) = try DatabaseLocation(url: url, setting: "APUS_DATABASE_REPLICA_URLS") else {
+                throw .invalid("APUS_DATABASE_REPLICA_URLS", "replicas are PostgreSQL servers (postgres://)")
             }
+            locations.append(location)
         }
-        if let lag = value("APUS_REPLICA_MAX_LAG") { self.maxLag = try ApusConfiguration.parseSeconds(lag, setting: "APUS_REPLICA_MAX_LAG") }
-        if let interval = value("APUS_REPLICA_CHECK_INTERVAL") {
-            self.checkInterval = try ApusConfiguration.parseSeconds(interval, setting: "APUS_REPLICA_CHECK_INTERVAL")
-        }
+        maxLag = try settings.seconds("APUS_REPLICA_MAX_LAG", default: maxLag)
+        checkInterval = try settings.seconds("APUS_REPLICA_CHECK_INTERVAL", default: checkInterval)
     }
 }
