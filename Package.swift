@@ -212,6 +212,7 @@ let package = Package(
             name: "ApusTesting",
             dependencies: [
                 "ApusCore",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

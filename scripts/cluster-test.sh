@@ -8,8 +8,9 @@
 #                      postgres user can reach); removed at the end either way
 #
 # The cluster gets settings that keep the tests quick (bcrypt at its lowest cost, a sign-up limit
-# the tests do not reach) and lets webhooks reach the tests' receiver on loopback. Ports are
-# cluster.sh's defaults (APUS_CLUSTER_PORT and the others move them). On failure the nodes' logs
+# the tests do not reach) and lets webhooks reach the tests' receiver on loopback. Its ports are
+# a block free at the start, below the ephemeral range (the earlier stages leave clients and
+# servers on ports of their own), unless APUS_CLUSTER_PORT is set. On failure the nodes' logs
 # are printed before the cluster goes.
 set -euo pipefail
 
@@ -27,6 +28,26 @@ if [ -z "${APUS_CLUSTER_DIR:-}" ]; then
     chmod 755 "$APUS_CLUSTER_DIR"
 fi
 export APUS_BIN APUS_CLUSTER_DIR
+
+if [ -z "${APUS_CLUSTER_PORT:-}" ]; then
+    # Eight free ports in a row: the balancer, four nodes, the primary, the replica and moto.
+    first=$(python3 -c '
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 32000 - 8)
+    try:
+        for port in range(base, base + 8):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(base)
+    break
+')
+    [ -n "$first" ] || { echo "cluster-test: no eight free ports in a row below 32000" >&2; exit 1; }
+    export APUS_CLUSTER_PORT=$first APUS_CLUSTER_NODE_PORT=$((first + 1)) APUS_CLUSTER_PG_PORT=$((first + 5))
+    export APUS_CLUSTER_REPLICA_PORT=$((first + 6)) APUS_CLUSTER_S3_PORT=$((first + 7))
+fi
 export APUS_BCRYPT_COST=${APUS_BCRYPT_COST:-4}
 export APUS_RATE_LIMIT_AUTH=${APUS_RATE_LIMIT_AUTH:-1000/60}
 export APUS_EGRESS_ALLOW=${APUS_EGRESS_ALLOW:-127.0.0.1}

@@ -23,11 +23,14 @@
 #
 #   APUS_CLUSTER_PORT          8080    the balancer (the cluster's URL)
 #   APUS_CLUSTER_NODE_PORT     8081    first node; the others follow (links-only node: 8084)
-#   APUS_CLUSTER_PG_PORT       55432   PostgreSQL primary
-#   APUS_CLUSTER_REPLICA_PORT  55433   PostgreSQL replica
-#   APUS_CLUSTER_S3_PORT       55000   moto's S3 server
+#   APUS_CLUSTER_PG_PORT       25432   PostgreSQL primary
+#   APUS_CLUSTER_REPLICA_PORT  25433   PostgreSQL replica
+#   APUS_CLUSTER_S3_PORT       25000   moto's S3 server
 #   APUS_CLUSTER_PROXY_ADDR    127.0.0.10   the loopback address the balancer connects to the
 #                                           nodes from: their only trusted proxy
+#
+# The defaults sit below the kernel's ephemeral range, where a client's outgoing connection can
+# hold any port for a while; a port another program holds stops `up`, naming that program.
 #
 # APUS_BIN names the binary (default .build/release/apus, built if missing); `up` and
 # `rolling-restart` copy it into the state directory, so a rebuild never touches running nodes.
@@ -79,9 +82,9 @@ load_settings() {
                 printf 'LB_ADDR=%q\n' 127.0.0.1
                 printf 'LB_PORT=%q\n' "${APUS_CLUSTER_PORT:-8080}"
                 printf 'NODE_PORT=%q\n' "${APUS_CLUSTER_NODE_PORT:-8081}"
-                printf 'PG_PORT=%q\n' "${APUS_CLUSTER_PG_PORT:-55432}"
-                printf 'REPLICA_PORT=%q\n' "${APUS_CLUSTER_REPLICA_PORT:-55433}"
-                printf 'S3_PORT=%q\n' "${APUS_CLUSTER_S3_PORT:-55000}"
+                printf 'PG_PORT=%q\n' "${APUS_CLUSTER_PG_PORT:-25432}"
+                printf 'REPLICA_PORT=%q\n' "${APUS_CLUSTER_REPLICA_PORT:-25433}"
+                printf 'S3_PORT=%q\n' "${APUS_CLUSTER_S3_PORT:-25000}"
                 printf 'PROXY_ADDR=%q\n' "${APUS_CLUSTER_PROXY_ADDR:-127.0.0.10}"
                 printf 'DB_PASSWORD=%q\n' "$(random_hex 16)"
                 printf 'REPLICATION_PASSWORD=%q\n' "$(random_hex 16)"
@@ -190,6 +193,26 @@ wait_for() {
         fi
         sleep 0.2
     done
+}
+
+# Stops `up` before a component starts on a port another program holds (listening, or bound by
+# an outgoing connection), naming the holder: the component's own error says only "in use".
+port_free() {
+    local what=$1 port=$2 held
+    held=$(python3 -c '
+import socket, sys
+try:
+    with socket.socket() as s:
+        # As the servers bind: a connection of their own in TIME-WAIT does not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError as e:
+    print(e.strerror)
+' "$port")
+    [ -z "$held" ] && return 0
+    say "cluster: port $port, for $what, is taken ($held); what holds it:"
+    ss -tanp "( sport = :$port )" 2>/dev/null | grep -v TIME-WAIT | tail -n +2 | head -n 5 >&2 || true
+    die "free the port, or choose others (the APUS_CLUSTER_*_PORT settings) in a new cluster directory"
 }
 
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
@@ -307,6 +330,7 @@ max_wal_senders = 10
 max_replication_slots = 10
 hot_standby = on
 EOF
+        port_free "the PostgreSQL primary" "$PG_PORT"
         pg_start "$dir" "$PG_PORT" "$logs/pg-primary.log"
         psql_primary -d postgres <<EOF
 CREATE ROLE apus LOGIN PASSWORD '$DB_PASSWORD';
@@ -317,6 +341,7 @@ CREATE SCHEMA apus AUTHORIZATION apus;
 EOF
         touch "$state/pg/primary.done"
     fi
+    pg_running "$dir" || port_free "the PostgreSQL primary" "$PG_PORT"
     say "starting the PostgreSQL primary on 127.0.0.1:$PG_PORT"
     pg_start "$dir" "$PG_PORT" "$logs/pg-primary.log"
 }
@@ -335,6 +360,7 @@ start_replica() {
             { tail -n 20 "$logs/pg-replica.log" >&2; die "pg_basebackup failed"; }
         touch "$state/pg/replica.done"
     fi
+    pg_running "$dir" || port_free "the PostgreSQL replica" "$REPLICA_PORT"
     say "starting the PostgreSQL replica on 127.0.0.1:$REPLICA_PORT"
     pg_start "$dir" "$REPLICA_PORT" "$logs/pg-replica.log"
 }
@@ -344,6 +370,7 @@ start_replica() {
 start_s3() {
     local pidfile=$run/s3.pid log=$logs/s3.log
     if ! live_pid "$pidfile" moto_server >/dev/null; then
+        port_free "moto's S3 server" "$S3_PORT"
         say "starting moto's S3 server on $s3_url"
         setsid "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT" >>"$log" 2>&1 </dev/null &
         echo $! >"$pidfile"
@@ -362,6 +389,7 @@ start_node() {
     port=$(node_port "$name")
     live_pid "$pidfile" "apus serve" >/dev/null && return 0
     mkdir -p "$state/nodes/$name"
+    port_free "$name" "$port"
     say "starting $name on 127.0.0.1:$port (modules: $(node_modules "$name"))"
     local modules=(-u APUS_MODULES)
     [ "$(node_modules "$name")" = all ] || modules=(APUS_MODULES="$(node_modules "$name")")
@@ -460,6 +488,7 @@ start_balancer() {
         # Put back in rotation any node an interrupted restart left out.
         for name in "${nodes[@]}"; do set_server_state "$name" ready; done
     else
+        port_free "the balancer" "$LB_PORT"
         say "starting the balancer (HAProxy) on $lb_url"
         # Master-worker in the foreground: logs go to the state directory, SIGUSR2 reloads.
         env "${haproxy_env[@]}" setsid haproxy -W -db -f "$config" >>"$log" 2>&1 </dev/null &

@@ -2,11 +2,12 @@ import ApusCore
 
 /// Who may do what to entries. Authors create and edit their own drafts and submit them;
 /// editors edit any entry, publish, unpublish, schedule, archive and delete; viewers read
-/// drafts; admins do everything. An entry the caller may not read answers 404, so its
+/// drafts; admins do everything. A preview token (a draft shown to someone with no account) is
+/// for who may edit the entry. An entry the caller may not read answers 404, so its
 /// existence does not leak; one they may read but not change answers 403.
 enum ContentAccess {
     enum Action: String, Sendable, CaseIterable {
-        case read, create, edit, submit, publish, unpublish, archive, delete, schedule
+        case read, create, edit, submit, preview, publish, unpublish, archive, delete, schedule
     }
 
     /// Throws the answer when `principal` may not do `action` to `entry` (to the type's entries
@@ -31,6 +32,10 @@ enum ContentAccess {
             if action == .edit, entry.status == .inReview || entry.status == .scheduled {
                 throw Problem(.forbidden, detail: "The entry is \(entry.status.rawValue): an editor takes it from here.")
             }
+        case .preview:
+            try require(ContentModule.write, principal)
+            guard let entry, !principal.has(ContentModule.editAny), entry.authorID != principal.userID else { return }
+            throw Problem(.forbidden, detail: "Authors share previews of their own entries; this one is someone else's.")
         case .publish, .unpublish, .archive, .schedule, .delete:
             try require(ContentModule.publish, principal)
         }

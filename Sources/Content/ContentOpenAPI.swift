@@ -4,8 +4,11 @@ import ApusCore
 enum ContentOpenAPI {
     typealias Doc = OpenAPIDocument
 
-    static func operation(_ id: String, _ summary: String, secured: Bool = true, body: JSONValue? = nil, parameters: [JSONValue] = [], responses: [String: JSONValue]) -> JSONValue {
-        Doc.operation(id, summary, tag: "content", secured: secured, body: body, parameters: parameters, responses: responses)
+    static func operation(
+        _ id: String, _ summary: String, secured: Bool = true, body: JSONValue? = nil, bodyRequired: Bool = true, parameters: [JSONValue] = [],
+        responses: [String: JSONValue]
+    ) -> JSONValue {
+        Doc.operation(id, summary, tag: "content", secured: secured, body: body, bodyRequired: bodyRequired, parameters: parameters, responses: responses)
     }
 
     static let apiIDPattern: JSONValue = "^[a-z][a-z0-9_-]{0,63}$"
@@ -153,7 +156,18 @@ enum ContentOpenAPI {
             ],
             "/v1/content/{type}/published": [
                 "get": operation("listPublished", "Published entries of a type (public types need no token)", secured: false, parameters: [
-                    typeParameter, localeParameter, Doc.limitParameter, Doc.idCursorParameter, ifNoneMatch, expandParameter,
+                    typeParameter, localeParameter, Doc.limitParameter, ifNoneMatch, expandParameter,
+                    ["name": "cursor", "in": "query", "description": "next_cursor of the previous page in the same order", "schema": ["type": "string", "maxLength": 2_000]],
+                    [
+                        "name": "filter", "in": "query",
+                        "description": "field:value pairs separated by commas (or repeated), each an equality on an indexed field; all must hold",
+                        "schema": ["type": "string", "maxLength": 2_000],
+                    ],
+                    [
+                        "name": "sort", "in": "query",
+                        "description": "An indexed field or published_at, '-' first for descending; entries without a value come last",
+                        "schema": ["type": "string", "pattern": "^-?[a-z][a-z0-9_]{0,63}$"],
+                    ],
                 ], responses: [
                     "200": Doc.jsonResponse("A page of published entries", schema: Doc.page(of: Doc.ref("PublishedEntry"))),
                     "304": ["description": "If-None-Match names this page"], "404": Doc.problemResponse("No such type, or not public"),
@@ -168,6 +182,28 @@ enum ContentOpenAPI {
                     "304": ["description": "If-None-Match names this version"], "404": Doc.problemResponse("Nothing published under the slug"),
                 ]),
             ],
+            "/v1/content/{type}/entries/{id}/preview-token": [
+                "post": operation("createPreviewToken", "A signed, expiring link that shows the entry's drafts to someone without an account (who may edit the entry)",
+                    body: ["type": "object", "properties": [
+                        "expires_in": [
+                            "type": ["integer", "null"], "minimum": 60, "maximum": 604_800,
+                            "description": "seconds; the default lifetime (APUS_CONTENT_PREVIEW_LIFETIME) when left out or null",
+                        ],
+                    ]], bodyRequired: false,
+                    parameters: entryPath, responses: [
+                        "201": Doc.jsonResponse("The token, when it expires, and the preview's URL (also Location)", schema: Doc.ref("PreviewToken")),
+                        "403": Doc.problemResponse("The caller may not edit the entry"), "404": notFound,
+                    ]),
+            ],
+            "/v1/content/{type}/preview/{token}": [
+                "get": operation("getPreview", "The entry's drafts as readers would get them published, for who holds a preview token", secured: false, parameters: [
+                    typeParameter, ["name": "token", "in": "path", "required": true, "schema": ["type": "string", "maxLength": 2_000]], localeParameter, expandParameter,
+                ], responses: [
+                    "200": Doc.jsonResponse("The draft, rendered", schema: Doc.ref("PublishedEntry")),
+                    "401": Doc.problemResponse("The token is not genuine or has expired"),
+                    "404": Doc.problemResponse("No such type, the token is for another, or the entry was deleted"),
+                ]),
+            ],
         ],
         schemas: [
             "Field": [
@@ -179,6 +215,7 @@ enum ContentOpenAPI {
                     "max_length": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
                     "values": ["type": "array", "maxItems": 200, "items": ["type": "string", "minLength": 1, "maxLength": 200]],
                     "from": ["type": "string"], "to": ["type": "string", "pattern": apiIDPattern],
+                    "indexed": ["type": "boolean", "description": "Filter and sort the delivery API by it (scalar fields that are not localised)"],
                 ],
             ],
             "NewContentType": [
@@ -224,6 +261,10 @@ enum ContentOpenAPI {
                     "published_at": Doc.optionalTime,
                 ],
                 "additionalProperties": true,
+            ],
+            "PreviewToken": [
+                "type": "object", "required": ["token", "expires_at", "url"],
+                "properties": ["token": ["type": "string"], "expires_at": Doc.time, "url": ["type": "string"]],
             ],
             "Revision": [
                 "type": "object", "required": ["id", "number", "locale", "author_id", "autosave", "created_at", "updated_at", "values"],

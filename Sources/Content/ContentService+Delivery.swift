@@ -2,14 +2,24 @@ import ApusCore
 import ApusKit
 import Crypto
 import Foundation
+import NIOCore
 
 /// A published entry as readers get it: its JSON, the tag that names it, and the slug it now
 /// lives under.
 struct DeliveredEntry: Sendable {
-    var json: JSONValue
-    var body: Data
-    var etag: EntityTag
+    private(set) var json: JSONValue
+    /// The encoded JSON, kept as the bytes a response writes so a cache hit copies nothing.
+    private(set) var body: ByteBuffer
+    private(set) var etag: EntityTag
     var slug: String?
+
+    init(json: JSONValue, slug: String?) throws {
+        let data = try ContentJSON.data(json)
+        self.json = json
+        self.body = ByteBuffer(bytes: data)
+        self.etag = Self.tag(for: data)
+        self.slug = slug
+    }
 
     /// A strong tag for a body: the start of its SHA-256.
     static func tag(for body: Data) -> EntityTag {
@@ -38,14 +48,17 @@ extension ContentService {
         return type
     }
 
-    /// A page of the type's published entries in one locale, oldest first.
-    func published(_ type: ContentType, locale: String, limit: Int, after cursor: String?) async throws -> [(id: String, entry: DeliveredEntry)] {
-        let records = try await platform.read { [entryStore] sql in
-            try await entryStore.published(of: type.id, limit: limit, after: cursor, on: sql)
+    /// A page of the type's published entries in one locale that pass `query`'s filters, in its
+    /// order (oldest first by default), each with where the next page would start.
+    func published(
+        _ type: ContentType, locale: String, query: DeliveryQuery, limit: Int, after cursor: DeliveryCursor?
+    ) async throws -> [(position: DeliveryCursor, entry: DeliveredEntry)] {
+        let positions = try await platform.read { [fieldIndex] sql in
+            try await fieldIndex.page(of: type, query, limit: limit, after: cursor, on: sql)
         }
-        var entries: [(id: String, entry: DeliveredEntry)] = []
-        for record in records {
-            if let delivered = try await delivered(record.id, type: type, locale: locale) { entries.append((record.id, delivered)) }
+        var entries: [(position: DeliveryCursor, entry: DeliveredEntry)] = []
+        for position in positions {
+            if let delivered = try await delivered(position.id, type: type, locale: locale) { entries.append((position, delivered)) }
         }
         return entries
     }
@@ -54,8 +67,9 @@ extension ContentService {
     func bySlug(_ type: ContentType, locale: String, slug: String) async throws -> SlugLookup {
         guard let field = type.slugField else { throw Problem.notFound("Type \(type.apiId) has no slugs.") }
         let slugLocale = type.storageLocale(of: field, writing: locale)
-        let entryID = try await slugCache.value(for: "\(type.id)|\(slugLocale)|\(slug)") { [platform, uniqueStore] in
-            try await platform.read.primary { sql in try await uniqueStore.publishedEntry(slug: slug, locale: slugLocale, type: type.id, on: sql) }
+        // Closures capture `self`, not copies of its members: a hit then retains one reference.
+        let entryID = try await slugCache.value(for: "\(type.id)|\(slugLocale)|\(slug)") { [self] in
+            try await platform.read.primary { [self] sql in try await uniqueStore.publishedEntry(slug: slug, locale: slugLocale, type: type.id, on: sql) }
         }
         guard let entryID, let entry = try await delivered(entryID, type: type, locale: locale) else {
             throw Problem.notFound("Nothing is published under \(slug).")
@@ -92,8 +106,6 @@ extension ContentService {
             default: members[field.name] = value
             }
         }
-        let json = JSONValue.object(members)
-        let body = try ContentJSON.data(json)
-        return DeliveredEntry(json: json, body: body, etag: DeliveredEntry.tag(for: body), slug: slug)
+        return try DeliveredEntry(json: .object(members), slug: slug)
     }
 }

@@ -19,18 +19,14 @@ extension ContentService {
             changed = true
         }
         guard changed else { return entry }
-        var result = entry
-        result.json = .object(members)
-        result.body = try ContentJSON.data(result.json)
-        result.etag = DeliveredEntry.tag(for: result.body)
-        return result
+        return try DeliveredEntry(json: .object(members), slug: entry.slug)
     }
 
     /// The type of the entry a reference names: the field's own when it has one, else looked up
     /// once per node (an entry never changes type).
     private func referredType(of id: String, field: FieldDefinition) async throws -> ContentType? {
         if let to = field.to { return try? await type(to) }
-        let apiID = try await entryTypeCache.value(for: id) { [platform] in
+        let apiID = try await entryTypeCache.value(for: id) { [self] in
             try await platform.read.primary { sql in
                 try await sql.raw("""
                     SELECT t.api_id AS api_id FROM content_entries e JOIN content_types t ON t.id = e.type_id WHERE e.id = \(bind: id)

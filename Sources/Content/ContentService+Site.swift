@@ -17,7 +17,10 @@ extension ContentService {
     /// Writes the `<url>` elements of child sitemap `child` (1, 2, …; every URL when `nil`) a page
     /// of rows at a time, so memory stays flat however many there are.
     func writeSitemapURLs(child: Int?, base: String, _ write: (String) async throws -> Void) async throws {
-        let types = Dictionary(try await types().map { ($0.apiId, $0) }, uniquingKeysWith: { first, _ in first })
+        let types = try await types()
+        let slugFields = Dictionary(types.compactMap { type in type.slugField.map { (type.id, $0.name) } }, uniquingKeysWith: { first, _ in first })
+        // Each pattern is split once, keyed by its text (the rows carry it as it is now).
+        var patterns: [String: SiteURLPattern] = [:]
         let limit = child == nil ? Int.max : settings.sitemapMaxURLs
         var key: (String, String)?
         var inclusive = false
@@ -29,39 +32,27 @@ extension ContentService {
         }
         var written = 0
         while written < limit {
-            let pageSize = min(500, limit - written)
+            let pageSize = min(2_000, limit - written)
             let page = try await platform.read { [sitemapStore, key, inclusive] sql in
-                try await sitemapStore.rows(from: key, inclusive: inclusive, limit: pageSize, on: sql)
+                try await sitemapStore.rows(from: key, inclusive: inclusive, limit: pageSize, slugFields: slugFields, on: sql)
             }
             guard let last = page.last else { return }
             var chunk = ""
+            chunk.reserveCapacity(page.count * 120)
             for row in page {
-                guard let type = types[row.typeAPIID], let loc = try await url(of: row, type: type, base: base) else { continue }
-                chunk += "<url><loc>\(SiteURL.xmlEscaped(loc))</loc>"
-                if let published = row.publishedAt { chunk += "<lastmod>\(Timestamp.format(published))</lastmod>" }
+                let pattern = patterns[row.urlPattern] ?? SiteURLPattern(row.urlPattern)
+                patterns[row.urlPattern] = pattern
+                guard let loc = pattern.url(base: base, id: row.entryID, locale: row.locale, slug: row.slug) else { continue }
+                chunk += "<url><loc>"
+                chunk += SiteURL.xmlEscaped(loc)
+                chunk += "</loc>"
+                if let published = row.publishedAt { chunk += "<lastmod>\(published)</lastmod>" }
                 chunk += "</url>\n"
             }
             try await write(chunk)
             written += page.count
             (key, inclusive) = ((last.entryID, last.locale), false)
         }
-    }
-
-    /// The site URL of one sitemap row: its locale's slug, or the default locale's when the slug
-    /// is not localised.
-    private func url(of row: SitemapRow, type: ContentType, base: String) async throws -> String? {
-        var slug: String?
-        if let field = type.slugField {
-            if case .string(let text)? = try StoredJSON.decode(row.values)[field.name] {
-                slug = text
-            } else if row.locale != type.defaultLocale {
-                let values = try await platform.read { [entryStore] sql in
-                    try await entryStore.values(of: row.entryID, locales: [type.defaultLocale], on: sql)
-                }
-                if case .string(let text)? = values.published[type.defaultLocale]?[field.name] { slug = text }
-            }
-        }
-        return SiteURL.make(base: base, pattern: row.urlPattern, id: row.entryID, locale: row.locale, slug: slug)
     }
 
     /// The Atom feed of a public type's newest published entries.

@@ -26,9 +26,9 @@ extension ContentService {
 
     /// The type with `apiID`, from the node's cache; a 404 when there is none.
     func type(_ apiID: String) async throws -> ContentType {
-        let type = try await typeCache.value(for: apiID) { [platform, typeStore] in
+        let type = try await typeCache.value(for: apiID) { [self] in
             // Cache loads read the primary: a replica's older type would stay cached.
-            try await platform.read.primary { sql in try await typeStore.type(apiID: apiID, on: sql) }
+            try await platform.read.primary { [self] sql in try await typeStore.type(apiID: apiID, on: sql) }
         }
         guard let type else { throw Problem.notFound("No content type \(apiID).") }
         return type
@@ -68,6 +68,9 @@ extension ContentService {
             }
             guard try await typeStore.update(type, from: current.version, on: transaction.sql) else {
                 throw Problem(.preconditionFailed, detail: "The type changed since you read it; read it again.")
+            }
+            if current.fields.filter(\.indexed) != type.fields.filter(\.indexed) {
+                try await fieldIndex.rebuild(type, on: transaction.sql)
             }
             transaction.invalidate(typeCache, apiID)
             return type

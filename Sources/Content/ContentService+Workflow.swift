@@ -53,6 +53,7 @@ extension ContentService {
         let oldSlugs = try await publishedSlugs(of: entry.id, on: transaction)
         try await entryStore.publishDrafts(of: entry.id, on: transaction.sql)
         let values = try await entryStore.values(of: entry.id, on: transaction.sql)
+        try await fieldIndex.replace(entry: entry.id, type: type, published: values.published[type.defaultLocale] ?? [:], on: transaction.sql)
         try await searchStore.remove(entry: entry.id, state: "published", on: transaction.sql)
         for locale in values.published.keys.sorted() where type.locales.contains(locale) {
             try await index(
@@ -82,6 +83,7 @@ extension ContentService {
     func withdraw(_ entry: inout EntryRecord, to status: EntryStatus, type: ContentType, in transaction: Transaction) async throws {
         let wasPublished = entry.status == .published
         try await entryStore.withdraw(entry.id, on: transaction.sql)
+        try await fieldIndex.remove(entry: entry.id, on: transaction.sql)
         try await searchStore.remove(entry: entry.id, state: "published", on: transaction.sql)
         entry.status = status
         entry.publishAt = nil

@@ -12,6 +12,7 @@ final class ContentService: Sendable {
     let uniqueStore = UniqueValueStore()
     let sitemapStore = SitemapStore()
     let searchStore = SearchStore()
+    let fieldIndex = FieldIndexStore()
     /// Types by api id: every content request reads one.
     let typeCache: BusInvalidatedCache<String, ContentType>
     /// Published entries as readers get them, by entry, locale and type version.

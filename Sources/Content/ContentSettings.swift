@@ -16,6 +16,11 @@ struct ContentSettings: Sendable {
     var sitemapMaxURLs = 50_000
     /// Entries in a type's Atom feed (`APUS_CONTENT_FEED_ENTRIES`).
     var feedEntries = 50
+    /// How long a preview token lasts when its request names no lifetime
+    /// (`APUS_CONTENT_PREVIEW_LIFETIME`, seconds).
+    var previewLifetime = 3_600
+    /// The lifetimes a preview token may be given: a token cannot be revoked, so a week at most.
+    static let previewLifetimes = 60...(7 * 86_400)
 
     init(_ settings: Settings) throws(ConfigurationError) {
         sitemapMaxURLs = try settings.integer("APUS_CONTENT_SITEMAP_MAX_URLS", in: 1...50_000, default: sitemapMaxURLs)
@@ -23,5 +28,6 @@ struct ContentSettings: Sendable {
         autosaveWindow = try settings.seconds("APUS_CONTENT_AUTOSAVE_WINDOW", default: autosaveWindow)
         cacheMaxAge = try settings.integer("APUS_CONTENT_CACHE_MAX_AGE", in: 0...31_536_000, default: cacheMaxAge)
         overdueCheckInterval = try settings.seconds("APUS_CONTENT_OVERDUE_CHECK_EVERY", default: overdueCheckInterval)
+        previewLifetime = try settings.integer("APUS_CONTENT_PREVIEW_LIFETIME", in: Self.previewLifetimes, default: previewLifetime)
     }
 }

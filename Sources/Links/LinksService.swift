@@ -12,7 +12,7 @@ final class LinksService: Sendable {
     /// scan of random codes cannot hammer the database.
     let redirects: BusInvalidatedCache<String, LinkStore.Target>
     let clicks: ClickBuffer
-    let secrets: InstallSecrets
+    let secrets: LinksSecrets
     let targetPolicy: TargetURLPolicy
     let publicURL: String
     let redirectsServed: Counter
@@ -29,7 +29,7 @@ final class LinksService: Sendable {
         self.publicURL = publicURL
         self.store = LinkStore(publicURL: publicURL)
         self.redirects = platform.cache("links.redirects", capacity: 100_000, lifetime: .seconds(300), missLifetime: .seconds(5), countHitsAndMisses: true)
-        self.secrets = InstallSecrets(platform: platform)
+        self.secrets = LinksSecrets(platform: platform)
         self.clicks = ClickBuffer(platform: platform, secrets: secrets, metrics: platform.metrics, logger: platform.logger(module: LinksModule.name))
         self.targetPolicy = TargetURLPolicy(blockedHosts: Set(settings.blockedHosts), ownHost: URLComponents(string: publicURL)?.host)
         self.redirectsServed = platform.metrics.makeCounter(descriptor: .init(namespace: "apus", subsystem: "links", metricName: "redirects", unitName: "total", helpText: "Redirects served."))

@@ -13,13 +13,7 @@ import Testing
             // A burst into a table the planner has never analyzed.
             for _ in 0..<20 { _ = try await harness.queue.enqueue((0..<1000).map { _ in NewJob(kind: "test.burst") }) }
             let statement = harness.queue.claimStatement(kinds: ["test.burst", "test.other"], limit: 50, at: Date())
-            let explain: SQLQueryString = engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
-            let plan = try await harness.database.withTransaction { connection in
-                if engine == .postgres { try await connection.raw(JobQueue.orderedWalk).run() }
-                return try await connection.raw(explain + statement).all().map { row in
-                    row.allColumns.compactMap { try? row.decode(column: $0, as: String.self) }.joined(separator: " ")
-                }.joined(separator: "\n")
-            }
+            let plan = try await QueryPlan.of(statement, engine: engine, on: harness.database, settings: [JobQueue.orderedWalk])
             #expect(plan.contains("apus_jobs_due"), "\(plan)")
             #expect(!plan.contains("Sort") && !plan.contains("TEMP B-TREE"), "\(plan)")
             #expect(!plan.contains("Bitmap") && !plan.contains("Seq Scan"), "\(plan)")

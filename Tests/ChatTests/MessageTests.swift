@@ -119,13 +119,7 @@ import Testing
         try await ChatNode.with(engine: engine) { node in
             let database = node.server.platform.database
             for statement in [MessageStore.beforeStatement(40, in: "room_x", limit: 51), MessageStore.afterStatement(10, in: "room_x", limit: 51)] {
-                let plan = try await database.withTransaction { sql in
-                    if engine == .postgres { try await sql.raw("SET LOCAL enable_seqscan = off").run() }
-                    let explain: SQLQueryString = engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
-                    return try await sql.raw(explain + statement).all().map { row in
-                        row.allColumns.compactMap { try? row.decode(column: $0, as: String.self) }.joined(separator: " ")
-                    }.joined(separator: "\n")
-                }
+                let plan = try await QueryPlan.of(statement, engine: engine, on: database)
                 #expect(plan.contains("chat_messages_room_seq"), "\(plan)")
                 #expect(!plan.contains("Sort") && !plan.contains("TEMP B-TREE"), "\(plan)")
             }

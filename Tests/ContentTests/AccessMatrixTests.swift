@@ -34,6 +34,7 @@ import Testing
                 ("create", [.unauthorized, .forbidden, .created, .created, .created, .created]),
                 ("edit", [.unauthorized, .forbidden, allowed, .forbidden, allowed, allowed]),
                 ("submit", [.unauthorized, .forbidden, allowed, .forbidden, allowed, allowed]),
+                ("preview token", [.unauthorized, .forbidden, .created, .forbidden, .created, .created]),
                 ("publish", [.unauthorized, .forbidden, .forbidden, .forbidden, allowed, allowed]),
                 ("schedule", [.unauthorized, .forbidden, .forbidden, .forbidden, allowed, allowed]),
                 ("unpublish", [.unauthorized, .forbidden, .forbidden, .forbidden, allowed, allowed]),
@@ -66,6 +67,7 @@ import Testing
         case "create": return try await cms.client.json("/v1/content/posts/entries", .post, token: token, body: #"{"title":"New \#(UUID().uuidString)"}"#).status
         case "edit": return try await cms.client.json(path, .patch, token: token, body: #"{"body":"x"}"#, headers: current).status
         case "submit": return try await cms.client.json("\(path)/submit", .post, token: token).status
+        case "preview token": return try await cms.client.json("\(path)/preview-token", .post, token: token).status
         case "publish": return try await cms.client.json("\(path)/publish", .post, token: token).status
         case "schedule":
             return try await cms.client.json(path, .patch, token: token, body: #"{"publish_at":"2999-01-01T00:00:00Z"}"#, headers: current).status

@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    /// Drafts that outrank every published entry do not hide it: however many of the best
+    /// matches a caller may not see, the best ones they may see come back, in order.
+    @Test(arguments: DatabaseEngine.allCases)
+    func matchesTheCallerMayNotSeeDoNotHideTheOnesTheyMay(engine: DatabaseEngine) async throws {
+        try await CMS.with(engine: engine) { cms in
+            try await cms.type()
+            for n in 1...70 { _ = try await cms.entry(#"{"title":"Summer summer summer \#(n)","body":"Summer, summer and summer."}"#) }
+            let weak = try await cms.entry(#"{"title":"Notes from the harbour","body":"A long piece that mentions summer once, among many other words about boats."}"#)
+            let weaker = try await cms.entry(#"{"title":"Boats","body":"Boats, harbours, ropes, anchors, sails, gulls and one summer, at the end of a very long list."}"#)
+            for entry in [weak, weaker] { #expect(try await cms.move(entry, "publish").status == .ok) }
+            for limit in [1, 2, 20] {
+                let found = try await hits(cms, "q=summer&limit=\(limit)").items.map(\.id)
+                #expect(found == Array([weak.string("id"), weaker.string("id")].prefix(limit)), "limit \(limit)")
+            }
+            // Staff asking for drafts get the drafts first.
+            let drafts = try await hits(cms, "q=summer&drafts=true&limit=5", token: cms.viewer).items
+            #expect(drafts.count == 5 && drafts.allSatisfy { $0.state == "draft" && $0.title.hasPrefix("Summer summer") })
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func aQueryTypedWithoutSpacesIsSplitIntoIndexedWords(engine: DatabaseEngine) async throws {
         try await CMS.with(engine: engine) { cms in

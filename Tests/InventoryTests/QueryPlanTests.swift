@@ -13,13 +13,7 @@ import Testing
 /// table costs.
 @Suite struct QueryPlanTests {
     static func plan(_ statement: SQLQueryString, engine: DatabaseEngine, on database: any Database) async throws -> String {
-        try await database.withTransaction { sql in
-            if engine == .postgres { try await sql.raw("SET LOCAL enable_seqscan = off").run() }
-            let explain: SQLQueryString = engine == .postgres ? "EXPLAIN " : "EXPLAIN QUERY PLAN "
-            return try await sql.raw(explain + statement).all().map { row in
-                row.allColumns.compactMap { try? row.decode(column: $0, as: String.self) }.joined(separator: " ")
-            }.joined(separator: "\n")
-        }
+        try await QueryPlan.of(statement, engine: engine, on: database)
     }
 
     @Test(arguments: DatabaseEngine.allCases)

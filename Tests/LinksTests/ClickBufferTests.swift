@@ -35,7 +35,7 @@ import Testing
             }
             let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
             let buffer = ClickBuffer(
-                platform: platform, secrets: InstallSecrets(platform: platform), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger,
+                platform: platform, secrets: LinksSecrets(platform: platform), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger,
                 batchSize: 10_000
             )
             let at = Date(timeIntervalSince1970: 1_800_000_000)
@@ -66,7 +66,7 @@ import Testing
                     """).run()
             }
             let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
-            let buffer = ClickBuffer(platform: platform, secrets: InstallSecrets(platform: platform), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
+            let buffer = ClickBuffer(platform: platform, secrets: LinksSecrets(platform: platform), metrics: PrometheusCollectorRegistry(), logger: TestDatabase.logger)
             for code in ["kept", "gone"] {
                 buffer.record(Click(code: code, at: Date(), referrer: nil, userAgent: "curl/8", address: "192.0.2.1", country: nil))
             }

@@ -75,7 +75,7 @@ import Testing
         try await TestDatabase.withDatabase(.sqlite) { database async throws in
             let registry = PrometheusCollectorRegistry()
             let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
-            let buffer = ClickBuffer(platform: platform, secrets: InstallSecrets(platform: platform), metrics: registry, logger: TestDatabase.logger, capacity: 3, batchSize: 100)
+            let buffer = ClickBuffer(platform: platform, secrets: LinksSecrets(platform: platform), metrics: registry, logger: TestDatabase.logger, capacity: 3, batchSize: 100)
             let click = Click(code: "c", at: Date(), referrer: nil, userAgent: nil, address: "192.0.2.1", country: nil)
             #expect((0..<5).map { _ in buffer.record(click) } == [true, true, true, false, false])
             #expect(registry.emitToString().contains("apus_links_clicks_dropped_total 2"))

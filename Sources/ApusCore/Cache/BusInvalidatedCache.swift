@@ -104,7 +104,8 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     }
 
     /// The value for `key`: from the cache, or from `load`, whose answer is kept unless `key` was
-    /// invalidated while it ran.
+    /// invalidated while it ran. Inlinable so a hit is specialised for the caller's types.
+    @inlinable
     public func value(for key: Key, load: () async throws -> Value?) async throws -> Value? {
         switch cached(key) {
         case .value(let value): return value

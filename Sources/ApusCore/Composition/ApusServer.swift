@@ -37,7 +37,7 @@ public struct ApusServer: Sendable {
 
     /// The platform's own migrations, which every node runs besides those of its modules:
     /// identity and the job queue are used by the platform itself, whatever modules run.
-    package static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration] + IdentityMigrations.all + JobsMigrations.all
+    package static let platformMigrations = [IdempotencyStore.migration, SharedRateLimiter.migration, InstallSecrets.migration] + IdentityMigrations.all + JobsMigrations.all
 
     /// The modules every node runs (identity, the job admin), then the selected ones.
     var allModules: [any Module] {

@@ -38,6 +38,8 @@ public struct Platform: Sendable {
     public let now: @Sendable () -> Date
     /// Where files live: `APUS_DATA_DIR/objects`, or the S3-compatible store of the cluster.
     public let objects: any ObjectStore
+    /// Secrets made once per install and shared by every node (signing keys, salts).
+    public let secrets: InstallSecrets
     let caches: CacheRegistry
     /// The read replicas `platform.read` may use (`APUS_DATABASE_REPLICA_URLS`), if any.
     package let replicas: ReadReplicas?
@@ -64,6 +66,7 @@ public struct Platform: Sendable {
         self.objects = objects ?? configuration.objectStore.map { S3ObjectStore(location: $0) } ?? LocalObjectStore(root: configuration.dataDirectory + "/objects")
         self.configuration = configuration
         self.database = database
+        self.secrets = InstallSecrets(database: database)
         var logger = logger
         logger[metadataKey: "node"] = .string(node)
         self.logger = logger

@@ -1,3 +1,4 @@
+import ApusKit
 import Crypto
 public import Foundation
 import JWTKit
@@ -55,7 +56,7 @@ public actor SigningKeys {
                 continue
             }
             await collection.add(eddsa: EdDSA.PrivateKey(backing: key), kid: JWKIdentifier(string: row.kid))
-            publicKeys.append((row.kid, Self.base64URL(key.publicKey.rawRepresentation)))
+            publicKeys.append((row.kid, key.publicKey.rawRepresentation.base64URLEncoded))
         }
         self.collection = collection
         self.publicKeys = publicKeys
@@ -161,10 +162,5 @@ public actor SigningKeys {
                 """).run()
         }
         return kid
-    }
-
-    static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -1,9 +1,9 @@
 extension OpenAPIDocument {
     /// An operation with the responses every API route can give besides its own: 400, 429, and
     /// for a signed-in route 401 and 403 (for a public one, 401 when bad credentials are sent);
-    /// with a JSON body, 413 and 422.
+    /// with a JSON body, 413 and 422. `bodyRequired: false` says the body may be left out.
     public static func operation(
-        _ id: String, _ summary: String, tag: String, secured: Bool = true, body: JSONValue? = nil,
+        _ id: String, _ summary: String, tag: String, secured: Bool = true, body: JSONValue? = nil, bodyRequired: Bool = true,
         parameters: [JSONValue] = [], responses: [String: JSONValue]
     ) -> JSONValue {
         var responses = responses
@@ -23,7 +23,7 @@ extension OpenAPIDocument {
             "operationId": .string(id), "summary": .string(summary), "tags": .array([.string(tag)]),
             "security": secured ? [["bearerAuth": []]] : [], "responses": .object(responses),
         ]
-        if let body { operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body]]] }
+        if let body { operation["requestBody"] = ["required": .bool(bodyRequired), "content": ["application/json": ["schema": body]]] }
         if !parameters.isEmpty { operation["parameters"] = .array(parameters) }
         return .object(operation)
     }

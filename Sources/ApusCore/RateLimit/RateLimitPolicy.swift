@@ -4,12 +4,16 @@ public struct RateLimitPolicy: Sendable, Equatable {
     public let name: String
     public let limit: Int
     public let window: Int
+    /// The `RateLimit-Policy` header value (IETF httpapi ratelimit headers), made once: every
+    /// answer carries it.
+    let policyHeader: String
 
     public init(name: String, limit: Int, window: Int) {
         precondition(limit > 0 && window > 0, "a rate limit needs a positive limit and window")
         self.name = name
         self.limit = limit
         self.window = window
+        policyHeader = "\"\(name)\";q=\(limit);w=\(window)"
     }
 
     /// Parses `LIMIT/WINDOW` such as `10/60` or `10/60s` (window in seconds).
@@ -20,7 +24,4 @@ public struct RateLimitPolicy: Sendable, Equatable {
         else { throw .invalid(setting, "'\(text)' is not LIMIT/SECONDS, such as 10/60") }
         return RateLimitPolicy(name: name, limit: limit, window: window)
     }
-
-    /// The `RateLimit-Policy` header value (IETF httpapi ratelimit headers).
-    var policyHeader: String { "\"\(name)\";q=\(limit);w=\(window)" }
 }

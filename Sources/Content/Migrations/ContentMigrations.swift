@@ -133,5 +133,35 @@ enum ContentMigrations {
                 "CREATE TABLE content_search_words (word TEXT PRIMARY KEY)",
             ]
         ),
+        // The published values of indexed fields, one row per entry and field, so the delivery
+        // API filters and sorts on an index instead of reading every entry's JSON. Text compares
+        // byte by byte on both engines (PostgreSQL's "C" collation), so a page boundary is the
+        // same wherever it is computed.
+        Migration(
+            module: "content",
+            name: "0003_field_index",
+            sqlite: [
+                """
+                CREATE TABLE content_field_values (
+                    entry_id TEXT NOT NULL, field TEXT NOT NULL, type_id TEXT NOT NULL, text_value TEXT, number_value REAL,
+                    PRIMARY KEY (entry_id, field)
+                )
+                """,
+                "CREATE INDEX content_field_values_text ON content_field_values (type_id, field, text_value, entry_id)",
+                "CREATE INDEX content_field_values_number ON content_field_values (type_id, field, number_value, entry_id)",
+                "CREATE INDEX content_entries_published ON content_entries (type_id, status, published_at, id)",
+            ],
+            postgres: [
+                """
+                CREATE TABLE content_field_values (
+                    entry_id TEXT NOT NULL, field TEXT NOT NULL, type_id TEXT NOT NULL, text_value TEXT COLLATE "C",
+                    number_value DOUBLE PRECISION, PRIMARY KEY (entry_id, field)
+                )
+                """,
+                "CREATE INDEX content_field_values_text ON content_field_values (type_id, field, text_value, entry_id)",
+                "CREATE INDEX content_field_values_number ON content_field_values (type_id, field, number_value, entry_id)",
+                "CREATE INDEX content_entries_published ON content_entries (type_id, status, published_at, id)",
+            ]
+        ),
     ]
 }

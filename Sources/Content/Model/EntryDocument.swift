@@ -41,10 +41,14 @@ enum ContentJSON {
     }
 
     static func body(_ data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        body(ByteBuffer(bytes: data), status: status, headers: headers)
+    }
+
+    static func body(_ buffer: ByteBuffer, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        fields[.contentLength] = String(data.count)
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        fields[.contentLength] = String(buffer.readableBytes)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: buffer))
     }
 
     /// A page in the list convention: `{items, next_cursor}`.

@@ -21,13 +21,15 @@ struct FieldDefinition: Codable, Sendable, Equatable {
     var from: String?
     /// Reference: the api id of the type referred to (any type when absent).
     var to: String?
+    /// Whether the delivery API filters and sorts by it: published values are kept in an index.
+    var indexed: Bool = false
 
     enum CodingKeys: String, CodingKey {
-        case name, kind, required, unique, localised, maxLength, values, from, to
+        case name, kind, required, unique, localised, maxLength, values, from, to, indexed
     }
 
     init(name: String, kind: Kind, required: Bool = false, unique: Bool = false, localised: Bool = false,
-         maxLength: Int? = nil, values: [String]? = nil, from: String? = nil, to: String? = nil) {
+         maxLength: Int? = nil, values: [String]? = nil, from: String? = nil, to: String? = nil, indexed: Bool = false) {
         self.name = name
         self.kind = kind
         self.required = required
@@ -37,6 +39,7 @@ struct FieldDefinition: Codable, Sendable, Equatable {
         self.values = values
         self.from = from
         self.to = to
+        self.indexed = indexed
     }
 
     init(from decoder: any Decoder) throws {
@@ -50,6 +53,22 @@ struct FieldDefinition: Codable, Sendable, Equatable {
         values = try container.decodeIfPresent([String].self, forKey: .values)
         from = try container.decodeIfPresent(String.self, forKey: .from)
         to = try container.decodeIfPresent(String.self, forKey: .to)
+        indexed = try container.decodeIfPresent(Bool.self, forKey: .indexed) ?? false
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(required, forKey: .required)
+        try container.encode(unique, forKey: .unique)
+        try container.encode(localised, forKey: .localised)
+        try container.encodeIfPresent(maxLength, forKey: .maxLength)
+        try container.encodeIfPresent(values, forKey: .values)
+        try container.encodeIfPresent(from, forKey: .from)
+        try container.encodeIfPresent(to, forKey: .to)
+        // Left out when off, so types stored before the index read back unchanged.
+        if indexed { try container.encode(indexed, forKey: .indexed) }
     }
 
     /// Whether a value is one the delivery API's filters compare (a scalar with one spelling).

@@ -101,6 +101,9 @@ enum TypeRules {
             fail("to", "applies to reference fields only")
         }
         if field.unique, [.richText, .boolean, .json].contains(field.kind) { fail("unique", "does not apply to \(field.kind.rawValue) fields") }
+        if field.indexed, !field.isScalar || field.localised {
+            fail("indexed", "applies to fields with one value for every locale of kind text, number, boolean, date_time, enum, slug, reference or media")
+        }
         return errors
     }
 

@@ -2,29 +2,53 @@ import ApusCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// The delivery API sites read: `GET /v1/content/{type}/published` and
 /// `…/published/by-slug/{slug}`. Public types need no token; answers come from the node's
 /// cache, carry an `ETag` (304 on `If-None-Match`) and a `Cache-Control` a CDN can keep.
 struct DeliveryRoutes {
     let service: ContentService
-    let settings: ContentSettings
+    /// The `Cache-Control` and `Vary` of public types' answers and of the others', made once.
+    private let publicHeaders: HTTPFields
+    private let privateHeaders: HTTPFields
+
+    init(service: ContentService, settings: ContentSettings) {
+        self.service = service
+        // Public types may be kept by shared caches for `APUS_CONTENT_CACHE_MAX_AGE`; others only
+        // by the reader, who asks again each time.
+        let maxAge = settings.cacheMaxAge
+        publicHeaders = [.cacheControl: "public, max-age=\(maxAge), stale-while-revalidate=\(maxAge)", .vary: "Authorization"]
+        privateHeaders = [.cacheControl: "private, no-cache", .vary: "Authorization"]
+    }
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
+        addPreview(to: router)
         let published = router.group("/v1/content/{type}/published")
         published.get { request, context -> Response in
             let type = try await service.readableType(try ContentRequests.typeID(context), by: context.principal)
             let locale = try type.locale(try ContentRequests.locale(request))
             let limit = try request.pageLimit()
-            let fetched = try await service.published(type, locale: locale, limit: limit + 1, after: try request.pageCursor())
-            let next = fetched.count > limit ? fetched[limit - 1].id : nil
+            let parameters = request.uri.queryParameters
+            let query = try DeliveryQuery(filter: parameters.getAll("filter"), sort: parameters.get("sort"), type: type)
+            // Pages in the default order keep the plain id cursors they always had.
+            let cursor = try parameters.get("cursor").flatMap { text -> DeliveryCursor? in
+                guard !text.isEmpty else { return nil }
+                if query.sort == .id, !query.descending {
+                    guard OpaqueID.isWellFormed(text) else { throw Problem.badRequest("cursor is not one this API handed out.") }
+                    return DeliveryCursor(value: nil, id: text)
+                }
+                return try DeliveryCursor(text, for: query)
+            }
+            let fetched = try await service.published(type, locale: locale, query: query, limit: limit + 1, after: cursor)
+            let next = fetched.count > limit ? Self.cursor(fetched[limit - 1].position, for: query) : nil
             var items: [JSONValue] = []
             let expand = try ContentRequests.flag(request, "expand")
             for (_, entry) in fetched.prefix(limit) {
                 items.append(expand ? try await service.expanded(entry, type: type, locale: locale).json : entry.json)
             }
             let body = try ContentJSON.data(ContentJSON.page(items, nextCursor: next))
-            return answer(body, tag: DeliveredEntry.tag(for: body), type: type, request: request)
+            return answer(ByteBuffer(bytes: body), tag: DeliveredEntry.tag(for: body), type: type, request: request)
         }
         published.get("/by-slug/{slug}") { request, context -> Response in
             let type = try await service.readableType(try ContentRequests.typeID(context), by: context.principal)
@@ -44,8 +68,31 @@ struct DeliveryRoutes {
         }
     }
 
+    /// `GET /v1/content/{type}/preview/{token}`: the draft a preview token shows. Public (the
+    /// token is the credential), never stored by a cache, never indexed.
+    func addPreview(to router: some RouterMethods<ApusRequestContext>) {
+        router.get("/v1/content/{type}/preview/{token}") { request, context -> Response in
+            let apiID = try ContentRequests.typeID(context)
+            let locale = try ContentRequests.locale(request)
+            let token = try context.parameters.require("token")
+            var entry = try await service.preview(apiID, token: token, locale: locale)
+            if try ContentRequests.flag(request, "expand") {
+                let type = try await service.type(apiID)
+                entry = try await service.expanded(entry, type: type, locale: try type.locale(locale))
+            }
+            let headers: HTTPFields = [
+                .cacheControl: "private, no-store", HTTPField.Name("X-Robots-Tag")!: "noindex", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            ]
+            return ContentJSON.body(entry.body, headers: headers)
+        }
+    }
+
+    static func cursor(_ position: DeliveryCursor, for query: DeliveryQuery) -> String {
+        query.sort == .id && !query.descending ? position.id : position.encoded(for: query)
+    }
+
     /// 200 with the body, or 304 when the client holds this version.
-    private func answer(_ body: Data, tag: EntityTag, type: ContentType, request: Request) -> Response {
+    private func answer(_ body: ByteBuffer, tag: EntityTag, type: ContentType, request: Request) -> Response {
         var headers = cacheHeaders(type)
         headers[.eTag] = tag.header
         if let condition = request.headers[.ifNoneMatch], tag.matches(ifNoneMatch: condition) {
@@ -54,12 +101,7 @@ struct DeliveryRoutes {
         return ContentJSON.body(body, headers: headers)
     }
 
-    /// Public types may be kept by shared caches for `APUS_CONTENT_CACHE_MAX_AGE`; others only by
-    /// the reader, who asks again each time.
     private func cacheHeaders(_ type: ContentType) -> HTTPFields {
-        let policy = type.isPublic
-            ? "public, max-age=\(settings.cacheMaxAge), stale-while-revalidate=\(settings.cacheMaxAge)"
-            : "private, no-cache"
-        return [.cacheControl: policy, .vary: "Authorization"]
+        type.isPublic ? publicHeaders : privateHeaders
     }
 }

@@ -66,6 +66,13 @@ struct EntryRoutes {
                 ))
             }
         }
+        entries.post("/{id}/preview-token") { request, context -> Response in
+            _ = try context.require(ContentModule.read)
+            let id = try context.requireID("id", kind: "entry")
+            let lifetime = try await PreviewRequest.lifetime(of: request, context: context)
+            let token = try await service.previewToken(try ContentRequests.typeID(context), id, lifetime: lifetime, by: context.principal)
+            return try context.created(token, at: token.url, for: request)
+        }
         entries.get("/{id}/revisions") { request, context -> Response in
             _ = try context.require(ContentModule.read)
             let id = try context.requireID("id", kind: "entry")
@@ -101,3 +108,20 @@ struct EntryRoutes {
 }
 
 extension RevisionDiff: ResponseEncodable {}
+extension PreviewToken: ResponseEncodable {}
+
+/// `POST …/preview-token`'s optional body: `{"expires_in": seconds}`.
+struct PreviewRequest: Decodable {
+    var expiresIn: Int?
+
+    /// The lifetime asked for, `nil` for the default (no body, or none named).
+    static func lifetime(of request: Request, context: ApusRequestContext) async throws -> Int? {
+        let length = request.headers[.contentLength]
+        guard request.headers[.transferEncoding] != nil || (length != nil && length != "0") else { return nil }
+        guard let lifetime = try await request.decodeJSON(as: Self.self, context: context).expiresIn else { return nil }
+        guard ContentSettings.previewLifetimes.contains(lifetime) else {
+            throw Problem.unprocessable("expires_in must be from 60 seconds to 7 days.", errors: [Problem.FieldError(field: "expires_in", message: "from 60 to 604800")])
+        }
+        return lifetime
+    }
+}

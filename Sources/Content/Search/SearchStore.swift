@@ -91,8 +91,8 @@ struct SearchStore: Sendable {
     }
 
     func search(_ query: SearchQuery, on sql: any SQLDatabase) async throws -> [SearchHit] {
-        let rows = Self.isPostgres(sql) ? try await postgres(query, on: sql) : try await sqlite(query, on: sql)
-        return try rows.map { row in
+        guard Self.isPostgres(sql) else { return try await sqlite(query, on: sql) }
+        return try await postgres(query, on: sql).map { row in
             SearchHit(
                 entryID: try row.decode(column: "entry_id", as: String.self), typeID: try row.decode(column: "type_id", as: String.self),
                 locale: try row.decode(column: "locale", as: String.self), state: try row.decode(column: "state", as: String.self),
@@ -110,23 +110,97 @@ struct SearchStore: Sendable {
         return filter
     }
 
-    private func sqlite(_ query: SearchQuery, on sql: any SQLDatabase) async throws -> [any SQLRow] {
+    /// Two steps: the best `limit` rows by score first, then titles and snippets for those
+    /// alone. A snippet tokenises the row's whole text, so making one for every match before
+    /// the sort (as one statement would) cost most of a search with many matches.
+    private func sqlite(_ query: SearchQuery, on sql: any SQLDatabase) async throws -> [SearchHit] {
         // FTS5: each word quoted (all must match), or the phrase the word break found.
         var match = query.words.map { "\"\($0)\"" }.joined(separator: " ")
         if let phrase = query.phrase { match = "(\(match)) OR \"\(phrase.joined(separator: " "))\"" }
         let tables = query.locale.map { [SearchText.sqliteTable($0)] } ?? ["content_search_stemmed", "content_search_plain"]
+        let best = try await bestRows(match: match, tables: tables, query: query, on: sql)
+        var hits: [Int: [Int64: SearchHit]] = [:]
+        for (index, table) in tables.enumerated() {
+            let rowIDs = best.filter { $0.source == index }.map(\.rowID)
+            guard !rowIDs.isEmpty else { continue }
+            let rows = try await sql.raw("""
+                SELECT s.rowid AS row_id, s.entry_id AS entry_id, t.api_id AS type_id, s.locale AS locale, s.state AS state, s.title AS title,
+                       snippet(\(unsafeRaw: table), 5, \(bind: SearchText.markStart), \(bind: SearchText.markEnd), '…', 16) AS snippet
+                FROM \(unsafeRaw: table) s JOIN content_types t ON t.id = s.type_id
+                WHERE \(unsafeRaw: table) MATCH \(bind: match) AND s.rowid IN (\(SQLList(rowIDs.map { SQLBind($0) })))
+                """).all()
+            for row in rows {
+                hits[index, default: [:]][try row.decode(column: "row_id", as: Int64.self)] = SearchHit(
+                    entryID: try row.decode(column: "entry_id", as: String.self), typeID: try row.decode(column: "type_id", as: String.self),
+                    locale: try row.decode(column: "locale", as: String.self), state: try row.decode(column: "state", as: String.self),
+                    title: try row.decode(column: "title", as: String.self), snippet: try row.decode(column: "snippet", as: String?.self) ?? "",
+                    score: 0
+                )
+            }
+        }
+        // In the first step's order, with its scores.
+        return best.compactMap { top in
+            guard var hit = hits[top.source]?[top.rowID] else { return nil }
+            hit.score = top.score
+            return hit
+        }
+    }
+
+    /// The best `limit` rows that pass the query's filters, by score. The filters (state, type,
+    /// locale, public types) read each row's unindexed columns, which for a common word means
+    /// most of the table; they rarely exclude much, so the rows are ranked without them first and
+    /// only the best candidates are checked, with more candidates while too few pass. Past a
+    /// bound, one statement filters every match.
+    private func bestRows(
+        match: String, tables: [String], query: SearchQuery, on sql: any SQLDatabase
+    ) async throws -> [(source: Int, rowID: Int64, score: Double)] {
+        var candidates = query.limit * 4
+        while candidates <= query.limit * 64 {
+            var passing: [(source: Int, rowID: Int64, entryID: String, score: Double)] = []
+            var exhausted = true
+            for (index, table) in tables.enumerated() {
+                let ranked = try await sql.raw("""
+                    SELECT s.rowid AS row_id, \(Self.score(table)) AS score
+                    FROM \(unsafeRaw: table) s WHERE \(unsafeRaw: table) MATCH \(bind: match) ORDER BY score DESC LIMIT \(bind: candidates)
+                    """).all().map { row in (try row.decode(column: "row_id", as: Int64.self), try row.decode(column: "score", as: Double.self)) }
+                if ranked.count == candidates { exhausted = false }
+                guard !ranked.isEmpty else { continue }
+                let scores = Dictionary(ranked, uniquingKeysWith: { first, _ in first })
+                let kept = try await sql.raw("""
+                    SELECT s.rowid AS row_id, s.entry_id AS entry_id
+                    FROM \(unsafeRaw: table) s JOIN content_types t ON t.id = s.type_id
+                    WHERE s.rowid IN (\(SQLList(ranked.map { SQLBind($0.0) })))
+                    """ + filters(query)).all()
+                for row in kept {
+                    let rowID = try row.decode(column: "row_id", as: Int64.self)
+                    passing.append((index, rowID, try row.decode(column: "entry_id", as: String.self), scores[rowID] ?? 0))
+                }
+            }
+            if passing.count >= query.limit || exhausted {
+                passing.sort { $0.score != $1.score ? $0.score > $1.score : $0.entryID < $1.entryID }
+                return passing.prefix(query.limit).map { ($0.source, $0.rowID, $0.score) }
+            }
+            candidates *= 8
+        }
         var union: SQLQueryString = ""
         for (index, table) in tables.enumerated() {
             if index > 0 { union = union + " UNION ALL " }
             union = union + """
-                SELECT s.entry_id AS entry_id, t.api_id AS type_id, s.locale AS locale, s.state AS state, s.title AS title,
-                       snippet(\(unsafeRaw: table), 5, \(bind: SearchText.markStart), \(bind: SearchText.markEnd), '…', 16) AS snippet,
-                       -bm25(\(unsafeRaw: table), 0, 0, 0, 0, 5.0, 1.0) AS score
+                SELECT \(unsafeRaw: String(index)) AS source, s.rowid AS row_id, s.entry_id AS entry_id, \(Self.score(table)) AS score
                 FROM \(unsafeRaw: table) s JOIN content_types t ON t.id = s.type_id
                 WHERE \(unsafeRaw: table) MATCH \(bind: match)
                 """ + filters(query)
         }
-        return try await sql.raw("SELECT * FROM (\(union)) hits ORDER BY score DESC, entry_id LIMIT \(bind: query.limit)").all()
+        return try await sql.raw("SELECT * FROM (\(union)) hits ORDER BY score DESC, entry_id LIMIT \(bind: query.limit)").all().map { row in
+            (source: try row.decode(column: "source", as: Int.self), rowID: try row.decode(column: "row_id", as: Int64.self),
+             score: try row.decode(column: "score", as: Double.self))
+        }
+    }
+
+    /// A row's score in `table`: BM25 with the title weighing five times the body (the
+    /// unindexed columns weigh nothing), negated so higher is better.
+    private static func score(_ table: String) -> SQLQueryString {
+        "-bm25(\(unsafeRaw: table), 0, 0, 0, 0, 5.0, 1.0)"
     }
 
     private func postgres(_ query: SearchQuery, on sql: any SQLDatabase) async throws -> [any SQLRow] {

@@ -56,6 +56,7 @@ struct EntryStore: Sendable {
         try await sql.raw("DELETE FROM content_revisions WHERE entry_id = \(bind: id)").run()
         try await sql.raw("DELETE FROM content_unique_values WHERE entry_id = \(bind: id)").run()
         try await sql.raw("DELETE FROM content_published_slugs WHERE entry_id = \(bind: id)").run()
+        try await sql.raw("DELETE FROM content_field_values WHERE entry_id = \(bind: id)").run()
         try await sql.raw("DELETE FROM content_entries WHERE id = \(bind: id)").run()
     }
 
@@ -91,15 +92,6 @@ struct EntryStore: Sendable {
     /// Withdraws what readers see, keeping the drafts.
     func withdraw(_ id: String, on sql: any SQLDatabase) async throws {
         try await sql.raw("UPDATE content_entry_locales SET published = NULL WHERE entry_id = \(bind: id)").run()
-    }
-
-    /// A page of the type's published entries, by id (oldest first).
-    func published(of typeID: String, limit: Int, after cursor: String?, on sql: any SQLDatabase) async throws -> [EntryRecord] {
-        try await sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM content_entries
-            WHERE type_id = \(bind: typeID) AND status = 'published' AND id > \(bind: cursor ?? "")
-            ORDER BY id LIMIT \(bind: limit)
-            """).all().map(Self.entry(from:))
     }
 
     /// The type's most recently published entries, newest first (a feed).

@@ -16,7 +16,7 @@ final class ClickBuffer: Service, Sendable {
     var capacity: Int { writer.capacity }
     var batchSize: Int { writer.batchSize }
 
-    init(platform: Platform, secrets: InstallSecrets, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
+    init(platform: Platform, secrets: LinksSecrets, metrics: PrometheusCollectorRegistry, logger: Logger, capacity: Int = 100_000, batchSize: Int = 1000) {
         let rows = ClickRows(platform: platform, secrets: secrets)
         writer = BatchedWriter(
             subsystem: "links", noun: "clicks", capacity: capacity, batchSize: batchSize, metrics: metrics, logger: logger,
@@ -37,7 +37,7 @@ final class ClickBuffer: Service, Sendable {
 /// How a batch of clicks becomes rows of `links_clicks`.
 private struct ClickRows: Sendable {
     let platform: Platform
-    let secrets: InstallSecrets
+    let secrets: LinksSecrets
 
     /// A click as a batch folds it: clicks that share all of these are one row's count.
     private struct Visit: Hashable {
