@@ -385,12 +385,14 @@ let package = Package(
             name: "LogsTests",
             dependencies: [
                 "ApusCore",
+                "ApusKit",
                 "ApusTesting",
                 "Logs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings

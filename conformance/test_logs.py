@@ -12,7 +12,7 @@ import logging_loki
 import pytest
 import requests
 
-from conftest import Node
+from conftest import Node, free_port
 
 
 @pytest.fixture
@@ -168,6 +168,85 @@ def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_pa
             time.sleep(0.3)
         errors = (tmp_path / "errors.json").read_text() if (tmp_path / "errors.json").exists() else ""
         assert found == [f"invoice {n} sent {marker}" for n in range(5)], errors
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+@pytest.fixture
+def syslog_node(engine_env):
+    port = free_port()
+    started = Node({**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password", "APUS_LOGS_SYSLOG_PORT": str(port)}, [])
+    started.syslog_port = port
+    yield started
+    started.stop()
+
+
+def syslog_lines(base: str, query: str, count: int) -> list[tuple[dict, str]]:
+    """The syslog tenant's lines that `query` finds (read as the admin), once there are `count`."""
+    token = requests.post(base + "/v1/auth/login", json={"email": "logs@example.com", "password": "logs password"}, timeout=10).json()["access_token"]
+    headers = {"Authorization": "Bearer " + token, "X-Scope-OrgID": "syslog"}
+    found = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        result = requests.get(base + "/loki/api/v1/query_range", params={"query": query, "direction": "forward"}, headers=headers, timeout=10)
+        assert result.status_code == 200, result.text
+        found = [(stream["stream"], value[1]) for stream in result.json()["data"]["result"] for value in stream["values"]]
+        if len(found) >= count:
+            break
+        time.sleep(0.2)
+    return found
+
+
+def test_logger_ships_over_tcp_in_both_formats_and_both_framings(syslog_node):
+    """util-linux's logger: RFC 5424 octet-counted, RFC 5424 and RFC 3164 one a line."""
+    marker = uuid.uuid4().hex[:10]
+    remote = ["logger", "--tcp", "-n", "127.0.0.1", "-P", str(syslog_node.syslog_port)]
+    subprocess.run([*remote, "--rfc5424", "--octet-count", "-t", "billing", "-p", "local0.info",
+                    "--sd-id", "origin@32473", "--sd-param", 'ip="10.1.1.1"', f"invoice paid {marker}"], check=True)
+    subprocess.run([*remote, "--rfc5424", "-t", "nginx", "-p", "local0.err", f"GET /x 502 {marker}"], check=True)
+    subprocess.run([*remote, "--rfc3164", "-t", "cron", "-p", "cron.notice", f"job ran {marker}"], check=True)
+
+    found = syslog_lines(syslog_node.base, f'{{job="syslog"}} |= "{marker}"', 3)
+    by_app = {labels["app"]: (labels, line) for labels, line in found}
+    assert sorted(by_app) == ["billing", "cron", "nginx"], found
+    assert by_app["billing"][1] == f"invoice paid {marker}"
+    assert by_app["nginx"][0]["level"] == "err" and by_app["nginx"][0]["facility"] == "local0"
+    assert by_app["cron"] == ({**by_app["cron"][0], "facility": "cron", "level": "notice"}, f"job ran {marker}")
+    assert by_app["cron"][0]["host"] == by_app["billing"][0]["host"] != ""
+    # Nobody's own tenant holds them: a user's query without X-Scope-OrgID finds nothing.
+    token = requests.post(syslog_node.base + "/v1/auth/login", json={"email": "logs@example.com", "password": "logs password"}, timeout=10).json()["access_token"]
+    own = requests.get(syslog_node.base + "/loki/api/v1/query_range", params={"query": '{job="syslog"}'}, headers={"Authorization": "Bearer " + token}, timeout=10)
+    assert own.status_code == 200 and own.json()["data"]["result"] == []
+
+
+RSYSLOG_FORWARD = """
+global(workDirectory="{work}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{work}/log.sock" CreatePath="on")
+action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp" template="{template}" TCP_Framing="{framing}")
+"""
+
+
+@pytest.mark.parametrize("template,framing", [("RSYSLOG_SyslogProtocol23Format", "octet-counted"), ("RSYSLOG_ForwardFormat", "traditional")])
+def test_rsyslog_forwards_over_tcp(syslog_node, tmp_path, template, framing):
+    """rsyslog's omfwd, as a server forwards its logs: RFC 5424 octet-counted, or its BSD-style
+    forwarding format (an RFC 3339 time) one a line."""
+    rsyslogd = shutil.which("rsyslogd")
+    assert rsyslogd, "rsyslogd is not installed (apt-get install rsyslog)"
+    config = tmp_path / "rsyslog.conf"
+    config.write_text(RSYSLOG_FORWARD.format(work=tmp_path, port=syslog_node.syslog_port, template=template, framing=framing))
+    daemon = subprocess.Popen([rsyslogd, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 10
+        while not (tmp_path / "log.sock").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        marker = uuid.uuid4().hex[:10]
+        for n in range(20):
+            subprocess.run(["logger", "-u", str(tmp_path / "log.sock"), "-t", "backup", "-p", "daemon.warning", f"volume {n} copied {marker}"], check=True)
+        found = syslog_lines(syslog_node.base, f'{{app="backup"}} |= "{marker}"', 20)
+        assert [line for _, line in found] == [f"volume {n} copied {marker}" for n in range(20)]
+        assert {(labels["facility"], labels["level"]) for labels, _ in found} == {("daemon", "warning")}
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)

@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 import ServiceLifecycle
 
-/// Log lines from the shippers teams already run (Loki's push API, Elasticsearch's bulk API), stored in compressed
+/// Log lines from the shippers teams already run (Loki's push API, Elasticsearch's bulk API,
+/// syslog over TCP), stored in compressed
 /// chunks in a database of the module's own, and read back through Loki's query API with
 /// LogQL, so Grafana's Loki data source reads Apus.
 public struct LogsModule: Module {
@@ -35,9 +36,13 @@ public struct LogsModule: Module {
         TraceRoute(service: service).add(to: routes)
         let ownLines = service.settings.ownLines
             ? [OwnLines(service: service, node: platform.node, metrics: platform.metrics, logger: platform.logger(module: name)) as any Service] : []
+        let syslog = service.settings.syslogPort.map { port in
+            SyslogReceiver(service: service, tenant: service.settings.syslogTenant, registry: platform.metrics, logger: platform.logger(module: name))
+                .listener(host: service.settings.syslogHost, port: port) as any Service
+        }
         return ModuleParts(
             routes: routes, streamedRoutes: streamed,
-            services: ownLines,
+            services: ownLines + (syslog.map { [$0] } ?? []),
             jobHandlers: [LogRetention.handler(service: service), LogCompaction.handler(service: service)],
             recurringJobs: [LogRetention.job(every: service.settings.retentionEvery), LogCompaction.job(every: service.settings.compactEvery)],
             eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],

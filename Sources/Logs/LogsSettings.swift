@@ -32,6 +32,15 @@ struct LogsSettings: Sendable {
     /// Streams kept for another time (`APUS_LOGS_RETENTION_RULES`: `{app="billing"}=400d;…`),
     /// the first rule whose selector picks a stream deciding.
     var retentionRules: [(selection: LogQL.Selection, keep: Duration)] = []
+    /// The TCP port syslog senders ship to (`APUS_LOGS_SYSLOG_PORT`); no listener unless set.
+    var syslogPort: Int?
+    /// The address it listens on (`APUS_LOGS_SYSLOG_HOST`, 127.0.0.1). Syslog carries no
+    /// credentials: whoever reaches the port writes to the syslog tenant.
+    var syslogHost = "127.0.0.1"
+    /// The tenant syslog lines are stored under (`APUS_LOGS_SYSLOG_TENANT`, `syslog`), which
+    /// admins read with `X-Scope-OrgID`.
+    var syslogTenant = "syslog"
+
     /// How often the retention sweep runs, in seconds (`APUS_LOGS_RETENTION_EVERY`).
     var retentionEvery = 3600.0
     /// How often streams' small chunks are merged, in seconds (`APUS_LOGS_COMPACT_EVERY`).
@@ -74,5 +83,16 @@ struct LogsSettings: Sendable {
             }
         } ?? []
         maxQueryLines = try settings.integer("APUS_LOGS_MAX_QUERY_LINES", in: 1...1_000_000, default: maxQueryLines)
+        syslogPort = try settings.parse("APUS_LOGS_SYSLOG_PORT") { text throws(ConfigurationError) in
+            guard let port = Int(text), (0...65_535).contains(port) else { throw .invalid("APUS_LOGS_SYSLOG_PORT", "'\(text)' is not a port (0 to 65535)") }
+            return port
+        }
+        syslogHost = settings.string("APUS_LOGS_SYSLOG_HOST") ?? syslogHost
+        syslogTenant = try settings.parse("APUS_LOGS_SYSLOG_TENANT") { text throws(ConfigurationError) in
+            guard (1...150).contains(text.utf8.count), text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }) else {
+                throw .invalid("APUS_LOGS_SYSLOG_TENANT", "'\(text)' is not 1 to 150 printable characters without / or spaces")
+            }
+            return text
+        } ?? syslogTenant
     }
 }

@@ -33,9 +33,9 @@ import Testing
         return result.flatMap { stream in ((stream["values"] as? [[String]]) ?? []).map { $0[1] } }
     }
 
-    static func query(_ client: some TestClientProtocol, _ query: String, token: String, extra: String = "") async throws -> TestResponse {
+    static func query(_ client: some TestClientProtocol, _ query: String, token: String, extra: String = "", headers: HTTPFields = [:]) async throws -> TestResponse {
         let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-        return try await client.json("/loki/api/v1/query_range?query=\(encoded)\(extra)", .get, token: token)
+        return try await client.json("/loki/api/v1/query_range?query=\(encoded)\(extra)", .get, token: token, headers: headers)
     }
 
     @Test(arguments: DatabaseEngine.allCases)
