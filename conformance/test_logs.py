@@ -173,6 +173,59 @@ def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_pa
         daemon.wait(timeout=10)
 
 
+def loki_push_classes():
+    """Loki's push.proto (`logproto.PushRequest`) built with Google's protobuf library from its
+    descriptor, as protoc would generate it, so the bytes are protobuf's own encoding."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory, timestamp_pb2
+
+    pool = descriptor_pool.DescriptorPool()
+    pool.AddSerializedFile(timestamp_pb2.DESCRIPTOR.serialized_pb)
+    proto = descriptor_pb2.FileDescriptorProto(name="push.proto", package="logproto", syntax="proto3", dependency=["google/protobuf/timestamp.proto"])
+    field = descriptor_pb2.FieldDescriptorProto
+    def message(name, *fields):
+        described = proto.message_type.add(name=name)
+        for number, (field_name, kind, label, type_name) in enumerate(fields, start=1):
+            described.field.add(name=field_name, number=number, type=kind, label=label, type_name=type_name)
+    optional, repeated = field.LABEL_OPTIONAL, field.LABEL_REPEATED
+    message("PushRequest", ("streams", field.TYPE_MESSAGE, repeated, ".logproto.StreamAdapter"))
+    message("StreamAdapter", ("labels", field.TYPE_STRING, optional, None), ("entries", field.TYPE_MESSAGE, repeated, ".logproto.EntryAdapter"), ("hash", field.TYPE_UINT64, optional, None))
+    message("LabelPairAdapter", ("name", field.TYPE_STRING, optional, None), ("value", field.TYPE_STRING, optional, None))
+    message("EntryAdapter", ("timestamp", field.TYPE_MESSAGE, optional, ".google.protobuf.Timestamp"), ("line", field.TYPE_STRING, optional, None),
+            ("structuredMetadata", field.TYPE_MESSAGE, repeated, ".logproto.LabelPairAdapter"))
+    pool.Add(proto)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("logproto.PushRequest"))
+
+
+def test_a_protobuf_push_compressed_with_snappy_is_read_as_promtail_sends_it(logs_node):
+    """What promtail and Grafana Alloy send: a PushRequest in a snappy block, application/x-protobuf."""
+    import cramjam
+
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    PushRequest = loki_push_classes()
+    now = time.time_ns()
+    request = PushRequest()
+    for level, count in (("info", 50), ("error", 2)):
+        stream = request.streams.add(labels=f'{{job="varlogs", level="{level}", filename="/var/log/app.log"}}')
+        for n in range(count):
+            entry = stream.entries.add(line=f"{level} line {n}")
+            entry.timestamp.FromNanoseconds(now - 10_000_000_000 + n * 1_000)
+            entry.structuredMetadata.add(name="trace_id", value=f"{n:032x}")
+    body = bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
+    pushed = requests.post(base + "/loki/api/v1/push", data=body, headers={"Content-Type": "application/x-protobuf", "Authorization": "Bearer " + write_key}, timeout=10)
+    assert pushed.status_code == 204, pushed.text
+
+    found = query_range(base, read_key, '{job="varlogs", level="error"}', direction="forward").json()
+    assert [value[1] for stream in found["data"]["result"] for value in stream["values"]] == ["error line 0", "error line 1"]
+    assert found["data"]["result"][0]["stream"] == {"job": "varlogs", "level": "error", "filename": "/var/log/app.log"}
+    counted = query_range(base, read_key, 'sum(count_over_time({job="varlogs"}[1h]))', step="3600").json()
+    assert counted["data"]["result"][0]["values"][-1][1] == "52"
+
+    # The same bytes without snappy are no push: a 400 saying so, nothing stored.
+    raw = requests.post(base + "/loki/api/v1/push", data=request.SerializeToString(), headers={"Content-Type": "application/x-protobuf", "Authorization": "Bearer " + write_key}, timeout=10)
+    assert raw.status_code == 400 and "snappy" in raw.text
+
+
 @pytest.fixture
 def syslog_node(engine_env):
     port = free_port()

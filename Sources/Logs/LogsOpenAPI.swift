@@ -54,13 +54,27 @@ enum LogsOpenAPI {
     ]
     static let range = [parameter("start"), parameter("end")]
 
+    /// The push: Loki's JSON, or its protobuf `PushRequest` in a snappy block (promtail's and Alloy's).
+    static var pushOperation: JSONValue {
+        var push = operation("lokiPush", "Push log lines (Loki's JSON push format, or its snappy-compressed protobuf)", body: Doc.ref("LokiPush"), parameters: [tenant], responses: [
+            "204": ["description": "Stored"],
+            "400": text("Malformed, or some entries refused (the good ones are stored); the body lists them"),
+        ])
+        if case .object(var fields) = push {
+            fields["requestBody"] = ["required": true, "content": [
+                "application/json": ["schema": Doc.ref("LokiPush")],
+                "application/x-protobuf": ["schema": ["type": "string", "format": "binary", "description": "A logproto.PushRequest compressed with snappy's block format."]],
+            ]]
+            push = .object(fields)
+        }
+        return push
+    }
+
     static let fragment = OpenAPIFragment(
         paths: [
             "/loki/api/v1/push": [
-                "post": operation("lokiPush", "Push log lines (Loki's JSON push format)", body: Doc.ref("LokiPush"), parameters: [tenant], responses: [
-                    "204": ["description": "Stored"],
-                    "400": text("Malformed, or some entries refused (the good ones are stored); the body lists them"),
-                ])
+                "post": pushOperation
+
             ],
             "/_bulk": ["post": bulk("bulk", "Ship log documents (Elasticsearch's bulk API)", parameters: [])],
             "/{code}/_bulk": [

@@ -112,6 +112,17 @@ import Testing
         #expect(stream.entries[0].metadata == ["pid": "7", "msgid": "req", "sd_trace_1_id": "abc"])
     }
 
+    @Test func settingsRefuseAPortOrTenantTheListenerCannotUse() throws {
+        #expect(throws: ConfigurationError.self) { try LogsSettings(Settings(["APUS_LOGS_SYSLOG_PORT": "70000"])) }
+        #expect(throws: ConfigurationError.self) { try LogsSettings(Settings(["APUS_LOGS_SYSLOG_TENANT": "a b"])) }
+        let defaults = try LogsSettings(Settings([:]))
+        #expect(defaults.syslogPort == nil)
+        #expect((defaults.syslogHost, defaults.syslogTenant) == ("127.0.0.1", "syslog"))
+        let set = try LogsSettings(Settings(["APUS_LOGS_SYSLOG_PORT": "1514", "APUS_LOGS_SYSLOG_HOST": "0.0.0.0", "APUS_LOGS_SYSLOG_TENANT": "ops"]))
+        #expect(set.syslogPort == 1514)
+        #expect((set.syslogHost, set.syslogTenant) == ("0.0.0.0", "ops"))
+    }
+
     /// A port nothing listens on now.
     static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()

@@ -21,6 +21,14 @@ struct LokiPush {
         var maxLabels: Int
         var oldest: Int64
         var newest: Int64
+
+        /// Why an entry at `timestamp` holding `line` cannot be stored, or `nil` if it can.
+        func refusal(timestamp: Int64, line: String) -> String? {
+            guard timestamp >= oldest else { return "timestamp too old: \(timestamp)" }
+            guard timestamp <= newest else { return "timestamp too new: \(timestamp)" }
+            guard line.utf8.count <= maxLineBytes else { return "line of \(line.utf8.count) bytes is longer than \(maxLineBytes)" }
+            return nil
+        }
     }
 
     init(json bytes: some Collection<UInt8>, limits: Limits) throws(Malformed) {
@@ -68,9 +76,7 @@ struct LokiPush {
             return .failure(Malformed(reason: "an entry is [\"<unix ns>\", \"line\"] or [\"<unix ns>\", \"line\", {metadata}]"))
         }
         guard let timestamp = Int64(time), timestamp >= 0 else { return .failure(Malformed(reason: "timestamp \(LabelSet.quoted(String(time.prefix(40)))) is not nanoseconds since the epoch")) }
-        guard timestamp >= limits.oldest else { return .failure(Malformed(reason: "timestamp too old: \(timestamp)")) }
-        guard timestamp <= limits.newest else { return .failure(Malformed(reason: "timestamp too new: \(timestamp)")) }
-        guard line.utf8.count <= limits.maxLineBytes else { return .failure(Malformed(reason: "line of \(line.utf8.count) bytes is longer than \(limits.maxLineBytes)")) }
+        if let refusal = limits.refusal(timestamp: timestamp, line: line) { return .failure(Malformed(reason: refusal)) }
         var metadata: [String: String] = [:]
         if parts.count == 3 {
             guard case .object(let fields) = parts[2] else { return .failure(Malformed(reason: "structured metadata must be an object of strings")) }

@@ -90,10 +90,8 @@ struct SyslogReceiver: Sendable {
             var pairs = [("job", "syslog"), ("facility", SyslogMessage.facilities[message.facility]), ("level", SyslogMessage.severities[message.severity])]
             if let host = message.hostname { pairs.append(("host", host)) }
             if let app = message.appName { pairs.append(("app", app)) }
-            guard message.timestamp >= limits.oldest else { refusals.append("timestamp too old: \(message.timestamp)"); continue }
-            guard message.timestamp <= limits.newest else { refusals.append("timestamp too new: \(message.timestamp)"); continue }
-            guard message.text.utf8.count <= limits.maxLineBytes else {
-                refusals.append("line of \(message.text.utf8.count) bytes is longer than \(limits.maxLineBytes)")
+            if let refusal = limits.refusal(timestamp: message.timestamp, line: message.text) {
+                refusals.append(refusal)
                 continue
             }
             let labels: LabelSet

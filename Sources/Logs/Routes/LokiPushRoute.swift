@@ -1,10 +1,11 @@
 import ApusCore
+import ApusKit
 import HTTPTypes
 import Hummingbird
 import NIOCore
 
 /// `POST /loki/api/v1/push`: what promtail, Grafana Alloy, python-logging-loki and Loki's other
-/// clients send, in JSON, gzip-compressed or not.
+/// clients send: JSON, gzip-compressed or not, or protobuf compressed with snappy.
 struct LokiPushRoute {
     let service: LogsService
 
@@ -14,16 +15,7 @@ struct LokiPushRoute {
             let principal = try context.require(LogsModule.write)
             let tenant = try LokiTenant.resolve(request, principal)
             let body = try await ShippedBody.read(request, context, maxBodyBytes: service.settings.maxBodyBytes)
-            let type = request.headers[.contentType]?.lowercased() ?? "application/json"
-            guard type.hasPrefix("application/json") else {
-                throw Problem(.unsupportedMediaType, detail: "Send the push as application/json (protobuf pushes are not supported yet).")
-            }
-            let push: LokiPush
-            do throws(LokiPush.Malformed) {
-                push = try LokiPush(json: body.readableBytesView, limits: service.pushLimits)
-            } catch {
-                throw Problem.badRequest(error.reason)
-            }
+            let push = try Self.decode(body, type: request.headers[.contentType], service: service)
             let outcome = try await service.store(push.streams, tenant: tenant)
             let refusals = push.refusals + outcome.refusals
             guard refusals.isEmpty else {
@@ -32,6 +24,30 @@ struct LokiPushRoute {
                 throw Problem.badRequest("\(outcome.stored) entries stored; these were refused:\n\(shown)\(more)")
             }
             return Response(status: .noContent)
+        }
+    }
+
+    /// The push in the body: JSON, or protobuf compressed with snappy's block format.
+    static func decode(_ body: ByteBuffer, type: String?, service: LogsService) throws -> LokiPush {
+        let type = type?.lowercased() ?? "application/json"
+        if type.hasPrefix("application/json") {
+            do throws(LokiPush.Malformed) { return try LokiPush(json: body.readableBytesView, limits: service.pushLimits) } catch {
+                throw Problem.badRequest(error.reason)
+            }
+        }
+        guard type.hasPrefix("application/x-protobuf") || type.hasPrefix("application/protobuf") else {
+            throw Problem(.unsupportedMediaType, detail: "Send the push as application/json, or as application/x-protobuf compressed with snappy.")
+        }
+        let limit = service.settings.maxBodyBytes * 8
+        let bytes: [UInt8]
+        do throws(Snappy.Malformed) { bytes = try Snappy.decompress(body.readableBytesView, limit: limit) } catch {
+            switch error {
+            case .tooLarge(let declared, _): throw Problem.badRequest("The snappy body declares \(declared) bytes uncompressed, more than \(limit).")
+            case .corrupt(let reason): throw Problem.badRequest("The protobuf push is not a snappy block: \(reason).")
+            }
+        }
+        do throws(LokiPush.Malformed) { return try LokiPush(protobuf: bytes, limits: service.pushLimits) } catch {
+            throw Problem.badRequest(error.reason)
         }
     }
 }
