@@ -66,13 +66,18 @@ struct LogsService: Sendable {
     /// in time order; at most `limit` in all, the newest (`backward`) or the oldest.
     func select(_ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool) async throws -> [StreamLines] {
         let matcher = try LineMatcher(selection)
+        let pipeline = try LabelPipeline(selection.stages)
         let streams = try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) } }
-        let labels = Dictionary(uniqueKeysWithValues: streams.map { ($0.id, $0.labels) })
+        // Each line found carries the index of its labels here: its stream's, or (through a
+        // pipeline) the stream's with what was extracted, each distinct set a stream of the answer.
+        var keyLabels = streams.map(\.labels)
+        let keyOfStream = Dictionary(uniqueKeysWithValues: streams.enumerated().map { ($1.id, $0) })
+        var interned: [LabelSet: Int] = [:]
         let streamIDs = streams.map(\.id)
         // Chunks in the order of the answer, a page of heads at a time: once `limit` lines are
         // found and the next chunk can hold nothing nearer the end asked for than the last of
         // them, neither its lines nor the heads after it are read.
-        var found: [(stream: Int64, entry: LogEntry)] = []
+        var found: [(key: Int, entry: LogEntry)] = []
         var page: [ChunkStore.Head] = []
         var last: ChunkStore.Head?
         var exhausted = false
@@ -97,20 +102,34 @@ struct LogsService: Sendable {
             page.removeFirst(batch.count)
             let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: batch.map(\.id), on: sql) }
             for chunk in chunks {
+                let streamKey = keyOfStream[chunk.streamID]!
                 for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {
-                    found.append((chunk.streamID, entry))
+                    guard !pipeline.isEmpty else {
+                        found.append((streamKey, entry))
+                        continue
+                    }
+                    guard let labels = pipeline.run(entry.line, labels: keyLabels[streamKey]) else { continue }
+                    let key: Int
+                    if let known = interned[labels] {
+                        key = known
+                    } else {
+                        key = keyLabels.count
+                        keyLabels.append(labels)
+                        interned[labels] = key
+                    }
+                    found.append((key, entry))
                 }
             }
         }
         found.sort { backward ? $0.entry.timestamp > $1.entry.timestamp : $0.entry.timestamp < $1.entry.timestamp }
-        var byStream: [Int64: StreamLines] = [:]
-        var order: [Int64] = []
-        for (stream, entry) in found.prefix(limit) {
-            if byStream[stream] == nil {
-                order.append(stream)
-                byStream[stream] = StreamLines(labels: labels[stream]!, entries: [])
+        var byStream: [Int: StreamLines] = [:]
+        var order: [Int] = []
+        for (key, entry) in found.prefix(limit) {
+            if byStream[key] == nil {
+                order.append(key)
+                byStream[key] = StreamLines(labels: keyLabels[key], entries: [])
             }
-            byStream[stream]!.entries.append(entry)
+            byStream[key]!.entries.append(entry)
         }
         // Each stream's lines in the direction asked, as Loki answers them.
         return order.map { byStream[$0]! }

@@ -75,7 +75,7 @@ struct LogsSettings: Sendable {
         compactEvery = try settings.seconds("APUS_LOGS_COMPACT_EVERY", default: compactEvery)
         retentionRules = try settings.parse("APUS_LOGS_RETENTION_RULES") { text throws(ConfigurationError) in
             try text.split(separator: ";").map { rule throws(ConfigurationError) in
-                guard let equals = rule.lastIndex(of: "="), case .logs(let selection)? = try? LogQLParser.parse(String(rule[..<equals])), selection.filters.isEmpty,
+                guard let equals = rule.lastIndex(of: "="), case .logs(let selection)? = try? LogQLParser.parse(String(rule[..<equals])), selection.filters.isEmpty, selection.stages.isEmpty,
                       let nanoseconds = LokiTime.step(String(rule[rule.index(after: equals)...]).trimmingCharacters(in: .whitespaces)) else {
                     throw .invalid("APUS_LOGS_RETENTION_RULES", "'\(rule)' is not <stream selector>=<duration>, such as {app=\"billing\"}=400d")
                 }

@@ -159,7 +159,7 @@ import Testing
             // Not a push at all: nothing stored, a plain-text 400.
             let malformed = try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: #"{"streams": 3}"#)
             #expect(malformed.status == .badRequest && String(buffer: malformed.body).contains("streams"))
-            let parse = try await Self.query(client, #"{app="api"} | json"#, token: admin.accessToken)
+            let parse = try await Self.query(client, #"{app="api"} | line_format "{{.x}}""#, token: admin.accessToken)
             #expect(parse.status == .badRequest && String(buffer: parse.body).hasPrefix("parse error at line 1, col 15"), "\(String(buffer: parse.body))")
         }
     }
@@ -209,6 +209,49 @@ import Testing
             #expect(try await client.json("/loki/api/v1/labels", .get, token: viewer.accessToken).status == .forbidden)
             let anonymous = try await client.json("/loki/api/v1/labels", .get)
             #expect(anonymous.status == .unauthorized && anonymous.headers[.contentType] == "text/plain; charset=utf-8")
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func parsedFieldsAreLabelsToFilterGroupAndAnswerBy(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let base = Self.now - 60_000_000_000
+            let requests = [("GET", 200, 0.01), ("GET", 502, 0.5), ("POST", 201, 0.2), ("POST", 503, 1.5), ("GET", 404, 0.02)]
+            let body = Self.push([
+                (["app": "api"], requests.enumerated().map { index, request in
+                    (base + Int64(index) * 1_000_000_000, #"{"method": "\#(request.0)", "status": \#(request.1), "took": \#(request.2)}"#)
+                } + [(base + 9_000_000_000, "panic: not json")]),
+                (["app": "worker"], [(base, "level=error msg=\"queue full\" queue=mail"), (base + 1, "level=info msg=drained queue=mail")]),
+            ])
+            #expect(try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body).status == .noContent)
+
+            // Server errors, each answered as a stream of its labels with what was extracted.
+            let failed = try Self.json(try await Self.query(client, #"{app="api"} | json | status >= 500"#, token: admin.accessToken, extra: "&direction=forward"))
+            let streams = try #require((failed["data"] as? [String: Any])?["result"] as? [[String: Any]])
+            #expect(streams.map { $0["stream"] as? [String: String] } == [
+                ["app": "api", "method": "GET", "status": "502", "took": "0.5"], ["app": "api", "method": "POST", "status": "503", "took": "1.5"],
+            ])
+            #expect(try Self.lines(try await Self.query(client, #"{app="api"} | json | took > 0.1 | method="POST""#, token: admin.accessToken, extra: "&direction=forward")).count == 2)
+            // The line that is not JSON stays, marked, until __error__="" drops it.
+            let marked = try Self.lines(try await Self.query(client, #"{app="api"} | json | __error__!="""#, token: admin.accessToken))
+            #expect(marked == ["panic: not json"])
+            #expect(try Self.lines(try await Self.query(client, #"{app="api"} | json | __error__="""#, token: admin.accessToken)).count == 5)
+            #expect(try Self.lines(try await Self.query(client, #"{app="worker"} | logfmt | level="error""#, token: admin.accessToken)) == [#"level=error msg="queue full" queue=mail"#])
+
+            // Metrics grouped by an extracted label.
+            let end = Self.now
+            let metric = try Self.json(try await Self.query(
+                client, #"sum by (method) (count_over_time({app="api"} | json | __error__="" [10m]))"#, token: admin.accessToken,
+                extra: "&start=\(end - 60_000_000_000)&end=\(end)&step=60"
+            ))
+            let series = try #require((metric["data"] as? [String: Any])?["result"] as? [[String: Any]])
+            var lastByMethod: [String: String] = [:]
+            for item in series {
+                let method = try #require((item["metric"] as? [String: String])?["method"])
+                lastByMethod[method] = ((item["values"] as? [[Any]])?.last?[1] as? String)
+            }
+            #expect(lastByMethod == ["GET": "3", "POST": "2"])
         }
     }
 }

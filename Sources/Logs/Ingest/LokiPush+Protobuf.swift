@@ -101,7 +101,7 @@ extension LokiPush {
     /// A stream's labels as promtail writes them, `{name="value", …}`, read by the LogQL
     /// selector grammar (the same quoting), every matcher an equality.
     private static func labels(_ text: String, maxLabels: Int) -> Result<LabelSet, Malformed> {
-        guard case .logs(let selection)? = try? LogQLParser.parse(text), selection.filters.isEmpty,
+        guard case .logs(let selection)? = try? LogQLParser.parse(text), selection.filters.isEmpty, selection.stages.isEmpty,
               selection.matchers.allSatisfy({ $0.op == .equal }) else {
             return .failure(Malformed(reason: "labels \(LabelSet.quoted(String(text.prefix(200)))) are not {name=\"value\", …}"))
         }

@@ -7,10 +7,45 @@ enum LogQL: Equatable, Sendable {
     case logs(Selection)
     case metric(Metric)
 
-    /// A stream selector and the line filters after it.
+    /// A stream selector, the line filters after it (wherever they stand in the pipeline: no
+    /// stage Apus answers changes the line), and the stages that read labels from the line and
+    /// filter on labels, in their order.
     struct Selection: Equatable, Sendable {
         var matchers: [LabelMatcher]
         var filters: [LineFilter] = []
+        var stages: [Stage] = []
+    }
+
+    /// A pipeline stage past the line filters.
+    enum Stage: Equatable, Sendable {
+        /// `| json`: every scalar field of a JSON line as a label, nested names joined by `_`.
+        case json
+        /// `| logfmt`: every `key=value` of a logfmt line as a label.
+        case logfmt
+        /// `| name op value`: keeps the lines whose labels (the stream's and those extracted
+        /// so far) pass.
+        case labelFilter(LabelFilter)
+    }
+
+    struct LabelFilter: Equatable, Sendable {
+        enum Operator: String, Sendable {
+            case equal = "="
+            case notEqual = "!="
+            case matches = "=~"
+            case notMatches = "!~"
+            case numericEqual = "=="
+            case greater = ">"
+            case greaterOrEqual = ">="
+            case less = "<"
+            case lessOrEqual = "<="
+        }
+
+        var name: String
+        var op: Operator
+        /// The value compared with: text for `=`, `!=`, `=~`, `!~` with a quoted string;
+        /// a number otherwise (`!=` with a bare number compares numbers).
+        var text: String?
+        var number: Double?
     }
 
     struct LabelMatcher: Equatable, Sendable {

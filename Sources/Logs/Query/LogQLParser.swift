@@ -102,6 +102,7 @@ struct LogQLParser {
             throw error("queries require at least one regexp or equality matcher that does not have an empty-compatible value")
         }
         var filters: [LogQL.LineFilter] = []
+        var stages: [LogQL.Stage] = []
         while true {
             skipSpace()
             let op: LogQL.LineFilter.Operator
@@ -112,11 +113,9 @@ struct LogQLParser {
             case ("!", "~"): op = .notMatches
             case ("|", _):
                 position += 1
-                skipSpace()
-                let start = position
-                let stage = identifier()
-                throw LogQLError(column: start + 1, message: "unsupported pipeline stage '\(stage)': Apus answers line filters (|=, !=, |~, !~)")
-            default: return LogQL.Selection(matchers: matchers, filters: filters)
+                stages.append(try stage())
+                continue
+            default: return LogQL.Selection(matchers: matchers, filters: filters, stages: stages)
             }
             position += 2
             skipSpace()
@@ -125,6 +124,68 @@ struct LogQLParser {
             if op == .matches || op == .notMatches { try checkRegex(value, at: start) }
             filters.append(.init(op: op, value: value))
         }
+    }
+
+    /// Stages Loki has and Apus does not answer: named, so they are not read as label filters.
+    static let unsupportedStages: Set<String> = [
+        "line_format", "label_format", "unwrap", "pattern", "regexp", "unpack", "drop", "keep", "decolorize", "distinct",
+    ]
+
+    /// What follows a `|` that is not a line filter: `json`, `logfmt` or a label filter.
+    private mutating func stage() throws(LogQLError) -> LogQL.Stage {
+        skipSpace()
+        let start = position
+        let name = identifier()
+        guard !name.isEmpty else { throw error("expected a pipeline stage after |") }
+        if Self.unsupportedStages.contains(name) {
+            throw LogQLError(column: start + 1, message: "unsupported pipeline stage '\(name)': Apus answers line filters, json, logfmt and label filters")
+        }
+        skipSpace()
+        if name == "json" || name == "logfmt" {
+            // Loki's `| json name="expression"` picks fields; Apus extracts them all.
+            if let next = peek(), next.isLetter || next == "_" {
+                throw error("\(name) with parameters is not supported: use '| \(name)' and filter on the labels it extracts")
+            }
+            return name == "json" ? .json : .logfmt
+        }
+        let op: LogQL.LabelFilter.Operator
+        switch (peek(), peek(1)) {
+        case ("=", "~"): op = .matches; position += 2
+        case ("!", "~"): op = .notMatches; position += 2
+        case ("!", "="): op = .notEqual; position += 2
+        case ("=", "="): op = .numericEqual; position += 2
+        case (">", "="): op = .greaterOrEqual; position += 2
+        case ("<", "="): op = .lessOrEqual; position += 2
+        case ("=", _): op = .equal; position += 1
+        case (">", _): op = .greater; position += 1
+        case ("<", _): op = .less; position += 1
+        default: throw error("expected a comparison (=, !=, =~, !~, ==, >, >=, <, <=) after the label \(name)")
+        }
+        skipSpace()
+        let valueStart = position
+        var filter = LogQL.LabelFilter(name: name, op: op)
+        if let quote = peek(), quote == "\"" || quote == "`" {
+            guard [.equal, .notEqual, .matches, .notMatches].contains(op) else { throw error("\(op.rawValue) compares numbers: write the value without quotes") }
+            filter.text = try string()
+            if op == .matches || op == .notMatches { try checkRegex(filter.text!, at: valueStart) }
+        } else {
+            guard op != .equal, op != .matches, op != .notMatches else { throw error("\(op.rawValue) compares text: quote the value") }
+            var literal = ""
+            while let character = peek(), character.isNumber || character == "." || character == "-" || character == "+" || character == "e" || character == "E" {
+                literal.append(character)
+                position += 1
+            }
+            guard let number = Double(literal), number.isFinite else { throw LogQLError(column: valueStart + 1, message: "expected a number or a quoted string") }
+            filter.number = number
+        }
+        skipSpace()
+        let after = position
+        let word = identifier()
+        if word == "and" || word == "or" {
+            throw LogQLError(column: after + 1, message: "combining label filters with '\(word)' is not supported: chain them with |")
+        }
+        position = after
+        return .labelFilter(filter)
     }
 
     private static func matchesEmpty(_ matcher: LogQL.LabelMatcher) -> Bool {
