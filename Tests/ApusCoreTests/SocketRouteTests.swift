@@ -31,6 +31,11 @@ struct EchoSocketModule: Module {
                     }
                 }
             },
+            // Tells the caller what the upgrade request carried.
+            SocketRoute("/v1/echo/request") { inbound, socket in
+                socket.send("\(socket.principal?.userID ?? "nobody")|\(socket.upgrade.path)|\(socket.upgrade.query)|\(socket.upgrade.headers[HTTPField.Name("X-Echo")!] ?? "")")
+                for try await _ in inbound {}
+            },
             // Sends without end, faster than any client reads.
             SocketRoute("/v1/echo/flood") { inbound, socket in
                 var sent = 0
@@ -65,6 +70,35 @@ struct EchoSocketModule: Module {
                 echoed.withLock { $0 = frame }
             }
             #expect(echoed.withLock { $0 } == "\(user.id):hello")
+        }
+    }
+
+    @Test func serverSideClientsAuthenticateWithTheirAuthorizationHeaderAndHandlersReadTheRequest() async throws {
+        struct Created: Decodable { let key: String }
+        try await Self.withEcho { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let user = try #require(try await server.identity.users.find(email: "ada@example.com"))
+            let key = try await client.json("/v1/api-keys", .post, token: tokens.accessToken, body: #"{"name":"tail","scopes":["account.self"]}"#).decoded(Created.self).key
+            let basic = "Basic " + Data("any:\(key)".utf8).base64EncodedString()
+            for authorization in ["Bearer \(tokens.accessToken)", basic] {
+                let seen = Mutex<String?>(nil)
+                try await TestSocket.connect(
+                    port: port, path: "/v1/echo/request?query=%7Bapp%3D%22x%22%7D&limit=5",
+                    headers: [.authorization: authorization, HTTPField.Name("X-Echo")!: "tenant-1"]
+                ) { socket in
+                    let frame = try await socket.next()
+                    seen.withLock { $0 = frame }
+                }
+                #expect(seen.withLock { $0 } == "\(user.id)|/v1/echo/request|query=%7Bapp%3D%22x%22%7D&limit=5|tenant-1", "\(authorization.prefix(6))")
+            }
+            // A bad header, an access token as a Basic password, an unknown scheme: 4401.
+            for authorization in ["Bearer nope", "Basic " + Data("any:\(tokens.accessToken)".utf8).base64EncodedString(), "Digest x"] {
+                let close = try await TestSocket.connect(port: port, path: "/v1/echo/request", headers: [.authorization: authorization]) { socket in
+                    let frames = try await socket.drain()
+                    #expect(frames.isEmpty)
+                }
+                #expect(close?.closeCode == .init(codeNumber: 4401), "\(authorization.prefix(6))")
+            }
         }
     }
 

@@ -40,15 +40,18 @@ public final class Socket: Sendable {
     public let route: String
     /// Carries the socket's id and, once known, the user's.
     public let logger: Logger
+    /// The request that opened the socket.
+    public let upgrade: SocketUpgrade
     private let state: Mutex<State>
     private let outgoing: AsyncStream<String>.Continuation
     /// The frames queued for the writer, in order.
     package let queued: AsyncStream<String>
     private let sockets: OpenSockets
 
-    package init(id: Int, route: String, principal: Principal?, queueLimit: Int, logger: Logger, sockets: OpenSockets) {
+    package init(id: Int, route: String, upgrade: SocketUpgrade, principal: Principal?, queueLimit: Int, logger: Logger, sockets: OpenSockets) {
         self.id = id
         self.route = route
+        self.upgrade = upgrade
         var logger = logger
         logger[metadataKey: "socket"] = "\(id)"
         if let principal { logger[metadataKey: "user_id"] = .string(principal.userID) }

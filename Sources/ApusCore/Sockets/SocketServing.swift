@@ -24,7 +24,9 @@ struct SocketServing: Sendable {
                 if let chosen = SocketProtocols(request.headers).chosen { headers[.secWebSocketProtocol] = chosen }
                 return .upgrade(headers)
             } onUpgrade: { inbound, outbound, context in
-                try await serve(route, inbound: inbound, outbound: outbound, context: context.requestContext, logger: context.logger)
+                let request = context.request
+                let upgrade = SocketUpgrade(path: request.uri.path, query: request.uri.query ?? "", headers: request.headers)
+                try await serve(route, upgrade: upgrade, inbound: inbound, outbound: outbound, context: context.requestContext, logger: context.logger)
             }
         }
         return router
@@ -50,12 +52,12 @@ struct SocketServing: Sendable {
     /// the socket's queue; whichever ends first ends the other (a close drops what is queued; a
     /// handler that returns lets the queue drain).
     private func serve(
-        _ route: SocketRoute, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: SocketRequestContext, logger: Logger
+        _ route: SocketRoute, upgrade: SocketUpgrade, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: SocketRequestContext, logger: Logger
     ) async throws {
-        let socket = sockets.makeSocket(route: route.path, logger: logger)
+        let socket = sockets.makeSocket(route: route.path, upgrade: upgrade, logger: logger)
         defer { sockets.remove(socket) }
         if context.offeredBadToken {
-            socket.close(Socket.CloseCode.unauthorized, reason: "the token offered in Sec-WebSocket-Protocol is invalid, expired or revoked")
+            socket.close(Socket.CloseCode.unauthorized, reason: "the credentials offered with the upgrade are invalid, expired or revoked")
         } else if let principal = context.principal {
             _ = socket.adopt(principal)
         }
@@ -162,12 +164,23 @@ struct AuthFrame: Decodable {
     }
 }
 
-/// Gives an upgrade request the caller its subprotocol token names, or marks the token bad.
+/// Gives an upgrade request the caller its credentials name, or marks them bad: a token in the
+/// subprotocol (what a browser can send), else an `Authorization` header (what a server-side
+/// client sends: Grafana, logcli), `Bearer` or `Basic` with an API key as the password, as on
+/// HTTP routes.
 struct SubprotocolAuthentication: RouterMiddleware {
     let sockets: OpenSockets
 
     func handle(_ request: Request, context: SocketRequestContext, next: (Request, SocketRequestContext) async throws -> Response) async throws -> Response {
-        guard let token = SocketProtocols(request.headers).token else { return try await next(request, context) }
+        let offered: String?
+        if let token = SocketProtocols(request.headers).token {
+            offered = token
+        } else if let header = request.headers[.authorization] {
+            offered = Self.token(header) ?? ""
+        } else {
+            offered = nil
+        }
+        guard let token = offered else { return try await next(request, context) }
         var context = context
         if let principal = await sockets.authenticate(token) {
             context.principal = principal
@@ -175,5 +188,16 @@ struct SubprotocolAuthentication: RouterMiddleware {
             context.offeredBadToken = true
         }
         return try await next(request, context)
+    }
+}
+
+extension SubprotocolAuthentication {
+    /// The token an `Authorization` header carries, or `nil` when it is neither `Bearer` nor
+    /// `Basic` with an API key.
+    static func token(_ header: String) -> String? {
+        let lowered = header.lowercased()
+        if lowered.hasPrefix("bearer ") { return String(header.dropFirst(7).drop { $0 == " " }) }
+        if lowered.hasPrefix("basic "), let key = AuthenticationMiddleware.basicPassword(header.dropFirst(6)), APIKeyStore.isWellFormed(key) { return key }
+        return nil
     }
 }
