@@ -1,23 +1,30 @@
-"""Logs through Loki's API with a real shipper (`python-logging-loki`) and the response shapes
-Loki's HTTP API documents, on both engines; what was acknowledged survives kill -9."""
+"""Logs through Loki's API with real shippers (`python-logging-loki`, rsyslog, util-linux's
+`logger`, protobuf pushes as promtail sends them) and the response shapes Loki's HTTP API
+documents, on both engines; its live tail with `websockets`; what was acknowledged survives
+kill -9."""
 
+import asyncio
+import json
 import logging
 import shutil
 import subprocess
 import signal
 import time
 import uuid
+from urllib.parse import quote
 
 import logging_loki
 import pytest
 import requests
+import websockets
 
 from conftest import Node, free_port
 
 
 @pytest.fixture
 def logs_node(engine_env):
-    started = Node({**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password"}, [])
+    # A socket without credentials is closed after the auth timeout: one second, not five.
+    started = Node({**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password", "APUS_SOCKET_AUTH_TIMEOUT": "1"}, [])
     yield started
     started.stop()
 
@@ -171,6 +178,37 @@ def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_pa
     finally:
         daemon.terminate()
         daemon.wait(timeout=10)
+
+
+def test_a_live_tail_shows_history_then_what_a_shipper_pushes(logs_node):
+    """Loki's tail as logcli and Grafana open it: a WebSocket with the key in Authorization."""
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    ship(base, write_key, "tailed", [(logging.INFO, "before the tail")])
+
+    async def tail():
+        url = base.replace("http://", "ws://") + "/loki/api/v1/tail?limit=10&delay_for=0&query=" + quote('{app="tailed"} != "noise"')
+        async with websockets.connect(url, additional_headers={"Authorization": "Bearer " + read_key}) as socket:
+            history = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            await asyncio.to_thread(ship, base, write_key, "tailed", [(logging.WARNING, "noise"), (logging.ERROR, "after the tail")])
+            live = json.loads(await asyncio.wait_for(socket.recv(), 10))
+            return history, live
+
+    history, live = asyncio.run(tail())
+    assert [value[1] for stream in history["streams"] for value in stream["values"]] == ["before the tail"]
+    assert "dropped_entries" in history
+    assert [(stream["stream"]["severity"], value[1]) for stream in live["streams"] for value in stream["values"]] == [("error", "after the tail")]
+    assert all(int(value[0]) > 0 for stream in live["streams"] for value in stream["values"])
+
+    # Without credentials the upgrade is answered, then closed with 4401.
+    async def anonymous():
+        url = base.replace("http://", "ws://") + "/loki/api/v1/tail?query=" + quote('{app="tailed"}')
+        async with websockets.connect(url) as socket:
+            try:
+                await asyncio.wait_for(socket.recv(), 10)
+            except websockets.ConnectionClosed as closed:
+                return closed.rcvd.code
+    assert asyncio.run(anonymous()) == 4401
 
 
 def loki_push_classes():

@@ -26,7 +26,9 @@ public struct LogsModule: Module {
     public var ownDatabase: OwnDatabase? { OwnDatabase(migrations: LogsStorageMigrations.all) }
 
     public func start(_ platform: Platform) throws -> ModuleParts {
-        let service = LogsService(storage: try platform.ownDatabase(for: name), settings: try LogsSettings(platform.settings), now: platform.now)
+        var service = LogsService(storage: try platform.ownDatabase(for: name), settings: try LogsSettings(platform.settings), now: platform.now)
+        service.tailFeed = LogTailFeed(bus: platform.bus, logger: platform.logger(module: name))
+        let tails = LogTailHub(service: service)
         // Pushes stream in (several MiB, outside replay); queries are plain API routes.
         let streamed = RouteCollection(context: ApusRequestContext.self)
         LokiPushRoute(service: service).add(to: streamed)
@@ -41,8 +43,8 @@ public struct LogsModule: Module {
                 .listener(host: service.settings.syslogHost, port: port) as any Service
         }
         return ModuleParts(
-            routes: routes, streamedRoutes: streamed,
-            services: ownLines + (syslog.map { [$0] } ?? []),
+            routes: routes, streamedRoutes: streamed, sockets: [TailRoute(service: service, hub: tails).route],
+            services: ownLines + (syslog.map { [$0] } ?? []) + [LogTailFollower(hub: tails, bus: platform.bus, logger: platform.logger(module: name))],
             jobHandlers: [LogRetention.handler(service: service), LogCompaction.handler(service: service)],
             recurringJobs: [LogRetention.job(every: service.settings.retentionEvery), LogCompaction.job(every: service.settings.compactEvery)],
             eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],

@@ -7,6 +7,8 @@ struct LogsService: Sendable {
     let storage: ModuleDatabase
     let settings: LogsSettings
     let now: @Sendable () -> Date
+    /// Where stored chunks are announced for live tails (none in tests that need no tail).
+    var tailFeed: LogTailFeed? = nil
 
     /// What a push stored and what it refused.
     struct PushOutcome: Sendable {
@@ -14,6 +16,8 @@ struct LogsService: Sendable {
         var refusals: [String] = []
         /// The streams refused whole (past the tenant's stream limit).
         var refusedStreams: Set<LabelSet> = []
+        /// The chunks stored.
+        var chunks: [Int64] = []
     }
 
     /// The current time in nanoseconds since the epoch.
@@ -38,7 +42,7 @@ struct LogsService: Sendable {
         let limit = settings.maxStreams
         let time = now()
         let engine = storage.engine
-        return try await storage.transaction { sql in
+        let outcome = try await storage.transaction { sql in
             var outcome = PushOutcome()
             for (labels, entries) in streams {
                 let stream: Int64
@@ -49,11 +53,14 @@ struct LogsService: Sendable {
                     outcome.refusedStreams.insert(labels)
                     continue
                 }
-                try await ChunkStore.insert(entries, stream: stream, on: sql)
+                if let chunk = try await ChunkStore.insert(entries, stream: stream, on: sql) { outcome.chunks.append(chunk) }
                 outcome.stored += entries.count
             }
             return outcome
         }
+        // Committed: live tails on every node may read the chunks now.
+        await tailFeed?.announce(tenant: tenant, chunks: outcome.chunks)
+        return outcome
     }
 
     /// A stream's entries that a query selected.

@@ -7,7 +7,12 @@ struct FormQuery {
     private var values: [String: [String]] = [:]
 
     init(_ request: Request) {
-        for pair in (request.uri.query ?? "").split(separator: "&", omittingEmptySubsequences: true) {
+        self.init(query: request.uri.query ?? "")
+    }
+
+    /// A query string as sent, without its `?`.
+    init(query: String) {
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
                 let spaced = text.replacingOccurrences(of: "+", with: " ")

@@ -58,7 +58,11 @@ enum LokiTenant {
     static let header = HTTPField.Name("X-Scope-OrgID")!
 
     static func resolve(_ request: Request, _ principal: Principal) throws -> String {
-        guard let chosen = request.headers[header] else { return principal.userID }
+        try resolve(request.headers, principal)
+    }
+
+    static func resolve(_ headers: HTTPFields, _ principal: Principal) throws -> String {
+        guard let chosen = headers[header] else { return principal.userID }
         guard principal.isAdmin else { throw Problem(.forbidden, detail: "Only admins choose a tenant with X-Scope-OrgID.") }
         guard (1...150).contains(chosen.utf8.count), chosen.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x2F }) else {
             throw Problem.badRequest("X-Scope-OrgID must be 1 to 150 printable characters without / or spaces.")

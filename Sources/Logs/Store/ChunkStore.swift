@@ -12,9 +12,10 @@ enum ChunkStore {
         let data: Data
     }
 
-    /// Stores `entries` of one stream as one chunk.
-    static func insert(_ entries: [LogEntry], stream: Int64, on sql: any SQLDatabase) async throws {
-        guard let first = entries.first else { return }
+    /// Stores `entries` of one stream as one chunk; its id.
+    @discardableResult
+    static func insert(_ entries: [LogEntry], stream: Int64, on sql: any SQLDatabase) async throws -> Int64? {
+        guard let first = entries.first else { return nil }
         let (low, high) = entries.reduce((first.timestamp, first.timestamp)) { (min($0.0, $1.timestamp), max($0.1, $1.timestamp)) }
         let (data, rawBytes) = Chunk.encode(entries)
         let row = try await sql.raw("""
@@ -22,10 +23,12 @@ enum ChunkStore {
             VALUES (\(bind: stream), \(bind: low), \(bind: high), \(bind: entries.count), \(bind: rawBytes), \(bind: data))
             RETURNING id
             """).first()
+        let id = try row?.decode(column: "id", as: Int64.self)
         let keys = Set(entries.flatMap { entry in Self.keyFields.compactMap { field in entry.metadata[field].map { "\(field):\($0)" } } })
-        guard !keys.isEmpty, let id = try row?.decode(column: "id", as: Int64.self) else { return }
+        guard !keys.isEmpty, let id else { return id }
         let rows = SQLList(keys.sorted().map { key in SQLGroupExpression([SQLBind(key), SQLBind(id), SQLBind(stream)]) })
         try await sql.raw("INSERT INTO logs_chunk_keys (key, chunk_id, stream_id) VALUES \(rows)").run()
+        return id
     }
 
     /// The metadata whose values find chunks.
