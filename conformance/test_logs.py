@@ -9,14 +9,17 @@ import logging
 import shutil
 import subprocess
 import signal
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import logging_loki
 import pytest
 import requests
 import websockets
+from standardwebhooks import Webhook
 
 from conftest import Node, free_port
 
@@ -209,6 +212,53 @@ def test_a_live_tail_shows_history_then_what_a_shipper_pushes(logs_node):
             except websockets.ConnectionClosed as closed:
                 return closed.rcvd.code
     assert asyncio.run(anonymous()) == 4401
+
+
+def test_an_alert_fires_a_signed_webhook_once_its_window_holds_the_threshold(engine_env):
+    """An alert rule over shipped lines fires `logs.alert.fired`, delivered to the tenant's
+    webhook endpoint and verified with the Standard Webhooks library."""
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append((self.rfile.read(int(self.headers.get("content-length", 0))), {k.lower(): v for k, v in self.headers.items()}))
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    node = Node({**engine_env, "APUS_ADMIN_EMAIL": "logs@example.com", "APUS_ADMIN_PASSWORD": "logs password",
+                 "APUS_LOGS_ALERT_EVERY": "1", "APUS_EGRESS_ALLOW": "127.0.0.1"}, [])
+    try:
+        token = requests.post(node.base + "/v1/auth/login", json={"email": "logs@example.com", "password": "logs password"}, timeout=10).json()["access_token"]
+        auth = {"Authorization": "Bearer " + token}
+        endpoint = requests.post(node.base + "/v1/webhooks/endpoints", headers=auth, timeout=10,
+                                 json={"url": f"http://127.0.0.1:{server.server_address[1]}/hook", "event_types": ["logs.alert.fired"]})
+        assert endpoint.status_code == 201, endpoint.text
+        rule = requests.post(node.base + "/v1/logs/alerts", headers=auth, timeout=10,
+                             json={"name": "payments failing", "query": '{app="billing"} |= "declined"', "window": "1m", "threshold": 3})
+        assert rule.status_code == 201, rule.text
+        write_key, _ = keys(node.base)
+        ship(node.base, write_key, "billing", [(logging.ERROR, f"card {n} declined") for n in range(2)] + [(logging.INFO, "card paid")])
+        time.sleep(2.5)
+        assert received == [], "two lines of three fired the alert"
+        ship(node.base, write_key, "billing", [(logging.ERROR, "card 9 declined")])
+        deadline = time.monotonic() + 20
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(received) == 1, received
+        event = Webhook(endpoint.json()["secret"]).verify(*received[0])
+        assert event["type"] == "logs.alert.fired"
+        assert event["data"]["id"] == rule.json()["id"] and event["data"]["count"] == 3 and event["data"]["threshold"] == 3
+        listed = requests.get(node.base + "/v1/logs/alerts/" + rule.json()["id"], headers=auth, timeout=10).json()
+        assert listed["last_fired_at"] is not None
+    finally:
+        node.stop()
+        server.shutdown()
 
 
 def loki_push_classes():

@@ -16,10 +16,12 @@ public struct LogsModule: Module {
     public static let write = Permission(module: name, "write", roles: [.admin, .editor])
     /// Querying them.
     public static let read = Permission(module: name, "read", roles: [.admin, .editor])
+    /// Making and removing alert rules.
+    public static let alerts = Permission(module: name, "alerts", roles: [.admin, .editor])
 
     public init() {}
 
-    public var permissions: [Permission] { [Self.write, Self.read] }
+    public var permissions: [Permission] { [Self.write, Self.read, Self.alerts] }
     public var openAPI: OpenAPIFragment { LogsOpenAPI.fragment }
     public var events: [EventDeclaration] { LogsEvents.all }
     public var rootSegments: [String] { ["loki", "_bulk"] }
@@ -27,6 +29,9 @@ public struct LogsModule: Module {
 
     public func start(_ platform: Platform) throws -> ModuleParts {
         var service = LogsService(storage: try platform.ownDatabase(for: name), settings: try LogsSettings(platform.settings), now: platform.now)
+        let storage = service.storage
+        let alerts = LogAlerts(storage: storage, platform: platform)
+        service.alerts = alerts
         service.tailFeed = LogTailFeed(bus: platform.bus, logger: platform.logger(module: name))
         let tails = LogTailHub(service: service)
         // Pushes stream in (several MiB, outside replay); queries are plain API routes.
@@ -36,6 +41,7 @@ public struct LogsModule: Module {
         let routes = RouteCollection(context: ApusRequestContext.self)
         LokiQueryRoutes(service: service).add(to: routes)
         TraceRoute(service: service).add(to: routes)
+        AlertRoutes(alerts: alerts).add(to: routes)
         let ownLines = service.settings.ownLines
             ? [OwnLines(service: service, node: platform.node, metrics: platform.metrics, logger: platform.logger(module: name)) as any Service] : []
         let syslog = service.settings.syslogPort.map { port in
@@ -45,8 +51,11 @@ public struct LogsModule: Module {
         return ModuleParts(
             routes: routes, streamedRoutes: streamed, sockets: [TailRoute(service: service, hub: tails).route],
             services: ownLines + (syslog.map { [$0] } ?? []) + [LogTailFollower(hub: tails, bus: platform.bus, logger: platform.logger(module: name))],
-            jobHandlers: [LogRetention.handler(service: service), LogCompaction.handler(service: service)],
-            recurringJobs: [LogRetention.job(every: service.settings.retentionEvery), LogCompaction.job(every: service.settings.compactEvery)],
+            jobHandlers: [LogRetention.handler(service: service), LogCompaction.handler(service: service), AlertEvaluation.handler(alerts: alerts)],
+            recurringJobs: [
+                LogRetention.job(every: service.settings.retentionEvery), LogCompaction.job(every: service.settings.compactEvery),
+                AlertEvaluation.job(every: service.settings.alertEvery),
+            ],
             eventConsumers: [LogsEvents.tenantConsumer(storage: service.storage)],
             errorShapes: [LokiErrors.shape, ElasticsearchErrors.shape]
         )

@@ -119,6 +119,23 @@ enum LogsOpenAPI {
                     ["name": "trace_id", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^[A-Za-z0-9-]{1,64}$"]],
                 ], responses: ["200": Doc.jsonResponse("The trace's lines", schema: Doc.ref("LogTrace"))])
             ],
+            "/v1/logs/alerts": [
+                "post": Doc.operation("createLogAlert", "Make an alert on a log query's count over a window", tag: "logs", body: Doc.ref("LogAlertRequest"), parameters: [tenant], responses: [
+                    "201": Doc.jsonResponse("The alert", schema: Doc.ref("LogAlert")),
+                    "409": Doc.problemResponse("An alert of the tenant has the name"),
+                ]),
+                "get": Doc.operation("listLogAlerts", "The tenant's alerts", tag: "logs", parameters: [tenant], responses: [
+                    "200": Doc.jsonResponse("The alerts", schema: Doc.object(["items": ["type": "array", "items": Doc.ref("LogAlert")]])),
+                ]),
+            ],
+            "/v1/logs/alerts/{id}": [
+                "get": Doc.operation("getLogAlert", "One alert", tag: "logs", parameters: [Doc.idParameter(), tenant], responses: [
+                    "200": Doc.jsonResponse("The alert", schema: Doc.ref("LogAlert")), "404": Doc.problemResponse("No such alert of the tenant"),
+                ]),
+                "delete": Doc.operation("deleteLogAlert", "Remove an alert", tag: "logs", parameters: [Doc.idParameter(), tenant], responses: [
+                    "204": ["description": "Removed"], "404": Doc.problemResponse("No such alert of the tenant"),
+                ]),
+            ],
             "/loki/api/v1/status/buildinfo": [
                 "get": operation("lokiBuildInfo", "The Loki version Apus answers as", responses: [
                     "200": Doc.jsonResponse("Build information", schema: ["type": "object", "required": ["version"], "properties": ["version": ["type": "string"]]]),
@@ -168,6 +185,20 @@ enum LogsOpenAPI {
                     "error": ["type": "object", "required": ["type", "reason"], "properties": ["type": ["type": "string"], "reason": ["type": "string"], "root_cause": ["type": "array"]]],
                 ],
             ],
+            "LogAlertRequest": [
+                "type": "object", "required": ["name", "query", "window", "threshold"],
+                "properties": [
+                    "name": ["type": "string", "minLength": 1, "maxLength": 200],
+                    "query": ["type": "string", "description": "A log query: a stream selector with line filters, parsers and label filters."],
+                    "window": ["type": "string", "description": "A duration of whole seconds, 10s to 24h (5m)."],
+                    "threshold": ["type": "integer", "minimum": 1, "maximum": 1_000_000_000],
+                    "cooldown": ["type": "string", "description": "A duration up to 7d (15m unless given)."],
+                ],
+            ],
+            "LogAlert": Doc.object([
+                "id": ["type": "string"], "name": ["type": "string"], "query": ["type": "string"], "window": ["type": "string"],
+                "threshold": ["type": "integer"], "cooldown": ["type": "string"], "created_at": Doc.time, "last_fired_at": ["type": ["string", "null"], "format": "date-time"],
+            ], optional: ["last_fired_at"]),
             "LogTrace": [
                 "type": "object", "required": ["trace_id", "lines"],
                 "properties": [

@@ -9,6 +9,8 @@ struct LogsService: Sendable {
     let now: @Sendable () -> Date
     /// Where stored chunks are announced for live tails (none in tests that need no tail).
     var tailFeed: LogTailFeed? = nil
+    /// The alerts whose counts each push adds to (none in tests that need no alerts).
+    var alerts: LogAlerts? = nil
 
     /// What a push stored and what it refused.
     struct PushOutcome: Sendable {
@@ -56,6 +58,7 @@ struct LogsService: Sendable {
                 if let chunk = try await ChunkStore.insert(entries, stream: stream, on: sql) { outcome.chunks.append(chunk) }
                 outcome.stored += entries.count
             }
+            try await alerts?.count(streams.filter { !outcome.refusedStreams.contains($0.labels) }, tenant: tenant, on: sql)
             return outcome
         }
         // Committed: live tails on every node may read the chunks now.

@@ -45,6 +45,8 @@ struct LogsSettings: Sendable {
     var retentionEvery = 3600.0
     /// How often streams' small chunks are merged, in seconds (`APUS_LOGS_COMPACT_EVERY`).
     var compactEvery = 60.0
+    /// How often alert rules are evaluated, in seconds (`APUS_LOGS_ALERT_EVERY`).
+    var alertEvery = 15.0
 
     init(_ settings: Settings) throws(ConfigurationError) {
         maxLineBytes = try settings.integer("APUS_LOGS_MAX_LINE_BYTES", in: 1...(16 << 20), default: maxLineBytes)
@@ -73,6 +75,7 @@ struct LogsSettings: Sendable {
         } ?? false
         retentionEvery = try settings.seconds("APUS_LOGS_RETENTION_EVERY", default: retentionEvery)
         compactEvery = try settings.seconds("APUS_LOGS_COMPACT_EVERY", default: compactEvery)
+        alertEvery = try settings.seconds("APUS_LOGS_ALERT_EVERY", default: alertEvery)
         retentionRules = try settings.parse("APUS_LOGS_RETENTION_RULES") { text throws(ConfigurationError) in
             try text.split(separator: ";").map { rule throws(ConfigurationError) in
                 guard let equals = rule.lastIndex(of: "="), case .logs(let selection)? = try? LogQLParser.parse(String(rule[..<equals])), selection.filters.isEmpty, selection.stages.isEmpty,

@@ -47,5 +47,19 @@ enum LogsStorageMigrations {
                 "CREATE INDEX logs_chunk_keys_chunk ON logs_chunk_keys (chunk_id)",
             ]
         ),
+        // Alert rules, and the lines each has counted per bucket of its window.
+        Migration(
+            module: LogsModule.name, name: "0003_alerts",
+            statements: [
+                """
+                CREATE TABLE logs_alerts (
+                    id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, query TEXT NOT NULL, window_ns BIGINT NOT NULL,
+                    threshold BIGINT NOT NULL, cooldown_ns BIGINT NOT NULL, created_at BIGINT NOT NULL, last_fired_at BIGINT,
+                    UNIQUE (tenant, name)
+                )
+                """,
+                "CREATE TABLE logs_alert_counts (alert_id TEXT NOT NULL, bucket BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (alert_id, bucket))",
+            ]
+        ),
     ]
 }
