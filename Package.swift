@@ -237,6 +237,7 @@ let package = Package(
                 "Inventory",
                 "Uploads",
                 "Recs",
+                "Logs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -21,7 +21,7 @@ import requests
 import websockets
 from standardwebhooks import Webhook
 
-from conftest import Node, free_port
+from conftest import Node, free_port, run_apus
 
 
 @pytest.fixture
@@ -259,6 +259,23 @@ def test_an_alert_fires_a_signed_webhook_once_its_window_holds_the_threshold(eng
     finally:
         node.stop()
         server.shutdown()
+
+
+def test_apus_logs_export_writes_ndjson_of_what_a_selector_picks(logs_node, engine_env, tmp_path):
+    """`apus logs export` beside the running node: NDJSON on standard output or into a file."""
+    base = logs_node.base
+    write_key, _ = keys(base)
+    ship(base, write_key, "exported", [(logging.INFO, f"record {n}") for n in range(5)] + [(logging.ERROR, "record failed")])
+    done = run_apus(["logs", "export", "--selector", '{app="exported"} != "failed"'], engine_env)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [record["line"] for record in records] == [f"record {n}" for n in range(5)]
+    assert all(record["labels"]["app"] == "exported" and int(record["timestamp"]) > 0 and record["time"].endswith("Z") for record in records)
+    target = tmp_path / "out.ndjson"
+    assert run_apus(["logs", "export", "--selector", '{app="exported"}', "--output", str(target)], engine_env).returncode == 0
+    assert len(target.read_text().splitlines()) == 6
+    refused = run_apus(["logs", "export", "--selector", '{app="exported"'], engine_env)
+    assert refused.returncode != 0 and "--selector" in refused.stderr
 
 
 def loki_push_classes():

@@ -8,7 +8,7 @@ struct Apus: AsyncParsableCommand {
         commandName: "apus",
         abstract: "A self-hosted backend platform: one binary, SQLite by default, PostgreSQL to scale out.",
         version: ApusServer.version,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, KeysCommand.self, JobsCommand.self, EventsCommand.self, InventoryCommand.self, RecsCommand.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, KeysCommand.self, JobsCommand.self, EventsCommand.self, InventoryCommand.self, RecsCommand.self, LogsCommand.self],
         defaultSubcommand: Serve.self
     )
 }

@@ -62,6 +62,11 @@ enum StreamStore {
     }
 
     /// Every stream of `tenant`.
+    /// Every tenant with a stream.
+    static func tenants(on sql: any SQLDatabase) async throws -> [String] {
+        try await sql.raw("SELECT DISTINCT tenant FROM logs_streams ORDER BY tenant").all().map { try $0.decode(column: "tenant", as: String.self) }
+    }
+
     static func streams(tenant: String, on sql: any SQLDatabase) async throws -> [Stream] {
         try await sql.raw("SELECT id, pairs FROM logs_streams WHERE tenant = \(bind: tenant) ORDER BY id").all().map(stream)
     }
