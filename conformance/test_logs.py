@@ -4,6 +4,7 @@ documents, on both engines; its live tail with `websockets`; what was acknowledg
 kill -9."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import shutil
@@ -154,22 +155,31 @@ action(type="omelasticsearch" server="127.0.0.1" serverport="{port}" searchIndex
 """
 
 
-def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_path):
-    """rsyslog's omelasticsearch, with the API key as its Basic password, posts `_bulk` batches."""
+@contextlib.contextmanager
+def rsyslog(tmp_path, config: str):
+    """rsyslogd in the foreground with `config`, reading what `logger -u <tmp>/log.sock` writes."""
     rsyslogd = shutil.which("rsyslogd")
     assert rsyslogd, "rsyslogd is not installed (apt-get install rsyslog rsyslog-elasticsearch)"
-    base = logs_node.base
-    write_key, read_key = keys(base)
-    config = tmp_path / "rsyslog.conf"
-    config.write_text(RSYSLOG_CONFIG.format(work=tmp_path, port=logs_node.port, key=write_key))
-    daemon = subprocess.Popen([rsyslogd, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    (tmp_path / "rsyslog.conf").write_text(config)
+    daemon = subprocess.Popen([rsyslogd, "-n", "-f", str(tmp_path / "rsyslog.conf"), "-i", str(tmp_path / "rsyslog.pid")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 10
         while not (tmp_path / "log.sock").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
+        yield tmp_path / "log.sock"
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=10)
+
+
+def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_path):
+    """rsyslog's omelasticsearch, with the API key as its Basic password, posts `_bulk` batches."""
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    with rsyslog(tmp_path, RSYSLOG_CONFIG.format(work=tmp_path, port=logs_node.port, key=write_key)) as socket_path:
         marker = uuid.uuid4().hex[:10]
         for n in range(5):
-            subprocess.run(["logger", "-u", str(tmp_path / "log.sock"), "-t", "billing", f"invoice {n} sent {marker}"], check=True)
+            subprocess.run(["logger", "-u", str(socket_path), "-t", "billing", f"invoice {n} sent {marker}"], check=True)
         found = []
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(found) < 5:
@@ -178,9 +188,6 @@ def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_pa
             time.sleep(0.3)
         errors = (tmp_path / "errors.json").read_text() if (tmp_path / "errors.json").exists() else ""
         assert found == [f"invoice {n} sent {marker}" for n in range(5)], errors
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 def test_a_live_tail_shows_history_then_what_a_shipper_pushes(logs_node):
@@ -390,24 +397,14 @@ action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp" template="{t
 def test_rsyslog_forwards_over_tcp(syslog_node, tmp_path, template, framing):
     """rsyslog's omfwd, as a server forwards its logs: RFC 5424 octet-counted, or its BSD-style
     forwarding format (an RFC 3339 time) one a line."""
-    rsyslogd = shutil.which("rsyslogd")
-    assert rsyslogd, "rsyslogd is not installed (apt-get install rsyslog)"
-    config = tmp_path / "rsyslog.conf"
-    config.write_text(RSYSLOG_FORWARD.format(work=tmp_path, port=syslog_node.syslog_port, template=template, framing=framing))
-    daemon = subprocess.Popen([rsyslogd, "-n", "-f", str(config), "-i", str(tmp_path / "rsyslog.pid")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 10
-        while not (tmp_path / "log.sock").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+    config = RSYSLOG_FORWARD.format(work=tmp_path, port=syslog_node.syslog_port, template=template, framing=framing)
+    with rsyslog(tmp_path, config) as socket_path:
         marker = uuid.uuid4().hex[:10]
         for n in range(20):
-            subprocess.run(["logger", "-u", str(tmp_path / "log.sock"), "-t", "backup", "-p", "daemon.warning", f"volume {n} copied {marker}"], check=True)
+            subprocess.run(["logger", "-u", str(socket_path), "-t", "backup", "-p", "daemon.warning", f"volume {n} copied {marker}"], check=True)
         found = syslog_lines(syslog_node.base, f'{{app="backup"}} |= "{marker}"', 20)
         assert [line for _, line in found] == [f"volume {n} copied {marker}" for n in range(20)]
         assert {(labels["facility"], labels["level"]) for labels, _ in found} == {("daemon", "warning")}
-    finally:
-        daemon.terminate()
-        daemon.wait(timeout=10)
 
 
 def test_a_request_with_a_traceparent_is_followed_through_the_nodes_own_lines(engine_env):
