@@ -13,15 +13,6 @@ public struct LogsExport: Sendable {
         service = LogsService(storage: try platform.ownDatabase(for: LogsModule.name), settings: try LogsSettings(platform.settings), now: platform.now)
     }
 
-    struct Record: Encodable {
-        var tenant: String
-        var timestamp: String
-        var time: String
-        var labels: [String: String]
-        var line: String
-        var metadata: [String: String]
-    }
-
     /// Writes each record (a line of JSON, without its line end) through `write`; `progress`
     /// gets the fraction done. `from` and `to` are RFC 3339, Unix seconds or nanoseconds (a day
     /// ago and now unless given; `to` exclusive). Returns the lines written.
@@ -47,10 +38,7 @@ public struct LogsExport: Sendable {
         guard start < end else { throw Problem.badRequest("--from must come before --to") }
         var tenants = tenant.map { [$0] } ?? []
         if tenant == nil { tenants = try await service.storage.read { sql in try await StreamStore.tenants(on: sql) } }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let records = ExportRecords()
         var written = 0
         for (index, tenant) in tenants.enumerated() {
             var low = start
@@ -59,13 +47,7 @@ public struct LogsExport: Sendable {
                 let streams = try await service.select(selection, tenant: tenant, start: low, end: high, limit: .max, backward: false)
                 let lines = streams.flatMap { stream in stream.entries.map { (stream.labels, $0) } }.sorted { $0.1.timestamp < $1.1.timestamp }
                 for (labels, entry) in lines {
-                    let record = Record(
-                        tenant: tenant, timestamp: String(entry.timestamp),
-                        time: formatter.string(from: Date(timeIntervalSince1970: Double(entry.timestamp) / 1e9)),
-                        labels: Dictionary(labels.pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
-                        line: entry.line, metadata: entry.metadata
-                    )
-                    try write(String(decoding: try encoder.encode(record), as: UTF8.self))
+                    try write(try records.line(tenant: tenant, labels: labels, entry: entry))
                     written += 1
                 }
                 low = high
@@ -74,5 +56,39 @@ public struct LogsExport: Sendable {
         }
         progress(1)
         return written
+    }
+}
+
+/// Lines as export records, one JSON object each: `{"tenant", "timestamp" (ns), "time",
+/// "labels", "line", "metadata"}`, what `apus logs export` writes and retention archives.
+struct ExportRecords {
+    private struct Record: Encodable {
+        var tenant: String
+        var timestamp: String
+        var time: String
+        var labels: [String: String]
+        var line: String
+        var metadata: [String: String]
+    }
+
+    private let encoder: JSONEncoder
+    private let formatter: ISO8601DateFormatter
+
+    init() {
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    }
+
+    /// One record, without its line end.
+    func line(tenant: String, labels: LabelSet, entry: LogEntry) throws -> String {
+        let record = Record(
+            tenant: tenant, timestamp: String(entry.timestamp),
+            time: formatter.string(from: Date(timeIntervalSince1970: Double(entry.timestamp) / 1e9)),
+            labels: Dictionary(labels.pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            line: entry.line, metadata: entry.metadata
+        )
+        return String(decoding: try encoder.encode(record), as: UTF8.self)
     }
 }

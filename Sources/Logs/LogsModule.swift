@@ -32,6 +32,7 @@ public struct LogsModule: Module {
         let storage = service.storage
         let alerts = LogAlerts(storage: storage, platform: platform)
         service.alerts = alerts
+        if service.settings.retentionExport { service.archive = platform.objects }
         service.tailFeed = LogTailFeed(bus: platform.bus, logger: platform.logger(module: name))
         let tails = LogTailHub(service: service)
         // Pushes stream in (several MiB, outside replay); queries are plain API routes.

@@ -1,6 +1,9 @@
 import ApusCore
+import ApusKit
+import CompressNIO
 import Foundation
 import Logging
+import NIOCore
 
 /// Stores and reads log lines in the module's own database, tenant by tenant.
 struct LogsService: Sendable {
@@ -11,6 +14,8 @@ struct LogsService: Sendable {
     var tailFeed: LogTailFeed? = nil
     /// The alerts whose counts each push adds to (none in tests that need no alerts).
     var alerts: LogAlerts? = nil
+    /// Where retention archives what it drops, when `APUS_LOGS_RETENTION_EXPORT` is on.
+    var archive: (any ObjectStore)? = nil
 
     /// What a push stored and what it refused.
     struct PushOutcome: Sendable {
@@ -237,7 +242,11 @@ extension LogsService {
         for (cutoff, ids) in byCutoff {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let batch = Array(ids[start..<min(ids.count, start + 500)])
-                swept.chunks += try await storage.transaction { sql in try await ChunkStore.delete(of: batch, olderThan: cutoff, on: sql) }
+                if let archive {
+                    swept.chunks += try await archiveAndDelete(of: batch, olderThan: cutoff, into: archive)
+                } else {
+                    swept.chunks += try await storage.transaction { sql in try await ChunkStore.delete(of: batch, olderThan: cutoff, on: sql) }
+                }
             }
         }
         let engine = storage.engine
@@ -326,5 +335,53 @@ extension LogsService {
         }
         if replaced > 0 { try await storage.releaseFreeSpace() }
         return (replaced, made)
+    }
+}
+
+extension LogsService {
+    /// Archives the expiring chunks of `streams` to the object store, a gzip NDJSON object per
+    /// chunk (`logs/archive/<tenant>/<stream>/<first>-<last>-<chunk>`, the times in
+    /// nanoseconds), and deletes each once its object is written: a failed write leaves the
+    /// chunk for the next sweep, and a sweep that dies after the write writes the same object
+    /// again. Returns the chunks deleted.
+    func archiveAndDelete(of streams: [Int64], olderThan cutoff: Int64, into archive: any ObjectStore) async throws -> Int {
+        let records = ExportRecords()
+        let known = try await storage.read { sql in try await StreamStore.allWithTenants(on: sql) }
+        let byID = Dictionary(uniqueKeysWithValues: known.map { ($0.stream.id, $0) })
+        var deleted = 0
+        while true {
+            let expiring = try await storage.read { sql in try await ChunkStore.expiring(of: streams, olderThan: cutoff, limit: 100, on: sql) }
+            guard !expiring.isEmpty else { return deleted }
+            for head in expiring {
+                guard let (stream, tenant) = byID[head.stream],
+                      let chunk = try await storage.read({ sql in try await ChunkStore.chunks(ids: [head.id], on: sql) }).first else { continue }
+                var text = ""
+                for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) {
+                    text += try records.line(tenant: tenant, labels: stream.labels, entry: entry)
+                    text += "\n"
+                }
+                var plain = ByteBuffer(string: text)
+                let compressed = try plain.compress(with: .gzip())
+                let path = "logs/archive/\(Self.keySegment(tenant))/\(stream.id)/\(chunk.minTimestamp)-\(chunk.maxTimestamp)-\(head.id)"
+                guard let key = ObjectKey(path) else { throw ObjectKeyRefused(path: path) }
+                let body = AsyncStream<ByteBuffer> { continuation in
+                    continuation.yield(compressed)
+                    continuation.finish()
+                }
+                _ = try await archive.put(key, body)
+                try await storage.transaction { sql in try await ChunkStore.delete(ids: [head.id], on: sql) }
+                deleted += 1
+            }
+        }
+    }
+
+    struct ObjectKeyRefused: Error { let path: String }
+
+    /// A tenant as one segment of an object key: itself when it can be, else its bytes in hex.
+    static func keySegment(_ tenant: String) -> String {
+        let plain = (1...100).contains(tenant.utf8.count) && tenant.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == 0x5F || byte == 0x2D
+        }
+        return plain ? tenant : "x" + String(Array(tenant.utf8).hexEncoded.prefix(99))
     }
 }

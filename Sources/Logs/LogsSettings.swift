@@ -41,6 +41,9 @@ struct LogsSettings: Sendable {
     /// admins read with `X-Scope-OrgID`.
     var syslogTenant = "syslog"
 
+    /// Whether retention first archives what it drops to the object store, as gzip NDJSON
+    /// (`APUS_LOGS_RETENTION_EXPORT`, off).
+    var retentionExport = false
     /// How often the retention sweep runs, in seconds (`APUS_LOGS_RETENTION_EVERY`).
     var retentionEvery = 3600.0
     /// How often streams' small chunks are merged, in seconds (`APUS_LOGS_COMPACT_EVERY`).
@@ -76,6 +79,13 @@ struct LogsSettings: Sendable {
         retentionEvery = try settings.seconds("APUS_LOGS_RETENTION_EVERY", default: retentionEvery)
         compactEvery = try settings.seconds("APUS_LOGS_COMPACT_EVERY", default: compactEvery)
         alertEvery = try settings.seconds("APUS_LOGS_ALERT_EVERY", default: alertEvery)
+        retentionExport = try settings.parse("APUS_LOGS_RETENTION_EXPORT") { text throws(ConfigurationError) in
+            switch text.lowercased() {
+            case "on", "true", "1": return true
+            case "off", "false", "0": return false
+            default: throw .invalid("APUS_LOGS_RETENTION_EXPORT", "'\(text)' is not on or off")
+            }
+        } ?? false
         retentionRules = try settings.parse("APUS_LOGS_RETENTION_RULES") { text throws(ConfigurationError) in
             try text.split(separator: ";").map { rule throws(ConfigurationError) in
                 guard let equals = rule.lastIndex(of: "="), case .logs(let selection)? = try? LogQLParser.parse(String(rule[..<equals])), selection.filters.isEmpty, selection.stages.isEmpty,

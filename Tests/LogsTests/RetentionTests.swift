@@ -1,9 +1,11 @@
 import ApusCore
 import ApusTesting
+import CompressNIO
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 @testable import Logs
+import NIOCore
 import SQLKit
 import Testing
 
@@ -45,6 +47,51 @@ import Testing
             // A stream swept away comes back when lines arrive for it again.
             try await push("api", "later")
             #expect(try await rowCount("logs_streams", in: storage) == 1)
+        }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func anArchivingSweepWritesEachChunkAsGzipNDJSONBeforeItGoes(_ engine: DatabaseEngine) async throws {
+        let clock = TestClock()
+        let settings = Settings([
+            "APUS_LOGS_RETENTION": "1d", "APUS_LOGS_RETENTION_EXPORT": "on",
+            "APUS_LOGS_RETENTION_EVERY": "1000000000", "APUS_LOGS_COMPACT_EVERY": "1000000000",
+        ])
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], clock: clock, configure: { $0.settings = settings }) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let adminID = try #require(try await server.identity.users.find(email: "admin@example.com")).id
+            struct Created: Decodable { let key: String }
+            let key = try await client.json("/v1/api-keys", .post, token: admin.accessToken, body: #"{"name":"shipper","scopes":["logs.write"]}"#).decoded(Created.self).key
+            let now = Int64(clock.now().timeIntervalSince1970 * 1_000_000_000)
+            for (app, lines) in [("api", ["a 1", "a 2"]), ("web", ["w 1"])] {
+                let values = lines.enumerated().map { #"["\#(now + Int64($0))","\#($1)"]"# }.joined(separator: ",")
+                let body = #"{"streams":[{"stream":{"app":"\#(app)"},"values":[\#(values)]}]}"#
+                #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
+            }
+            let storage = try server.platform.ownDatabase(for: LogsModule.name)
+            var service = LogsService(storage: storage, settings: try LogsSettings(settings), now: clock.now)
+            service.archive = server.platform.objects
+            clock.advance(by: 2 * 86_400)
+            #expect(try await service.applyRetention() == .init(chunks: 2, streams: 2))
+            #expect(try await rowCount("logs_chunks", in: storage) == 0)
+            #expect(try await rowCount("logs_chunk_keys", in: storage) == 0)
+
+            let objects = try await server.platform.objects.list(prefix: "logs/archive/\(adminID)")
+            #expect(objects.count == 2)
+            var lines: [String] = []
+            for object in objects {
+                var bytes = ByteBuffer()
+                try await server.platform.objects.read(object.key, range: nil) { part in
+                    var part = part
+                    bytes.writeBuffer(&part)
+                }
+                let text = String(buffer: try bytes.decompress(with: .gzip(), maxSize: 1 << 20))
+                lines += text.split(separator: "\n").map(String.init)
+            }
+            let records = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            #expect(Set(records.compactMap { $0["line"] as? String }) == ["a 1", "a 2", "w 1"])
+            #expect(records.allSatisfy { $0["tenant"] as? String == adminID })
+            #expect(Set(records.compactMap { ($0["labels"] as? [String: String])?["app"] }) == ["api", "web"])
         }
     }
 

@@ -117,6 +117,23 @@ enum ChunkStore {
         return count
     }
 
+    /// The ids and streams of the chunks of `streams` whose newest line is before `cutoff`, at
+    /// most `limit`.
+    static func expiring(of streams: [Int64], olderThan cutoff: Int64, limit: Int, on sql: any SQLDatabase) async throws -> [(id: Int64, stream: Int64)] {
+        guard !streams.isEmpty else { return [] }
+        let ids = SQLList(streams.map { SQLBind($0) })
+        return try await sql.raw("SELECT id, stream_id FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff) ORDER BY id LIMIT \(bind: limit)")
+            .all().map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "stream_id", as: Int64.self)) }
+    }
+
+    /// Removes these chunks and their keys.
+    static func delete(ids: [Int64], on sql: any SQLDatabase) async throws {
+        guard !ids.isEmpty else { return }
+        let list = SQLList(ids.map { SQLBind($0) })
+        try await sql.raw("DELETE FROM logs_chunk_keys WHERE chunk_id IN (\(list))").run()
+        try await sql.raw("DELETE FROM logs_chunks WHERE id IN (\(list))").run()
+    }
+
     /// A small chunk a compaction may merge.
     struct Small: Sendable {
         let id: Int64

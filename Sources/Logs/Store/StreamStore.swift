@@ -61,12 +61,17 @@ enum StreamStore {
         return Stream(id: try row.decode(column: "id", as: Int64.self), labels: LabelSet(canonical: pairs.map { ($0[0], $0[1]) }))
     }
 
-    /// Every stream of `tenant`.
     /// Every tenant with a stream.
     static func tenants(on sql: any SQLDatabase) async throws -> [String] {
         try await sql.raw("SELECT DISTINCT tenant FROM logs_streams ORDER BY tenant").all().map { try $0.decode(column: "tenant", as: String.self) }
     }
 
+    /// Every stream with its tenant.
+    static func allWithTenants(on sql: any SQLDatabase) async throws -> [(stream: Stream, tenant: String)] {
+        try await sql.raw("SELECT id, tenant, pairs FROM logs_streams ORDER BY id").all().map { (try stream($0), try $0.decode(column: "tenant", as: String.self)) }
+    }
+
+    /// Every stream of `tenant`.
     static func streams(tenant: String, on sql: any SQLDatabase) async throws -> [Stream] {
         try await sql.raw("SELECT id, pairs FROM logs_streams WHERE tenant = \(bind: tenant) ORDER BY id").all().map(stream)
     }
