@@ -38,7 +38,8 @@ public enum Snappy {
         guard declared <= limit else { throw .tooLarge(declared: declared, limit: limit) }
 
         var output: [UInt8] = []
-        output.reserveCapacity(declared)
+        // What a block can expand to is bounded by what it holds: no more is reserved at once.
+        output.reserveCapacity(min(declared, input.count * 32))
         while index < input.count {
             let tag = try byte()
             switch tag & 0x03 {

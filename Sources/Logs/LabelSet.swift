@@ -9,14 +9,17 @@ struct LabelSet: Hashable, Sendable, CustomStringConvertible {
         case empty
         case duplicate(String)
         case tooMany(Int)
+        /// A value holding NUL, which PostgreSQL's text cannot store.
+        case nul(String)
     }
 
     init(_ labels: [(String, String)], maxLabels: Int) throws(Refusal) {
         guard !labels.isEmpty else { throw .empty }
         guard labels.count <= maxLabels else { throw .tooMany(maxLabels) }
         let sorted = labels.sorted { $0.0 < $1.0 }
-        for (index, (name, _)) in sorted.enumerated() {
+        for (index, (name, value)) in sorted.enumerated() {
             guard Self.isName(name) else { throw .badName(name) }
+            guard !value.utf8.contains(0) else { throw .nul(name) }
             if index > 0, sorted[index - 1].0 == name { throw .duplicate(name) }
         }
         pairs = sorted.map { (name: $0.0, value: $0.1) }

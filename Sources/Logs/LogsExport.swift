@@ -43,7 +43,8 @@ public struct LogsExport: Sendable {
         for (index, tenant) in tenants.enumerated() {
             var low = start
             while low < end {
-                let high = min(end, low + Self.slice)
+                let (next, overflow) = low.addingReportingOverflow(Self.slice)
+                let high = overflow ? end : min(end, next)
                 let streams = try await service.select(selection, tenant: tenant, start: low, end: high, limit: .max, backward: false)
                 let lines = streams.flatMap { stream in stream.entries.map { (stream.labels, $0) } }.sorted { $0.1.timestamp < $1.1.timestamp }
                 for (labels, entry) in lines {
@@ -51,7 +52,7 @@ public struct LogsExport: Sendable {
                     written += 1
                 }
                 low = high
-                progress((Double(index) + Double(low - start) / Double(end - start)) / Double(tenants.count))
+                progress((Double(index) + (Double(low) - Double(start)) / (Double(end) - Double(start))) / Double(tenants.count))
             }
         }
         progress(1)

@@ -49,6 +49,7 @@ struct LogsService: Sendable {
         let limit = settings.maxStreams
         let time = now()
         let engine = storage.engine
+        let rules = try await alerts?.rules(of: tenant) ?? []
         let outcome = try await storage.transaction { sql in
             var outcome = PushOutcome()
             for (labels, entries) in streams {
@@ -63,7 +64,9 @@ struct LogsService: Sendable {
                 if let chunk = try await ChunkStore.insert(entries, stream: stream, on: sql) { outcome.chunks.append(chunk) }
                 outcome.stored += entries.count
             }
-            try await alerts?.count(streams.filter { !outcome.refusedStreams.contains($0.labels) }, tenant: tenant, on: sql)
+            if let alerts, !rules.isEmpty {
+                try await alerts.count(streams.filter { !outcome.refusedStreams.contains($0.labels) }, rules: rules, on: sql)
+            }
             return outcome
         }
         // Committed: live tails on every node may read the chunks now.
@@ -80,6 +83,15 @@ struct LogsService: Sendable {
     /// The entries of the streams `selection` picks with times in `[start, end)`, each stream's
     /// in time order; at most `limit` in all, the newest (`backward`) or the oldest.
     func select(_ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool) async throws -> [StreamLines] {
+        var read = Set<Int64>()
+        return try await select(selection, tenant: tenant, start: start, end: end, limit: limit, backward: backward, chunksRead: &read)
+    }
+
+    /// The same, noting the chunks it read (a live tail's history, so the lines of a push it
+    /// already showed are not sent twice).
+    func select(
+        _ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool, chunksRead: inout Set<Int64>
+    ) async throws -> [StreamLines] {
         let matcher = try LineMatcher(selection)
         let pipeline = try LabelPipeline(selection.stages)
         let streams = try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) } }
@@ -115,6 +127,7 @@ struct LogsService: Sendable {
             }
             let batch = Array(page.prefix(32))
             page.removeFirst(batch.count)
+            chunksRead.formUnion(batch.map(\.id))
             let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: batch.map(\.id), on: sql) }
             for chunk in chunks {
                 let streamKey = keyOfStream[chunk.streamID]!
@@ -349,9 +362,13 @@ extension LogsService {
         let known = try await storage.read { sql in try await StreamStore.allWithTenants(on: sql) }
         let byID = Dictionary(uniqueKeysWithValues: known.map { ($0.stream.id, $0) })
         var deleted = 0
+        var after: Int64 = 0
         while true {
-            let expiring = try await storage.read { sql in try await ChunkStore.expiring(of: streams, olderThan: cutoff, limit: 100, on: sql) }
-            guard !expiring.isEmpty else { return deleted }
+            let cursor = after
+            let expiring = try await storage.read { sql in try await ChunkStore.expiring(of: streams, olderThan: cutoff, after: cursor, limit: 100, on: sql) }
+            guard let last = expiring.last else { return deleted }
+            // Past what this round has seen, so a chunk it cannot archive never holds it up.
+            after = last.id
             for head in expiring {
                 guard let (stream, tenant) = byID[head.stream],
                       let chunk = try await storage.read({ sql in try await ChunkStore.chunks(ids: [head.id], on: sql) }).first else { continue }

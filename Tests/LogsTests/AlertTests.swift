@@ -44,6 +44,9 @@ import Testing
             let unparsed = try await client.json("/v1/logs/alerts", .post, token: editor.accessToken, body: #"{"name":"x","query":"{a=","window":"1m","threshold":1}"#)
             #expect(unparsed.status == .unprocessableContent && String(buffer: unparsed.body).contains("is not LogQL"))
 
+            let nul = try await client.json("/v1/logs/alerts", .post, token: editor.accessToken, body: #"{"name":"n","query":"{app=\"a\u0000\"}","window":"1m","threshold":1}"#)
+            #expect(nul.status == .unprocessableContent)
+
             let listed = try await client.json("/v1/logs/alerts", .get, token: editor.accessToken)
             #expect(String(buffer: listed.body).contains(rule.id))
             // Another user's list does not hold it, nor can they read or remove it.

@@ -46,7 +46,9 @@ import Testing
     @Test(arguments: [
         (#"{app="api""#, 11), (#"{app=api}"#, 6), (#"{}"#, 3), (#"{app=""}"#, 9), (#"{app=~".*"}"#, 12),
         (#"{app="a"} | line_format "x""#, 13), (#"{a="b"} | json foo="bar""#, 16), (#"{a="b"} | status >= "5""#, 21),
-        (#"{a="b"} | status = 5"#, 20), (#"{a="b"} | a="x" and b="y""#, 17), (#"{a="b"} | status > 5xx"#, 21), (#"{a="b"} |"#, 10), (#"max_over_time({a="b"}[5m])"#, 14), (#"count_over_time({a="b"}[5])"#, 26),
+        (#"{a="b"} | status = 5"#, 20), (#"{a="b"} | a="x" and b="y""#, 17), (#"{a="b"} | status > 5xx"#, 21), (#"{a="b"} |"#, 10),
+        // Compiles alone, not anchored as label patterns run: \Q quotes to the end, past the ")$".
+        (#"{a=~"\\Qx"}"#, 5), (#"{a="b"} | x=~"\\Qy""#, 14), (#"max_over_time({a="b"}[5m])"#, 14), (#"count_over_time({a="b"}[5])"#, 26),
         (#"{a=~"("}"#, 5), ("", 1), (#"{a="b"} x"#, 9),
     ])
     func whatIsNotLogQLItAnswersIsRefusedWithItsColumn(_ query: String, _ column: Int) {

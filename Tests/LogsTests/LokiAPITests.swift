@@ -254,4 +254,17 @@ import Testing
             #expect(lastByMethod == ["GET": "3", "POST": "2"])
         }
     }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aLabelValueHoldingNULIsRefusedAndTheRestKept(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let now = Self.now
+            let body = #"{"streams":[{"stream":{"app":"a\u0000b"},"values":[["\#(now)","x"]]},{"stream":{"app":"ok"},"values":[["\#(now)","kept"]]}]}"#
+            let pushed = try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: body)
+            #expect(pushed.status == .badRequest)
+            #expect(String(buffer: pushed.body).contains("NUL"))
+            #expect(try Self.lines(try await Self.query(client, #"{app="ok"}"#, token: admin.accessToken)) == ["kept"])
+        }
+    }
 }

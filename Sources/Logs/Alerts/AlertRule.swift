@@ -40,6 +40,7 @@ struct AlertRule: Sendable, Equatable {
         func rule(tenant: String, id: String, at time: Int64) -> Result<AlertRule, Problem> {
             var errors: [Problem.FieldError] = []
             if name.isEmpty || name.utf8.count > 200 || name.contains("\u{0}") { errors.append(.init(field: "name", message: "must be 1 to 200 bytes of text")) }
+            if query.utf8.contains(0) { errors.append(.init(field: "query", message: "must not hold NUL")) }
             do {
                 if case .metric = try LogQLParser.parse(query) {
                     errors.append(.init(field: "query", message: "must be a log query (a selector with filters), not a metric query"))

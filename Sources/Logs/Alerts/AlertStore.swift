@@ -15,6 +15,16 @@ enum AlertStore {
             """).run()
     }
 
+    /// Whether the tenant has a rule of this name.
+    static func named(_ name: String, tenant: String, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("SELECT 1 AS one FROM logs_alerts WHERE tenant = \(bind: tenant) AND name = \(bind: name)").first() != nil
+    }
+
+    /// Removes counts whose rule is gone.
+    static func dropOrphanCounts(on sql: any SQLDatabase) async throws {
+        try await sql.raw("DELETE FROM logs_alert_counts WHERE alert_id NOT IN (SELECT id FROM logs_alerts)").run()
+    }
+
     /// The tenant's rules, or every tenant's.
     static func rules(tenant: String?, on sql: any SQLDatabase) async throws -> [AlertRule] {
         let filter: SQLQueryString = tenant.map { "WHERE tenant = \(bind: $0)" } ?? ""

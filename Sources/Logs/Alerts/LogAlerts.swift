@@ -25,7 +25,13 @@ struct LogAlerts: Sendable {
     var now: Int64 { Int64(platform.now().timeIntervalSince1970 * 1_000_000_000) }
 
     func create(_ rule: AlertRule) async throws {
-        try await storage.transaction { sql in try await AlertStore.insert(rule, on: sql) }
+        do {
+            try await storage.transaction { sql in try await AlertStore.insert(rule, on: sql) }
+        } catch {
+            // Two at once with one name: the loser meets the unique index, which is a 409 too.
+            let taken = try await storage.read { sql in try await AlertStore.named(rule.name, tenant: rule.tenant, on: sql) }
+            throw taken ? AlertStore.NameTaken() : error
+        }
         await platform.invalidate(rules, [rule.tenant])
     }
 
@@ -39,12 +45,17 @@ struct LogAlerts: Sendable {
         return deleted
     }
 
-    /// Counts, in the push's transaction, the stored lines each of the tenant's rules keeps.
-    func count(_ streams: [(labels: LabelSet, entries: [LogEntry])], tenant: String, on sql: any SQLDatabase) async throws {
+    /// The tenant's rules, from the node's cache. Read before a push's transaction opens: a
+    /// load inside it would hold one pooled connection while waiting for another.
+    func rules(of tenant: String) async throws -> [AlertRule] {
         let storage = self.storage
-        guard let rules = try await rules.value(for: tenant, load: {
+        return try await rules.value(for: tenant) {
             try await storage.read { sql in try await AlertStore.rules(tenant: tenant, on: sql) }
-        }), !rules.isEmpty else { return }
+        } ?? []
+    }
+
+    /// Counts, in the push's transaction, the stored lines each of `rules` keeps.
+    func count(_ streams: [(labels: LabelSet, entries: [LogEntry])], rules: [AlertRule], on sql: any SQLDatabase) async throws {
         for rule in rules {
             guard let selection = rule.selection, let matcher = try? LineMatcher(selection), let pipeline = try? LabelPipeline(selection.stages) else { continue }
             var counter = SlidingWindowCounter(window: rule.window, buckets: AlertRule.buckets)
@@ -72,6 +83,8 @@ struct LogAlerts: Sendable {
     @discardableResult
     func evaluate(at time: Int64) async throws -> [String] {
         let all = try await storage.read { sql in try await AlertStore.rules(tenant: nil, on: sql) }
+        // Counts a node added from a cached rule after it was removed.
+        try await storage.transaction { sql in try await AlertStore.dropOrphanCounts(on: sql) }
         var fired: [String] = []
         for rule in all {
             let first = SlidingWindowCounter(window: rule.window, buckets: AlertRule.buckets).bucket(of: time - rule.window)

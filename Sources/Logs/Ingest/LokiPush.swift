@@ -94,6 +94,7 @@ struct LokiPush {
         case .empty: "a stream needs at least one label"
         case .duplicate(let name): "duplicate label name \(LabelSet.quoted(name))"
         case .tooMany(let limit): "more than \(limit) labels"
+        case .nul(let name): "the value of label \(LabelSet.quoted(name)) holds a NUL character"
         }
     }
 }

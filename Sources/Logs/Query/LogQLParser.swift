@@ -91,7 +91,7 @@ struct LogQLParser {
             skipSpace()
             let start = position
             let value = try string()
-            if op == .matches || op == .notMatches { try checkRegex(value, at: start) }
+            if op == .matches || op == .notMatches { try checkRegex(value, at: start, anchored: true) }
             matchers.append(.init(name: name, op: op, value: value))
             skipSpace()
             if peek() == "," { position += 1; skipSpace() } else if peek() != "}" { throw error("expected , or } in the stream selector") }
@@ -167,7 +167,7 @@ struct LogQLParser {
         if let quote = peek(), quote == "\"" || quote == "`" {
             guard [.equal, .notEqual, .matches, .notMatches].contains(op) else { throw error("\(op.rawValue) compares numbers: write the value without quotes") }
             filter.text = try string()
-            if op == .matches || op == .notMatches { try checkRegex(filter.text!, at: valueStart) }
+            if op == .matches || op == .notMatches { try checkRegex(filter.text!, at: valueStart, anchored: true) }
         } else {
             guard op != .equal, op != .matches, op != .notMatches else { throw error("\(op.rawValue) compares text: quote the value") }
             var literal = ""
@@ -197,8 +197,11 @@ struct LogQLParser {
         }
     }
 
-    private func checkRegex(_ pattern: String, at start: Int) throws(LogQLError) {
-        guard (try? NSRegularExpression(pattern: pattern)) != nil else { throw LogQLError(column: start + 1, message: "invalid regular expression \(LabelSet.quoted(pattern))") }
+    /// Refuses a pattern that will not compile as it will run: label matchers and filters are
+    /// anchored (`^(?:…)$`), which a pattern such as `\\Qx` breaks although it compiles alone.
+    private func checkRegex(_ pattern: String, at start: Int, anchored: Bool = false) throws(LogQLError) {
+        let compiled = anchored ? "^(?:\(pattern))$" : pattern
+        guard (try? NSRegularExpression(pattern: compiled, options: anchored ? [.dotMatchesLineSeparators] : [])) != nil else { throw LogQLError(column: start + 1, message: "invalid regular expression \(LabelSet.quoted(pattern))") }
     }
 
     /// A duration such as `5m`, `1h30m`, `30s`, `250ms`, in nanoseconds.

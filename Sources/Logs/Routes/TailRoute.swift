@@ -26,10 +26,13 @@ struct TailRoute {
             }
             try await hub.open(socket, tenant: request.tenant, selection: request.selection)
             do {
-                let now = service.nowNanoseconds
-                let history = try await service.select(request.selection, tenant: request.tenant, start: request.start, end: now + 1, limit: request.limit, backward: true)
+                // To the end of time: a line dated ahead that commits meanwhile is shown here or held.
+                var showed = Set<Int64>()
+                let history = try await service.select(
+                    request.selection, tenant: request.tenant, start: request.start, end: .max, limit: request.limit, backward: true, chunksRead: &showed
+                )
                 if !history.isEmpty { socket.send(try LogTailHub.frame(history)) }
-                await hub.ready(socket)
+                try await hub.ready(socket, showed: showed)
                 // Nothing a client sends means anything; reading notices the close.
                 for try await _ in inbound {}
             } catch {

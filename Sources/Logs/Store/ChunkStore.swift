@@ -24,7 +24,8 @@ enum ChunkStore {
             RETURNING id
             """).first()
         let id = try row?.decode(column: "id", as: Int64.self)
-        let keys = Set(entries.flatMap { entry in Self.keyFields.compactMap { field in entry.metadata[field].map { "\(field):\($0)" } } })
+        // A key holding NUL cannot be stored in PostgreSQL's text: such an id finds no chunk.
+        let keys = Set(entries.flatMap { entry in Self.keyFields.compactMap { field in entry.metadata[field].map { "\(field):\($0)" } } }).filter { !$0.utf8.contains(0) }
         guard !keys.isEmpty, let id else { return id }
         let rows = SQLList(keys.sorted().map { key in SQLGroupExpression([SQLBind(key), SQLBind(id), SQLBind(stream)]) })
         try await sql.raw("INSERT INTO logs_chunk_keys (key, chunk_id, stream_id) VALUES \(rows)").run()
@@ -95,6 +96,14 @@ enum ChunkStore {
             """).all().map(stored)
     }
 
+    /// The chunks with these ids, each with its id.
+    static func identified(ids: [Int64], on sql: any SQLDatabase) async throws -> [(id: Int64, chunk: Stored)] {
+        guard !ids.isEmpty else { return [] }
+        let list = SQLList(ids.map { SQLBind($0) })
+        return try await sql.raw("SELECT id, stream_id, min_ts, max_ts, raw_bytes, data FROM logs_chunks WHERE id IN (\(list)) ORDER BY id")
+            .all().map { (try $0.decode(column: "id", as: Int64.self), try stored($0)) }
+    }
+
     private static func stored(_ row: any SQLRow) throws -> Stored {
         Stored(
             streamID: try row.decode(column: "stream_id", as: Int64.self),
@@ -117,12 +126,14 @@ enum ChunkStore {
         return count
     }
 
-    /// The ids and streams of the chunks of `streams` whose newest line is before `cutoff`, at
-    /// most `limit`.
-    static func expiring(of streams: [Int64], olderThan cutoff: Int64, limit: Int, on sql: any SQLDatabase) async throws -> [(id: Int64, stream: Int64)] {
+    /// The ids and streams of the chunks of `streams` whose newest line is before `cutoff`, in
+    /// id order after `after`, at most `limit`.
+    static func expiring(of streams: [Int64], olderThan cutoff: Int64, after: Int64, limit: Int, on sql: any SQLDatabase) async throws -> [(id: Int64, stream: Int64)] {
         guard !streams.isEmpty else { return [] }
         let ids = SQLList(streams.map { SQLBind($0) })
-        return try await sql.raw("SELECT id, stream_id FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff) ORDER BY id LIMIT \(bind: limit)")
+        return try await sql.raw("""
+            SELECT id, stream_id FROM logs_chunks WHERE stream_id IN (\(ids)) AND max_ts < \(bind: cutoff) AND id > \(bind: after) ORDER BY id LIMIT \(bind: limit)
+            """)
             .all().map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "stream_id", as: Int64.self)) }
     }
 

@@ -12,8 +12,9 @@ actor LogTailHub {
         let matcher: LineMatcher
         let pipeline: LabelPipeline
         let socket: Socket
-        /// Frames held while the history is read; `nil` once it has gone out.
-        var held: [String]?
+        /// Lines held while the history is read, by the chunk they came from; `nil` once the
+        /// history has gone out.
+        var held: [(chunk: Int64, lines: [LogsService.StreamLines])]?
     }
 
     private let service: LogsService
@@ -23,16 +24,19 @@ actor LogTailHub {
         self.service = service
     }
 
-    /// Follows `selection` of `tenant` on `socket`, holding frames until ``ready(_:)``.
+    /// Follows `selection` of `tenant` on `socket`, holding lines until ``ready(_:showed:)``.
     func open(_ socket: Socket, tenant: String, selection: LogQL.Selection) throws {
         tails[socket.id] = Tail(tenant: tenant, matcher: try LineMatcher(selection), pipeline: try LabelPipeline(selection.stages), socket: socket, held: [])
     }
 
-    /// The history went out: sends what was held, then frames as they come.
-    func ready(_ socket: Socket) {
+    /// The history went out, read from the chunks `showed`: sends what was held from any other
+    /// chunk (a push that committed while the history was read is in one or the other, or both),
+    /// then lines as they come.
+    func ready(_ socket: Socket, showed: Set<Int64>) throws {
         guard let held = tails[socket.id]?.held else { return }
-        for frame in held { socket.send(frame) }
         tails[socket.id]?.held = nil
+        let lines = Self.merged(held.filter { !showed.contains($0.chunk) }.flatMap(\.lines))
+        if !lines.isEmpty { socket.send(try Self.frame(lines)) }
     }
 
     func close(_ socket: Socket) {
@@ -46,35 +50,45 @@ actor LogTailHub {
         let following = tails.filter { $0.value.tenant == note.t }
         guard !following.isEmpty else { return }
         let (chunks, streams) = try await service.storage.read { sql in
-            (try await ChunkStore.chunks(ids: note.c, on: sql), try await StreamStore.streams(tenant: note.t, on: sql))
+            (try await ChunkStore.identified(ids: note.c, on: sql), try await StreamStore.streams(tenant: note.t, on: sql))
         }
         let labels = Dictionary(uniqueKeysWithValues: streams.map { ($0.id, $0.labels) })
-        let decoded = try chunks.compactMap { chunk -> (LabelSet, [LogEntry])? in
+        let decoded = try chunks.compactMap { id, chunk -> (Int64, LabelSet, [LogEntry])? in
             guard let streamLabels = labels[chunk.streamID] else { return nil }
-            return (streamLabels, try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes))
+            return (id, streamLabels, try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes))
         }
         for (id, tail) in following {
-            var lines: [LogsService.StreamLines] = []
-            var index: [LabelSet: Int] = [:]
-            for (streamLabels, entries) in decoded where tail.matcher.selects(streamLabels) {
+            var perChunk: [(chunk: Int64, lines: [LogsService.StreamLines])] = []
+            for (chunk, streamLabels, entries) in decoded where tail.matcher.selects(streamLabels) {
+                var kept: [LogsService.StreamLines] = []
                 for entry in entries where tail.matcher.keeps(entry.line) {
-                    guard let kept = tail.pipeline.isEmpty ? streamLabels : tail.pipeline.run(entry.line, labels: streamLabels) else { continue }
-                    if let at = index[kept] {
-                        lines[at].entries.append(entry)
-                    } else {
-                        index[kept] = lines.count
-                        lines.append(LogsService.StreamLines(labels: kept, entries: [entry]))
-                    }
+                    guard let shown = tail.pipeline.isEmpty ? streamLabels : tail.pipeline.run(entry.line, labels: streamLabels) else { continue }
+                    kept.append(LogsService.StreamLines(labels: shown, entries: [entry]))
                 }
+                if !kept.isEmpty { perChunk.append((chunk, kept)) }
             }
-            guard !lines.isEmpty else { continue }
-            let frame = try Self.frame(lines)
+            guard !perChunk.isEmpty else { continue }
             if tails[id]?.held != nil {
-                tails[id]?.held?.append(frame)
+                tails[id]?.held?.append(contentsOf: perChunk)
             } else {
-                tail.socket.send(frame)
+                tail.socket.send(try Self.frame(Self.merged(perChunk.flatMap(\.lines))))
             }
         }
+    }
+
+    /// Lines of one label set together, in the order the sets first appear.
+    static func merged(_ lines: [LogsService.StreamLines]) -> [LogsService.StreamLines] {
+        var merged: [LogsService.StreamLines] = []
+        var index: [LabelSet: Int] = [:]
+        for stream in lines {
+            if let at = index[stream.labels] {
+                merged[at].entries += stream.entries
+            } else {
+                index[stream.labels] = merged.count
+                merged.append(stream)
+            }
+        }
+        return merged
     }
 
     /// Loki's tail frame: `{"streams":[{"stream":{…},"values":[["<ns>","line"]]}],"dropped_entries":null}`,
