@@ -24,13 +24,7 @@ struct ChatSettings: Sendable {
 
     init(_ settings: Settings) throws(ConfigurationError) {
         maxText = try settings.integer("APUS_CHAT_MAX_TEXT", in: 1...100_000, default: maxText)
-        messageEvents = try settings.parse("APUS_CHAT_MESSAGE_EVENTS") { text throws(ConfigurationError) in
-            switch text.lowercased() {
-            case "1", "true", "on", "yes": return true
-            case "0", "false", "off", "no": return false
-            default: throw .invalid("APUS_CHAT_MESSAGE_EVENTS", "'\(text)' is not on or off")
-            }
-        } ?? false
+        messageEvents = try settings.flag("APUS_CHAT_MESSAGE_EVENTS", default: false)
         recoveryLimit = try settings.integer("APUS_CHAT_RECOVERY_LIMIT", in: 1...100_000, default: recoveryLimit)
         sendRate = try settings.integer("APUS_CHAT_SEND_RATE", in: 1...100_000, default: sendRate)
         typingInterval = try settings.seconds("APUS_CHAT_TYPING_INTERVAL", default: typingInterval)

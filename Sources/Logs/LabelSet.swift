@@ -41,6 +41,16 @@ struct LabelSet: Hashable, Sendable, CustomStringConvertible {
         return name.utf8.allSatisfy { $0 == 0x5F || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) }
     }
 
+    /// A label name made of any name (a JSON field, a syslog SD-PARAM): what a label name cannot
+    /// hold becomes `_`, and a leading digit gets a `_` before it.
+    static func sanitizedName(_ name: String) -> String {
+        var out = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
+        }))
+        if let first = out.unicodeScalars.first, ("0"..."9").contains(first) { out = "_" + out }
+        return out
+    }
+
     /// `{app="api", level="error"}`: the stream's key in storage and how Loki prints it.
     var description: String {
         "{" + pairs.map { "\($0.name)=\(Self.quoted($0.value))" }.joined(separator: ", ") + "}"

@@ -69,23 +69,11 @@ struct LogsSettings: Sendable {
             guard let nanoseconds = LokiTime.step(text) else { throw .invalid("APUS_LOGS_RETENTION", "'\(text)' is not a duration such as 30d or seconds") }
             return Duration.nanoseconds(nanoseconds)
         } ?? retention
-        ownLines = try settings.parse("APUS_LOGS_SELF") { text throws(ConfigurationError) in
-            switch text.lowercased() {
-            case "on", "true", "1": return true
-            case "off", "false", "0": return false
-            default: throw .invalid("APUS_LOGS_SELF", "'\(text)' is not on or off")
-            }
-        } ?? false
+        ownLines = try settings.flag("APUS_LOGS_SELF", default: false)
         retentionEvery = try settings.seconds("APUS_LOGS_RETENTION_EVERY", default: retentionEvery)
         compactEvery = try settings.seconds("APUS_LOGS_COMPACT_EVERY", default: compactEvery)
         alertEvery = try settings.seconds("APUS_LOGS_ALERT_EVERY", default: alertEvery)
-        retentionExport = try settings.parse("APUS_LOGS_RETENTION_EXPORT") { text throws(ConfigurationError) in
-            switch text.lowercased() {
-            case "on", "true", "1": return true
-            case "off", "false", "0": return false
-            default: throw .invalid("APUS_LOGS_RETENTION_EXPORT", "'\(text)' is not on or off")
-            }
-        } ?? false
+        retentionExport = try settings.flag("APUS_LOGS_RETENTION_EXPORT", default: false)
         retentionRules = try settings.parse("APUS_LOGS_RETENTION_RULES") { text throws(ConfigurationError) in
             try text.split(separator: ";").map { rule throws(ConfigurationError) in
                 guard let equals = rule.lastIndex(of: "="), case .logs(let selection)? = try? LogQLParser.parse(String(rule[..<equals])), selection.filters.isEmpty, selection.stages.isEmpty,

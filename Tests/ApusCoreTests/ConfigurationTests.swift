@@ -4,6 +4,14 @@ import Foundation
 import Testing
 
 @Suite struct ConfigurationTests {
+    @Test func aSwitchTakesOnOrOffInTheirUsualSpellingsAndRefusesTheRest() throws {
+        for (text, value) in [("on", true), ("TRUE", true), ("yes", true), ("1", true), ("Off", false), ("false", false), ("no", false), ("0", false)] {
+            #expect(try Settings(["APUS_X": text]).flag("APUS_X", default: !value) == value, "\(text)")
+        }
+        #expect(try Settings([:]).flag("APUS_X", default: true))
+        #expect(throws: ConfigurationError.self) { try Settings(["APUS_X": "maybe"]).flag("APUS_X", default: false) }
+    }
+
     @Test func readsEveryVariableOverTheDefaults() throws {
         let configuration = try ApusConfiguration(environment: [
             "APUS_HOST": "0.0.0.0", "APUS_PORT": "9000", "APUS_DATA_DIR": "/srv/apus",

@@ -68,6 +68,7 @@ import Testing
                 let body = #"{"streams":[{"stream":{"app":"\#(app)"},"values":[\#(values)]}]}"#
                 #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
             }
+            #expect(try await firstRunDone("logs.retention", on: server))
             let storage = try server.platform.ownDatabase(for: LogsModule.name)
             var service = LogsService(storage: storage, settings: try LogsSettings(settings), now: clock.now)
             service.archive = server.platform.objects

@@ -66,6 +66,18 @@ public struct Settings: Sendable, Equatable {
     }
 
     /// A positive, finite number of seconds, or `defaultValue` when unset.
+    /// A switch: `on`, `true`, `yes`, `1` or `off`, `false`, `no`, `0` (any case); `defaultValue`
+    /// when unset, an error naming the setting otherwise.
+    public func flag(_ name: String, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
+        try parse(name) { text throws(ConfigurationError) in
+            switch text.lowercased() {
+            case "1", "true", "on", "yes": return true
+            case "0", "false", "off", "no": return false
+            default: throw .invalid(name, "'\(text)' is not on or off")
+            }
+        } ?? defaultValue
+    }
+
     public func seconds(_ name: String, default defaultValue: Double) throws(ConfigurationError) -> Double {
         guard let text = string(name) else { return defaultValue }
         return try ApusConfiguration.parseSeconds(text, setting: name)

@@ -104,6 +104,18 @@ public final class Socket: Sendable {
         outgoing.finish()
     }
 
+    /// How long a socket refused before it said anything waits before its close goes out:
+    /// some clients (swift-websocket's, 1.6.2) drop a frame that arrives in the same read as the
+    /// 101 response, and would see no close code at all.
+    package static let refusalDelay = Duration.milliseconds(50)
+
+    /// Closes a socket refused before it said anything (a bad request in its URL, a missing
+    /// permission), after ``refusalDelay``, so every client sees the code.
+    public func refuse(_ code: UInt16, reason: String) async {
+        try? await Task.sleep(for: Self.refusalDelay)
+        close(code, reason: reason)
+    }
+
     /// Proves who is calling with `token` (an access token or an API key) for a route that
     /// authenticates in its own protocol. `nil` when the token is not valid; the handler decides
     /// what to answer. A user past `APUS_SOCKETS_PER_USER` closes the socket with 4429.

@@ -62,10 +62,8 @@ struct SocketServing: Sendable {
             _ = socket.adopt(principal)
         }
         if socket.closing != nil {
-            // Refused before it began: send the close, read nothing. It waits a moment because
-            // some clients (swift-websocket's, 1.6.2) drop a frame that arrives in the same read
-            // as the 101 response, and would see no close code at all.
-            try await Task.sleep(for: .milliseconds(50))
+            // Refused before it began: send the close, read nothing.
+            try await Task.sleep(for: Socket.refusalDelay)
             try await Self.write(socket, to: outbound)
             return
         }

@@ -104,19 +104,12 @@ struct SyslogReceiver: Sendable {
             if let msgID = message.msgID { metadata["msgid"] = msgID }
             for element in message.structuredData {
                 for parameter in element.parameters {
-                    metadata[Self.metadataName("sd_\(element.id)_\(parameter.name)")] = parameter.value
+                    metadata[LabelSet.sanitizedName("sd_\(element.id)_\(parameter.name)")] = parameter.value
                 }
             }
             if grouped[labels] == nil { order.append(labels) }
             grouped[labels, default: []].append(LogEntry(timestamp: message.timestamp, line: message.text, metadata: metadata))
         }
         return (order.map { ($0, grouped[$0]!) }, refusals)
-    }
-
-    /// `name` with every character a label name cannot hold made `_`.
-    static func metadataName(_ name: String) -> String {
-        String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
-        }))
     }
 }

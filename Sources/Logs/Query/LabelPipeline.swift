@@ -59,7 +59,7 @@ struct LabelPipeline {
 
     private static func add(_ fields: [(String, String)], to labels: inout [String: String], original: Set<String>) {
         for (name, value) in fields {
-            let sanitized = sanitize(name)
+            let sanitized = LabelSet.sanitizedName(name)
             guard !sanitized.isEmpty else { continue }
             labels[original.contains(sanitized) ? sanitized + "_extracted" : sanitized] = value
         }
@@ -87,16 +87,6 @@ struct LabelPipeline {
         case .lessOrEqual: return actual <= number
         default: return false
         }
-    }
-
-    /// A label name from a field name: what a label cannot hold becomes `_`, and a leading
-    /// digit gets a `_` before it.
-    static func sanitize(_ name: String) -> String {
-        var out = String(String.UnicodeScalarView(name.unicodeScalars.map { scalar in
-            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") ? scalar : "_"
-        }))
-        if let first = out.unicodeScalars.first, ("0"..."9").contains(first) { out = "_" + out }
-        return out
     }
 
     /// Every scalar of a JSON object line, nested names joined by `_` (arrays are skipped, as

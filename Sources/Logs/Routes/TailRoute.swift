@@ -18,10 +18,7 @@ struct TailRoute {
                 request = try Self.read(socket, service: service)
             } catch let problem as Problem {
                 let code = problem.status == .forbidden ? Socket.CloseCode.forbidden : Socket.CloseCode.policyViolation
-                // As the platform's own refusals do: some clients (swift-websocket 1.6.2) drop a
-                // frame that arrives in the same read as the 101, and would see no close code.
-                try await Task.sleep(for: .milliseconds(50))
-                socket.close(code, reason: String((problem.detail ?? "bad request").utf8.prefix(120)) ?? "bad request")
+                await socket.refuse(code, reason: String((problem.detail ?? "bad request").utf8.prefix(120)) ?? "bad request")
                 return
             }
             try await hub.open(socket, tenant: request.tenant, selection: request.selection)

@@ -43,8 +43,6 @@ actor LogTailHub {
         tails[socket.id] = nil
     }
 
-    var count: Int { tails.count }
-
     /// Reads the announced chunks for the tails of their tenant and sends each its lines.
     func deliver(_ note: LogTailFeed.Note) async throws {
         let following = tails.filter { $0.value.tenant == note.t }
