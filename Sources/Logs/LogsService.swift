@@ -40,26 +40,30 @@ struct LogsService: Sendable {
     }
 
     /// Stores each stream's entries as one chunk, all in one transaction: what is acknowledged is
-    /// on disk. A stream past the tenant's stream limit is refused, the others kept.
+    /// on disk. A stream past the tenant's stream limit is refused, the others kept. The chunks
+    /// are compressed before the transaction, which runs a few statements whatever the number of
+    /// streams, so concurrent pushes wait for each other's SQL only.
     func store(_ streams: [(labels: LabelSet, entries: [LogEntry])], tenant: String) async throws -> PushOutcome {
+        let streams = Self.merged(streams)
+        let prepared = streams.map { PreparedChunk($0.entries) }
         let limit = settings.maxStreams
         let time = now()
         let engine = storage.engine
         let rules = try await alerts?.rules(of: tenant) ?? []
         let outcome = try await storage.transaction { sql in
             var outcome = PushOutcome()
-            for (labels, entries) in streams {
-                let stream: Int64
-                do {
-                    stream = try await StreamStore.resolve(tenant: tenant, labels: labels, maxStreams: limit, now: time, engine: engine, on: sql)
-                } catch let error as StreamStore.LimitReached {
-                    outcome.refusals.append("stream \(labels) refused: the tenant has reached its limit of \(error.limit) streams")
+            let ids = try await StreamStore.resolve(tenant: tenant, labels: streams.map(\.labels), maxStreams: limit, now: time, engine: engine, on: sql)
+            var rows: [(stream: Int64, chunk: PreparedChunk)] = []
+            for ((labels, entries), chunk) in zip(streams, prepared) {
+                guard let id = ids[labels] else {
+                    outcome.refusals.append("stream \(labels) refused: the tenant has reached its limit of \(limit) streams")
                     outcome.refusedStreams.insert(labels)
                     continue
                 }
-                if let chunk = try await ChunkStore.insert(entries, stream: stream, on: sql) { outcome.chunks.append(chunk) }
+                if let chunk { rows.append((id, chunk)) }
                 outcome.stored += entries.count
             }
+            outcome.chunks = try await ChunkStore.insert(rows, on: sql)
             if let alerts, !rules.isEmpty {
                 try await alerts.count(streams.filter { !outcome.refusedStreams.contains($0.labels) }, rules: rules, on: sql)
             }
@@ -68,6 +72,22 @@ struct LogsService: Sendable {
         // Committed: live tails on every node may read the chunks now.
         await tailFeed?.announce(tenant: tenant, chunks: outcome.chunks)
         return outcome
+    }
+
+    /// The streams with each set of labels once, its entries together, in the order first seen.
+    static func merged(_ streams: [(labels: LabelSet, entries: [LogEntry])]) -> [(labels: LabelSet, entries: [LogEntry])] {
+        var position: [LabelSet: Int] = [:]
+        var merged: [(labels: LabelSet, entries: [LogEntry])] = []
+        merged.reserveCapacity(streams.count)
+        for stream in streams {
+            if let index = position[stream.labels] {
+                merged[index].entries += stream.entries
+            } else {
+                position[stream.labels] = merged.count
+                merged.append(stream)
+            }
+        }
+        return merged
     }
 
     /// A stream's entries that a query selected.

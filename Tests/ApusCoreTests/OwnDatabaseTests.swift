@@ -75,7 +75,16 @@ struct LedgerModule: Module {
                 // Space freed by deletions can be given back to the file system.
                 let vacuum = try await own.read { try await $0.raw("PRAGMA auto_vacuum").first()?.decode(column: "auto_vacuum", as: Int.self) }
                 #expect(vacuum == 2, "incremental")
+                // Eight MiB written and deleted: the file and its write-ahead log shrink back.
+                try await own.transaction { sql in
+                    try await sql.raw("CREATE TABLE ledger_scratch (data BLOB NOT NULL)").run()
+                    try await sql.raw("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2048) INSERT INTO ledger_scratch SELECT randomblob(4096) FROM n").run()
+                }
+                try await own.transaction { try await $0.raw("DELETE FROM ledger_scratch").run() }
+                let size = { (suffix: String) in ((try? FileManager.default.attributesOfItem(atPath: file + suffix))?[.size] as? Int) ?? 0 }
+                #expect(size("") + size("-wal") > 8 << 20)
                 try await own.releaseFreeSpace()
+                #expect(size("") < 1 << 20 && size("-wal") == 0, "file \(size("")), log \(size("-wal"))")
             }
             // Nothing is pending, the own database's migration included, and it is listed.
             let status = try await server.migrator.status()

@@ -164,6 +164,39 @@ import Testing
         }
     }
 
+    @Test(arguments: DatabaseEngine.allCases)
+    func aPushOfManyStreamsKeepsEachLineInItsOwnStreamUpToTheLimit(_ engine: DatabaseEngine) async throws {
+        // Past the store's statements of 500 rows, with a label set sent twice in one push.
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], configure: { $0.settings = Settings(["APUS_LOGS_MAX_STREAMS": "1100"]) }) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let now = Self.now
+            let name = { (index: Int) in "s\(1000 + index)" }
+            var streams = (0..<1_050).map { index in (labels: ["s": name(index)], lines: [(now - Int64(index), "line of \(name(index))")]) }
+            streams.append((["s": name(7)], [(now - 5_000, "line of \(name(7)), sent apart")]))
+            #expect(try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: Self.push(streams)).status == .noContent)
+            // Fifty streams already stored, a hundred new of which fifty fit.
+            let second = (1_000..<1_150).map { index in (labels: ["s": name(index)], lines: [(now - 10_000 - Int64(index), "line of \(name(index))")]) }
+            let refused = try await client.json("/loki/api/v1/push", .post, token: admin.accessToken, body: Self.push(second))
+            #expect(refused.status == .badRequest && String(buffer: refused.body).hasPrefix("100 entries stored"), "\(String(buffer: refused.body))")
+
+            let found = try await Self.query(client, #"{s=~".+"}"#, token: admin.accessToken, extra: "&limit=5000&start=\(now - 3_600_000_000_000)")
+            let data = try #require(try Self.json(found)["data"] as? [String: Any])
+            let result = try #require(data["result"] as? [[String: Any]])
+            var lines = 0
+            for stream in result {
+                let label = try #require((stream["stream"] as? [String: String])?["s"])
+                for value in try #require(stream["values"] as? [[String]]) {
+                    #expect(value[1].hasPrefix("line of \(label)"), "\(value[1]) in stream \(label)")
+                    lines += 1
+                }
+            }
+            #expect(result.count == 1_100)
+            #expect(lines == 1_051 + 100)
+            let seven = try await Self.query(client, #"{s="s1007"}"#, token: admin.accessToken)
+            #expect(try Self.lines(seven).count == 2)
+        }
+    }
+
     @Test func gzipBodiesBatchesPastOneMiBAndShippersWithOnlyBasicAuth() async throws {
         try await TestServer.withNode(modules: [LogsModule()], configure: { $0.settings = Settings(["APUS_LOGS_MAX_BODY_BYTES": String(4 << 20)]) }) { server, client in
             let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)

@@ -33,9 +33,16 @@ public struct ModuleDatabase: Sendable {
 
     /// Gives the pages freed by deletions back to the file system: on SQLite, where a module's
     /// own file keeps them otherwise; nothing to do on PostgreSQL, whose autovacuum does it.
+    /// On SQLite the write-ahead log is emptied too: it keeps the size of the largest
+    /// transaction since it was last emptied (a compaction's, as large as what it rewrote).
     public func releaseFreeSpace() async throws {
         guard isSeparate, engine == .sqlite else { return }
-        _ = try await database.write { try await $0.raw("PRAGMA incremental_vacuum").all() }
+        _ = try await database.write { sql in
+            _ = try await sql.raw("PRAGMA incremental_vacuum").all()
+            // While a reader holds an older snapshot the log cannot be emptied (the answer says
+            // busy, not an error); the next call does it.
+            _ = try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").all()
+        }
     }
 
     /// Runs `body` on a connection for reading (on SQLite, one that never waits for the writer).

@@ -12,24 +12,38 @@ enum ChunkStore {
         let data: Data
     }
 
-    /// Stores `entries` of one stream as one chunk; its id.
-    @discardableResult
-    static func insert(_ entries: [LogEntry], stream: Int64, on sql: any SQLDatabase) async throws -> Int64? {
-        guard let first = entries.first else { return nil }
-        let (low, high) = entries.reduce((first.timestamp, first.timestamp)) { (min($0.0, $1.timestamp), max($0.1, $1.timestamp)) }
-        let (data, rawBytes) = Chunk.encode(entries)
-        let row = try await sql.raw("""
-            INSERT INTO logs_chunks (stream_id, min_ts, max_ts, lines, raw_bytes, data)
-            VALUES (\(bind: stream), \(bind: low), \(bind: high), \(bind: entries.count), \(bind: rawBytes), \(bind: data))
-            RETURNING id
-            """).first()
-        let id = try row?.decode(column: "id", as: Int64.self)
-        // A key holding NUL cannot be stored in PostgreSQL's text: such an id finds no chunk.
-        let keys = Set(entries.flatMap { entry in Self.keyFields.compactMap { field in entry.metadata[field].map { "\(field):\($0)" } } }).filter { !$0.utf8.contains(0) }
-        guard !keys.isEmpty, let id else { return id }
-        let rows = SQLList(keys.sorted().map { key in SQLGroupExpression([SQLBind(key), SQLBind(id), SQLBind(stream)]) })
-        try await sql.raw("INSERT INTO logs_chunk_keys (key, chunk_id, stream_id) VALUES \(rows)").run()
-        return id
+    /// The database did not return the id of a chunk it was given.
+    struct Unconfirmed: Error {}
+
+    /// Stores each prepared chunk in its stream, in one statement a few hundred at a time (a push
+    /// brings one chunk per stream); their ids, in the order given. No stream may appear twice.
+    static func insert(_ chunks: [(stream: Int64, chunk: PreparedChunk)], on sql: any SQLDatabase) async throws -> [Int64] {
+        var ids: [Int64] = []
+        ids.reserveCapacity(chunks.count)
+        for start in stride(from: 0, to: chunks.count, by: 500) {
+            let batch = chunks[start..<min(chunks.count, start + 500)]
+            let rows = SQLList(batch.map { stream, chunk in
+                SQLGroupExpression([
+                    SQLBind(stream), SQLBind(chunk.minTimestamp), SQLBind(chunk.maxTimestamp), SQLBind(chunk.lines), SQLBind(chunk.rawBytes), SQLBind(chunk.data),
+                ])
+            })
+            // RETURNING's rows come in no promised order: each is matched to its chunk by stream.
+            let returned = try await sql.raw("""
+                INSERT INTO logs_chunks (stream_id, min_ts, max_ts, lines, raw_bytes, data) VALUES \(rows) RETURNING id, stream_id
+                """).all()
+            var byStream: [Int64: Int64] = [:]
+            for row in returned { byStream[try row.decode(column: "stream_id", as: Int64.self)] = try row.decode(column: "id", as: Int64.self) }
+            ids += try batch.map { stream, _ in
+                guard let id = byStream[stream] else { throw Unconfirmed() }
+                return id
+            }
+        }
+        let keys = zip(chunks, ids).flatMap { entry, id in entry.chunk.keys.map { (key: $0, chunk: id, stream: entry.stream) } }
+        for start in stride(from: 0, to: keys.count, by: 1_000) {
+            let rows = SQLList(keys[start..<min(keys.count, start + 1_000)].map { SQLGroupExpression([SQLBind($0.key), SQLBind($0.chunk), SQLBind($0.stream)]) })
+            try await sql.raw("INSERT INTO logs_chunk_keys (key, chunk_id, stream_id) VALUES \(rows)").run()
+        }
+        return ids
     }
 
     /// The metadata whose values find chunks.
@@ -181,7 +195,7 @@ enum ChunkStore {
         for chunk in rows { entries += try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) }
         try await sql.raw("DELETE FROM logs_chunk_keys WHERE chunk_id IN (\(list))").run()
         try await sql.raw("DELETE FROM logs_chunks WHERE id IN (\(list))").run()
-        try await insert(entries, stream: stream, on: sql)
+        if let chunk = PreparedChunk(entries) { _ = try await insert([(stream, chunk)], on: sql) }
         return true
     }
 }

@@ -9,30 +9,45 @@ enum StreamStore {
         let labels: LabelSet
     }
 
-    /// Too many streams for one tenant: a new one is refused.
-    struct LimitReached: Error {
-        let limit: Int
+    /// The ids of the tenant's streams with these labels, each made if new while the tenant has
+    /// fewer than `maxStreams`: a stream past that limit is absent from the answer. A few
+    /// statements whatever the number of streams. On PostgreSQL each stream is held against the
+    /// retention sweep (`FOR SHARE`) until the push commits.
+    static func resolve(tenant: String, labels: [LabelSet], maxStreams: Int, now: Date, engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> [LabelSet: Int64] {
+        let lock = engine == .postgres
+        var seen = Set<String>()
+        let keys = labels.map(\.description).filter { seen.insert($0).inserted }
+        var ids = try await self.ids(tenant: tenant, keys: keys, lock: lock, on: sql)
+        let missing = keys.filter { ids[$0] == nil }
+        if !missing.isEmpty {
+            let count = try await sql.raw("SELECT COUNT(*) AS n FROM logs_streams WHERE tenant = \(bind: tenant)").first()?.decode(column: "n", as: Int.self) ?? 0
+            let admitted = Array(missing.prefix(max(0, maxStreams - count)))
+            let pairsOf = Dictionary(labels.map { ($0.description, $0) }, uniquingKeysWith: { first, _ in first })
+            for start in stride(from: 0, to: admitted.count, by: 500) {
+                let rows = SQLList(try admitted[start..<min(admitted.count, start + 500)].map { key in
+                    let pairs = String(decoding: try JSONEncoder().encode(pairsOf[key]!.pairs.map { [$0.name, $0.value] }), as: UTF8.self)
+                    return SQLGroupExpression([SQLBind(tenant), SQLBind(key), SQLBind(pairs), SQLBind(now.epochMilliseconds)])
+                })
+                try await sql.raw("INSERT INTO logs_streams (tenant, labels, pairs, created_at) VALUES \(rows) ON CONFLICT (tenant, labels) DO NOTHING").run()
+            }
+            ids.merge(try await self.ids(tenant: tenant, keys: admitted, lock: lock, on: sql)) { first, _ in first }
+        }
+        var answer: [LabelSet: Int64] = [:]
+        for set in labels { answer[set] = ids[set.description] }
+        return answer
     }
 
-    /// The id of the tenant's stream with `labels`, made if new and within `maxStreams`.
-    static func resolve(tenant: String, labels: LabelSet, maxStreams: Int, now: Date, engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> Int64 {
-        let key = labels.description
-        if let id = try await id(tenant: tenant, key: key, lock: engine == .postgres, on: sql) { return id }
-        let count = try await sql.raw("SELECT COUNT(*) AS n FROM logs_streams WHERE tenant = \(bind: tenant)").first()?.decode(column: "n", as: Int.self) ?? 0
-        guard count < maxStreams else { throw LimitReached(limit: maxStreams) }
-        let pairs = String(decoding: try JSONEncoder().encode(labels.pairs.map { [$0.name, $0.value] }), as: UTF8.self)
-        try await sql.raw("""
-            INSERT INTO logs_streams (tenant, labels, pairs, created_at) VALUES (\(bind: tenant), \(bind: key), \(bind: pairs), \(bind: now.epochMilliseconds))
-            ON CONFLICT (tenant, labels) DO NOTHING
-            """).run()
-        guard let id = try await id(tenant: tenant, key: key, lock: engine == .postgres, on: sql) else { throw LimitReached(limit: maxStreams) }
-        return id
-    }
-
-    /// The stream's id; with `lock`, held against the retention sweep until the push commits.
-    private static func id(tenant: String, key: String, lock: Bool, on sql: any SQLDatabase) async throws -> Int64? {
+    /// The ids of the tenant's streams among `keys`; with `lock`, held until the transaction ends.
+    private static func ids(tenant: String, keys: [String], lock: Bool, on sql: any SQLDatabase) async throws -> [String: Int64] {
         let share: SQLQueryString = lock ? "FOR SHARE" : ""
-        return try await sql.raw("SELECT id FROM logs_streams WHERE tenant = \(bind: tenant) AND labels = \(bind: key) \(share)").first()?.decode(column: "id", as: Int64.self)
+        var ids: [String: Int64] = [:]
+        for start in stride(from: 0, to: keys.count, by: 500) {
+            let list = SQLList(keys[start..<min(keys.count, start + 500)].map { SQLBind($0) })
+            for row in try await sql.raw("SELECT id, labels FROM logs_streams WHERE tenant = \(bind: tenant) AND labels IN (\(list)) \(share)").all() {
+                ids[try row.decode(column: "labels", as: String.self)] = try row.decode(column: "id", as: Int64.self)
+            }
+        }
+        return ids
     }
 
     /// Every stream of every tenant.
