@@ -13,17 +13,24 @@ extension LogsService {
 
     /// Removes every chunk past its stream's retention (the first rule whose selector picks the
     /// stream, else the default), then the streams left empty. Nothing of them stays behind.
+    /// On PostgreSQL the days past every stream's retention go whole, as partitions (after
+    /// archiving, when that is on), and the partitions of the days pushes may write are made.
     func applyRetention() async throws -> Swept {
         let now = nowNanoseconds
         let rules = try settings.retentionRules.map { (try LineMatcher($0.selection), Self.nanoseconds($0.keep)) }
         let defaultKeep = Self.nanoseconds(settings.retention)
+        let longest = rules.map(\.1).reduce(defaultKeep, max)
+        var swept = Swept()
+        if storage.engine == .postgres {
+            try await storage.transaction { sql in try await DayPartitions.ensure(days: partitionDays(now: now, keep: longest), on: sql) }
+            if archive == nil { swept.chunks += try await storage.transaction { sql in try await DayPartitions.drop(before: now - longest, on: sql) } }
+        }
         let streams = try await storage.read { sql in try await StreamStore.all(on: sql) }
         var byCutoff: [Int64: [Int64]] = [:]
         for stream in streams {
             let keep = rules.first { $0.0.selects(stream.labels) }?.1 ?? defaultKeep
             byCutoff[now - keep, default: []].append(stream.id)
         }
-        var swept = Swept()
         for (cutoff, ids) in byCutoff {
             for start in stride(from: 0, to: ids.count, by: 500) {
                 let batch = Array(ids[start..<min(ids.count, start + 500)])
@@ -35,6 +42,10 @@ extension LogsService {
             }
         }
         let engine = storage.engine
+        if engine == .postgres, archive != nil {
+            // Archived and deleted chunk by chunk above: what is left of those days is empty.
+            _ = try await storage.transaction { sql in try await DayPartitions.drop(before: now - longest, on: sql) }
+        }
         swept.streams = try await storage.transaction { sql in try await StreamStore.deleteEmpty(engine: engine, on: sql) }
         if swept.chunks > 0 { try await storage.releaseFreeSpace() }
         return swept
@@ -42,6 +53,15 @@ extension LogsService {
 }
 
 extension LogsService {
+    /// The days whose partitions are made ahead: from the oldest a push accepts now, or the
+    /// oldest a stream keeps (`keep`) if that is later, to a day past the newest a push accepts.
+    /// Lines older than that wait in the default partition until retention removes them.
+    func partitionDays(now: Int64, keep: Int64) -> ClosedRange<Int64> {
+        let oldest = now - min(Self.nanoseconds(settings.rejectOlderThan), keep, 400 * DayPartitions.day)
+        let newest = now + Self.nanoseconds(settings.rejectNewerThan)
+        return DayPartitions.day(of: oldest)...DayPartitions.day(of: newest) + 1
+    }
+
     /// Archives the expiring chunks of `streams` to the object store, a gzip NDJSON object per
     /// chunk (`logs/archive/<tenant>/<stream>/<first>-<last>-<chunk>`, the times in
     /// nanoseconds), and deletes each once its object is written: a failed write leaves the

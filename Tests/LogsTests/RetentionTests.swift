@@ -30,6 +30,7 @@ import Testing
                 #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
             }
             for app in ["api", "billing", "dev-1"] { try await push(app, "day 0") }
+            #expect(try await firstRunDone("logs.retention", on: server))
             let storage = try server.platform.ownDatabase(for: LogsModule.name)
             let service = LogsService(storage: storage, settings: try LogsSettings(settings), now: clock.now)
 
@@ -101,5 +102,65 @@ import Testing
             #expect(throws: ConfigurationError.self, "\(bad)") { try LogsSettings(Settings(["APUS_LOGS_RETENTION_RULES": bad])) }
         }
         #expect(throws: ConfigurationError.self) { try LogsSettings(Settings(["APUS_LOGS_RETENTION": "a while"])) }
+    }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func onPostgreSQLDaysPastEveryRetentionAreDroppedWholeAndLateDaysMoveOutOfTheDefault(_ engine: DatabaseEngine) async throws {
+        let clock = TestClock()
+        let settings = Settings([
+            "APUS_LOGS_RETENTION": "3d", "APUS_LOGS_RETENTION_RULES": #"{app="audit"}=6d"#, "APUS_LOGS_REJECT_OLDER_THAN": "864000",
+            "APUS_LOGS_RETENTION_EVERY": "1000000000", "APUS_LOGS_COMPACT_EVERY": "1000000000",
+        ])
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], clock: clock, configure: { $0.settings = settings }) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            struct Created: Decodable { let key: String }
+            let key = try await client.json("/v1/api-keys", .post, token: admin.accessToken, body: #"{"name":"shipper","scopes":["logs.write","logs.read"]}"#).decoded(Created.self).key
+            let day: Int64 = 86_400_000_000_000
+            let start = Int64(clock.now().timeIntervalSince1970 * 1_000_000_000)
+            func push(_ app: String, _ time: Int64, _ line: String) async throws {
+                let body = #"{"streams":[{"stream":{"app":"\#(app)"},"values":[["\#(time)","\#(line)"]]}]}"#
+                #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
+            }
+            let old = start - 5 * day - day / 2
+            let recent = start - day / 2
+            try await push("api", old, "api, five and a half days ago")
+            try await push("audit", old, "audit, five and a half days ago")
+            try await push("api", recent, "api, half a day ago")
+            #expect(try await firstRunDone("logs.retention", on: server))
+            let storage = try server.platform.ownDatabase(for: LogsModule.name)
+            let service = LogsService(storage: storage, settings: try LogsSettings(settings), now: clock.now)
+            let partitions = { try await storage.read { sql in try await DayPartitions.partitions(on: sql) }.map(\.name) }
+            let name = { (time: Int64) in DayPartitions.name(ofDay: DayPartitions.day(of: time)) }
+            if engine == .postgres {
+                // The first sweep made the partitions of the days kept (six, audit's) up to
+                // tomorrow, and moved each line into its day's.
+                let made = try await partitions()
+                #expect(made.count == service.partitionDays(now: start, keep: 6 * day).count, "\(made)")
+                #expect(made.first == name(start - 6 * day))
+                #expect(try await rowCount("logs_chunks_default", in: storage) == 0)
+                #expect(try await rowCount(name(old), in: storage) == 2)
+                #expect(try await rowCount(name(recent), in: storage) == 1)
+            }
+            // api keeps three days: its old line goes alone, the day stays for audit's.
+            #expect(try await service.applyRetention() == .init(chunks: 1, streams: 0))
+
+            // Two days on, audit's old line is past six days: its day goes whole. A line arrives
+            // for a day with no partition yet: it waits in the default partition, and the sweep
+            // moves it into its day's.
+            clock.advance(by: 2 * 86_400)
+            try await push("api", start + 2 * day, "two days on")
+            if engine == .postgres { #expect(try await rowCount("logs_chunks_default", in: storage) == 1) }
+            #expect(try await service.applyRetention() == .init(chunks: 1, streams: 1))
+            #expect(try await rowCount("logs_chunks", in: storage) == 2)
+            if engine == .postgres {
+                let left = try await partitions()
+                #expect(!left.contains(name(old)) && left.contains(name(recent)) && left.contains(name(start + 2 * day)), "\(left)")
+                #expect(try await rowCount("logs_chunks_default", in: storage) == 0)
+                #expect(try await rowCount(name(start + 2 * day), in: storage) == 1)
+            }
+            let query = #"{app=~".+"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let found = String(buffer: try await client.json("/loki/api/v1/query_range?query=\(query)&start=\(start - 10 * day)&end=\(start + 3 * day)", .get, token: key).body)
+            #expect(found.contains("two days on") && found.contains("api, half a day ago") && !found.contains("five and a half"), "\(found)")
+        }
     }
 }

@@ -61,5 +61,29 @@ enum LogsStorageMigrations {
                 "CREATE TABLE logs_alert_counts (alert_id TEXT NOT NULL, bucket BIGINT NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (alert_id, bucket))",
             ]
         ),
+        // On PostgreSQL the chunks move to a table partitioned by the day of their newest line,
+        // so retention drops whole days (``DayPartitions``); rows land in the default partition
+        // until their day's partition is made, and move into it then. SQLite keeps one table.
+        Migration(
+            module: LogsModule.name, name: "0004_chunks_by_day",
+            sqlite: [],
+            postgres: [
+                """
+                CREATE TABLE logs_chunks_by_day (
+                    id BIGINT NOT NULL, stream_id BIGINT NOT NULL REFERENCES logs_streams (id),
+                    min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, lines INTEGER NOT NULL, raw_bytes INTEGER NOT NULL, data BYTEA NOT NULL,
+                    PRIMARY KEY (id, max_ts)
+                ) PARTITION BY RANGE (max_ts)
+                """,
+                "CREATE TABLE logs_chunks_default PARTITION OF logs_chunks_by_day DEFAULT",
+                "INSERT INTO logs_chunks_by_day SELECT id, stream_id, min_ts, max_ts, lines, raw_bytes, data FROM logs_chunks",
+                "ALTER SEQUENCE logs_chunks_id_seq OWNED BY NONE",
+                "DROP TABLE logs_chunks",
+                "ALTER TABLE logs_chunks_by_day RENAME TO logs_chunks",
+                "ALTER TABLE logs_chunks ALTER COLUMN id SET DEFAULT nextval('logs_chunks_id_seq')",
+                "ALTER SEQUENCE logs_chunks_id_seq OWNED BY logs_chunks.id",
+                "CREATE INDEX logs_chunks_stream_time ON logs_chunks (stream_id, max_ts)",
+            ]
+        ),
     ]
 }
