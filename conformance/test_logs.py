@@ -190,6 +190,29 @@ def test_rsyslog_ships_what_logger_writes_through_the_bulk_api(logs_node, tmp_pa
         assert found == [f"invoice {n} sent {marker}" for n in range(5)], errors
 
 
+def test_elastics_own_python_client_reads_the_version_and_ships_through_helpers_bulk(logs_node):
+    """The `elasticsearch` client checks the root document and the product header, as Filebeat,
+    Fluentd and Vector read the version, then sends `_bulk` batches under the root's path."""
+    from elasticsearch import Elasticsearch, helpers
+
+    base = logs_node.base
+    write_key, read_key = keys(base)
+    client = Elasticsearch(base + "/elasticsearch", basic_auth=("shipper", write_key), request_timeout=10)
+    assert client.info()["version"]["number"].split(".")[0] in ("8", "9")
+    marker = uuid.uuid4().hex[:10]
+    documents = [{"_index": "checkout", "_source": {"@timestamp": "now", "message": f"order {n} paid {marker}", "host": "web-1"}} for n in range(3)]
+    # "now" is not a time Elasticsearch would take either: the item is refused, the rest kept.
+    documents[1]["_source"]["@timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    documents[2]["_source"]["@timestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    ok, errors = helpers.bulk(client, documents, raise_on_error=False)
+    assert ok == 2 and len(errors) == 1 and errors[0]["index"]["status"] == 400, errors
+    with pytest.raises(Exception) as refused:
+        Elasticsearch(base + "/elasticsearch", basic_auth=("shipper", "wrong"), request_timeout=10).info()
+    assert "401" in str(refused.value) or "security_exception" in str(refused.value)
+    found = query_range(base, read_key, f'{{index="checkout"}} |= "{marker}"', direction="forward").json()
+    assert sorted(value[1] for stream in found["data"]["result"] for value in stream["values"]) == [f"order {n} paid {marker}" for n in (1, 2)]
+
+
 def test_a_live_tail_shows_history_then_what_a_shipper_pushes(logs_node):
     """Loki's tail as logcli and Grafana open it: a WebSocket with the key in Authorization."""
     base = logs_node.base

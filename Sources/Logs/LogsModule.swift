@@ -24,7 +24,7 @@ public struct LogsModule: Module {
     public var permissions: [Permission] { [Self.write, Self.read, Self.alerts] }
     public var openAPI: OpenAPIFragment { LogsOpenAPI.fragment }
     public var events: [EventDeclaration] { LogsEvents.all }
-    public var rootSegments: [String] { ["loki", "_bulk"] }
+    public var rootSegments: [String] { ["loki", "_bulk", "elasticsearch"] }
     public var ownDatabase: OwnDatabase? { OwnDatabase(migrations: LogsStorageMigrations.all) }
 
     public func start(_ platform: Platform) throws -> ModuleParts {

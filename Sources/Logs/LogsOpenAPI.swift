@@ -82,6 +82,22 @@ enum LogsOpenAPI {
                     ["name": "code", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
                 ])
             ],
+            "/elasticsearch/_bulk": ["post": bulk("elasticsearchBulk", "Ship log documents (Elasticsearch's bulk API, under its own root)", parameters: [])],
+            "/elasticsearch/{index}/_bulk": [
+                "post": bulk("elasticsearchIndexBulk", "Ship log documents to an index (Elasticsearch's bulk API, under its own root)", parameters: [
+                    ["name": "index", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
+                ])
+            ],
+            "/elasticsearch": [
+                "get": [
+                    "operationId": "elasticsearchRoot", "summary": "Elasticsearch's root document, where shippers read the version they talk to",
+                    "tags": ["logs"], "security": [["bearerAuth": []]],
+                    "responses": [
+                        "200": Doc.jsonResponse("The name and version", schema: ["type": "object", "required": ["version"], "properties": ["version": ["type": "object"]]]),
+                        "401": esError("Missing, invalid or revoked credentials"), "403": esError("Not allowed"), "429": esError("Rate limited"),
+                    ],
+                ]
+            ],
             "/loki/api/v1/query_range": [
                 "get": operation("lokiQueryRange", "Lines or a metric over a time range (LogQL)", parameters: [
                     parameter("query", required: true), tenant, parameter("limit", schema: ["type": "integer", "minimum": 1]),

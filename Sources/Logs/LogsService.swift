@@ -109,6 +109,8 @@ struct LogsService: Sendable {
         _ selection: LogQL.Selection, tenant: String, start: Int64, end: Int64, limit: Int, backward: Bool, chunksRead: inout Set<Int64>
     ) async throws -> [StreamLines] {
         let matcher = try LineMatcher(selection)
+        // What a line must hold: a chunk whose 4-grams rule one out is skipped unread.
+        let literals = matcher.requiredLiterals.map { Array($0.utf8) }
         let pipeline = try LabelPipeline(selection.stages)
         let streams = try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) } }
         // Each line found carries the index of its labels here: its stream's, or (through a
@@ -129,7 +131,9 @@ struct LogsService: Sendable {
                 guard !exhausted else { break }
                 let after = last
                 page = try await storage.read { sql in
-                    try await ChunkStore.heads(of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: 256, on: sql)
+                    try await ChunkStore.heads(
+                        of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: 256, withGrams: !literals.isEmpty, on: sql
+                    )
                 }
                 exhausted = page.count < 256
                 last = page.last
@@ -144,7 +148,9 @@ struct LogsService: Sendable {
             let batch = Array(page.prefix(32))
             page.removeFirst(batch.count)
             chunksRead.formUnion(batch.map(\.id))
-            let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: batch.map(\.id), on: sql) }
+            let wanted = batch.filter { head in head.grams.map { grams in literals.allSatisfy { grams.mayContain($0) } } ?? true }.map(\.id)
+            guard !wanted.isEmpty else { continue }
+            let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: wanted, on: sql) }
             for chunk in chunks {
                 let streamKey = keyOfStream[chunk.streamID]!
                 for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {

@@ -75,4 +75,30 @@ import Testing
             #expect(noIndex.status == .ok && String(buffer: noIndex.body).contains("index is missing"))
         }
     }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func underItsOwnRootTheBulkAPIAnswersTheVersionProbeShippersSendFirst(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()]) { server, client in
+            let admin = try await client.signedIn("admin@example.com", roles: [.admin], server: server)
+            let auth: HTTPFields = [.authorization: "Bearer \(admin.accessToken)"]
+            struct Root: Decodable {
+                struct Version: Decodable { let number: String }
+                let version: Version
+            }
+            for path in ["/elasticsearch", "/elasticsearch/"] {
+                let root = try await client.execute(uri: path, method: .get, headers: auth)
+                #expect(root.status == .ok && root.headers[HTTPField.Name("X-Elastic-Product")!] == "Elasticsearch", "\(path)")
+                #expect(try APIJSON.decoder.decode(Root.self, from: Data(buffer: root.body)).version.number.hasPrefix("9."))
+            }
+            let anonymous = try await client.execute(uri: "/elasticsearch", method: .get, headers: [:])
+            #expect(anonymous.status == .unauthorized && String(buffer: anonymous.body).contains("security_exception"))
+
+            let ndjson = "{\"index\":{}}\n{\"message\":\"under the root\",\"host\":\"h1\"}\n{\"create\":{\"_index\":\"other\"}}\n{\"message\":\"elsewhere\"}\n"
+            let shipped = try await client.execute(uri: "/elasticsearch/app/_bulk", method: .post, headers: auth, body: ByteBuffer(string: ndjson))
+            #expect(shipped.status == .ok && String(buffer: shipped.body).contains("\"errors\":false"), "\(String(buffer: shipped.body))")
+            let query = #"{index="app"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let found = try await client.execute(uri: "/loki/api/v1/query_range?query=\(query)", method: .get, headers: auth)
+            #expect(String(buffer: found.body).contains("under the root") && !String(buffer: found.body).contains("elsewhere"))
+        }
+    }
 }

@@ -121,19 +121,19 @@ import Testing
                 let body = #"{"streams":[{"stream":{"app":"\#(app)"},"values":[["\#(time)","\#(line)"]]}]}"#
                 #expect(try await client.json("/loki/api/v1/push", .post, token: key, body: body).status == .noContent)
             }
+            // The sweep that runs as the node starts has made the partitions when it is done.
+            #expect(try await firstRunDone("logs.retention", on: server))
             let old = start - 5 * day - day / 2
             let recent = start - day / 2
             try await push("api", old, "api, five and a half days ago")
             try await push("audit", old, "audit, five and a half days ago")
             try await push("api", recent, "api, half a day ago")
-            #expect(try await firstRunDone("logs.retention", on: server))
             let storage = try server.platform.ownDatabase(for: LogsModule.name)
             let service = LogsService(storage: storage, settings: try LogsSettings(settings), now: clock.now)
             let partitions = { try await storage.read { sql in try await DayPartitions.partitions(on: sql) }.map(\.name) }
             let name = { (time: Int64) in DayPartitions.name(ofDay: DayPartitions.day(of: time)) }
             if engine == .postgres {
-                // The first sweep made the partitions of the days kept (six, audit's) up to
-                // tomorrow, and moved each line into its day's.
+                // The partitions of the days kept (six, audit's) up to tomorrow, each line in its day's.
                 let made = try await partitions()
                 #expect(made.count == service.partitionDays(now: start, keep: 6 * day).count, "\(made)")
                 #expect(made.first == name(start - 6 * day))

@@ -127,7 +127,18 @@ private struct JSONParser {
 
     private mutating func parseString() throws(JSONValue.ParseError) -> String {
         index += 1
-        var text: [UInt8] = []
+        let start = index
+        // Most strings hold no escape: found whole, they are copied once.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            index += 1
+        }
+        var text = Array(bytes[start..<index])
         while index < bytes.count {
             let byte = bytes[index]
             switch byte {

@@ -85,5 +85,12 @@ enum LogsStorageMigrations {
                 "CREATE INDEX logs_chunks_stream_time ON logs_chunks (stream_id, max_ts)",
             ]
         ),
+        // Each chunk's line 4-grams (``ApusKit/SubstringFilter``): a `|=` literal they rule out
+        // skips the chunk unread. Chunks stored before have none and are always read.
+        Migration(
+            module: LogsModule.name, name: "0005_chunk_grams",
+            sqlite: ["ALTER TABLE logs_chunks ADD COLUMN grams BLOB"],
+            postgres: ["ALTER TABLE logs_chunks ADD COLUMN grams BYTEA"]
+        ),
     ]
 }

@@ -37,10 +37,39 @@ struct LineMatcher {
     func keeps(_ line: String) -> Bool {
         lineTests.allSatisfy { filter, regex in
             switch filter.op {
-            case .contains: return filter.value.isEmpty || line.contains(filter.value)
-            case .notContains: return filter.value.isEmpty || !line.contains(filter.value)
+            case .contains: return Self.contains(line, filter.value)
+            case .notContains: return !Self.contains(line, filter.value)
             case .matches: return Self.matches(regex!, line)
             case .notMatches: return !Self.matches(regex!, line)
+            }
+        }
+    }
+
+    /// The literals a line must hold to pass (each `|=`'s): a chunk whose
+    /// ``ApusKit/SubstringFilter`` rules one out holds no line that passes.
+    var requiredLiterals: [String] {
+        lineTests.compactMap { filter, _ in filter.op == .contains && !filter.value.isEmpty ? filter.value : nil }
+    }
+
+    /// Whether `line` holds the bytes of `term`, as Loki's `|=` asks (not Swift's comparison of
+    /// characters, under which a Kelvin sign is a K).
+    static func contains(_ line: String, _ term: String) -> Bool {
+        guard !term.isEmpty else { return true }
+        var line = line
+        var term = term
+        return line.withUTF8 { haystack in
+            term.withUTF8 { needle in
+                guard needle.count <= haystack.count, let first = needle.first else { return false }
+                var start = 0
+                let last = haystack.count - needle.count
+                while start <= last {
+                    // memchr finds the candidates; memcmp checks them.
+                    guard let found = memchr(haystack.baseAddress! + start, Int32(first), last - start + 1) else { return false }
+                    let offset = haystack.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(haystack.baseAddress! + offset, needle.baseAddress!, needle.count) == 0 { return true }
+                    start = offset + 1
+                }
+                return false
             }
         }
     }

@@ -6,9 +6,12 @@ import NIOCore
 
 /// `POST /_bulk` and `POST /{index}/_bulk`: Elasticsearch's bulk API, so rsyslog's
 /// `omelasticsearch`, syslog-ng, Filebeat, Fluentd and Vector ship here. The answer is
-/// Elasticsearch's: 200 with `errors` and a status per item.
+/// Elasticsearch's: 200 with `errors` and a status per item. The same API is under
+/// `/elasticsearch` too, with the root document (`GET /elasticsearch`) that Filebeat, Fluentd,
+/// Vector and Elastic's own clients read the server's version from before they send anything.
 struct BulkRoute {
     let service: LogsService
+    static let prefix = "/elasticsearch"
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
         let service = self.service
@@ -20,7 +23,37 @@ struct BulkRoute {
         limited.post("/{\(RouteTable.rootCapture)}/_bulk") { request, context -> Response in
             try await Self.bulk(request, context, index: try context.parameters.require(RouteTable.rootCapture), service: service)
         }
+        limited.post("\(Self.prefix)/_bulk") { request, context -> Response in
+            try await Self.bulk(request, context, index: nil, service: service)
+        }
+        limited.post("\(Self.prefix)/{index}/_bulk") { request, context -> Response in
+            try await Self.bulk(request, context, index: try context.parameters.require("index"), service: service)
+        }
+        router.get(RouterPath(Self.prefix)) { _, context -> Response in
+            _ = try context.require(LogsModule.write)
+            return try Self.elasticsearch(LokiQueryRoutes.json(Self.root))
+        }
     }
+
+    /// Elasticsearch's root document: a shipper checks the version is one it speaks (8 and 9
+    /// read bulk requests alike).
+    static let root: JSONValue = [
+        "name": "apus", "cluster_name": "apus", "cluster_uuid": "apus-logs",
+        "version": [
+            "number": "9.1.0", "build_flavor": "default", "build_type": "apus", "lucene_version": "10.2.2",
+            "minimum_wire_compatibility_version": "8.19.0", "minimum_index_compatibility_version": "8.0.0",
+        ],
+        "tagline": "You Know, for Search",
+    ]
+
+    /// The header Elastic's clients check to know they talk to Elasticsearch.
+    static func elasticsearch(_ response: Response) -> Response {
+        var response = response
+        response.headers[Self.product] = "Elasticsearch"
+        return response
+    }
+
+    static let product = HTTPField.Name("X-Elastic-Product")!
 
     static func bulk(_ request: Request, _ context: ApusRequestContext, index: String?, service: LogsService) async throws -> Response {
         let started = ContinuousClock.now
@@ -73,14 +106,14 @@ struct BulkRoute {
         let answer: JSONValue = [
             "took": .number(Double(took.seconds * 1000 + took.attoseconds / 1_000_000_000_000_000)), "errors": .bool(errors), "items": .array(items),
         ]
-        return try LokiQueryRoutes.json(answer)
+        return try Self.elasticsearch(LokiQueryRoutes.json(answer))
     }
 }
 
 /// Elasticsearch's clients read an error as `{"error": {"root_cause": […], "type", "reason"},
 /// "status"}`; every error on the bulk paths is written so.
 enum ElasticsearchErrors {
-    static let shape = ErrorShape(applies: { $0 == "/_bulk" || $0.hasSuffix("/_bulk") }) { problem, _ in
+    static let shape = ErrorShape(applies: { $0 == "/_bulk" || $0.hasSuffix("/_bulk") || $0.hasPrefix(BulkRoute.prefix) }) { problem, _ in
         let type = switch problem.status.code {
         case 401, 403: "security_exception"
         case 404: "index_not_found_exception"
@@ -95,6 +128,7 @@ enum ElasticsearchErrors {
         let body: JSONValue = ["error": ["root_cause": [cause], "type": .string(type), "reason": reason], "status": .number(Double(problem.status.code))]
         var headers = problem.headers
         headers[.contentType] = "application/json"
+        headers[BulkRoute.product] = "Elasticsearch"
         let data = (try? JSONEncoder().encode(body)) ?? Data()
         return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

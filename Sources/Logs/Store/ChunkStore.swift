@@ -1,4 +1,5 @@
 import ApusCore
+import ApusKit
 import Foundation
 import SQLKit
 
@@ -20,16 +21,17 @@ enum ChunkStore {
     static func insert(_ chunks: [(stream: Int64, chunk: PreparedChunk)], on sql: any SQLDatabase) async throws -> [Int64] {
         var ids: [Int64] = []
         ids.reserveCapacity(chunks.count)
-        for start in stride(from: 0, to: chunks.count, by: 500) {
-            let batch = chunks[start..<min(chunks.count, start + 500)]
+        for start in stride(from: 0, to: chunks.count, by: 400) {
+            let batch = chunks[start..<min(chunks.count, start + 400)]
             let rows = SQLList(batch.map { stream, chunk in
                 SQLGroupExpression([
                     SQLBind(stream), SQLBind(chunk.minTimestamp), SQLBind(chunk.maxTimestamp), SQLBind(chunk.lines), SQLBind(chunk.rawBytes), SQLBind(chunk.data),
+                    SQLBind(chunk.grams),
                 ])
             })
             // RETURNING's rows come in no promised order: each is matched to its chunk by stream.
             let returned = try await sql.raw("""
-                INSERT INTO logs_chunks (stream_id, min_ts, max_ts, lines, raw_bytes, data) VALUES \(rows) RETURNING id, stream_id
+                INSERT INTO logs_chunks (stream_id, min_ts, max_ts, lines, raw_bytes, data, grams) VALUES \(rows) RETURNING id, stream_id
                 """).all()
             var byStream: [Int64: Int64] = [:]
             for row in returned { byStream[try row.decode(column: "stream_id", as: Int64.self)] = try row.decode(column: "id", as: Int64.self) }
@@ -65,13 +67,16 @@ enum ChunkStore {
         let streamID: Int64
         let minTimestamp: Int64
         let maxTimestamp: Int64
+        /// Its lines' 4-grams, when asked for and stored (chunks stored before them have none).
+        var grams: SubstringFilter? = nil
     }
 
     /// A page of the heads of the chunks of `streams` that hold lines in `[start, end)`, newest
     /// first (by their newest line) or oldest first (by their oldest), after `last` (the final
     /// head of the page before), so a query that stops early reads only the heads it needs.
     static func heads(
-        of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, after last: Head?, limit: Int, on sql: any SQLDatabase
+        of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, after last: Head?, limit: Int, withGrams: Bool = false,
+        on sql: any SQLDatabase
     ) async throws -> [Head] {
         guard !streams.isEmpty else { return [] }
         let ids = SQLList(streams.map { SQLBind($0) })
@@ -82,13 +87,15 @@ enum ChunkStore {
                 ? "AND (max_ts < \(bind: last.maxTimestamp) OR (max_ts = \(bind: last.maxTimestamp) AND id < \(bind: last.id)))"
                 : "AND (min_ts > \(bind: last.minTimestamp) OR (min_ts = \(bind: last.minTimestamp) AND id > \(bind: last.id)))"
         }
+        let grams: SQLQueryString = withGrams ? ", grams" : ""
         return try await sql.raw("""
-            SELECT id, stream_id, min_ts, max_ts FROM logs_chunks
+            SELECT id, stream_id, min_ts, max_ts \(grams) FROM logs_chunks
             WHERE stream_id IN (\(ids)) AND max_ts >= \(bind: start) AND min_ts < \(bind: end) \(after) ORDER BY \(order) LIMIT \(bind: limit)
             """).all().map { row in
             Head(
                 id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self),
-                minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self)
+                minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self),
+                grams: withGrams ? try row.decode(column: "grams", as: Data?.self).flatMap { SubstringFilter(bytes: $0) } : nil
             )
         }
     }

@@ -51,9 +51,9 @@ enum DayPartitions {
             try await sql.raw("""
                 WITH moved AS (
                     DELETE FROM logs_chunks_default WHERE max_ts >= \(bind: low) AND max_ts < \(bind: high)
-                    RETURNING id, stream_id, min_ts, max_ts, lines, raw_bytes, data
+                    RETURNING id, stream_id, min_ts, max_ts, lines, raw_bytes, data, grams
                 )
-                INSERT INTO \(ident: name) (id, stream_id, min_ts, max_ts, lines, raw_bytes, data) SELECT * FROM moved
+                INSERT INTO \(ident: name) (id, stream_id, min_ts, max_ts, lines, raw_bytes, data, grams) SELECT * FROM moved
                 """).run()
             // Bounds are literals in DDL (no parameters there); both are integers.
             try await sql.raw("ALTER TABLE logs_chunks ATTACH PARTITION \(ident: name) FOR VALUES FROM (\(unsafeRaw: String(low))) TO (\(unsafeRaw: String(high)))").run()

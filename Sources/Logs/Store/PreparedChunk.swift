@@ -1,3 +1,4 @@
+import ApusKit
 import Foundation
 
 /// A stream's lines made ready to store: compressed, with their time span and the keys that find
@@ -11,6 +12,8 @@ struct PreparedChunk: Sendable {
     let data: Data
     /// `field:value` of each distinct ``ChunkStore/keyFields`` value its lines carry.
     let keys: [String]
+    /// The 4-grams of its lines (``SubstringFilter``): a line filter's literal it rules out is in none.
+    let grams: Data
 
     /// The chunk of `entries`, or `nil` for none.
     init?(_ entries: [LogEntry]) {
@@ -18,7 +21,9 @@ struct PreparedChunk: Sendable {
         var low = first.timestamp
         var high = first.timestamp
         var keys = Set<String>()
+        var grams = SubstringFilter(sizedFor: entries.reduce(0) { $0 + $1.line.utf8.count })
         for entry in entries {
+            grams.insert(entry.line.utf8)
             low = min(low, entry.timestamp)
             high = max(high, entry.timestamp)
             guard !entry.metadata.isEmpty else { continue }
@@ -32,5 +37,6 @@ struct PreparedChunk: Sendable {
         minTimestamp = low
         maxTimestamp = high
         self.keys = keys.sorted()
+        self.grams = Data(grams.bytes)
     }
 }

@@ -76,17 +76,7 @@ actor LogTailHub {
 
     /// Lines of one label set together, in the order the sets first appear.
     static func merged(_ lines: [LogsService.StreamLines]) -> [LogsService.StreamLines] {
-        var merged: [LogsService.StreamLines] = []
-        var index: [LabelSet: Int] = [:]
-        for stream in lines {
-            if let at = index[stream.labels] {
-                merged[at].entries += stream.entries
-            } else {
-                index[stream.labels] = merged.count
-                merged.append(stream)
-            }
-        }
-        return merged
+        LogsService.merged(lines.map { ($0.labels, $0.entries) }).map { LogsService.StreamLines(labels: $0.labels, entries: $0.entries) }
     }
 
     /// Loki's tail frame: `{"streams":[{"stream":{…},"values":[["<ns>","line"]]}],"dropped_entries":null}`,
