@@ -27,22 +27,18 @@ public struct SubstringFilter: Sendable, Equatable {
     }
 
     /// A filter read back from ``bytes``, or `nil` when they are not one.
-    public init?(bytes: some Collection<UInt8>) {
+    public init?(bytes: [UInt8]) {
         let count = bytes.count
         guard count >= Self.minimumBits / 8, count <= Self.maximumBits / 8, count & (count - 1) == 0 else { return nil }
         var words = [UInt64](repeating: 0, count: count / 8)
-        for (index, byte) in bytes.enumerated() { words[index >> 3] |= UInt64(byte) << (UInt64(index & 7) * 8) }
-        self.words = words
+        words.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
+        self.words = words.map { UInt64(littleEndian: $0) }
     }
 
     /// The filter as little-endian bytes.
     public var bytes: [UInt8] {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(words.count * 8)
-        for word in words {
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        return bytes
+        let little = words.map(\.littleEndian)
+        return little.withUnsafeBytes { Array($0) }
     }
 
     /// The share of bits set (about a third is what the sizing aims at).
@@ -50,30 +46,34 @@ public struct SubstringFilter: Sendable, Equatable {
         Double(words.reduce(0) { $0 + $1.nonzeroBitCount }) / Double(words.count * 64)
     }
 
-    /// Adds every 4-gram of `text` (one line: grams never span two inserts).
-    public mutating func insert(_ text: some Sequence<UInt8>) {
+    /// Adds every 4-gram of `line` (grams never span two inserts).
+    public mutating func insert(_ line: String) {
+        var line = line
+        line.withUTF8 { insert(bytes: $0) }
+    }
+
+    /// Adds every 4-gram of `bytes`.
+    public mutating func insert(bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count >= 4 else { return }
         let mask = UInt32(words.count * 64 - 1)
-        var window: UInt32 = 0
-        var seen = 0
-        for byte in text {
-            window = window << 8 | UInt32(byte)
-            seen += 1
-            guard seen >= 4 else { continue }
-            let bit = Self.hash(window) & mask
-            words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
+        words.withUnsafeMutableBufferPointer { words in
+            var window = UInt32(bytes[0]) << 16 | UInt32(bytes[1]) << 8 | UInt32(bytes[2])
+            for byte in bytes[3...] {
+                window = window << 8 | UInt32(byte)
+                let bit = Self.hash(window) & mask
+                words[Int(bit >> 6)] |= 1 << UInt64(bit & 63)
+            }
         }
     }
 
-    /// Whether text holding `term` may have been inserted: `false` only when none was. A term
+    /// Whether a line holding `term` may have been inserted: `false` only when none was. A term
     /// shorter than four bytes has no 4-gram, and may always be there.
-    public func mayContain(_ term: some Sequence<UInt8>) -> Bool {
+    public func mayContain(_ term: [UInt8]) -> Bool {
+        guard term.count >= 4 else { return true }
         let mask = UInt32(words.count * 64 - 1)
-        var window: UInt32 = 0
-        var seen = 0
-        for byte in term {
+        var window = UInt32(term[0]) << 16 | UInt32(term[1]) << 8 | UInt32(term[2])
+        for byte in term[3...] {
             window = window << 8 | UInt32(byte)
-            seen += 1
-            guard seen >= 4 else { continue }
             let bit = Self.hash(window) & mask
             if words[Int(bit >> 6)] & (1 << UInt64(bit & 63)) == 0 { return false }
         }

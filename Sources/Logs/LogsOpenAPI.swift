@@ -48,6 +48,11 @@ enum LogsOpenAPI {
         ]
     }
 
+    /// The bulk API by POST and by PUT, as Elasticsearch takes it.
+    static func bulkMethods(_ id: String, _ summary: String, parameters: [JSONValue]) -> JSONValue {
+        ["post": bulk(id, summary, parameters: parameters), "put": bulk(id + "Put", summary, parameters: parameters)]
+    }
+
     static let tenant: JSONValue = [
         "name": "X-Scope-OrgID", "in": "header", "description": "The tenant (admins only).",
         "schema": ["type": "string", "pattern": "^[!-.0-~]{1,150}$"],
@@ -76,18 +81,14 @@ enum LogsOpenAPI {
                 "post": pushOperation
 
             ],
-            "/_bulk": ["post": bulk("bulk", "Ship log documents (Elasticsearch's bulk API)", parameters: [])],
-            "/{code}/_bulk": [
-                "post": bulk("indexBulk", "Ship log documents to an index (Elasticsearch's bulk API)", parameters: [
-                    ["name": "code", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
-                ])
-            ],
-            "/elasticsearch/_bulk": ["post": bulk("elasticsearchBulk", "Ship log documents (Elasticsearch's bulk API, under its own root)", parameters: [])],
-            "/elasticsearch/{index}/_bulk": [
-                "post": bulk("elasticsearchIndexBulk", "Ship log documents to an index (Elasticsearch's bulk API, under its own root)", parameters: [
-                    ["name": "index", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
-                ])
-            ],
+            "/_bulk": bulkMethods("bulk", "Ship log documents (Elasticsearch's bulk API)", parameters: []),
+            "/{code}/_bulk": bulkMethods("indexBulk", "Ship log documents to an index (Elasticsearch's bulk API)", parameters: [
+                ["name": "code", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
+            ]),
+            "/elasticsearch/_bulk": bulkMethods("elasticsearchBulk", "Ship log documents (Elasticsearch's bulk API, under its own root)", parameters: []),
+            "/elasticsearch/{index}/_bulk": bulkMethods("elasticsearchIndexBulk", "Ship log documents to an index (Elasticsearch's bulk API, under its own root)", parameters: [
+                ["name": "index", "in": "path", "required": true, "schema": ["type": "string"], "description": "The index."],
+            ]),
             "/elasticsearch": [
                 "get": [
                     "operationId": "elasticsearchRoot", "summary": "Elasticsearch's root document, where shippers read the version they talk to",

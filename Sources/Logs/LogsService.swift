@@ -111,6 +111,8 @@ struct LogsService: Sendable {
         let matcher = try LineMatcher(selection)
         // What a line must hold: a chunk whose 4-grams rule one out is skipped unread.
         let literals = matcher.requiredLiterals.map { Array($0.utf8) }
+        // Heads with their bitmaps are bigger: fewer a page, for a query that stops early.
+        let pageSize = literals.isEmpty ? 256 : 64
         let pipeline = try LabelPipeline(selection.stages)
         let streams = try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) } }
         // Each line found carries the index of its labels here: its stream's, or (through a
@@ -132,10 +134,10 @@ struct LogsService: Sendable {
                 let after = last
                 page = try await storage.read { sql in
                     try await ChunkStore.heads(
-                        of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: 256, withGrams: !literals.isEmpty, on: sql
+                        of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: pageSize, withGrams: !literals.isEmpty, on: sql
                     )
                 }
-                exhausted = page.count < 256
+                exhausted = page.count < pageSize
                 last = page.last
                 guard !page.isEmpty else { break }
             }

@@ -16,18 +16,21 @@ struct BulkRoute {
     func add(to router: some RouterMethods<ApusRequestContext>) {
         let service = self.service
         let limited = router.group().add(middleware: RequestBodyLimit(bytes: service.settings.maxBodyBytes))
-        limited.post("/_bulk") { request, context -> Response in
-            try await Self.bulk(request, context, index: nil, service: service)
-        }
-        // The index is the first segment, captured under the platform's one name for it.
-        limited.post("/{\(RouteTable.rootCapture)}/_bulk") { request, context -> Response in
-            try await Self.bulk(request, context, index: try context.parameters.require(RouteTable.rootCapture), service: service)
-        }
-        limited.post("\(Self.prefix)/_bulk") { request, context -> Response in
-            try await Self.bulk(request, context, index: nil, service: service)
-        }
-        limited.post("\(Self.prefix)/{index}/_bulk") { request, context -> Response in
-            try await Self.bulk(request, context, index: try context.parameters.require("index"), service: service)
+        // POST or PUT, as Elasticsearch takes either (Elastic's clients send PUT).
+        for method in [HTTPRequest.Method.post, .put] {
+            limited.on("/_bulk", method: method) { request, context -> Response in
+                try await Self.bulk(request, context, index: nil, service: service)
+            }
+            // The index is the first segment, captured under the platform's one name for it.
+            limited.on("/{\(RouteTable.rootCapture)}/_bulk", method: method) { request, context -> Response in
+                try await Self.bulk(request, context, index: try context.parameters.require(RouteTable.rootCapture), service: service)
+            }
+            limited.on("\(Self.prefix)/_bulk", method: method) { request, context -> Response in
+                try await Self.bulk(request, context, index: nil, service: service)
+            }
+            limited.on("\(Self.prefix)/{index}/_bulk", method: method) { request, context -> Response in
+                try await Self.bulk(request, context, index: try context.parameters.require("index"), service: service)
+            }
         }
         router.get(RouterPath(Self.prefix)) { _, context -> Response in
             _ = try context.require(LogsModule.write)

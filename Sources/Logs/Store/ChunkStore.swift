@@ -95,7 +95,7 @@ enum ChunkStore {
             Head(
                 id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self),
                 minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self),
-                grams: withGrams ? try row.decode(column: "grams", as: Data?.self).flatMap { SubstringFilter(bytes: $0) } : nil
+                grams: withGrams ? try row.decode(column: "grams", as: Data?.self).flatMap { SubstringFilter(bytes: [UInt8]($0)) } : nil
             )
         }
     }

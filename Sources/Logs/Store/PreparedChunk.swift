@@ -23,7 +23,7 @@ struct PreparedChunk: Sendable {
         var keys = Set<String>()
         var grams = SubstringFilter(sizedFor: entries.reduce(0) { $0 + $1.line.utf8.count })
         for entry in entries {
-            grams.insert(entry.line.utf8)
+            grams.insert(entry.line)
             low = min(low, entry.timestamp)
             high = max(high, entry.timestamp)
             guard !entry.metadata.isEmpty else { continue }
