@@ -45,7 +45,8 @@ struct LogsService: Sendable {
     /// streams, so concurrent pushes wait for each other's SQL only.
     func store(_ streams: [(labels: LabelSet, entries: [LogEntry])], tenant: String) async throws -> PushOutcome {
         let streams = Self.merged(streams)
-        let prepared = streams.map { PreparedChunk($0.entries) }
+        // A small chunk is compressed fast: compaction merges it and compresses it well.
+        let prepared = streams.map { PreparedChunk($0.entries, quickly: $0.entries.count < Self.smallChunkLines) }
         let limit = settings.maxStreams
         let time = now()
         let engine = storage.engine
@@ -111,8 +112,6 @@ struct LogsService: Sendable {
         let matcher = try LineMatcher(selection)
         // What a line must hold: a chunk whose 4-grams rule one out is skipped unread.
         let literals = matcher.requiredLiterals.map { Array($0.utf8) }
-        // Heads with their bitmaps are bigger: fewer a page, for a query that stops early.
-        let pageSize = literals.isEmpty ? 256 : 64
         let pipeline = try LabelPipeline(selection.stages)
         let streams = try await storage.read { sql in try await StreamStore.streams(tenant: tenant, on: sql).filter { matcher.selects($0.labels) } }
         // Each line found carries the index of its labels here: its stream's, or (through a
@@ -134,10 +133,10 @@ struct LogsService: Sendable {
                 let after = last
                 page = try await storage.read { sql in
                     try await ChunkStore.heads(
-                        of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: pageSize, withGrams: !literals.isEmpty, on: sql
+                        of: streamIDs, from: start, to: end, newestFirst: backward, after: after, limit: 256, on: sql
                     )
                 }
-                exhausted = page.count < pageSize
+                exhausted = page.count < 256
                 last = page.last
                 guard !page.isEmpty else { break }
             }
@@ -150,7 +149,9 @@ struct LogsService: Sendable {
             let batch = Array(page.prefix(32))
             page.removeFirst(batch.count)
             chunksRead.formUnion(batch.map(\.id))
-            let wanted = batch.filter { head in head.grams.map { grams in literals.allSatisfy { grams.mayContain($0) } } ?? true }.map(\.id)
+            let ids = batch.map(\.id)
+            let grams = literals.isEmpty ? [:] : try await storage.read { sql in try await ChunkStore.grams(ids: ids, on: sql) }
+            let wanted = ids.filter { id in grams[id].map { filter in literals.allSatisfy { filter.mayContain($0) } } ?? true }
             guard !wanted.isEmpty else { continue }
             let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: wanted, on: sql) }
             for chunk in chunks {

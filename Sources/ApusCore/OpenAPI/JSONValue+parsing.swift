@@ -129,14 +129,20 @@ private struct JSONParser {
         index += 1
         let start = index
         // Most strings hold no escape: found whole, they are copied once.
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                index += 1
-                return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+        let (end, plain) = bytes.withUnsafeBufferPointer { buffer in
+            var at = start
+            while at < buffer.count {
+                let byte = buffer[at]
+                if byte == UInt8(ascii: "\"") { return (at, true) }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return (at, false) }
+                at += 1
             }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            return (at, false)
+        }
+        index = end
+        if plain {
             index += 1
+            return String(decoding: bytes[start..<end], as: UTF8.self)
         }
         var text = Array(bytes[start..<index])
         while index < bytes.count {

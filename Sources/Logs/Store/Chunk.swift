@@ -10,8 +10,9 @@ enum Chunk {
     /// A block that cannot be read back: storage damaged or written by something else.
     struct Damaged: Error {}
 
-    /// The block for `entries`, sorted by time (stable: equal times keep their order).
-    static func encode(_ entries: [LogEntry]) -> (data: Data, rawBytes: Int) {
+    /// The block for `entries`, sorted by time (stable: equal times keep their order);
+    /// `quickly` at zlib's fastest level (for a chunk a compaction will merge and compress again).
+    static func encode(_ entries: [LogEntry], quickly: Bool = false) -> (data: Data, rawBytes: Int) {
         let sorted = entries.enumerated().sorted { ($0.element.timestamp, $0.offset) < ($1.element.timestamp, $1.offset) }.map(\.element)
         var raw = ByteBuffer()
         raw.reserveCapacity(entries.reduce(16) { $0 + $1.line.utf8.count + 12 })
@@ -28,7 +29,7 @@ enum Chunk {
             }
         }
         let rawBytes = raw.readableBytes
-        let compressed = (try? raw.compress(with: .deflate())) ?? raw
+        let compressed = (try? raw.compress(with: .deflate(configuration: ZlibConfiguration(compressionLevel: quickly ? 1 : 6)))) ?? raw
         return (Data(compressed.readableBytesView), rawBytes)
     }
 

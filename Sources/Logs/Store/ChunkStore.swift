@@ -67,16 +67,13 @@ enum ChunkStore {
         let streamID: Int64
         let minTimestamp: Int64
         let maxTimestamp: Int64
-        /// Its lines' 4-grams, when asked for and stored (chunks stored before them have none).
-        var grams: SubstringFilter? = nil
     }
 
     /// A page of the heads of the chunks of `streams` that hold lines in `[start, end)`, newest
     /// first (by their newest line) or oldest first (by their oldest), after `last` (the final
     /// head of the page before), so a query that stops early reads only the heads it needs.
     static func heads(
-        of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, after last: Head?, limit: Int, withGrams: Bool = false,
-        on sql: any SQLDatabase
+        of streams: [Int64], from start: Int64, to end: Int64, newestFirst: Bool, after last: Head?, limit: Int, on sql: any SQLDatabase
     ) async throws -> [Head] {
         guard !streams.isEmpty else { return [] }
         let ids = SQLList(streams.map { SQLBind($0) })
@@ -87,17 +84,28 @@ enum ChunkStore {
                 ? "AND (max_ts < \(bind: last.maxTimestamp) OR (max_ts = \(bind: last.maxTimestamp) AND id < \(bind: last.id)))"
                 : "AND (min_ts > \(bind: last.minTimestamp) OR (min_ts = \(bind: last.minTimestamp) AND id > \(bind: last.id)))"
         }
-        let grams: SQLQueryString = withGrams ? ", grams" : ""
         return try await sql.raw("""
-            SELECT id, stream_id, min_ts, max_ts \(grams) FROM logs_chunks
+            SELECT id, stream_id, min_ts, max_ts FROM logs_chunks
             WHERE stream_id IN (\(ids)) AND max_ts >= \(bind: start) AND min_ts < \(bind: end) \(after) ORDER BY \(order) LIMIT \(bind: limit)
             """).all().map { row in
             Head(
                 id: try row.decode(column: "id", as: Int64.self), streamID: try row.decode(column: "stream_id", as: Int64.self),
-                minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self),
-                grams: withGrams ? try row.decode(column: "grams", as: Data?.self).flatMap { SubstringFilter(bytes: [UInt8]($0)) } : nil
+                minTimestamp: try row.decode(column: "min_ts", as: Int64.self), maxTimestamp: try row.decode(column: "max_ts", as: Int64.self)
             )
         }
+    }
+
+    /// The 4-gram bitmaps of these chunks, by id (chunks stored before them have none). Read
+    /// apart from the heads: a page of heads is sorted, and the sort would carry every bitmap.
+    static func grams(ids: [Int64], on sql: any SQLDatabase) async throws -> [Int64: SubstringFilter] {
+        guard !ids.isEmpty else { return [:] }
+        let list = SQLList(ids.map { SQLBind($0) })
+        var grams: [Int64: SubstringFilter] = [:]
+        for row in try await sql.raw("SELECT id, grams FROM logs_chunks WHERE id IN (\(list)) AND grams IS NOT NULL").all() {
+            guard let filter = SubstringFilter(bytes: [UInt8](try row.decode(column: "grams", as: Data.self))) else { continue }
+            grams[try row.decode(column: "id", as: Int64.self)] = filter
+        }
+        return grams
     }
 
     /// The chunks with these ids.

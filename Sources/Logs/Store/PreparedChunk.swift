@@ -15,8 +15,8 @@ struct PreparedChunk: Sendable {
     /// The 4-grams of its lines (``SubstringFilter``): a line filter's literal it rules out is in none.
     let grams: Data
 
-    /// The chunk of `entries`, or `nil` for none.
-    init?(_ entries: [LogEntry]) {
+    /// The chunk of `entries`, or `nil` for none; `quickly` compressed (``Chunk/encode(_:quickly:)``).
+    init?(_ entries: [LogEntry], quickly: Bool = false) {
         guard let first = entries.first else { return nil }
         var low = first.timestamp
         var high = first.timestamp
@@ -32,7 +32,7 @@ struct PreparedChunk: Sendable {
                 if let value = entry.metadata[field], !value.utf8.contains(0) { keys.insert("\(field):\(value)") }
             }
         }
-        (data, rawBytes) = Chunk.encode(entries)
+        (data, rawBytes) = Chunk.encode(entries, quickly: quickly)
         lines = entries.count
         minTimestamp = low
         maxTimestamp = high
