@@ -27,12 +27,21 @@ public struct SubstringFilter: Sendable, Equatable {
     }
 
     /// A filter read back from ``bytes``, or `nil` when they are not one.
-    public init?(bytes: [UInt8]) {
+    public init?(bytes: UnsafeRawBufferPointer) {
         let count = bytes.count
         guard count >= Self.minimumBits / 8, count <= Self.maximumBits / 8, count & (count - 1) == 0 else { return nil }
         var words = [UInt64](repeating: 0, count: count / 8)
-        words.withUnsafeMutableBytes { target in bytes.withUnsafeBytes { target.copyMemory(from: $0) } }
-        self.words = words.map { UInt64(littleEndian: $0) }
+        words.withUnsafeMutableBytes { $0.copyMemory(from: bytes) }
+        #if _endian(big)
+        words = words.map { UInt64(littleEndian: $0) }
+        #endif
+        self.words = words
+    }
+
+    /// A filter read back from ``bytes``, or `nil` when they are not one.
+    public init?(bytes: [UInt8]) {
+        guard let filter = bytes.withUnsafeBytes({ Self(bytes: $0) }) else { return nil }
+        self = filter
     }
 
     /// The filter as little-endian bytes.

@@ -139,6 +139,15 @@ struct LogsService: Sendable {
                 exhausted = page.count < 256
                 last = page.last
                 guard !page.isEmpty else { break }
+                if !literals.isEmpty {
+                    // Chunks whose 4-grams rule out a literal hold no line to keep: not read.
+                    let ids = page.map(\.id)
+                    let grams = try await storage.read { sql in try await ChunkStore.grams(ids: ids, on: sql) }
+                    let ruledOut = Set(ids.filter { id in grams[id].map { filter in !literals.allSatisfy { filter.mayContain($0) } } ?? false })
+                    chunksRead.formUnion(ruledOut)
+                    page.removeAll { ruledOut.contains($0.id) }
+                    guard !page.isEmpty else { continue }
+                }
             }
             if found.count >= limit {
                 found.sort { backward ? $0.entry.timestamp > $1.entry.timestamp : $0.entry.timestamp < $1.entry.timestamp }
@@ -149,11 +158,7 @@ struct LogsService: Sendable {
             let batch = Array(page.prefix(32))
             page.removeFirst(batch.count)
             chunksRead.formUnion(batch.map(\.id))
-            let ids = batch.map(\.id)
-            let grams = literals.isEmpty ? [:] : try await storage.read { sql in try await ChunkStore.grams(ids: ids, on: sql) }
-            let wanted = ids.filter { id in grams[id].map { filter in literals.allSatisfy { filter.mayContain($0) } } ?? true }
-            guard !wanted.isEmpty else { continue }
-            let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: wanted, on: sql) }
+            let chunks = try await storage.read { sql in try await ChunkStore.chunks(ids: batch.map(\.id), on: sql) }
             for chunk in chunks {
                 let streamKey = keyOfStream[chunk.streamID]!
                 for entry in try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) where entry.timestamp >= start && entry.timestamp < end && matcher.keeps(entry.line) {

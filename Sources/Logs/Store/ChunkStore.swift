@@ -102,7 +102,7 @@ enum ChunkStore {
         let list = SQLList(ids.map { SQLBind($0) })
         var grams: [Int64: SubstringFilter] = [:]
         for row in try await sql.raw("SELECT id, grams FROM logs_chunks WHERE id IN (\(list)) AND grams IS NOT NULL").all() {
-            guard let filter = SubstringFilter(bytes: [UInt8](try row.decode(column: "grams", as: Data.self))) else { continue }
+            guard let filter = try row.decode(column: "grams", as: Data.self).withUnsafeBytes({ SubstringFilter(bytes: $0) }) else { continue }
             grams[try row.decode(column: "id", as: Int64.self)] = filter
         }
         return grams
