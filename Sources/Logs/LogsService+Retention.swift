@@ -43,8 +43,8 @@ extension LogsService {
         }
         let engine = storage.engine
         if engine == .postgres, archive != nil {
-            // Archived and deleted chunk by chunk above: what is left of those days is empty.
-            _ = try await storage.transaction { sql in try await DayPartitions.drop(before: now - longest, on: sql) }
+            // Archived and deleted chunk by chunk above: the days left empty go.
+            _ = try await storage.transaction { sql in try await DayPartitions.drop(before: now - longest, onlyEmpty: true, on: sql) }
         }
         swept.streams = try await storage.transaction { sql in try await StreamStore.deleteEmpty(engine: engine, on: sql) }
         if swept.chunks > 0 { try await storage.releaseFreeSpace() }

@@ -45,7 +45,8 @@ struct LogsService: Sendable {
     /// streams, so concurrent pushes wait for each other's SQL only.
     func store(_ streams: [(labels: LabelSet, entries: [LogEntry])], tenant: String) async throws -> PushOutcome {
         let streams = Self.merged(streams)
-        // A small chunk is compressed fast: compaction merges it and compresses it well.
+        // A small chunk is compressed fast: compaction merges it with its stream's neighbours
+        // and compresses the result well. One with no neighbour within the hour stays as it is.
         let prepared = streams.map { PreparedChunk($0.entries, quickly: $0.entries.count < Self.smallChunkLines) }
         let limit = settings.maxStreams
         let time = now()

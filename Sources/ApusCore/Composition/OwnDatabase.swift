@@ -39,9 +39,12 @@ public struct ModuleDatabase: Sendable {
         guard isSeparate, engine == .sqlite else { return }
         _ = try await database.write { sql in
             _ = try await sql.raw("PRAGMA incremental_vacuum").all()
-            // While a reader holds an older snapshot the log cannot be emptied (the answer says
-            // busy, not an error); the next call does it.
+            // While a reader holds an older snapshot the log cannot be emptied: without waiting
+            // (the writer is held meanwhile), the answer is busy, not an error, and the next
+            // call empties it.
+            try await sql.raw("PRAGMA busy_timeout=0").run()
             _ = try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").all()
+            try await sql.raw("PRAGMA busy_timeout=\(unsafeRaw: String(SQLiteBackend.busyTimeoutMilliseconds))").run()
         }
     }
 

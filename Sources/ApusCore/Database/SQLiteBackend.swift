@@ -49,8 +49,11 @@ public final class SQLiteBackend: Database {
         return SQLiteBackend(path: path, writer: writer, readers: readers, logger: logger)
     }
 
+    /// How long a statement waits for a lock another connection holds.
+    static let busyTimeoutMilliseconds = 5_000
+
     private static func configure(_ connection: any SQLDatabase) async throws {
-        try await connection.raw("PRAGMA busy_timeout=5000").run()
+        try await connection.raw("PRAGMA busy_timeout=\(unsafeRaw: String(busyTimeoutMilliseconds))").run()
         try await connection.raw("PRAGMA synchronous=NORMAL").run()
         try await connection.raw("PRAGMA foreign_keys=ON").run()
     }

@@ -62,8 +62,8 @@ enum LogsStorageMigrations {
             ]
         ),
         // On PostgreSQL the chunks move to a table partitioned by the day of their newest line,
-        // so retention drops whole days (``DayPartitions``); rows land in the default partition
-        // until their day's partition is made, and move into it then. SQLite keeps one table.
+        // so retention drops whole days (``DayPartitions``); a row whose day has no partition
+        // yet lands in the default partition and moves when it is made. SQLite keeps one table.
         Migration(
             module: LogsModule.name, name: "0004_chunks_by_day",
             sqlite: [],
@@ -76,6 +76,18 @@ enum LogsStorageMigrations {
                 ) PARTITION BY RANGE (max_ts)
                 """,
                 "CREATE TABLE logs_chunks_default PARTITION OF logs_chunks_by_day DEFAULT",
+                // The days already stored get their partitions here, so their rows go straight
+                // in and no sweep moves them later under its locks (names as DayPartitions').
+                """
+                DO $$
+                DECLARE d BIGINT;
+                BEGIN
+                    FOR d IN SELECT DISTINCT floor(max_ts / 86400000000000.0)::BIGINT FROM logs_chunks LOOP
+                        EXECUTE format('CREATE TABLE %I PARTITION OF logs_chunks_by_day FOR VALUES FROM (%s) TO (%s)',
+                            'logs_chunks_p' || to_char(to_timestamp(d * 86400) AT TIME ZONE 'UTC', 'YYYYMMDD'), d * 86400000000000, (d + 1) * 86400000000000);
+                    END LOOP;
+                END $$
+                """,
                 "INSERT INTO logs_chunks_by_day SELECT id, stream_id, min_ts, max_ts, lines, raw_bytes, data FROM logs_chunks",
                 "ALTER SEQUENCE logs_chunks_id_seq OWNED BY NONE",
                 "DROP TABLE logs_chunks",

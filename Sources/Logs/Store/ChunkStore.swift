@@ -200,9 +200,14 @@ enum ChunkStore {
 
     /// Replaces the chunks `ids` of `stream` with one holding all their lines, keys and all.
     /// Returns `false`, changing nothing, when some of them are gone (a retention sweep got there
-    /// first). On PostgreSQL the chunks are locked while they are read and replaced.
+    /// first). On PostgreSQL the chunks are locked while they are read and replaced, after the
+    /// stream: every writer takes the stream before its chunks, as a push does, so a merge never
+    /// holds chunks while it waits for a day partition's change (which takes both tables).
     static func merge(_ ids: [Int64], stream: Int64, engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> Bool {
         let list = SQLList(ids.map { SQLBind($0) })
+        if engine == .postgres {
+            guard try await sql.raw("SELECT id FROM logs_streams WHERE id = \(bind: stream) FOR KEY SHARE").first() != nil else { return false }
+        }
         let lock: SQLQueryString = engine == .postgres ? "FOR UPDATE" : ""
         let rows = try await sql.raw("SELECT stream_id, min_ts, max_ts, raw_bytes, data FROM logs_chunks WHERE id IN (\(list)) \(lock)").all().map(stored)
         guard rows.count == ids.count else { return false }

@@ -61,10 +61,18 @@ enum DayPartitions {
     }
 
     /// Drops the partitions of days that end at or before `cutoff` (nanoseconds), with the keys
-    /// of their chunks; returns how many chunks went.
-    static func drop(before cutoff: Int64, on sql: any SQLDatabase) async throws -> Int {
+    /// of their chunks; returns how many chunks went. With `onlyEmpty`, a day still holding a
+    /// chunk stays (one that arrived after an archiving pass, which the next pass archives).
+    static func drop(before cutoff: Int64, onlyEmpty: Bool = false, on sql: any SQLDatabase) async throws -> Int {
         try await lock(sql)
-        let past = try await partitions(on: sql).filter { ($0.day + 1) * day <= cutoff }
+        var past = try await partitions(on: sql).filter { ($0.day + 1) * day <= cutoff }
+        if onlyEmpty {
+            var empty: [(name: String, day: Int64)] = []
+            for partition in past {
+                if try await sql.raw("SELECT 1 AS one FROM \(ident: partition.name) LIMIT 1").first() == nil { empty.append(partition) }
+            }
+            past = empty
+        }
         guard !past.isEmpty else { return 0 }
         try await lockTables(sql)
         var dropped = 0

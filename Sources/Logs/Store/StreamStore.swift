@@ -21,7 +21,9 @@ enum StreamStore {
         let missing = keys.filter { ids[$0] == nil }
         if !missing.isEmpty {
             let count = try await sql.raw("SELECT COUNT(*) AS n FROM logs_streams WHERE tenant = \(bind: tenant)").first()?.decode(column: "n", as: Int.self) ?? 0
-            let admitted = Array(missing.prefix(max(0, maxStreams - count)))
+            // Admitted in the order sent, inserted in one order: two pushes making the same new
+            // streams then never wait on each other's rows crosswise.
+            let admitted = Array(missing.prefix(max(0, maxStreams - count))).sorted()
             let pairsOf = Dictionary(labels.map { ($0.description, $0) }, uniquingKeysWith: { first, _ in first })
             for start in stride(from: 0, to: admitted.count, by: 500) {
                 let rows = SQLList(try admitted[start..<min(admitted.count, start + 500)].map { key in
