@@ -38,7 +38,16 @@ extension LogsService {
             }
             if let group = current, group.ids.count > 1 { groups.append((group.stream, group.ids)) }
             for group in groups {
-                let merged = try await storage.transaction { sql in try await ChunkStore.merge(group.ids, stream: group.stream, engine: engine, on: sql) }
+                // Read and compressed before the transaction: the write lock is held for the swap
+                // alone, so pushes arriving meanwhile do not wait for the compressing.
+                let chunks = try await storage.read { sql in try await ChunkStore.identified(ids: group.ids, on: sql) }
+                guard chunks.count == group.ids.count else { continue }
+                var entries: [LogEntry] = []
+                for (_, chunk) in chunks { entries += try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) }
+                guard let prepared = PreparedChunk(entries) else { continue }
+                let merged = try await storage.transaction { sql in
+                    try await ChunkStore.replace(chunks, stream: group.stream, with: prepared, engine: engine, on: sql)
+                }
                 if merged {
                     replaced += group.ids.count
                     made += 1

@@ -59,4 +59,35 @@ import Testing
             #expect(try await service.compact() == (0, 0))
         }
     }
+
+    @Test(arguments: DatabaseEngine.allCases)
+    func aMergeReplacesOnlyTheChunksItReadAsTheyWere(_ engine: DatabaseEngine) async throws {
+        try await TestServer.withNode(engine: engine, modules: [LogsModule()], configure: {
+            $0.settings = Settings(["APUS_LOGS_COMPACT_EVERY": "1000000000", "APUS_LOGS_RETENTION_EVERY": "1000000000"])
+        }) { server, _ in
+            let storage = try server.platform.ownDatabase(for: LogsModule.name)
+            let labels = try LabelSet([("app", "a")], maxLabels: 15)
+            let service = LogsService(storage: storage, settings: try LogsSettings(server.platform.settings), now: { Date() })
+            let now = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+            var stored: [Int64] = []
+            for n in 0..<3 { stored += try await service.store([(labels, [LogEntry(timestamp: now + Int64(n), line: "line \(n)")])], tenant: "t").chunks }
+            let ids = stored
+            let read = try await storage.read { sql in try await ChunkStore.identified(ids: ids, on: sql) }
+            let stream = read[0].chunk.streamID
+            let merged = try #require(PreparedChunk((0..<3).map { LogEntry(timestamp: now + Int64($0), line: "line \($0)") }))
+            // A chunk that is not what was read (SQLite gives a deleted highest id to the next
+            // row) leaves everything as it was.
+            try await storage.transaction { sql in try await sql.raw("UPDATE logs_chunks SET raw_bytes = raw_bytes + 1 WHERE id = \(bind: ids[2])").run() }
+            #expect(try await storage.transaction { sql in try await ChunkStore.replace(read, stream: stream, with: merged, engine: engine, on: sql) } == false)
+            #expect(try await rowCount("logs_chunks", in: storage) == 3)
+            // One gone: the same.
+            try await storage.transaction { sql in try await ChunkStore.delete(ids: [ids[2]], on: sql) }
+            #expect(try await storage.transaction { sql in try await ChunkStore.replace(read, stream: stream, with: merged, engine: engine, on: sql) } == false)
+            #expect(try await rowCount("logs_chunks", in: storage) == 2)
+            // As read: replaced by the one merged chunk.
+            let two = Array(read.prefix(2))
+            #expect(try await storage.transaction { sql in try await ChunkStore.replace(two, stream: stream, with: merged, engine: engine, on: sql) })
+            #expect(try await rowCount("logs_chunks", in: storage) == 1)
+        }
+    }
 }

@@ -198,24 +198,30 @@ enum ChunkStore {
         }
     }
 
-    /// Replaces the chunks `ids` of `stream` with one holding all their lines, keys and all.
-    /// Returns `false`, changing nothing, when some of them are gone (a retention sweep got there
-    /// first). On PostgreSQL the chunks are locked while they are read and replaced, after the
-    /// stream: every writer takes the stream before its chunks, as a push does, so a merge never
-    /// holds chunks while it waits for a day partition's change (which takes both tables).
-    static func merge(_ ids: [Int64], stream: Int64, engine: DatabaseEngine, on sql: any SQLDatabase) async throws -> Bool {
-        let list = SQLList(ids.map { SQLBind($0) })
+    /// Replaces the chunks `read` of `stream` with `merged`, made beforehand from their lines
+    /// (chunks never change, so what was read is what is replaced). Returns `false`, changing
+    /// nothing, when some of them are gone (a retention sweep got there first) or are not what
+    /// was read (SQLite gives a deleted highest id to the next row). On PostgreSQL the
+    /// chunks are locked until the transaction ends, after the stream: every writer takes the
+    /// stream before its chunks, as a push does, so a merge never holds chunks while it waits for
+    /// a day partition's change (which takes both tables).
+    static func replace(
+        _ read: [(id: Int64, chunk: Stored)], stream: Int64, with merged: PreparedChunk, engine: DatabaseEngine, on sql: any SQLDatabase
+    ) async throws -> Bool {
+        let list = SQLList(read.map { SQLBind($0.id) })
         if engine == .postgres {
             guard try await sql.raw("SELECT id FROM logs_streams WHERE id = \(bind: stream) FOR KEY SHARE").first() != nil else { return false }
         }
         let lock: SQLQueryString = engine == .postgres ? "FOR UPDATE" : ""
-        let rows = try await sql.raw("SELECT stream_id, min_ts, max_ts, raw_bytes, data FROM logs_chunks WHERE id IN (\(list)) \(lock)").all().map(stored)
-        guard rows.count == ids.count else { return false }
-        var entries: [LogEntry] = []
-        for chunk in rows { entries += try Chunk.decode(chunk.data, rawBytes: chunk.rawBytes) }
+        let present = try await sql.raw("SELECT id, stream_id, min_ts, max_ts, raw_bytes FROM logs_chunks WHERE id IN (\(list)) \(lock)").all().map { row in
+            [try row.decode(column: "id", as: Int64.self), try row.decode(column: "stream_id", as: Int64.self), try row.decode(column: "min_ts", as: Int64.self),
+             try row.decode(column: "max_ts", as: Int64.self), Int64(try row.decode(column: "raw_bytes", as: Int.self))]
+        }
+        let expected = read.map { [$0.id, $0.chunk.streamID, $0.chunk.minTimestamp, $0.chunk.maxTimestamp, Int64($0.chunk.rawBytes)] }
+        guard Set(present) == Set(expected), present.count == expected.count else { return false }
         try await sql.raw("DELETE FROM logs_chunk_keys WHERE chunk_id IN (\(list))").run()
         try await sql.raw("DELETE FROM logs_chunks WHERE id IN (\(list))").run()
-        if let chunk = PreparedChunk(entries) { _ = try await insert([(stream, chunk)], on: sql) }
+        _ = try await insert([(stream, merged)], on: sql)
         return true
     }
 }
