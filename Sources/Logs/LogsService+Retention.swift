@@ -54,11 +54,12 @@ extension LogsService {
 
 extension LogsService {
     /// The days whose partitions are made ahead: from the oldest a push accepts now, or the
-    /// oldest a stream keeps (`keep`) if that is later, to a day past the newest a push accepts.
+    /// oldest a stream keeps (`keep`) if that is later, to a day past the newest a push accepts
+    /// (at most a week ahead).
     /// Lines older than that wait in the default partition until retention removes them.
     func partitionDays(now: Int64, keep: Int64) -> ClosedRange<Int64> {
         let oldest = now - min(Self.nanoseconds(settings.rejectOlderThan), keep, 400 * DayPartitions.day)
-        let newest = now + Self.nanoseconds(settings.rejectNewerThan)
+        let newest = now + min(Self.nanoseconds(settings.rejectNewerThan), 7 * DayPartitions.day)
         return DayPartitions.day(of: oldest)...DayPartitions.day(of: newest) + 1
     }
 

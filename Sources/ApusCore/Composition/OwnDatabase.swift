@@ -43,8 +43,15 @@ public struct ModuleDatabase: Sendable {
             // (the writer is held meanwhile), the answer is busy, not an error, and the next
             // call empties it.
             try await sql.raw("PRAGMA busy_timeout=0").run()
-            _ = try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").all()
-            try await sql.raw("PRAGMA busy_timeout=\(unsafeRaw: String(SQLiteBackend.busyTimeoutMilliseconds))").run()
+            let restore: SQLQueryString = "PRAGMA busy_timeout=\(unsafeRaw: String(SQLiteBackend.busyTimeoutMilliseconds))"
+            do {
+                _ = try await sql.raw("PRAGMA wal_checkpoint(TRUNCATE)").all()
+            } catch {
+                // Restored whatever the checkpoint did: the writer's next statements wait again.
+                try await sql.raw(restore).run()
+                throw error
+            }
+            try await sql.raw(restore).run()
         }
     }
 

@@ -24,7 +24,7 @@ enum DayPartitions {
 
     /// The day a partition named by ``name(ofDay:)`` holds, or `nil` for any other table.
     static func day(ofPartition name: String) -> Int64? {
-        guard name.hasPrefix(prefix), case let digits = name.dropFirst(prefix.count), digits.count == 8, let _ = Int(digits),
+        guard name.hasPrefix(prefix), case let digits = name.dropFirst(prefix.count), digits.count == 8, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
               let year = Int(digits.prefix(4)), let month = Int(digits.dropFirst(4).prefix(2)), let dayOfMonth = Int(digits.suffix(2)),
               let date = calendar.date(from: DateComponents(year: year, month: month, day: dayOfMonth)) else { return nil }
         return Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
