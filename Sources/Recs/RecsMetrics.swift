@@ -46,5 +46,13 @@ final class RecsMetrics: Sendable {
         ).increment()
     }
 
+    /// One pipeline step done, by step.
+    func step(_ step: PipelineStep, seconds: Double) {
+        registry.makeValueHistogram(
+            descriptor: .init(namespace: "apus", subsystem: "recs", metricName: "step", unitName: "seconds", helpText: "How long each step of a training run took."),
+            labels: [("step", step.rawValue)], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600]
+        ).record(seconds)
+    }
+
     func served(personally: Bool) { (personally ? personal : popular).increment() }
 }

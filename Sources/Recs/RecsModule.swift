@@ -31,7 +31,7 @@ public struct RecsModule: Module {
         RecsRoutes(service: service).add(to: routes)
         return ModuleParts(
             routes: routes,
-            jobHandlers: [TrainModel.handler(service: service), FoldIn.handler(service: service), ScheduledTraining.handler(service: service)],
+            jobHandlers: StepJob.handlers(service: service) + [FoldIn.handler(service: service), ScheduledTraining.handler(service: service)],
             recurringJobs: settings.trainEvery.map { [ScheduledTraining.job(every: $0)] } ?? [],
             eventConsumers: MappedEvents.consumer(service: service, mappings: settings.eventMappings).map { [$0] } ?? []
         )

@@ -9,6 +9,7 @@ final class RecsService: Sendable {
     let settings: RecsSettings
     let interactions = InteractionStore()
     let models = ModelStore()
+    let pairs = PairStore()
     /// The published model (`current` → its id and kind).
     let currentModel: BusInvalidatedCache<String, CurrentModel>
     /// Precomputed lists by `<model>|<subject>`.

@@ -31,14 +31,18 @@ public struct RecsTraining: Sendable {
         }
         let request = TrainingRequest(model: kind, factors: factors, regularization: regularization, alpha: alpha, iterations: iterations, seed: seed, evaluate: evaluate)
         try Problem.throwIfInvalid(request.errors)
-        let record = try await service.requestTraining(request)
-        try await service.train(record.id) { step in
-            switch step {
-            case .extract: progress("extract and transform", 0)
-            case .evaluate: progress("evaluate on the hold-out", 0.05)
-            case .train(let iteration, let total): progress("train \(iteration)/\(total)", 0.1 + 0.8 * Double(iteration) / Double(max(1, total)))
-            case .publish: progress("store lists and publish", 0.95)
+        let record = try await service.requestTraining(request, queue: false)
+        try await service.train(record.id) { step, fraction in
+            // Each step's share of the bar: the model steps take most of a run.
+            let (start, width): (Double, Double) = switch step {
+            case .extract: (0, 0.05)
+            case .transform: (0.05, 0.05)
+            case .load: (0.1, 0.05)
+            case .evaluate: (0.15, 0.35)
+            case .train: (0.5, 0.45)
+            case .publish: (0.95, 0.05)
             }
+            progress(step.rawValue, start + width * fraction)
         }
         guard let done = try await service.model(record.id) else { throw Problem.notFound("The model disappeared.") }
         return Outcome(

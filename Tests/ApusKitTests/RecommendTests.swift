@@ -30,6 +30,21 @@ import Testing
         return RankingMetrics.evaluate(recommended: recommended, heldOut: data.heldOut, k: 10, catalogue: data.train.columnCount).ndcg
     }
 
+    /// A matrix read back from its parts is the same matrix; parts that are not one are refused.
+    @Test func aMatrixFromItsStoredPartsIsCheckedBeforeItIsUsed() {
+        var generator = SplitMix64(seed: 3)
+        let entries = (0..<20).flatMap { user in (0..<12).filter { _ in generator.unit() < 0.4 }.map { SparseMatrix.Entry(row: user, column: $0, value: 1) } }
+        let matrix = SparseMatrix(rows: 20, columns: 12, entries: entries + [.init(row: 0, column: 11, value: 1), .init(row: 0, column: 10, value: 2)])
+        let parts = (matrix.rowStarts, matrix.columns, matrix.values)
+        #expect(SparseMatrix(rowCount: 20, columnCount: 12, rowStarts: parts.0, columns: parts.1, values: parts.2) == matrix)
+        var descending = parts.1
+        descending.swapAt(matrix.range(of: 0).lowerBound, matrix.range(of: 0).lowerBound + 1)
+        #expect(SparseMatrix(rowCount: 20, columnCount: 12, rowStarts: parts.0, columns: descending, values: parts.2) == nil)
+        #expect(SparseMatrix(rowCount: 20, columnCount: 5, rowStarts: parts.0, columns: parts.1, values: parts.2) == nil)
+        #expect(SparseMatrix(rowCount: 19, columnCount: 12, rowStarts: parts.0, columns: parts.1, values: parts.2) == nil)
+        #expect(SparseMatrix(rowCount: 20, columnCount: 12, rowStarts: parts.0, columns: parts.1, values: Array(parts.2.dropLast())) == nil)
+    }
+
     @Test func alsRecoversPlantedTastesFarBetterThanPopularity() {
         let data = Self.planted()
         let model = ImplicitALS.train(data.train, parameters: .init(factors: 8, regularization: 0.1, alpha: 10, iterations: 10, seed: 1), threads: 2)

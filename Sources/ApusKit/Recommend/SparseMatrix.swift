@@ -43,10 +43,28 @@ public struct SparseMatrix: Sendable, Equatable {
             previous = (entry.row, entry.column)
         }
         for row in 0..<rows { starts[row + 1] += starts[row] }
-        self.init(rowCount: rows, columnCount: columnCount, rowStarts: starts, columns: columns, values: values)
+        self.init(checkedRowCount: rows, columnCount: columnCount, rowStarts: starts, columns: columns, values: values)
     }
 
-    init(rowCount: Int, columnCount: Int, rowStarts: [Int], columns: [Int32], values: [Float]) {
+    /// A matrix from its stored parts, or `nil` unless they are a well-formed one: `rowCount + 1`
+    /// starts from 0 to the entry count without going back, and each row's columns ascending
+    /// and inside the matrix.
+    public init?(rowCount: Int, columnCount: Int, rowStarts: [Int], columns: [Int32], values: [Float]) {
+        guard rowCount >= 0, columnCount >= 0, columnCount < Int(Int32.max), rowStarts.count == rowCount + 1,
+              rowStarts.first == 0, rowStarts.last == columns.count, columns.count == values.count
+        else { return nil }
+        for row in 0..<rowCount {
+            guard rowStarts[row] <= rowStarts[row + 1] else { return nil }
+            var previous: Int32 = -1
+            for column in columns[rowStarts[row]..<rowStarts[row + 1]] {
+                guard column > previous, Int(column) < columnCount else { return nil }
+                previous = column
+            }
+        }
+        self.init(checkedRowCount: rowCount, columnCount: columnCount, rowStarts: rowStarts, columns: columns, values: values)
+    }
+
+    private init(checkedRowCount rowCount: Int, columnCount: Int, rowStarts: [Int], columns: [Int32], values: [Float]) {
         self.rowCount = rowCount
         self.columnCount = columnCount
         self.rowStarts = rowStarts
@@ -81,11 +99,11 @@ public struct SparseMatrix: Sendable, Equatable {
                 next[column] += 1
             }
         }
-        return SparseMatrix(rowCount: columnCount, columnCount: rowCount, rowStarts: starts, columns: rows, values: moved)
+        return SparseMatrix(checkedRowCount: columnCount, columnCount: rowCount, rowStarts: starts, columns: rows, values: moved)
     }
 
     /// The matrix with every value passed through `transform`.
     public func mapValues(_ transform: (Float) -> Float) -> SparseMatrix {
-        SparseMatrix(rowCount: rowCount, columnCount: columnCount, rowStarts: rowStarts, columns: columns, values: values.map(transform))
+        SparseMatrix(checkedRowCount: rowCount, columnCount: columnCount, rowStarts: rowStarts, columns: columns, values: values.map(transform))
     }
 }

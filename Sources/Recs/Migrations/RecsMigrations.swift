@@ -21,6 +21,32 @@ enum RecsMigrations {
                 """,
             ] + shared
         ),
+        // The pipeline as steps: interactions extracted incrementally, in commit order, into
+        // per-pair totals; each step's state and figures on its model.
+        Migration(
+            module: RecsModule.name, name: "0002_recs_pipeline",
+            sqlite: pipeline,
+            postgres: [
+                "ALTER TABLE recs_interactions ADD COLUMN \(CommitOrder.postgresColumn)",
+                "CREATE INDEX recs_interactions_commit ON recs_interactions (tx, seq)",
+            ] + pipeline
+        ),
+    ]
+
+    private static let pipeline = [
+        """
+        CREATE TABLE recs_pairs (
+            user_id TEXT NOT NULL, item_id TEXT NOT NULL, weight DOUBLE PRECISION NOT NULL,
+            decayed DOUBLE PRECISION NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (user_id, item_id)
+        )
+        """,
+        """
+        CREATE TABLE recs_extract (
+            slot INTEGER PRIMARY KEY CHECK (slot = 1), position TEXT NOT NULL, half_life DOUBLE PRECISION,
+            interactions BIGINT NOT NULL
+        )
+        """,
+        "ALTER TABLE recs_models ADD COLUMN steps TEXT NOT NULL DEFAULT '[]'",
     ]
 
     private static let shared = [

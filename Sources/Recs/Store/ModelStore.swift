@@ -16,15 +16,19 @@ struct ModelStore: Sendable {
         try await sql.raw("UPDATE recs_models SET status = \(bind: status.rawValue) WHERE id = \(bind: id)").run()
     }
 
-    /// Records how a run ended.
-    func finish(
-        _ id: String, status: ModelStatus, evaluation: Evaluation?, stats: TrainingStats?, error: String?, at time: Date, on sql: any SQLDatabase
-    ) async throws {
+    /// Records where a run is: its status, steps, evaluation, figures, error and end.
+    func saveRun(_ record: ModelRecord, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
-            UPDATE recs_models SET status = \(bind: status.rawValue), evaluation = \(bind: try evaluation.map(RecsJSON.string)),
-                stats = \(bind: try stats.map(RecsJSON.string)), error = \(bind: error), finished_at = \(bind: time.epochMilliseconds)
-            WHERE id = \(bind: id)
+            UPDATE recs_models SET status = \(bind: record.status.rawValue), steps = \(bind: try RecsJSON.string(record.steps)),
+                evaluation = \(bind: try record.evaluation.map(RecsJSON.string)), stats = \(bind: try record.stats.map(RecsJSON.string)),
+                error = \(bind: record.error), finished_at = \(bind: record.finishedAt?.epochMilliseconds)
+            WHERE id = \(bind: record.id)
             """).run()
+    }
+
+    /// Records a running step's progress.
+    func saveSteps(_ steps: [StepRecord], model id: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE recs_models SET steps = \(bind: try RecsJSON.string(steps)) WHERE id = \(bind: id)").run()
     }
 
     func find(_ id: String, on sql: any SQLDatabase) async throws -> ModelRecord? {
@@ -83,7 +87,10 @@ struct ModelStore: Sendable {
     }
 
     func saveFactors(_ data: String, model: String, on sql: any SQLDatabase) async throws {
-        try await sql.raw("INSERT INTO recs_factors (model_id, data) VALUES (\(bind: model), \(bind: data))").run()
+        try await sql.raw("""
+            INSERT INTO recs_factors (model_id, data) VALUES (\(bind: model), \(bind: data))
+            ON CONFLICT (model_id) DO UPDATE SET data = excluded.data
+            """).run()
     }
 
     func factors(model: String, on sql: any SQLDatabase) async throws -> String? {
@@ -100,6 +107,7 @@ struct ModelStore: Sendable {
             evaluation: try row.decode(column: "evaluation", as: String?.self).map { try RecsJSON.decode(Evaluation.self, $0) },
             stats: try row.decode(column: "stats", as: String?.self).map { try RecsJSON.decode(TrainingStats.self, $0) },
             error: try row.decode(column: "error", as: String?.self),
+            steps: try RecsJSON.decode([StepRecord].self, try row.decode(column: "steps", as: String.self)),
             createdAt: Date(epochMilliseconds: try row.decode(column: "created_at", as: Int64.self)),
             finishedAt: try row.decode(column: "finished_at", as: Int64?.self).map(Date.init(epochMilliseconds:)),
             publishedAt: try row.decode(column: "published_at", as: Int64?.self).map(Date.init(epochMilliseconds:)),

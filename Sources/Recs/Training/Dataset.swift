@@ -11,6 +11,12 @@ struct StoredInteraction: Sendable {
     var at: Int64
 }
 
+/// A (user, item) pair by the caller's ids.
+struct PairKey: Hashable, Sendable {
+    var user: String
+    var item: String
+}
+
 /// The transform step's output: users and items numbered, each (user, item) pair once with
 /// the sum of its interactions' weights (decayed when a half-life is set) and its latest time.
 struct Dataset: Sendable {
@@ -30,29 +36,40 @@ struct Dataset: Sendable {
     /// Dedupes, weighs and decays `interactions`, then drops users and items below the minimum
     /// counts (one pass each, items first).
     init(_ interactions: [StoredInteraction], now: Int64, halfLife: Double?, minimumUser: Int, minimumItem: Int) {
-        struct Key: Hashable { var user: String; var item: String }
-        var combined: [Key: (weight: Double, at: Int64)] = [:]
+        var totals: [PairKey: PairTotal] = [:]
         for interaction in interactions {
-            var weight = interaction.weight
-            if let halfLife, halfLife > 0 {
-                let age = Double(max(0, now - interaction.at)) / 1000
-                weight *= pow(0.5, age / halfLife)
-            }
-            let key = Key(user: interaction.user, item: interaction.item)
-            let previous = combined[key]
-            combined[key] = ((previous?.weight ?? 0) + weight, max(previous?.at ?? .min, interaction.at))
+            let one = PairTotal(weight: interaction.weight, at: interaction.at)
+            let key = PairKey(user: interaction.user, item: interaction.item)
+            totals[key] = totals[key].map { $0.adding(one, halfLife: halfLife) } ?? one
         }
+        self.init(totals: totals.map { ($0.key, $0.value) }, now: now, halfLife: halfLife, minimumUser: minimumUser, minimumItem: minimumItem)
+    }
+
+    /// The transform of the extract step's totals: each pair's weight at `now`, then users and
+    /// items below the minimum counts dropped (one pass each, items first).
+    init(totals: [(key: PairKey, total: PairTotal)], now: Int64, halfLife: Double?, minimumUser: Int, minimumItem: Int) {
         var itemCounts: [String: Int] = [:]
-        for key in combined.keys { itemCounts[key.item, default: 0] += 1 }
+        for (key, _) in totals { itemCounts[key.item, default: 0] += 1 }
         var userCounts: [String: Int] = [:]
-        for key in combined.keys where itemCounts[key.item, default: 0] >= minimumItem { userCounts[key.user, default: 0] += 1 }
+        for (key, _) in totals where itemCounts[key.item, default: 0] >= minimumItem { userCounts[key.user, default: 0] += 1 }
         // Sorted, so the same data numbers its users and items the same way every run.
-        for (key, value) in combined.sorted(by: { ($0.key.user, $0.key.item) < ($1.key.user, $1.key.item) })
-        where value.weight > 0 && itemCounts[key.item, default: 0] >= minimumItem && userCounts[key.user, default: 0] >= minimumUser {
+        for (key, total) in totals.sorted(by: { ($0.key.user, $0.key.item) < ($1.key.user, $1.key.item) })
+        where itemCounts[key.item, default: 0] >= minimumItem && userCounts[key.user, default: 0] >= minimumUser {
+            let weight = total.weight(at: now, halfLife: halfLife)
+            guard weight > 0 else { continue }
             let user = userIndex[key.user] ?? { users.append(key.user); userIndex[key.user] = users.count - 1; return users.count - 1 }()
             let item = itemIndex[key.item] ?? { items.append(key.item); itemIndex[key.item] = items.count - 1; return items.count - 1 }()
-            pairs.append(Pair(user: user, item: item, weight: Float(value.weight), at: value.at))
+            pairs.append(Pair(user: user, item: item, weight: Float(weight), at: total.at))
         }
+    }
+
+    /// Users, items and pairs as they are (an artefact read back).
+    init(users: [String], items: [String], pairs: [Pair]) {
+        self.users = users
+        self.items = items
+        self.pairs = pairs
+        userIndex = Dictionary(uniqueKeysWithValues: users.enumerated().map { ($1, $0) })
+        itemIndex = Dictionary(uniqueKeysWithValues: items.enumerated().map { ($1, $0) })
     }
 
     /// The user × item matrix of every pair.
@@ -65,16 +82,20 @@ struct Dataset: Sendable {
     /// A time split: each user's newest `share` of items held out (at least one for a user with
     /// two or more), the rest to train on.
     func split(holdout share: Double) -> (train: SparseMatrix, heldOut: [Set<Int>]) {
+        let heldOut = heldOutItems(share: share)
+        return (matrix(of: pairs.filter { !heldOut[$0.user].contains($0.item) }), heldOut)
+    }
+
+    /// Each user's newest `share` of items (at least one for a user with two or more).
+    func heldOutItems(share: Double) -> [Set<Int>] {
         var byUser = [[Pair]](repeating: [], count: users.count)
         for pair in pairs { byUser[pair.user].append(pair) }
-        var train: [Pair] = []
         var heldOut = [Set<Int>](repeating: [], count: users.count)
         for (user, own) in byUser.enumerated() {
             let sorted = own.sorted { ($0.at, $0.item) < ($1.at, $1.item) }
             let count = sorted.count >= 2 && share > 0 ? max(1, Int(Double(sorted.count) * share)) : 0
-            train += sorted.dropLast(count)
             heldOut[user] = Set(sorted.suffix(count).map(\.item))
         }
-        return (matrix(of: train), heldOut)
+        return heldOut
     }
 }

@@ -10,6 +10,8 @@ struct ModelRecord: Encodable, Sendable {
     var evaluation: Evaluation?
     var stats: TrainingStats?
     var error: String?
+    /// The pipeline's steps so far, each with its state, progress and figures.
+    var steps: [StepRecord] = []
     var createdAt: Date
     var finishedAt: Date?
     var publishedAt: Date?
@@ -30,12 +32,13 @@ struct Evaluation: Codable, Sendable, Equatable {
     }
 }
 
-/// What a run trained on and how long its steps took.
+/// What a run trained on and how long it took.
 struct TrainingStats: Codable, Sendable, Equatable {
     var users: Int
     var items: Int
     var interactions: Int
-    var trainingSeconds: Double
+    /// How long the full fit took (a rejected model was never fitted on everything).
+    var trainingSeconds: Double?
     var secondsPerIteration: Double?
     var pipelineSeconds: Double
     var threads: Int

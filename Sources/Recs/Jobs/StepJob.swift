@@ -1,18 +1,19 @@
 import ApusCore
 
-/// The job that runs a model's training pipeline.
-enum TrainModel {
-    static let kind = "recs.train"
-
+/// The jobs of a training run, one kind per step (`recs.extract` … `recs.publish`): each runs
+/// its step on whichever node claims it and queues the next when it is done.
+enum StepJob {
     struct Payload: Codable { var model: String }
 
-    static func job(model: String) throws -> NewJob {
-        try NewJob(kind: kind, json: Payload(model: model), idempotencyKey: "\(kind):\(model)")
+    static func job(_ step: PipelineStep, model: String) throws -> NewJob {
+        try NewJob(kind: step.jobKind, json: Payload(model: model), idempotencyKey: "\(step.jobKind):\(model)")
     }
 
-    static func handler(service: RecsService) -> JobHandler {
-        JobHandler(kind: kind) { job in
-            try await service.train(try job.decode(Payload.self).model)
+    static func handlers(service: RecsService) -> [JobHandler] {
+        PipelineStep.allCases.map { step in
+            JobHandler(kind: step.jobKind) { job in
+                _ = try await service.run(step, model: try job.decode(Payload.self).model, queue: true)
+            }
         }
     }
 }

@@ -1,0 +1,106 @@
+import ApusCore
+import ApusKit
+import ApusTesting
+import Foundation
+import NIOCore
+@testable import Recs
+import Testing
+
+/// The training run as a chain of step jobs: what each records, and the extract reading only
+/// what is new.
+@Suite struct PipelineTests {
+    static func steps(_ model: [String: Any]) -> [[String: Any]] { model["steps"] as? [[String: Any]] ?? [] }
+
+    static func metric(_ model: [String: Any], _ step: String, _ name: String) -> Double? {
+        (steps(model).first { $0["step"] as? String == step }?["metrics"] as? [String: Any])?[name] as? Double
+    }
+
+    /// Each step is its own job and leaves its record on the model, in order, with its figures;
+    /// a second run's extract reads only the interactions recorded since the first, yet trains
+    /// on all of them.
+    @Test(arguments: DatabaseEngine.allCases)
+    func eachStepIsAJobWithItsFiguresAndTheNextRunExtractsOnlyWhatIsNew(engine: DatabaseEngine) async throws {
+        try await Recommender.with(engine: engine) { recs in
+            let likes = Recommender.plantedLikes()
+            let (first, later) = (Array(likes.prefix(likes.count - 40)), Array(likes.suffix(40)))
+            try await recs.like(first)
+            let one = try await recs.train(#"{"model":"als","factors":8,"regularization":0.1,"alpha":10,"iterations":5,"seed":1}"#)
+            #expect(one["status"] as? String == "published", "\(one)")
+            #expect(Self.steps(one).map { $0["step"] as? String } == PipelineStep.allCases.map(\.rawValue))
+            #expect(Self.steps(one).allSatisfy { $0["state"] as? String == "done" && $0["seconds"] is Double && $0["finished_at"] is String })
+            #expect(Self.metric(one, "extract", "interactions_read") == Double(first.count))
+            #expect(Self.metric(one, "transform", "pairs") == Double(first.count))
+            #expect(Self.metric(one, "load", "entries") == Double(first.count) && (Self.metric(one, "load", "held_out") ?? 0) > 0)
+            #expect(Self.metric(one, "evaluate", "ndcg_at_10") == (one["evaluation"] as? [String: Any])?["ndcg_at_10"] as? Double)
+            #expect(Self.metric(one, "train", "training_seconds") != nil)
+
+            try await recs.like(later, kind: "purchase")
+            let two = try await recs.train(#"{"model":"item_knn","evaluate":false}"#)
+            #expect(two["status"] as? String == "published", "\(two)")
+            #expect(Self.metric(two, "extract", "interactions_read") == Double(later.count))
+            #expect(Self.metric(two, "extract", "interactions_extracted") == Double(likes.count))
+            // The later likes were purchases of pairs already liked or new ones: every pair is there.
+            let pairs = Set(likes.map { "\($0.0)|\($0.1)" }).count
+            #expect(Self.metric(two, "transform", "pairs") == Double(pairs))
+            #expect(Self.steps(two).map { "\($0["step"]!):\($0["state"]!)" } == [
+                "extract:done", "transform:done", "load:done", "evaluate:skipped", "train:done", "publish:done",
+            ])
+
+            // Every step ran as a job of its own kind.
+            let metrics = String(buffer: try await recs.client.json("/metrics", .get).body)
+            for step in PipelineStep.allCases where step != .evaluate {
+                #expect(metrics.contains(#"apus_recs_step_seconds_count{step="\#(step.rawValue)"} 2"#), "\(step)")
+                #expect(metrics.contains(#"kind="recs.\#(step.rawValue)""#), "\(step)")
+            }
+            // The run's step outputs are removed from the object store once it ends.
+            #expect(try await recs.server.platform.objects.list(prefix: "recs").isEmpty)
+        }
+    }
+
+    /// A run that cannot train fails at its step, which says so, and queues nothing after it.
+    @Test func aRunWithNothingToTrainOnFailsAtItsTransformStep() async throws {
+        try await Recommender.with(engine: .sqlite) { recs in
+            let failed = try await recs.train(#"{"model":"popularity"}"#)
+            #expect(failed["status"] as? String == "failed")
+            #expect(Self.steps(failed).map { "\($0["step"]!):\($0["state"]!)" } == ["extract:done", "transform:failed"])
+        }
+    }
+
+    /// The extract's totals, added a page at a time and run after run, equal adding every
+    /// interaction at once, decay included.
+    @Test func totalsAddedInAnyChunksEqualTheWholeSum() {
+        let day: Int64 = 86_400_000
+        let interactions = [(1.0, 3 * day), (2.0, 0), (4.0, 5 * day), (1.0, 5 * day), (3.0, day)].map { PairTotal(weight: $0.0, at: $0.1) }
+        let halfLife = 86_400.0 * 2
+        let whole = interactions.dropFirst().reduce(interactions[0]) { $0.adding($1, halfLife: halfLife) }
+        let left = interactions[0].adding(interactions[1], halfLife: halfLife)
+        let right = interactions[2].adding(interactions[3], halfLife: halfLife).adding(interactions[4], halfLife: halfLife)
+        let chunked = right.adding(left, halfLife: halfLife)
+        let now = 9 * day
+        let expected = interactions.reduce(0.0) { $0 + $1.weight * pow(0.5, Double(now - $1.at) / 1000 / halfLife) }
+        #expect(abs(whole.weight(at: now, halfLife: halfLife) - expected) < 1e-12)
+        #expect(abs(chunked.weight(at: now, halfLife: halfLife) - expected) < 1e-12)
+        #expect(whole.weight == 11 && whole.at == 5 * day && chunked.at == 5 * day)
+        #expect(whole.weight(at: now, halfLife: nil) == 11)
+    }
+
+    /// The step outputs read back as they were written; a cut or altered one is refused.
+    @Test func artefactsRoundTripAndADamagedOneIsRefused() throws {
+        let dataset = Dataset(
+            [("a", "x", 0), ("a", "y", 5), ("b", "x", 7), ("c", "z", 9)].map { StoredInteraction(user: $0.0, item: $0.1, kind: .view, weight: 1.5, at: $0.2) },
+            now: 10, halfLife: nil, minimumUser: 1, minimumItem: 1
+        )
+        let back = try ArtefactCoding.decodeDataset(ArtefactCoding.encode(dataset))
+        #expect(back.users == dataset.users && back.items == dataset.items && back.matrix == dataset.matrix)
+        #expect(back.pairs.map(\.at) == dataset.pairs.map(\.at))
+        let loaded = LoadedMatrices(users: dataset.users, items: dataset.items, full: dataset.matrix, heldOut: dataset.heldOutItems(share: 0.5))
+        let matrices = try ArtefactCoding.decodeMatrices(ArtefactCoding.encode(loaded))
+        #expect(matrices.full == loaded.full && matrices.heldOut == loaded.heldOut && matrices.items == loaded.items)
+        #expect(matrices.trainingSplit().train == dataset.split(holdout: 0.5).train)
+
+        var cut = ArtefactCoding.encode(loaded)
+        cut.moveWriterIndex(to: cut.writerIndex - 3)
+        #expect(throws: TrainingRefused.self) { try ArtefactCoding.decodeMatrices(cut) }
+        #expect(throws: TrainingRefused.self) { try ArtefactCoding.decodeMatrices(ArtefactCoding.encode(dataset)) }
+    }
+}
