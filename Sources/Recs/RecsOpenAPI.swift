@@ -119,7 +119,7 @@ enum RecsOpenAPI {
                 ],
             ],
             "RecsModel": [
-                "type": "object", "required": ["id", "model", "status", "parameters", "created_at", "current"],
+                "type": "object", "required": ["id", "model", "status", "parameters", "steps", "created_at", "current"],
                 "properties": [
                     "id": ["type": "string"], "model": ["type": "string"],
                     "status": ["type": "string", "enum": ["queued", "training", "published", "rejected", "failed", "retired"]],
@@ -131,6 +131,20 @@ enum RecsOpenAPI {
                         "users": ["type": "integer"], "items": ["type": "integer"], "interactions": ["type": "integer"], "threads": ["type": "integer"],
                         "training_seconds": number, "seconds_per_iteration": number, "pipeline_seconds": number,
                     ]],
+                    "steps": [
+                        "type": "array",
+                        "description": "The run's steps so far, each a job of its own: extract, transform, load, evaluate, train, publish.",
+                        "items": [
+                            "type": "object", "required": ["step", "state", "started_at", "metrics"],
+                            "properties": [
+                                "step": ["type": "string", "enum": ["extract", "transform", "load", "evaluate", "train", "publish"]],
+                                "state": ["type": "string", "enum": ["running", "done", "skipped", "failed"]],
+                                "started_at": Doc.time, "finished_at": Doc.time, "seconds": number,
+                                "progress": ["type": "number", "minimum": 0, "maximum": 1],
+                                "metrics": ["type": "object", "additionalProperties": number],
+                            ],
+                        ],
+                    ],
                     "error": ["type": "string"], "created_at": Doc.time, "finished_at": Doc.time, "published_at": Doc.time, "current": ["type": "boolean"],
                 ],
             ],

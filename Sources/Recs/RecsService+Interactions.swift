@@ -34,20 +34,31 @@ extension RecsService {
     }
 
     /// Recomputes `user`'s list against the published model from the user's whole history,
-    /// without retraining: ALS solves the user's vector against the model's item factors,
-    /// kNN sums the neighbours of the user's items.
+    /// without retraining, and stores it.
     func foldIn(_ user: String) async throws {
-        guard let current = try await current() else { return }
+        guard let current = try await current(), let list = try await foldedList(user, model: current, includingSeen: false) else { return }
+        let text = try RecsJSON.string(list)
+        try await platform.transaction { [models, lists] transaction in
+            try await models.writeLists([(subject: "u:\(user)", items: text)], model: current.id, on: transaction.sql)
+            transaction.invalidate(lists, "\(current.id)|u:\(user)")
+        }
+        metrics.foldedIn()
+    }
+
+    /// `user`'s list against `model` from the user's whole history: ALS solves the user's
+    /// vector against the model's item factors, kNN and EASE sum the neighbours of the user's
+    /// items. Items the user has are left out unless `includingSeen`. `nil` when the model
+    /// cannot score the user (its factors are gone).
+    func foldedList(_ user: String, model current: CurrentModel, includingSeen: Bool) async throws -> [Recommendation]? {
         let history = try await platform.read { [interactions] sql in try await interactions.history(of: user, on: sql) }
         let weights = Dictionary(history.map { ($0.item, weightAfterDecay($0)) }, uniquingKeysWith: +)
-        let list: [Recommendation]
         switch current.kind {
         case .als:
-            guard let model = try await factorModel(current.id) else { return }
+            guard let model = try await factorModel(current.id) else { return nil }
             let entries = weights.compactMap { item, weight in model.itemIndex[item].map { (item: $0, weight: Float(weight)) } }
             let vector = ImplicitALS.foldIn(entries, itemFactors: model.itemFactors, gram: model.gram, parameters: model.parameters)
-            let seen = Set(entries.map(\.item))
-            list = TopItems.select(model.itemFactors.times(vector), count: settings.listSize, excluding: seen).map {
+            let seen = includingSeen ? [] : Set(entries.map(\.item))
+            return TopItems.select(model.itemFactors.times(vector), count: settings.listSize, excluding: seen).map {
                 Recommendation(item: model.items[$0.index], score: Double($0.score))
             }
         case .itemKNN, .ease:
@@ -57,18 +68,12 @@ extension RecsService {
                     scores[neighbour.item, default: 0] += weight * neighbour.score
                 }
             }
-            list = scores.filter { weights[$0.key] == nil }
+            return scores.filter { includingSeen || weights[$0.key] == nil }
                 .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .prefix(settings.listSize).map { Recommendation(item: $0.key, score: $0.value) }
         case .popularity:
-            list = (try await storedList(model: current.id, subject: "popular") ?? []).filter { weights[$0.item] == nil }
+            return (try await storedList(model: current.id, subject: "popular") ?? []).filter { includingSeen || weights[$0.item] == nil }
         }
-        let text = try RecsJSON.string(list)
-        try await platform.transaction { [models, lists] transaction in
-            try await models.writeLists([(subject: "u:\(user)", items: text)], model: current.id, on: transaction.sql)
-            transaction.invalidate(lists, "\(current.id)|u:\(user)")
-        }
-        metrics.foldedIn()
     }
 
     /// A stored interaction's weight, decayed when a half-life is set.

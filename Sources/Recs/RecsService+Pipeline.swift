@@ -32,6 +32,12 @@ extension RecsService {
         guard record.status == .published || record.status == .retired else {
             throw Problem(.conflict, detail: "Model \(id) is \(record.status.rawValue): only a model that was published can be published again.")
         }
+        guard try await platform.read.primary({ [models] sql in try await models.hasLists(id, on: sql) }) else {
+            throw Problem(
+                .conflict,
+                detail: "Model \(id)'s lists were removed: APUS_RECS_KEEP_MODELS (\(settings.keepModels)) keeps those of the most recent models only. Train it again."
+            )
+        }
         try await publish(record)
         return try await model(id) ?? record
     }
@@ -90,7 +96,6 @@ extension RecsService {
             }
             metrics.step(step, seconds: (ContinuousClock.now - began).seconds)
             try await end(record, with: outcome.ending, next: next, queue: queue)
-            if outcome.ending != nil { try? await artefacts.removeAll() }
             progress(step, 1)
             return next
         } catch {
@@ -105,7 +110,6 @@ extension RecsService {
             record.steps[record.steps.count - 1].finishedAt = platform.now()
             record.steps[record.steps.count - 1].seconds = (ContinuousClock.now - began).seconds
             try await end(record, with: .failed(message), next: nil, queue: false)
-            try? await artefacts.removeAll()
             return nil
         }
     }
@@ -127,13 +131,32 @@ extension RecsService {
         record.stats?.pipelineSeconds = pipelineSeconds
         switch ending {
         case .published:
-            try await publish(record) { [models, record] transaction in try await models.saveRun(record, on: transaction.sql) }
+            let keep = settings.keepModels
+            record.status = .published
+            try await publish(record) { [models, record] transaction in
+                try await models.saveRun(record, on: transaction.sql)
+                try await models.prune(keeping: keep, publishing: record.id, on: transaction.sql)
+            }
             metrics.trained(.published, seconds: pipelineSeconds)
         case .rejected(let reason), .failed(let reason):
             record.status = if case .rejected = ending { .rejected } else { .failed }
             record.error = reason
             try await platform.transaction { [models, record] transaction in try await models.saveRun(record, on: transaction.sql) }
             metrics.trained(record.status, seconds: pipelineSeconds)
+        }
+        try await removeEndedRunsOutputs()
+    }
+
+    /// Removes the step outputs of every run that has ended: this one's, and any a node that
+    /// died between recording a run's end and removing them left behind.
+    private func removeEndedRunsOutputs() async throws {
+        let objects = try await platform.objects.list(prefix: "recs/runs")
+        let runs = Set(objects.compactMap { $0.key.path.split(separator: "/").dropFirst(2).first.map(String.init) })
+        // Only runs this database knows to have ended: a store may be shared more widely.
+        for run in runs {
+            if let model = try await model(run), model.status != .queued, model.status != .training {
+                try await RunArtefacts(store: platform.objects, model: run).removeAll()
+            }
         }
     }
 
@@ -150,8 +173,8 @@ extension RecsService {
 
     private func publish(_ record: ModelRecord, recording: @Sendable (Transaction) async throws -> Void = { _ in }) async throws {
         try await platform.transaction { [models, currentModel] transaction in
-            try await recording(transaction)
             try await models.publish(record.id, at: transaction.now(), on: transaction.sql)
+            try await recording(transaction)
             try await transaction.emit(RecsEvents.modelPublished, aggregate: record.id, json: RecsEvents.Published(id: record.id, model: record.model.rawValue))
             transaction.invalidate(currentModel, "current")
         }

@@ -70,8 +70,16 @@ extension RecsService {
 
     /// `user`'s recommendations from the published model; a user it has no list for gets the
     /// popularity list, without what the user has seen when `excludeSeen`.
+    ///
+    /// Stored lists leave out what the user has, so `excludeSeen: false` (rare: "buy again")
+    /// scores the user's list at request time, seen items included, as a fold-in does.
     func recommendations(for user: String, limit: Int, excludeSeen: Bool, filter: ItemFilter?) async throws -> ServedList {
         guard let current = try await current() else { return ServedList(items: [], model: nil, strategy: "none") }
+        if !excludeSeen, try await storedList(model: current.id, subject: "u:\(user)") != nil,
+           let scored = try await foldedList(user, model: current, includingSeen: true) {
+            metrics.served(personally: true)
+            return ServedList(items: try await filtered(scored, filter, limit: limit), model: current.id, strategy: "personal")
+        }
         if let own = try await storedList(model: current.id, subject: "u:\(user)") {
             metrics.served(personally: true)
             return ServedList(items: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")

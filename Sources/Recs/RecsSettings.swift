@@ -30,6 +30,9 @@ struct RecsSettings: Sendable {
     var eventMappings: [EventMapping] = []
     /// Interactions one request may carry (`APUS_RECS_MAX_BATCH`).
     var maxBatch = 1_000
+    /// Models no longer served that keep their lists, so they can be published again, newest
+    /// first (`APUS_RECS_KEEP_MODELS`); older ones' lists and factors are removed.
+    var keepModels = 3
 
     init(_ settings: Settings, cores: Int) throws(ConfigurationError) {
         threads = try settings.integer("APUS_RECS_THREADS", in: 1...1_024, default: max(1, cores))
@@ -53,6 +56,7 @@ struct RecsSettings: Sendable {
         easeMaxItems = try settings.integer("APUS_RECS_EASE_MAX_ITEMS", in: 1...50_000, default: easeMaxItems)
         eventMappings = try EventMapping.parse(settings.string("APUS_RECS_EVENTS") ?? EventMapping.defaults).get()
         maxBatch = try settings.integer("APUS_RECS_MAX_BATCH", in: 1...100_000, default: maxBatch)
+        keepModels = try settings.integer("APUS_RECS_KEEP_MODELS", in: 0...1_000, default: keepModels)
     }
 }
 

@@ -53,7 +53,35 @@ import Testing
                 #expect(metrics.contains(#"kind="recs.\#(step.rawValue)""#), "\(step)")
             }
             // The run's step outputs are removed from the object store once it ends.
-            #expect(try await recs.server.platform.objects.list(prefix: "recs").isEmpty)
+            // (Test nodes share one store: only these runs' keys are looked at.)
+            for model in [one, two] {
+                let prefix = "recs/runs/\(model["id"] as? String ?? "")"
+                try await expectEventually { try await recs.server.platform.objects.list(prefix: prefix).isEmpty }
+            }
+        }
+    }
+
+    /// Models past `APUS_RECS_KEEP_MODELS` lose their lists, and publishing one again is
+    /// refused with what to do; the kept ones can still be published again.
+    @Test(arguments: DatabaseEngine.allCases)
+    func listsOfModelsPastTheKeptOnesAreRemoved(engine: DatabaseEngine) async throws {
+        try await Recommender.with(engine: engine, settings: ["APUS_RECS_KEEP_MODELS": "1"]) { recs in
+            try await recs.like(Recommender.plantedLikes(users: 20))
+            var ids: [String] = []
+            for _ in 0..<3 {
+                let model = try await recs.train(#"{"model":"popularity","evaluate":false}"#)
+                #expect(model["status"] as? String == "published")
+                ids.append(model["id"] as? String ?? "")
+            }
+            let rows = try await recs.server.platform.read.primary { sql in
+                try await sql.raw("SELECT DISTINCT model_id FROM recs_lists").all().map { try $0.decode(column: "model_id", as: String.self) }
+            }
+            #expect(Set(rows) == Set(ids.suffix(2)))
+            let pruned = try await recs.client.json("/v1/recs/models/\(ids[0])/publish", .post, token: recs.admin)
+            #expect(pruned.status == .conflict && String(buffer: pruned.body).contains("APUS_RECS_KEEP_MODELS"))
+            let kept = try await recs.client.json("/v1/recs/models/\(ids[1])/publish", .post, token: recs.admin)
+            #expect(kept.status == .ok)
+            #expect(try await recs.recommendations("u1").model == ids[1])
         }
     }
 

@@ -79,6 +79,26 @@ import Testing
         }
     }
 
+    /// By default a user is never offered what the user has; `exclude_seen=false` ("buy
+    /// again") scores the user's items too, and they come first for a user of one taste.
+    @Test(arguments: DatabaseEngine.allCases)
+    func excludeSeenFalseOffersWhatTheUserHasToo(engine: DatabaseEngine) async throws {
+        try await Recommender.with(engine: engine) { recs in
+            let likes = Recommender.plantedLikes()
+            try await recs.like(likes)
+            let model = try await recs.train(#"{"model":"item_knn","evaluate":false}"#)
+            #expect(model["status"] as? String == "published")
+            for user in ["u0", "u5"] {
+                let own = Set(likes.filter { $0.0 == user }.map(\.1))
+                let fresh = try await recs.recommendations(user, query: "?limit=20")
+                #expect(fresh.strategy == "personal" && !fresh.items.isEmpty && fresh.items.allSatisfy { !own.contains($0) })
+                let again = try await recs.recommendations(user, query: "?limit=20&exclude_seen=false")
+                #expect(again.strategy == "personal" && again.model == model["id"] as? String)
+                #expect(again.items.filter(own.contains).count >= min(5, own.count), "\(user): \(again.items) of \(own)")
+            }
+        }
+    }
+
     @Test func aFilterKeepsOnlyItemsOfTheCategory() async throws {
         try await Recommender.with(engine: .sqlite) { recs in
             try await recs.like(Recommender.plantedLikes())

@@ -86,6 +86,30 @@ struct ModelStore: Sendable {
             .first()?.decode(column: "items", as: String.self)
     }
 
+    /// Removes the lists and factors of every model that has ended but `publishing` (about to
+    /// be the published one) and the `keep` most recently published before it.
+    func prune(keeping keep: Int, publishing current: String, on sql: any SQLDatabase) async throws {
+        let kept = try await sql.raw("""
+            SELECT id FROM recs_models WHERE status = \(bind: ModelStatus.retired.rawValue) AND published_at IS NOT NULL
+            ORDER BY published_at DESC, id DESC LIMIT \(bind: keep)
+            """).all().map { try $0.decode(column: "id", as: String.self) }
+        let running = [ModelStatus.queued.rawValue, ModelStatus.training.rawValue]
+        let doomed = try await sql.raw("""
+            SELECT id FROM recs_models m WHERE m.status NOT IN (\(bind: running[0]), \(bind: running[1]))
+              AND EXISTS (SELECT 1 FROM recs_lists l WHERE l.model_id = m.id AND l.subject = 'popular')
+            """).all().map { try $0.decode(column: "id", as: String.self) }
+            .filter { $0 != current && !kept.contains($0) }
+        for id in doomed {
+            try await sql.raw("DELETE FROM recs_lists WHERE model_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM recs_factors WHERE model_id = \(bind: id)").run()
+        }
+    }
+
+    /// Whether `model` still has its lists (a model pruned past `APUS_RECS_KEEP_MODELS` has none).
+    func hasLists(_ model: String, on sql: any SQLDatabase) async throws -> Bool {
+        try await sql.raw("SELECT 1 AS one FROM recs_lists WHERE model_id = \(bind: model) AND subject = 'popular'").first() != nil
+    }
+
     func saveFactors(_ data: String, model: String, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO recs_factors (model_id, data) VALUES (\(bind: model), \(bind: data))
