@@ -40,7 +40,7 @@ enum RecsOpenAPI {
             ],
             "/v1/recs/users/{user}": [
                 "get": operation("recommendForUser", "Items for a user, from the published model", parameters: [path("user")] + serving + [
-                    ["name": "exclude_seen", "in": "query", "schema": ["type": "boolean"]],
+                    ["name": "exclude_seen", "in": "query", "schema": ["type": "boolean"], "description": "Leave out items the user has (the default); false scores them too."],
                 ], responses: [
                     "200": Doc.jsonResponse("The user's list, or the popularity list for a user the model has none for", schema: Doc.ref("RecommendationList")),
                 ]),
@@ -70,7 +70,7 @@ enum RecsOpenAPI {
                 "post": operation("publishModel", "Serve an earlier model again", parameters: [modelID], responses: [
                     "200": Doc.jsonResponse("The model, now current", schema: Doc.ref("RecsModel")),
                     "404": Doc.problemResponse("No such model"),
-                    "409": Doc.problemResponse("The model was never published"),
+                    "409": Doc.problemResponse("The model was never published, or its lists were removed (APUS_RECS_KEEP_MODELS)"),
                 ]),
             ],
         ],
