@@ -4,33 +4,82 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
+/// A list of recommendations with each item's JSON written once: a stored list is rendered
+/// when it enters the node's cache, so an answer only joins the fragments it serves. (Writing
+/// each item's JSON per request, its score's digits above all, was the route's largest cost.)
+struct RenderedList: Sendable {
+    let items: [Recommendation]
+    /// `{"item":…,"score":…}` of each item, in order.
+    let fragments: [String]
+
+    init(_ items: [Recommendation]) {
+        self.items = items
+        fragments = items.map(Self.fragment)
+    }
+
+    private init(items: [Recommendation], fragments: [String]) {
+        self.items = items
+        self.fragments = fragments
+    }
+
+    static let empty = RenderedList([])
+
+    var isEmpty: Bool { items.isEmpty }
+
+    /// The items `keep` keeps, with their fragments.
+    func filter(_ keep: (Recommendation) -> Bool) -> RenderedList {
+        var items: [Recommendation] = []
+        var fragments: [String] = []
+        for (item, fragment) in zip(self.items, self.fragments) where keep(item) {
+            items.append(item)
+            fragments.append(fragment)
+        }
+        return RenderedList(items: items, fragments: fragments)
+    }
+
+    func prefix(_ count: Int) -> RenderedList {
+        RenderedList(items: Array(items.prefix(count)), fragments: Array(fragments.prefix(count)))
+    }
+
+    static func fragment(_ item: Recommendation) -> String {
+        #"{"item":"# + ServedList.quoted(item.item) + #","score":"# + (item.score.isFinite ? "\(item.score)" : "0") + "}"
+    }
+}
+
 /// What a client gets: the items, the model that served them, and whether the list was the
 /// user's (or item's) own or the popularity fallback.
 struct ServedList: Sendable {
-    var items: [Recommendation]
+    var list: RenderedList
     var model: String?
     var strategy: String
 
-    /// The answer, written directly: Foundation's encoder took more CPU than the rest of the
-    /// request together (`bench/recs.sh`), and the shape is fixed. Ids are checked on the way
-    /// in, but every string is escaped all the same.
+    var items: [Recommendation] { list.items }
+
+    /// The answer, written directly from the list's fragments: Foundation's encoder took more
+    /// CPU than the rest of the request together (`bench/recs.sh`), and the shape is fixed.
+    /// Ids are checked on the way in, but every string is escaped all the same.
     var response: Response {
-        let buffer = ByteBuffer(string: json)
+        let buffer = body
         return Response(
             status: .ok, headers: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)], body: .init(byteBuffer: buffer)
         )
     }
 
-    var json: String {
-        var text = #"{"items":["#
-        for (index, item) in items.enumerated() {
-            if index > 0 { text += "," }
-            text += #"{"item":"# + Self.quoted(item.item) + #","score":"# + (item.score.isFinite ? "\(item.score)" : "0") + "}"
+    var body: ByteBuffer {
+        let tail = (model.map { #","model":"# + Self.quoted($0) } ?? "") + #","strategy":"# + Self.quoted(strategy) + "}"
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(list.fragments.reduce(12 + tail.utf8.count) { $0 + $1.utf8.count + 1 })
+        buffer.writeStaticString(#"{"items":["#)
+        for (index, fragment) in list.fragments.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            buffer.writeString(fragment)
         }
-        text += "]"
-        if let model { text += #","model":"# + Self.quoted(model) }
-        return text + #","strategy":"# + Self.quoted(strategy) + "}"
+        buffer.writeInteger(UInt8(ascii: "]"))
+        buffer.writeString(tail)
+        return buffer
     }
+
+    var json: String { String(buffer: body) }
 
     static func quoted(_ text: String) -> String {
         // Ids and model names never need escaping: take them whole.
@@ -60,11 +109,11 @@ struct ItemFilter: Sendable, Equatable {
 }
 
 extension RecsService {
-    /// A precomputed list, through this node's cache.
-    func storedList(model: String, subject: String) async throws -> [Recommendation]? {
+    /// A precomputed list, rendered, through this node's cache.
+    func storedList(model: String, subject: String) async throws -> RenderedList? {
         try await lists.value(for: "\(model)|\(subject)") { [models, platform] in
             guard let text = try await platform.read.primary({ sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
-            return try RecsJSON.decode([Recommendation].self, text)
+            return RenderedList(try RecsJSON.decode([Recommendation].self, text))
         }
     }
 
@@ -74,38 +123,38 @@ extension RecsService {
     /// Stored lists leave out what the user has, so `excludeSeen: false` (rare: "buy again")
     /// scores the user's list at request time, seen items included, as a fold-in does.
     func recommendations(for user: String, limit: Int, excludeSeen: Bool, filter: ItemFilter?) async throws -> ServedList {
-        guard let current = try await current() else { return ServedList(items: [], model: nil, strategy: "none") }
+        guard let current = try await current() else { return ServedList(list: .empty, model: nil, strategy: "none") }
         if !excludeSeen, try await storedList(model: current.id, subject: "u:\(user)") != nil,
            let scored = try await foldedList(user, model: current, includingSeen: true) {
             metrics.served(personally: true)
-            return ServedList(items: try await filtered(scored, filter, limit: limit), model: current.id, strategy: "personal")
+            return ServedList(list: try await filtered(RenderedList(scored), filter, limit: limit), model: current.id, strategy: "personal")
         }
         if let own = try await storedList(model: current.id, subject: "u:\(user)") {
             metrics.served(personally: true)
-            return ServedList(items: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
+            return ServedList(list: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
         }
-        var popular = try await storedList(model: current.id, subject: "popular") ?? []
+        var popular = try await storedList(model: current.id, subject: "popular") ?? .empty
         if excludeSeen {
             let seen = try await platform.read { [interactions] sql in try await interactions.seenItems(of: user, on: sql) }
-            popular.removeAll { seen.contains($0.item) }
+            popular = popular.filter { !seen.contains($0.item) }
         }
         metrics.served(personally: false)
-        return ServedList(items: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
+        return ServedList(list: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
     }
 
     /// Items like `item`; an item the model has no neighbours for gets the popularity list.
     func similar(to item: String, limit: Int, filter: ItemFilter?) async throws -> ServedList {
-        guard let current = try await current() else { return ServedList(items: [], model: nil, strategy: "none") }
+        guard let current = try await current() else { return ServedList(list: .empty, model: nil, strategy: "none") }
         if let own = try await storedList(model: current.id, subject: "i:\(item)"), !own.isEmpty {
-            return ServedList(items: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
+            return ServedList(list: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
         }
-        let popular = (try await storedList(model: current.id, subject: "popular") ?? []).filter { $0.item != item }
-        return ServedList(items: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
+        let popular = (try await storedList(model: current.id, subject: "popular") ?? .empty).filter { $0.item != item }
+        return ServedList(list: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
     }
 
-    private func filtered(_ list: [Recommendation], _ filter: ItemFilter?, limit: Int) async throws -> [Recommendation] {
-        guard let filter else { return Array(list.prefix(limit)) }
-        let categories = try await platform.read { [interactions] sql in try await interactions.categories(of: list.map(\.item), on: sql) }
-        return Array(list.filter { categories[$0.item] == filter.category }.prefix(limit))
+    private func filtered(_ list: RenderedList, _ filter: ItemFilter?, limit: Int) async throws -> RenderedList {
+        guard let filter else { return list.prefix(limit) }
+        let categories = try await platform.read { [interactions] sql in try await interactions.categories(of: list.items.map(\.item), on: sql) }
+        return list.filter { categories[$0.item] == filter.category }.prefix(limit)
     }
 }

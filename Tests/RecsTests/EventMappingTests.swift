@@ -46,13 +46,18 @@ import Testing
     /// The hand-written answer is the JSON a parser reads back, escapes included.
     @Test func theAnswerIsJSONAParserReadsBack() throws {
         let odd = "odd\"\\\u{01}é"
-        let list = ServedList(items: [Recommendation(item: "i-1", score: 0.5), Recommendation(item: odd, score: 1e-7)], model: "mdl_1", strategy: "personal")
+        let list = ServedList(list: RenderedList([Recommendation(item: "i-1", score: 0.5), Recommendation(item: odd, score: 1e-7)]), model: "mdl_1", strategy: "personal")
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(list.json.utf8)) as? [String: Any])
         let items = try #require(parsed["items"] as? [[String: Any]])
         #expect(items.map { $0["item"] as? String } == ["i-1", odd])
         #expect(items.map { $0["score"] as? Double } == [0.5, 1e-7])
         #expect(parsed["model"] as? String == "mdl_1" && parsed["strategy"] as? String == "personal")
-        let none = try #require(try JSONSerialization.jsonObject(with: Data(ServedList(items: [], model: nil, strategy: "none").json.utf8)) as? [String: Any])
+        let none = try #require(try JSONSerialization.jsonObject(with: Data(ServedList(list: .empty, model: nil, strategy: "none").json.utf8)) as? [String: Any])
         #expect(none["model"] == nil && (none["items"] as? [Any])?.isEmpty == true)
+        // Filtering and cutting keep each item with its own rendering.
+        let three = RenderedList(["a", "b", "c"].enumerated().map { Recommendation(item: $1, score: Double($0)) })
+        let cut = ServedList(list: three.filter { $0.item != "a" }.prefix(1), model: "m", strategy: "popularity")
+        let served = try #require(try JSONSerialization.jsonObject(with: Data(cut.json.utf8)) as? [String: Any])
+        #expect((served["items"] as? [[String: Any]])?.map { "\($0["item"]!)=\($0["score"]!)" } == ["b=1"])
     }
 }
