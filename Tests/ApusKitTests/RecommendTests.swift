@@ -45,6 +45,19 @@ import Testing
         #expect(SparseMatrix(rowCount: 20, columnCount: 12, rowStarts: parts.0, columns: parts.1, values: Array(parts.2.dropLast())) == nil)
     }
 
+    /// The Gram matrix is YᵀY + λI whatever the number of threads, to the last bit.
+    @Test func theGramMatrixIsTheSameOnAnyNumberOfThreads() {
+        var generator = SplitMix64(seed: 5)
+        let rows = 1_000, k = 7
+        let matrix = DenseMatrix(rows: rows, columns: k, storage: (0..<rows * k).map { _ in Float(generator.unit()) - 0.5 })
+        let one = matrix.gram(addingToDiagonal: 0.5)
+        #expect(matrix.gram(addingToDiagonal: 0.5, threads: 3) == one)
+        for (a, b) in [(0, 0), (2, 5), (6, 1)] {
+            let expected = (0..<rows).reduce(0.0) { $0 + Double(matrix.storage[$1 * k + a]) * Double(matrix.storage[$1 * k + b]) } + (a == b ? 0.5 : 0)
+            #expect(abs(Double(one[a * k + b]) - expected) < 1e-3, "\(a),\(b)")
+        }
+    }
+
     @Test func alsRecoversPlantedTastesFarBetterThanPopularity() {
         let data = Self.planted()
         let model = ImplicitALS.train(data.train, parameters: .init(factors: 8, regularization: 0.1, alpha: 10, iterations: 10, seed: 1), threads: 2)

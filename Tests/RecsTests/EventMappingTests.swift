@@ -58,6 +58,6 @@ import Testing
         let three = RenderedList(["a", "b", "c"].enumerated().map { Recommendation(item: $1, score: Double($0)) })
         let cut = ServedList(list: three.filter { $0.item != "a" }.prefix(1), model: "m", strategy: "popularity")
         let served = try #require(try JSONSerialization.jsonObject(with: Data(cut.json.utf8)) as? [String: Any])
-        #expect((served["items"] as? [[String: Any]])?.map { "\($0["item"]!)=\($0["score"]!)" } == ["b=1"])
+        #expect((served["items"] as? [[String: Any]])?.map { "\($0["item"]!)=\($0["score"] as? Double ?? -1)" } == ["b=1.0"])
     }
 }

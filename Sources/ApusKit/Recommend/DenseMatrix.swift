@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A dense row-major matrix of `Float`: a model's factors, one row per user or item.
 public struct DenseMatrix: Sendable, Equatable {
     public let rowCount: Int
@@ -21,20 +23,41 @@ public struct DenseMatrix: Sendable, Equatable {
     }
 
     /// `selfᵀ · self + diagonal · I` (k × k, row-major): the Gram matrix every ALS step starts from.
-    public func gram(addingToDiagonal diagonal: Float = 0) -> [Float] {
+    ///
+    /// Summed in `Double`, block by block of rows on `threads` threads, the blocks' sums then
+    /// added in block order: the result is the same on any number of threads.
+    public func gram(addingToDiagonal diagonal: Float = 0, threads: Int = 1) -> [Float] {
         let k = columnCount
-        var result = [Double](repeating: 0, count: k * k)
-        storage.withUnsafeBufferPointer { rows in
-            result.withUnsafeMutableBufferPointer { out in
-                for row in 0..<rowCount {
-                    let base = row * k
-                    for a in 0..<k {
-                        let value = Double(rows[base + a])
-                        if value == 0 { continue }
-                        for b in a..<k { out[a * k + b] += value * Double(rows[base + b]) }
+        let blockRows = 256
+        let blocks = max(1, (rowCount + blockRows - 1) / blockRows)
+        let partials = RowSlots<[Double]>(count: blocks, initial: [])
+        let threads = max(1, min(threads, blocks))
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            let row = UnsafeMutablePointer<Double>.allocate(capacity: k)
+            defer { row.deallocate() }
+            storage.withUnsafeBufferPointer { rows in
+                for block in stride(from: thread, to: blocks, by: threads) {
+                    var sum = [Double](repeating: 0, count: k * k)
+                    sum.withUnsafeMutableBufferPointer { out in
+                        for index in (block * blockRows)..<min(rowCount, (block + 1) * blockRows) {
+                            let base = rows.baseAddress! + index * k
+                            for a in 0..<k { row[a] = Double(base[a]) }
+                            // The upper triangle, a row of it at a time: a loop the compiler vectorises.
+                            for a in 0..<k {
+                                let value = row[a]
+                                if value == 0 { continue }
+                                let line = out.baseAddress! + a * k
+                                for b in a..<k { line[b] += value * row[b] }
+                            }
+                        }
                     }
+                    partials.set(block, sum)
                 }
             }
+        }
+        var result = [Double](repeating: 0, count: k * k)
+        for partial in partials.all {
+            for index in 0..<(k * k) { result[index] += partial[index] }
         }
         var gram = [Float](repeating: 0, count: k * k)
         for a in 0..<k {

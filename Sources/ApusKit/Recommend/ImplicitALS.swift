@@ -77,7 +77,7 @@ public enum ImplicitALS {
     /// One half-iteration: every row of `solving` improved by CG against `fixed`.
     static func step(_ matrix: SparseMatrix, solving: inout DenseMatrix, against fixed: DenseMatrix, parameters: Parameters, threads: Int) {
         let k = parameters.factors
-        let gram = fixed.gram(addingToDiagonal: parameters.regularization)
+        let gram = fixed.gram(addingToDiagonal: parameters.regularization, threads: threads)
         let rows = matrix.rowCount
         let threads = max(1, min(threads, rows))
         gram.withUnsafeBufferPointer { gram in
