@@ -85,6 +85,22 @@ import Testing
         }
     }
 
+    /// `APUS_RECS_TRAIN_EVERY` trains the scheduled model on its own, through the same steps.
+    @Test func theScheduleTrainsAndPublishesWithoutBeingAsked() async throws {
+        try await Recommender.with(engine: .sqlite, settings: ["APUS_RECS_TRAIN_EVERY": "1", "APUS_RECS_SCHEDULED_MODEL": "popularity"]) { recs in
+            try await recs.like(Recommender.plantedLikes(users: 12))
+            var published: [String: Any]?
+            try await expectEventually(30) {
+                let page = try await recs.json("/v1/recs/models?limit=50", token: recs.admin)
+                published = (page["items"] as? [[String: Any]] ?? []).first { $0["status"] as? String == "published" }
+                return published != nil
+            }
+            #expect(published?["model"] as? String == "popularity")
+            #expect(Self.steps(published ?? [:]).last?["step"] as? String == "publish")
+            #expect(try await recs.recommendations("u1").strategy == "personal")
+        }
+    }
+
     /// A run that cannot train fails at its step, which says so, and queues nothing after it.
     @Test func aRunWithNothingToTrainOnFailsAtItsTransformStep() async throws {
         try await Recommender.with(engine: .sqlite) { recs in
