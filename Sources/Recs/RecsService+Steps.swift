@@ -15,6 +15,9 @@ extension RecsService {
         var updated = 0
         var total: Int64 = 0
         let halfLife = settings.halfLife
+        // Everything committed before the run began is read now, not left to the next run by a
+        // transaction still open elsewhere.
+        _ = try await platform.read.primary { sql in try await CommitOrder.waitForEarlierTransactions(on: sql) }
         while true {
             let page = try await platform.transaction { [pairs] transaction -> (read: Int, pairs: Int, total: Int64) in
                 var state = try await pairs.state(lockingIn: transaction.sql)

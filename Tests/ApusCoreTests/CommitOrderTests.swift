@@ -56,6 +56,33 @@ import Testing
         }
     }
 
+    /// Waiting for the transactions that had started makes a row committed before the wait
+    /// readable at once, even while later transactions stay open.
+    @Test func onPostgreSQLWaitingForEarlierTransactionsEndsWithTheOpenOne() async throws {
+        try await TestDatabase.withDatabase(.postgres) { database in
+            try await Self.createTable(database)
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger)
+            let (opened, isOpen) = AsyncStream<Void>.makeStream()
+            let (release, released) = AsyncStream<Void>.makeStream()
+            let open = Task {
+                try await platform.transaction { transaction in
+                    try await transaction.sql.raw("INSERT INTO t_feed (name) VALUES ('open')").run()
+                    isOpen.yield()
+                    for await _ in release { break }
+                }
+            }
+            for await _ in opened { break }
+            // Held open: the wait gives up at its timeout and says so.
+            #expect(try await database.read { try await CommitOrder.waitForEarlierTransactions(on: $0, timeout: .milliseconds(200)) } == false)
+            let waiting = Task { try await database.read { try await CommitOrder.waitForEarlierTransactions(on: $0, timeout: .seconds(20)) } }
+            try await Task.sleep(for: .milliseconds(100))
+            released.yield()
+            try await open.value
+            #expect(try await waiting.value)
+            #expect(try await Self.names(after: .start, database).0.contains("open"))
+        }
+    }
+
     /// The row whose transaction took the lower number but committed last is not skipped: while
     /// it is open, nothing after it is read, and once it commits both rows are.
     @Test func onPostgreSQLARowThatCommitsLateIsNotSkipped() async throws {

@@ -101,6 +101,29 @@ import Testing
         }
     }
 
+    /// The extract reads each interaction once, run after run; a changed half-life (its totals
+    /// were decayed with the old one) starts them again from the first interaction.
+    @Test(arguments: DatabaseEngine.allCases)
+    func theExtractReadsEachInteractionOnceUntilTheHalfLifeChanges(engine: DatabaseEngine) async throws {
+        try await Recommender.with(engine: engine) { recs in
+            let likes = Recommender.plantedLikes(users: 8)
+            try await recs.like(likes)
+            func extract(halfLife: String?) async throws -> Double? {
+                let settings = try RecsSettings(Settings(halfLife.map { ["APUS_RECS_HALF_LIFE": $0] } ?? [:]), cores: 1)
+                let service = RecsService(platform: recs.server.platform, settings: settings)
+                let reporter = StepProgress(model: "none", steps: [], service: service) { _ in }
+                return try await service.extract(reporter: reporter).metrics["interactions_read"]
+            }
+            #expect(try await extract(halfLife: nil) == Double(likes.count))
+            #expect(try await extract(halfLife: nil) == 0)
+            #expect(try await extract(halfLife: "86400") == Double(likes.count))
+            #expect(try await extract(halfLife: "86400") == 0)
+            try await recs.like([("late", "g0-0")])
+            #expect(try await extract(halfLife: "86400") == 1)
+            #expect(try await extract(halfLife: nil) == Double(likes.count + 1))
+        }
+    }
+
     /// A run that cannot train fails at its step, which says so, and queues nothing after it.
     @Test func aRunWithNothingToTrainOnFailsAtItsTransformStep() async throws {
         try await Recommender.with(engine: .sqlite) { recs in

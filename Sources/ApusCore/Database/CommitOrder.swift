@@ -63,4 +63,26 @@ public enum CommitOrder {
         )
         return (rows, next)
     }
+
+    /// Waits until every transaction that had started when it was called has ended (at most
+    /// `timeout`), so that reads after it see all rows committed before the call; `false` when
+    /// one was still running at the timeout. Call it outside a transaction, before reading "what
+    /// is new": without it a row written just before is held back by any transaction open in the
+    /// cluster (ids are cluster-wide), another database's included, until the next read. Nothing
+    /// to wait for on SQLite.
+    public static func waitForEarlierTransactions(on sql: any SQLDatabase, timeout: Duration = .seconds(10)) async throws -> Bool {
+        guard sql.dialect.name == "postgresql" else { return true }
+        guard let horizon = try await sql.raw("SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS horizon").first()?
+            .decode(column: "horizon", as: String.self)
+        else { return true }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let passed = try await sql.raw("""
+                SELECT pg_snapshot_xmin(pg_current_snapshot()) >= \(bind: horizon)::xid8 AS passed
+                """).first()?.decode(column: "passed", as: Bool.self) ?? true
+            if passed { return true }
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
 }
