@@ -57,9 +57,14 @@ extension RecsService {
     func run(
         _ step: PipelineStep, model id: String, queue: Bool, progress: @escaping @Sendable (PipelineStep, Double) -> Void = { _, _ in }
     ) async throws -> PipelineStep? {
-        guard let record = try await model(id), record.status == .queued || record.status == .training else { return nil }
         let ran: PipelineStep?? = try await platform.withExclusiveLock(RecsModule.name, "train") {
-            try await perform(step, of: record, queue: queue, progress: progress)
+            // Read under the lock: a step of this run may have ended while another node held it.
+            guard let record = try await model(id), record.status == .queued || record.status == .training else { return nil }
+            // A step whose later steps have run is a job that ran twice (its node died after
+            // queueing the next): nothing is left for it to do.
+            let order = PipelineStep.allCases
+            if record.steps.contains(where: { order.firstIndex(of: $0.step)! > order.firstIndex(of: step)! }) { return nil }
+            return try await perform(step, of: record, queue: queue, progress: progress)
         }
         guard let ran else { throw JobFailure.retry(after: 5, reason: "another node is training") }
         return ran

@@ -124,6 +124,29 @@ import Testing
         }
     }
 
+    /// A step's job that runs again after the next step has run (its node died after queueing
+    /// it) does nothing; one run again before that redoes its step in place.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aStepRunTwiceIsHarmless(engine: DatabaseEngine) async throws {
+        try await Recommender.with(engine: engine) { recs in
+            try await recs.like(Recommender.plantedLikes(users: 12))
+            let service = RecsService(platform: recs.server.platform, settings: try RecsSettings(Settings([:]), cores: 1))
+            let record = try await service.requestTraining(TrainingRequest(model: .popularity, evaluate: false), queue: false)
+            #expect(try await service.run(.extract, model: record.id, queue: false) == .transform)
+            #expect(try await service.run(.transform, model: record.id, queue: false) == .load)
+            #expect(try await service.run(.transform, model: record.id, queue: false) == .load, "redone in place")
+            #expect(try await service.run(.load, model: record.id, queue: false) == .train)
+            #expect(try await service.run(.transform, model: record.id, queue: false) == nil, "after load: nothing to do")
+            #expect(try await service.run(.extract, model: record.id, queue: false) == nil)
+            let steps = try #require(try await service.model(record.id)).steps
+            #expect(steps.map { "\($0.step.rawValue):\($0.state.rawValue)" } == ["extract:done", "transform:done", "load:done", "evaluate:skipped"])
+            #expect(try await service.run(.train, model: record.id, queue: false) == .publish)
+            #expect(try await service.run(.publish, model: record.id, queue: false) == nil)
+            #expect(try await service.model(record.id)?.status == .published)
+            #expect(try await service.run(.publish, model: record.id, queue: false) == nil, "an ended run")
+        }
+    }
+
     /// A run that cannot train fails at its step, which says so, and queues nothing after it.
     @Test func aRunWithNothingToTrainOnFailsAtItsTransformStep() async throws {
         try await Recommender.with(engine: .sqlite) { recs in
