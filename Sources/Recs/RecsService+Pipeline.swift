@@ -66,7 +66,7 @@ extension RecsService {
             if record.steps.contains(where: { order.firstIndex(of: $0.step)! > order.firstIndex(of: step)! }) { return nil }
             return try await perform(step, of: record, queue: queue, progress: progress)
         }
-        guard let ran else { throw JobFailure.retry(after: 5, reason: "another node is training") }
+        guard let ran else { throw JobFailure.retry(after: StepJob.lockRetrySeconds, reason: "another run is training") }
         return ran
     }
 

@@ -5,8 +5,17 @@ import ApusCore
 enum StepJob {
     struct Payload: Codable { var model: String }
 
+    /// Attempts a step's job has: a step that finds another run training waits for it by
+    /// retrying every ``lockRetrySeconds``, which counts as an attempt, and a long training (an
+    /// EASE inverse, ALS on millions of interactions) must not use a queued run's attempts up.
+    /// Together, about 80 minutes.
+    static let maxAttempts = 2_500
+    static let lockRetrySeconds = 2.0
+
     static func job(_ step: PipelineStep, model: String) throws -> NewJob {
-        try NewJob(kind: step.jobKind, json: Payload(model: model), idempotencyKey: "\(step.jobKind):\(model)")
+        var job = try NewJob(kind: step.jobKind, json: Payload(model: model), idempotencyKey: "\(step.jobKind):\(model)")
+        job.maxAttempts = maxAttempts
+        return job
     }
 
     static func handlers(service: RecsService) -> [JobHandler] {
