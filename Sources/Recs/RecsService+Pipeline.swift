@@ -82,10 +82,10 @@ extension RecsService {
         progress(step, 0)
         let reporter = StepProgress(model: record.id, steps: record.steps, service: self) { progress(step, $0) }
         let artefacts = RunArtefacts(store: platform.objects, model: record.id)
+        let started = record
         do {
-            let started = record
             let outcome = try await reporter.whileRunning { try await self.body(of: step, record: started, artefacts: artefacts, reporter: reporter) }
-            var last = record.steps.count - 1
+            let last = record.steps.count - 1
             record.steps[last].state = .done
             record.steps[last].finishedAt = platform.now()
             record.steps[last].seconds = (ContinuousClock.now - began).seconds
@@ -96,7 +96,6 @@ extension RecsService {
             var next = outcome.ending == nil ? step.next : nil
             if next == .evaluate, record.parameters.evaluate == false {
                 record.steps.append(StepRecord(step: .evaluate, state: .skipped, startedAt: platform.now(), finishedAt: platform.now(), metrics: [:]))
-                last += 1
                 next = .train
             }
             metrics.step(step, seconds: (ContinuousClock.now - began).seconds)
@@ -111,10 +110,12 @@ extension RecsService {
                 platform.logger.error("recommendation training failed", metadata: ["model": "\(record.id)", "step": "\(step.rawValue)", "error": "\(error)"])
                 message = "Training failed in its \(step.rawValue) step: the server's log has the details."
             }
-            record.steps[record.steps.count - 1].state = .failed
-            record.steps[record.steps.count - 1].finishedAt = platform.now()
-            record.steps[record.steps.count - 1].seconds = (ContinuousClock.now - began).seconds
-            try await end(record, with: .failed(message), next: nil, queue: false)
+            // From the record as the step began: the step's end may have changed it before failing.
+            var failed = started
+            failed.steps[failed.steps.count - 1].state = .failed
+            failed.steps[failed.steps.count - 1].finishedAt = platform.now()
+            failed.steps[failed.steps.count - 1].seconds = (ContinuousClock.now - began).seconds
+            try await end(failed, with: .failed(message), next: nil, queue: false)
             return nil
         }
     }

@@ -53,8 +53,6 @@ struct ServedList: Sendable {
     var model: String?
     var strategy: String
 
-    var items: [Recommendation] { list.items }
-
     /// The answer, written directly from the list's fragments: Foundation's encoder took more
     /// CPU than the rest of the request together (`bench/recs.sh`), and the shape is fixed.
     /// Ids are checked on the way in, but every string is escaped all the same.
@@ -124,14 +122,10 @@ extension RecsService {
     /// scores the user's list at request time, seen items included, as a fold-in does.
     func recommendations(for user: String, limit: Int, excludeSeen: Bool, filter: ItemFilter?) async throws -> ServedList {
         guard let current = try await current() else { return ServedList(list: .empty, model: nil, strategy: "none") }
-        if !excludeSeen, try await storedList(model: current.id, subject: "u:\(user)") != nil,
-           let scored = try await foldedList(user, model: current, includingSeen: true) {
-            metrics.served(personally: true)
-            return ServedList(list: try await filtered(RenderedList(scored), filter, limit: limit), model: current.id, strategy: "personal")
-        }
         if let own = try await storedList(model: current.id, subject: "u:\(user)") {
             metrics.served(personally: true)
-            return ServedList(list: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
+            let list = if !excludeSeen, let scored = try await foldedList(user, model: current, includingSeen: true) { RenderedList(scored) } else { own }
+            return ServedList(list: try await filtered(list, filter, limit: limit), model: current.id, strategy: "personal")
         }
         var popular = try await storedList(model: current.id, subject: "popular") ?? .empty
         if excludeSeen {

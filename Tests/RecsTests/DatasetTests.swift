@@ -1,3 +1,4 @@
+import ApusKit
 @testable import Recs
 import Testing
 
@@ -38,5 +39,26 @@ import Testing
         #expect(heldOut[a] == Set(["i0", "i1"].map { dataset.items.firstIndex(of: $0)! }))
         #expect(train.row(a).count == 8)
         #expect(heldOut[dataset.users.firstIndex(of: "b")!].isEmpty)
+    }
+}
+
+extension Dataset {
+    /// The extract and the transform over `interactions` at once: each pair's interactions
+    /// added up as the extract does, then transformed.
+    init(_ interactions: [StoredInteraction], now: Int64, halfLife: Double?, minimumUser: Int, minimumItem: Int) {
+        var totals: [PairKey: PairTotal] = [:]
+        for interaction in interactions {
+            let one = PairTotal(weight: interaction.weight, at: interaction.at)
+            let key = PairKey(user: interaction.user, item: interaction.item)
+            totals[key] = totals[key].map { $0.adding(one, halfLife: halfLife) } ?? one
+        }
+        self.init(totals: totals.map { ($0.key, $0.value) }, now: now, halfLife: halfLife, minimumUser: minimumUser, minimumItem: minimumItem)
+    }
+
+    /// A time split: each user's newest `share` of items held out (at least one for a user with
+    /// two or more), the rest to train on.
+    func split(holdout share: Double) -> (train: SparseMatrix, heldOut: [Set<Int>]) {
+        let heldOut = heldOutItems(share: share)
+        return (matrix(of: pairs.filter { !heldOut[$0.user].contains($0.item) }), heldOut)
     }
 }

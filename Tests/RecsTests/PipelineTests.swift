@@ -34,12 +34,19 @@ import Testing
             #expect(Self.metric(one, "evaluate", "ndcg_at_10") == (one["evaluation"] as? [String: Any])?["ndcg_at_10"] as? Double)
             #expect(Self.metric(one, "train", "training_seconds") != nil)
 
-            try await recs.like(later, kind: "purchase")
+            // New pairs, and purchases of ten pairs the first run already added up.
+            let again = Array(first.prefix(10))
+            try await recs.like(later + again, kind: "purchase")
             let two = try await recs.train(#"{"model":"item_knn","evaluate":false}"#)
             #expect(two["status"] as? String == "published", "\(two)")
-            #expect(Self.metric(two, "extract", "interactions_read") == Double(later.count))
-            #expect(Self.metric(two, "extract", "interactions_extracted") == Double(likes.count))
-            // The later likes were purchases of pairs already liked or new ones: every pair is there.
+            #expect(Self.metric(two, "extract", "interactions_read") == Double(later.count + again.count))
+            #expect(Self.metric(two, "extract", "interactions_extracted") == Double(likes.count + again.count))
+            // A like (1) and a purchase (3) of one pair, extracted by two runs, add up to 4.
+            let merged = try await recs.server.platform.read.primary { sql in
+                try await sql.raw("SELECT weight FROM recs_pairs WHERE user_id = \(bind: again[0].0) AND item_id = \(bind: again[0].1)")
+                    .first()?.decode(column: "weight", as: Double.self)
+            }
+            #expect(merged == 4)
             let pairs = Set(likes.map { "\($0.0)|\($0.1)" }).count
             #expect(Self.metric(two, "transform", "pairs") == Double(pairs))
             #expect(Self.steps(two).map { "\($0["step"]!):\($0["state"]!)" } == [

@@ -148,7 +148,7 @@ enum ArtefactCoding {
             var sets: [Set<Int>] = []
             sets.reserveCapacity(users.count)
             for _ in 0..<users.count {
-                let count = try count32(&buffer, each: 4)
+                let count = try count(&buffer, each: 4, as: UInt32.self)
                 var set = Set<Int>(minimumCapacity: count)
                 for _ in 0..<count {
                     let item = Int(try read(UInt32.self, &buffer))
@@ -184,16 +184,13 @@ enum ArtefactCoding {
         return strings
     }
 
-    /// A count of things at least `each` bytes long, refused when the buffer cannot hold them.
-    private static func count(_ buffer: inout ByteBuffer, each: Int) throws -> Int {
-        let count = try read(UInt64.self, &buffer)
-        guard count <= UInt64(buffer.readableBytes / each) else { throw damaged }
-        return Int(count)
-    }
-
-    private static func count32(_ buffer: inout ByteBuffer, each: Int) throws -> Int {
-        let count = try read(UInt32.self, &buffer)
-        guard count <= UInt32(clamping: buffer.readableBytes / each) else { throw damaged }
+    /// A count (stored as `Width`) of things at least `each` bytes long, refused when the buffer
+    /// cannot hold them.
+    private static func count<Width: FixedWidthInteger & UnsignedInteger>(
+        _ buffer: inout ByteBuffer, each: Int, as width: Width.Type = UInt64.self
+    ) throws -> Int {
+        let count = try read(width, &buffer)
+        guard UInt64(count) <= UInt64(buffer.readableBytes / each) else { throw damaged }
         return Int(count)
     }
 

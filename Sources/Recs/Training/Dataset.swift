@@ -33,18 +33,6 @@ struct Dataset: Sendable {
     var itemIndex: [String: Int] = [:]
     var pairs: [Pair] = []
 
-    /// Dedupes, weighs and decays `interactions`, then drops users and items below the minimum
-    /// counts (one pass each, items first).
-    init(_ interactions: [StoredInteraction], now: Int64, halfLife: Double?, minimumUser: Int, minimumItem: Int) {
-        var totals: [PairKey: PairTotal] = [:]
-        for interaction in interactions {
-            let one = PairTotal(weight: interaction.weight, at: interaction.at)
-            let key = PairKey(user: interaction.user, item: interaction.item)
-            totals[key] = totals[key].map { $0.adding(one, halfLife: halfLife) } ?? one
-        }
-        self.init(totals: totals.map { ($0.key, $0.value) }, now: now, halfLife: halfLife, minimumUser: minimumUser, minimumItem: minimumItem)
-    }
-
     /// The transform of the extract step's totals: each pair's weight at `now`, then users and
     /// items below the minimum counts dropped (one pass each, items first).
     init(totals: [(key: PairKey, total: PairTotal)], now: Int64, halfLife: Double?, minimumUser: Int, minimumItem: Int) {
@@ -77,13 +65,6 @@ struct Dataset: Sendable {
 
     func matrix(of pairs: [Pair]) -> SparseMatrix {
         SparseMatrix(rows: users.count, columns: items.count, entries: pairs.map { .init(row: $0.user, column: $0.item, value: $0.weight) })
-    }
-
-    /// A time split: each user's newest `share` of items held out (at least one for a user with
-    /// two or more), the rest to train on.
-    func split(holdout share: Double) -> (train: SparseMatrix, heldOut: [Set<Int>]) {
-        let heldOut = heldOutItems(share: share)
-        return (matrix(of: pairs.filter { !heldOut[$0.user].contains($0.item) }), heldOut)
     }
 
     /// Each user's newest `share` of items (at least one for a user with two or more).
