@@ -27,22 +27,25 @@ auth="Authorization: Bearer $token"
 cpu() { awk '{print $14 + $15}' "/proc/$server/stat"; }
 ticks=$(getconf CLK_TCK)
 
-# ingest KIND DIR PATH: every body in DIR, four at a time; prints lines/s and CPU per line.
+# ingest KIND DIR PATH: every body in DIR through four kept-alive connections, as a shipper sends
+# (a process per batch, as curl would be, spends more of the two cores than the server does);
+# prints lines/s, the server's CPU per line and the shipper's own CPU.
 ingest() {
-    local kind=$1 dir=$2 path=$3 count before after cpu_before cpu_after
+    local kind=$1 dir=$2 path=$3 count before after cpu_before cpu_after shipper
     # The corpus's file names are generated (no spaces or newlines), so ls is safe here.
     # shellcheck disable=SC2012
     count=$(ls "$dir" | wc -l)
     cpu_before=$(cpu)
     before=$(date +%s.%N)
-    # shellcheck disable=SC2011
-    ls "$dir" | xargs -P 4 -I{} curl -sf -o /dev/null -H "$auth" -H 'Content-Type: application/json' --data-binary @"$dir/{}" "$base$path"
+    shipper=$(python3 bench/log_shipper.py "$dir" "$base$path" --workers 4 --header "$auth")
     after=$(date +%s.%N)
     cpu_after=$(cpu)
     python3 -c "
+import json
 lines = $count * 1000
 seconds = $after - $before
-print(f'$kind: {lines / seconds:,.0f} lines/s ({lines:,} lines in {seconds:.1f} s), server CPU {($cpu_after - $cpu_before) / $ticks / lines * 1e6:.1f} µs a line')"
+shipper = json.loads('$shipper')['client_cpu_seconds']
+print(f'$kind: {lines / seconds:,.0f} lines/s ({lines:,} lines in {seconds:.1f} s), server CPU {($cpu_after - $cpu_before) / $ticks / lines * 1e6:.1f} µs a line, the shipper\'s CPU {shipper:.1f} s')"
 }
 
 echo "== ingestion"

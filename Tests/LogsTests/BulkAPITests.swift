@@ -34,6 +34,9 @@ import Testing
                 #"{"delete":{"_index":"syslog","_id":"1"}}"#,
                 #"{"index":{"_index":"syslog"}}"#,
                 #"not json"#,
+                // An index name it refuses comes back in the answer, escaped.
+                #"{"index":{"_index":"Bad \"name\"\\\n"}}"#,
+                #"{"message":"x"}"#,
             ].joined(separator: "\n") + "\n"
             let response = try await client.execute(
                 uri: "/app/_bulk", method: .post, headers: [.authorization: "Bearer \(admin.accessToken)", .contentType: "application/x-ndjson"], body: ByteBuffer(string: ndjson)
@@ -42,9 +45,13 @@ import Testing
             let body = try #require(JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
             #expect(body["errors"] as? Bool == true)
             let items = try #require(body["items"] as? [[String: [String: Any]]])
-            #expect(items.map { $0.keys.first } == ["index", "create", "index", "delete", "index"])
-            #expect(items.map { $0.values.first?["status"] as? Int } == [201, 201, 400, 400, 400])
-            #expect(items.map { $0.values.first?["_index"] as? String } == ["syslog", "app", "syslog", "syslog", "syslog"])
+            #expect(items.map { $0.keys.first } == ["index", "create", "index", "delete", "index", "index"])
+            #expect(items.map { $0.values.first?["status"] as? Int } == [201, 201, 400, 400, 400, 400])
+            #expect(items.map { $0.values.first?["_index"] as? String } == ["syslog", "app", "syslog", "syslog", "syslog", "Bad \"name\"\\\n"])
+            // Stored items have distinct ids and numbers in the answer's order.
+            let ids = items.prefix(2).compactMap { $0.values.first?["_id"] as? String }
+            #expect(ids.count == 2 && Set(ids).count == 2)
+            #expect(items.prefix(2).map { $0.values.first?["_seq_no"] as? Int } == [0, 1])
             #expect(((items[2]["index"]?["error"] as? [String: Any])?["reason"] as? String)?.contains("too old") == true)
             #expect(((items[4]["index"]?["error"] as? [String: Any])?["type"] as? String) == "document_parsing_exception")
 

@@ -28,6 +28,7 @@ struct BulkRequest {
     var items: [Item] = []
 
     init(ndjson bytes: some Collection<UInt8>, defaultIndex: String?, labelFields: [String], limits: LokiPush.Limits, now: Int64) throws(Malformed) {
+        let labelPaths = labelFields.map(FieldPath.init)
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 } }[...]
         while let actionLine = lines.popFirst() {
             guard case .object(let action)? = try? JSONValue(parsing: actionLine, maximumDepth: 8), action.count == 1,
@@ -43,7 +44,7 @@ struct BulkRequest {
                     items.append(Item(action: name, index: index ?? "", outcome: .failure(Refusal(status: 400, type: "action_request_validation_exception", reason: "Validation Failed: 1: index is missing or not a valid index name;"))))
                     continue
                 }
-                items.append(Item(action: name, index: index, outcome: Self.entry(documentLine, index: index, labelFields: labelFields, limits: limits, now: now)))
+                items.append(Item(action: name, index: index, outcome: Self.entry(documentLine, index: index, labelPaths: labelPaths, limits: limits, now: now)))
             case "update":
                 _ = lines.popFirst()
                 items.append(Item(action: name, index: index ?? "", outcome: .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "log lines are never updated; send index or create"))))
@@ -62,15 +63,15 @@ struct BulkRequest {
     }
 
     private static func entry(
-        _ line: some Collection<UInt8>, index: String, labelFields: [String], limits: LokiPush.Limits, now: Int64
+        _ line: some Collection<UInt8>, index: String, labelPaths: [FieldPath], limits: LokiPush.Limits, now: Int64
     ) -> Result<(labels: LabelSet, entry: LogEntry), Refusal> {
         guard case .object(let document)? = try? JSONValue(parsing: line, maximumDepth: 32) else {
             return .failure(Refusal(status: 400, type: "document_parsing_exception", reason: "failed to parse: the document is not a JSON object"))
         }
         var labels = [("index", index)]
-        for field in labelFields {
-            guard let value = lookup(field, in: document) else { continue }
-            let name = field.replacingOccurrences(of: ".", with: "_")
+        for path in labelPaths {
+            guard let value = path.value(in: document) else { continue }
+            let name = path.label
             if labels.contains(where: { $0.0 == name }) { continue }
             switch value {
             case .string(let text) where !text.isEmpty: labels.append((name, text))
@@ -108,20 +109,38 @@ struct BulkRequest {
             return .failure(Refusal(status: 400, type: "illegal_argument_exception", reason: "line of \(text.utf8.count) bytes is longer than \(limits.maxLineBytes)"))
         }
         var metadata: [String: String] = [:]
-        for (field, key) in [("trace.id", "trace_id"), ("trace_id", "trace_id"), ("request_id", "request_id"), ("http.request.id", "request_id")] {
-            if case .string(let value)? = lookup(field, in: document) { metadata[key] = value }
+        for (path, key) in metadataPaths {
+            if case .string(let value)? = path.value(in: document) { metadata[key] = value }
         }
         return .success((labelSet, LogEntry(timestamp: timestamp, line: text, metadata: metadata)))
     }
 
+    /// The fields whose values become a line's metadata, and the key each goes under.
+    private static let metadataPaths = [("trace.id", "trace_id"), ("trace_id", "trace_id"), ("request_id", "request_id"), ("http.request.id", "request_id")]
+        .map { (FieldPath($0.0), $0.1) }
+
     /// A field by dotted path: `host.name` is `{"host": {"name": …}}` or the key `"host.name"`.
-    private static func lookup(_ path: String, in document: [String: JSONValue]) -> JSONValue? {
-        if let value = document[path] { return value }
-        var current = JSONValue.object(document)
-        for part in path.split(separator: ".") {
-            guard case .object(let fields) = current, let next = fields[String(part)] else { return nil }
-            current = next
+    /// Split once per request, not once per document.
+    struct FieldPath {
+        let whole: String
+        let parts: [String]
+        /// The label it becomes: dots are not allowed in a label name.
+        let label: String
+
+        init(_ whole: String) {
+            self.whole = whole
+            parts = whole.split(separator: ".").map(String.init)
+            label = whole.replacingOccurrences(of: ".", with: "_")
         }
-        return current
+
+        func value(in document: [String: JSONValue]) -> JSONValue? {
+            if let value = document[whole] { return value }
+            guard parts.count > 1, case .object(var fields)? = document[parts[0]] else { return nil }
+            for part in parts.dropFirst().dropLast() {
+                guard case .object(let next)? = fields[part] else { return nil }
+                fields = next
+            }
+            return fields[parts[parts.count - 1]]
+        }
     }
 }

@@ -80,36 +80,27 @@ struct BulkRoute {
             grouped[accepted.labels, default: []].append(accepted.entry)
         }
         let outcome = try await service.store(order.map { ($0, grouped[$0]!) }, tenant: tenant)
-        var errors = false
+        var answer = BulkAnswer(items: bulk.items.count)
+        // One random part per request, numbered per item: unique ids without a random draw each.
+        let idPrefix = OpaqueID.random(words: 1)
         var sequence = 0
-        let items: [JSONValue] = bulk.items.map { item in
-            var fields: [String: JSONValue] = ["_index": .string(item.index)]
+        for item in bulk.items {
             switch item.outcome {
             case .success(let accepted) where !outcome.refusedStreams.contains(accepted.labels):
-                fields["_id"] = .string(OpaqueID.random(words: 2))
-                fields["_version"] = 1
-                fields["result"] = "created"
-                fields["_shards"] = ["total": 1, "successful": 1, "failed": 0]
-                fields["_seq_no"] = .number(Double(sequence))
-                fields["_primary_term"] = 1
-                fields["status"] = 201
+                answer.append(action: item.action, index: item.index, .created(id: idPrefix + String(sequence, radix: 36), sequence: sequence))
                 sequence += 1
             case .success:
-                errors = true
-                fields["status"] = 400
-                fields["error"] = ["type": "illegal_argument_exception", "reason": .string("the tenant has reached its limit of \(service.settings.maxStreams) streams")]
+                answer.append(
+                    action: item.action, index: item.index,
+                    .refused(status: 400, type: "illegal_argument_exception", reason: "the tenant has reached its limit of \(service.settings.maxStreams) streams")
+                )
             case .failure(let refusal):
-                errors = true
-                fields["status"] = .number(Double(refusal.status))
-                fields["error"] = ["type": .string(refusal.type), "reason": .string(refusal.reason)]
+                answer.append(action: item.action, index: item.index, .refused(status: refusal.status, type: refusal.type, reason: refusal.reason))
             }
-            return [item.action: .object(fields)]
         }
         let took = started.duration(to: .now).components
-        let answer: JSONValue = [
-            "took": .number(Double(took.seconds * 1000 + took.attoseconds / 1_000_000_000_000_000)), "errors": .bool(errors), "items": .array(items),
-        ]
-        return try Self.elasticsearch(LokiQueryRoutes.json(answer))
+        let rendered = answer.rendered(tookMilliseconds: took.seconds * 1000 + took.attoseconds / 1_000_000_000_000_000)
+        return Self.elasticsearch(Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: rendered)))
     }
 }
 
