@@ -27,7 +27,8 @@ struct BulkRequest {
 
     var items: [Item] = []
 
-    init(ndjson bytes: some Collection<UInt8>, defaultIndex: String?, labelFields: [String], limits: LokiPush.Limits, now: Int64) throws(Malformed) {
+    /// `bytes` as an array: split and parsed in place, far faster than through a buffer's view.
+    init(ndjson bytes: [UInt8], defaultIndex: String?, labelFields: [String], limits: LokiPush.Limits, now: Int64) throws(Malformed) {
         let labelPaths = labelFields.map(FieldPath.init)
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 } }[...]
         while let actionLine = lines.popFirst() {

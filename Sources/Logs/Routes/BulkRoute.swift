@@ -66,7 +66,7 @@ struct BulkRoute {
         let bulk: BulkRequest
         do throws(BulkRequest.Malformed) {
             bulk = try BulkRequest(
-                ndjson: body.readableBytesView, defaultIndex: index, labelFields: service.settings.bulkLabels, limits: service.pushLimits, now: service.nowNanoseconds
+                ndjson: Array(body.readableBytesView), defaultIndex: index, labelFields: service.settings.bulkLabels, limits: service.pushLimits, now: service.nowNanoseconds
             )
         } catch {
             throw Problem.badRequest(error.reason)
