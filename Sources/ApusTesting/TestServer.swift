@@ -107,6 +107,43 @@ extension TestServer {
     }
 }
 
+extension TestServer {
+    /// Nodes that each run their own set of modules (two releases of one module, say) on one
+    /// shared `database`, none migrating as it starts, all serving on real sockets: what a
+    /// rolling deploy runs side by side. Each node's ``ApusServer/migrator`` applies its
+    /// release's migrations when the test says, as `apus migrate` would.
+    public static func withNodes(
+        sharing database: any Database,
+        running moduleSets: [[any Module]],
+        configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
+        _ body: @Sendable ([(ApusServer, any TestClientProtocol)]) async throws -> Void
+    ) async throws {
+        var configuration = ApusConfiguration()
+        configuration.bcryptCost = 4
+        configuration.httpIdleTimeout = 600  // as in `withNode`
+        configure(&configuration)
+        let bus: (any ClusterBus)? = database.engine == .sqlite ? LocalBus() : nil
+        let nodes = try moduleSets.map { modules in
+            try ApusServer(platform: Platform(configuration: configuration, database: database, logger: TestDatabase.logger, bus: bus), available: modules)
+        }
+        for node in nodes { try await node.openOwnDatabases() }
+        let applications = try nodes.map { try $0.makeApplication() }
+        try await serve(applications[...], clients: []) { clients in
+            try await body(Array(zip(nodes, clients)))
+        }
+    }
+
+    private static func serve(
+        _ applications: ArraySlice<some ApplicationProtocol>, clients: [any TestClientProtocol],
+        _ body: @Sendable ([any TestClientProtocol]) async throws -> Void
+    ) async throws {
+        guard let first = applications.first else { return try await body(clients) }
+        try await first.test(.live) { client in
+            try await serve(applications.dropFirst(), clients: clients + [client], body)
+        }
+    }
+}
+
 /// Collects log lines written during a test.
 public final class LogLines: Sendable {
     public init() {}

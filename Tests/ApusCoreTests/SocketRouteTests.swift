@@ -3,6 +3,7 @@ import ApusTesting
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import NIOCore
 import Testing
 import Synchronization
 import WSClient
@@ -273,6 +274,42 @@ struct EchoSocketModule: Module {
                 echoed.withLock { $0 = frame }
             }
             #expect(echoed.withLock { $0 }?.hasSuffix(":still here") == true)
+        }
+    }
+
+    /// The platform pings every socket: a peer that answers (any client library does) stays
+    /// open however quiet; one that sends nothing is sent a close and cut off.
+    @Test func aPeerThatAnswersPingsStaysAndOneThatSendsNothingIsClosed() async throws {
+        try await Self.withEcho(configure: { $0.sockets.pingInterval = 0.3 }) { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let echoed = Mutex<String?>(nil)
+            try await TestSocket.connect(port: port, path: "/v1/echo/socket", headers: [.secWebSocketProtocol: "bearer.\(tokens.accessToken)"]) { socket in
+                try await Task.sleep(for: .milliseconds(1_500))
+                try await socket.send("still here")
+                let frame = try await socket.next()
+                echoed.withLock { $0 = frame }
+            }
+            #expect(echoed.withLock { $0 }?.hasSuffix(":still here") == true)
+
+            // A peer that upgrades and then never says anything, not even a pong.
+            let started = ContinuousClock.now
+            let silent = try await TCPListenerTests.connect(port)
+            let bytes = try await silent.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: [
+                    "GET /v1/echo/socket HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: bearer.\(tokens.accessToken)", "", "",
+                ].joined(separator: "\r\n")))
+                var bytes: [UInt8] = []
+                for try await buffer in inbound { bytes += Array(buffer.readableBytesView) }
+                return bytes
+            }
+            let elapsed = started.duration(to: .now)
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 101"))
+            let frames = Array(bytes.suffix(6))
+            #expect(frames == [0x89, 0x00, 0x88, 0x02, 0x03, 0xE9], "a ping, then a close with 1001: \(frames)")
+            // Pinged after one interval, cut off after the next.
+            #expect(elapsed >= .milliseconds(550) && elapsed < .seconds(5), "\(elapsed)")
         }
     }
 

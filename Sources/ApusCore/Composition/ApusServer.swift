@@ -214,7 +214,8 @@ public struct ApusServer: Sendable {
             http1: .init(idleTimeout: .milliseconds(Int64(configuration.httpIdleTimeout * 1000))),
             ws: .init(
                 maxFrameSize: sockets.maxMessageBytes,
-                autoPing: .enabled(timePeriod: .seconds(sockets.pingInterval)),
+                // The platform's keepalive pings instead, without a task per socket (`SocketKeepalive`).
+                autoPing: .disabled,
                 closeTimeout: .seconds(5)
             )
         )

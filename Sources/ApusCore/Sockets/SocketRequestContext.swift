@@ -1,5 +1,6 @@
 public import Hummingbird
 public import HummingbirdWebSocket
+import NIOCore
 
 /// The context of a WebSocket upgrade request, through the socket router's middleware.
 public struct SocketRequestContext: RequestContext, WebSocketRequestContext {
@@ -9,9 +10,12 @@ public struct SocketRequestContext: RequestContext, WebSocketRequestContext {
     public var principal: Principal?
     /// Whether a token was offered in `Sec-WebSocket-Protocol` and is not valid.
     public var offeredBadToken = false
+    /// The connection, for the keepalive the platform adds to it once upgraded.
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
+        self.channel = source.channel
     }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import NIOWebSocket
 import ServiceLifecycle
 
@@ -67,6 +68,11 @@ struct SocketServing: Sendable {
             try await Self.write(socket, to: outbound)
             return
         }
+        let channel = context.channel
+        let interval = TimeAmount.milliseconds(Int64(sockets.settings.pingInterval * 1000))
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.addHandler(SocketKeepalive(interval: interval), position: .first)
+        }.get()
         // A stopping node closes its sockets with 1001 so clients reconnect elsewhere: on the
         // graceful shutdown signal, or when the server cancels the connection's task.
         try await withGracefulShutdownHandler {
@@ -80,28 +86,31 @@ struct SocketServing: Sendable {
         }
     }
 
+    /// The handler reads in a child task while this task writes: one task fewer per socket than
+    /// a writer of its own (each task keeps the memory its deepest call needed until it ends).
     private func run(_ route: SocketRoute, _ socket: Socket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let settings = sockets.settings
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await Self.write(socket, to: outbound)
-                return true
-            }
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { socket.finish() }
                 var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
                 if route.authentication == .required, socket.principal == nil {
-                    guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else { return false }
+                    guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else { return }
                 }
-                guard socket.closing == nil else { return false }
+                guard socket.closing == nil else { return }
                 do {
                     try await route.handler(SocketInbound(messages), socket)
                 } catch is CancellationError {}
-                return false
             }
-            // The writer ended (a close, or the client is gone): stop reading. The handler
-            // ended: let the writer send what is queued.
-            if try await group.next() == true { group.cancelAll() }
+            // The writer ends when the handler has ended and the queue is drained, or on a close
+            // or a client gone: then stop reading.
+            do {
+                try await Self.write(socket, to: outbound)
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
             try await group.waitForAll()
         }
     }
