@@ -37,15 +37,7 @@ struct ChatSocket: Sendable {
         var limiter = limiter()
         do {
             for try await message in inbound {
-                guard case .text(let text) = message else {
-                    peer.fail(.native(nil), Problem(.unsupportedMediaType, detail: "Frames are JSON text."))
-                    continue
-                }
-                guard let frame = try? APIJSON.decoder.decode(ClientFrame.self, from: Data(text.utf8)) else {
-                    peer.fail(.native(nil), Problem.badRequest("A frame is a JSON object with a type."))
-                    continue
-                }
-                await serve(frame, principal, peer, .native(frame.ref), &limiter)
+                await receive(message, principal, peer, &limiter)
             }
         } catch {
             await leaveAll(peer)
@@ -60,7 +52,23 @@ struct ChatSocket: Sendable {
         return TokenBucket(capacity: 2 * rate, refillPerSecond: rate, now: service.now().timeIntervalSince1970)
     }
 
+    /// One message of the native wire. Not inlined into the socket's loop: whatever it needs
+    /// would otherwise sit in that loop's frame, which lives as long as the socket.
+    @inline(never)
+    private func receive(_ message: SocketMessage, _ principal: Principal, _ peer: ChatPeer, _ limiter: inout TokenBucket) async {
+        guard case .text(let text) = message else {
+            peer.fail(.native(nil), Problem(.unsupportedMediaType, detail: "Frames are JSON text."))
+            return
+        }
+        guard let frame = try? APIJSON.decoder.decode(ClientFrame.self, from: Data(text.utf8)) else {
+            peer.fail(.native(nil), Problem.badRequest("A frame is a JSON object with a type."))
+            return
+        }
+        await serve(frame, principal, peer, .native(frame.ref), &limiter)
+    }
+
     /// Runs one request within the rate, answering it as the client asked.
+    @inline(never)
     func serve(_ frame: ClientFrame, _ principal: Principal, _ peer: ChatPeer, _ reply: ChatPeer.Reply, _ limiter: inout TokenBucket) async {
         if frame.type != "ping", case .refused = limiter.take(now: service.now().timeIntervalSince1970) {
             peer.fail(reply, Problem(.tooManyRequests, detail: "More than \(service.settings.sendRate) frames a second; slow down."))
