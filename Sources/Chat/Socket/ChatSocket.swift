@@ -74,12 +74,12 @@ struct ChatSocket: Sendable {
             peer.fail(reply, Problem(.tooManyRequests, detail: "More than \(service.settings.sendRate) frames a second; slow down."))
             return
         }
-        // In a task of its own, awaited: the memory a deep request needs (a send's transaction)
-        // goes with it, instead of staying with the socket's task for as long as the socket is
-        // open (a task keeps the memory its deepest call needed until it ends). Not a task group:
-        // the group itself took 3 KB of the socket's task (`bench/chat.sh`, idle sockets).
-        let work = Task { await handle(frame, principal, peer, reply) }
-        await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+        // In a child task: the memory a deep request needs (a send's transaction) goes with it,
+        // instead of staying with the socket's own task for as long as the socket is open (a
+        // task keeps the stack it grew until it ends).
+        await withDiscardingTaskGroup { group in
+            group.addTask { await handle(frame, principal, peer, reply) }
+        }
     }
 
     private func handle(_ frame: ClientFrame, _ principal: Principal, _ peer: ChatPeer, _ reply: ChatPeer.Reply) async {
