@@ -3,7 +3,7 @@ import ApusTesting
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
-import Logs
+@testable import Logs
 import NIOCore
 import Testing
 
@@ -60,6 +60,13 @@ import Testing
             let billing = try await Self.lines(client, #"{index="app", service="billing", level="error"}"#, token: admin.accessToken)
             #expect(billing.count == 1 && billing[0].contains(#""amount":3"#))
         }
+    }
+
+    @Test func aBodyIsReadLineByLineSkippingBlankOnes() {
+        let body = Array("{\"a\":1}\n\n  \t\r\n{\"b\":2}\r\n\nlast".utf8)
+        #expect(BulkRequest.lines(of: body).map { String(decoding: $0, as: UTF8.self) } == ["{\"a\":1}", "{\"b\":2}\r", "last"])
+        #expect(BulkRequest.lines(of: []).isEmpty)
+        #expect(BulkRequest.lines(of: Array("\n\n".utf8)).isEmpty)
     }
 
     @Test func errorsOnTheBulkPathsComeInElasticsearchsShape() async throws {

@@ -72,21 +72,26 @@ struct BulkRoute {
             throw Problem.badRequest(error.reason)
         }
         guard !bulk.items.isEmpty else { throw Problem.badRequest("request body is required") }
-        var grouped: [LabelSet: [LogEntry]] = [:]
-        var order: [LabelSet] = []
+        // Each stream's entries in the order its first line came; one hash of the labels a line.
+        var slots: [LabelSet: Int] = [:]
+        var streams: [(LabelSet, [LogEntry])] = []
         for item in bulk.items {
             guard case .success(let accepted) = item.outcome else { continue }
-            if grouped[accepted.labels] == nil { order.append(accepted.labels) }
-            grouped[accepted.labels, default: []].append(accepted.entry)
+            if let slot = slots[accepted.labels] {
+                streams[slot].1.append(accepted.entry)
+            } else {
+                slots[accepted.labels] = streams.count
+                streams.append((accepted.labels, [accepted.entry]))
+            }
         }
-        let outcome = try await service.store(order.map { ($0, grouped[$0]!) }, tenant: tenant)
+        let outcome = try await service.store(streams, tenant: tenant)
         var answer = BulkAnswer(items: bulk.items.count)
         // One random part per request, numbered per item: unique ids without a random draw each.
         let idPrefix = OpaqueID.random(words: 1)
         var sequence = 0
         for item in bulk.items {
             switch item.outcome {
-            case .success(let accepted) where !outcome.refusedStreams.contains(accepted.labels):
+            case .success(let accepted) where outcome.refusedStreams.isEmpty || !outcome.refusedStreams.contains(accepted.labels):
                 answer.append(action: item.action, index: item.index, .created(id: idPrefix + String(sequence, radix: 36), sequence: sequence))
                 sequence += 1
             case .success:
