@@ -38,8 +38,15 @@ public final class Socket: Sendable {
     public let id: Int
     /// The route's path.
     public let route: String
-    /// Carries the socket's id and, once known, the user's.
-    public let logger: Logger
+    /// Carries the socket's id and, once known, the user's. Made when asked for: metadata kept
+    /// on each socket would cost a dictionary of its own per socket, for lines rarely written.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "socket"] = "\(id)"
+        if let principal { logger[metadataKey: "user_id"] = .string(principal.userID) }
+        return logger
+    }
+    private let baseLogger: Logger
     /// The request that opened the socket.
     public let upgrade: SocketUpgrade
     private let state: Mutex<State>
@@ -52,10 +59,7 @@ public final class Socket: Sendable {
         self.id = id
         self.route = route
         self.upgrade = upgrade
-        var logger = logger
-        logger[metadataKey: "socket"] = "\(id)"
-        if let principal { logger[metadataKey: "user_id"] = .string(principal.userID) }
-        self.logger = logger
+        self.baseLogger = logger
         self.state = Mutex(State(principal: principal))
         (self.queued, self.outgoing) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(queueLimit))
         self.sockets = sockets
