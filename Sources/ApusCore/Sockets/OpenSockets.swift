@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 package import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -48,12 +49,14 @@ package final class OpenSockets: Sendable {
     }
 
     /// A new socket, counted as open until ``remove(_:)``.
-    func makeSocket(route: String, upgrade: SocketUpgrade, logger: Logger) -> Socket {
+    func makeSocket(route: String, upgrade: SocketUpgrade, channel: any Channel, logger: Logger) -> Socket {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
             return state.nextID
         }
-        let socket = Socket(id: id, route: route, upgrade: upgrade, principal: nil, queueLimit: settings.queueLimit, logger: logger, sockets: self)
+        let socket = Socket(
+            id: id, route: route, upgrade: upgrade, principal: nil, channel: channel, queueLimit: settings.queueLimit, logger: logger, sockets: self
+        )
         let count = state.withLock { state in
             state.sockets[id] = socket
             return state.sockets.count

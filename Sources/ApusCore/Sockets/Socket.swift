@@ -1,11 +1,13 @@
 import Foundation
 public import Logging
+public import NIOCore
+import NIOWebSocket
 import Synchronization
 
-/// One open WebSocket, as a module's handler sees it: who is calling, and a bounded queue of
-/// frames to send. Sending never waits for the client: a client that does not read falls
-/// `APUS_SOCKET_QUEUE` frames behind and is closed with 1008, so a fan-out to many sockets is
-/// never held up by one, and a slow one cannot grow the server's memory.
+/// One open WebSocket, as a module's handler sees it: who is calling, and a way to send frames.
+/// Sending never waits for the client: a frame goes straight to the connection's event loop, and
+/// a client that leaves `APUS_SOCKET_QUEUE` frames unwritten is closed with 1008, so a fan-out to
+/// many sockets is never held up by one, and a slow one cannot grow the server's memory.
 public final class Socket: Sendable {
     /// Close codes with a meaning across Apus's sockets (4000–4999 are the application's).
     public enum CloseCode {
@@ -32,6 +34,8 @@ public final class Socket: Sendable {
     private struct State {
         var principal: Principal?
         var closing: Closing?
+        /// The handler has ended: nothing more is sent.
+        var finished = false
     }
 
     /// This node's number for the socket (log lines, the registry).
@@ -50,18 +54,28 @@ public final class Socket: Sendable {
     /// The request that opened the socket.
     public let upgrade: SocketUpgrade
     private let state: Mutex<State>
-    private let outgoing: AsyncStream<String>.Continuation
-    /// The frames queued for the writer, in order.
-    package let queued: AsyncStream<String>
+    /// The connection frames are written to, in the order sent.
+    private let channel: any Channel
+    /// Frames handed to the connection and not yet written to the network.
+    private let unwritten = Atomic<Int>(0)
+    private let queueLimit: Int
+    private let endings: AsyncStream<Never>.Continuation
+    /// Ends when the socket is closing or its handler has ended: the serving task then sends
+    /// the close.
+    package let ended: AsyncStream<Never>
     private let sockets: OpenSockets
 
-    package init(id: Int, route: String, upgrade: SocketUpgrade, principal: Principal?, queueLimit: Int, logger: Logger, sockets: OpenSockets) {
+    package init(
+        id: Int, route: String, upgrade: SocketUpgrade, principal: Principal?, channel: any Channel, queueLimit: Int, logger: Logger, sockets: OpenSockets
+    ) {
         self.id = id
         self.route = route
         self.upgrade = upgrade
         self.baseLogger = logger
         self.state = Mutex(State(principal: principal))
-        (self.queued, self.outgoing) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingOldest(queueLimit))
+        self.channel = channel
+        self.queueLimit = queueLimit
+        (self.ended, self.endings) = AsyncStream<Never>.makeStream()
         self.sockets = sockets
     }
 
@@ -72,20 +86,29 @@ public final class Socket: Sendable {
     /// Why the socket is closing, once it is.
     package var closing: Closing? { state.withLock { $0.closing } }
 
-    /// Queues a text frame; `false` when the socket is closing. A full queue closes the socket
-    /// with 1008 (the client reads too slowly).
+    /// Sends a text frame; `false` when the socket is closing. A client that leaves
+    /// `APUS_SOCKET_QUEUE` frames unwritten closes the socket with 1008 (it reads too slowly).
     @discardableResult
     public func send(_ text: String) -> Bool {
-        guard closing == nil else { return false }
-        switch outgoing.yield(text) {
-        case .enqueued: return true
-        case .dropped:
+        send(text: ByteBuffer(string: text))
+    }
+
+    /// Sends a text frame already in bytes: a fan-out renders a message once for all its sockets.
+    @discardableResult
+    public func send(text bytes: ByteBuffer) -> Bool {
+        guard state.withLock({ $0.closing == nil && !$0.finished }) else { return false }
+        guard unwritten.add(1, ordering: .relaxed).newValue <= queueLimit else {
+            unwritten.subtract(1, ordering: .relaxed)
             sockets.countSlowConsumer()
             close(CloseCode.policyViolation, reason: "the client does not read its messages")
             return false
-        case .terminated: return false
-        @unknown default: return false
         }
+        // Straight to the connection, not through a writer task: a task woken for every frame
+        // of a fan-out cost more than the write itself.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in self.unwritten.subtract(1, ordering: .relaxed) }
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: bytes), promise: written)
+        return true
     }
 
     /// Queues `value` as a JSON text frame in the API's conventions (snake_case, RFC 3339 times).
@@ -95,8 +118,7 @@ public final class Socket: Sendable {
         return send(String(decoding: data, as: UTF8.self))
     }
 
-    /// Closes the socket with `code` after the frame being written, dropping what is queued. The
-    /// first close wins.
+    /// Closes the socket with `code`, after the frames already sent. The first close wins.
     public func close(_ code: UInt16, reason: String) {
         let first = state.withLock { state in
             guard state.closing == nil else { return false }
@@ -105,7 +127,7 @@ public final class Socket: Sendable {
         }
         guard first else { return }
         logger.debug("socket closing", metadata: ["code": "\(code)", "reason": "\(reason)"])
-        outgoing.finish()
+        endings.finish()
     }
 
     /// How long a socket refused before it said anything waits before its close goes out:
@@ -139,8 +161,11 @@ public final class Socket: Sendable {
         return true
     }
 
-    /// The writer's end: no more frames.
-    package func finish() { outgoing.finish() }
+    /// The handler's end: no more frames.
+    package func finish() {
+        state.withLock { $0.finished = true }
+        endings.finish()
+    }
 }
 
 /// A message a client sent on a socket.

@@ -49,13 +49,13 @@ struct SocketServing: Sendable {
         }
     }
 
-    /// One socket's life: authenticated, then the route's handler reading while a writer drains
-    /// the socket's queue; whichever ends first ends the other (a close drops what is queued; a
-    /// handler that returns lets the queue drain).
+    /// One socket's life: authenticated, then the route's handler reading while this task waits
+    /// for a close to send; whichever ends first ends the other (frames already sent go out
+    /// before the close).
     private func serve(
         _ route: SocketRoute, upgrade: SocketUpgrade, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: SocketRequestContext, logger: Logger
     ) async throws {
-        let socket = sockets.makeSocket(route: route.path, upgrade: upgrade, logger: logger)
+        let socket = sockets.makeSocket(route: route.path, upgrade: upgrade, channel: context.channel, logger: logger)
         defer { sockets.remove(socket) }
         if context.offeredBadToken {
             socket.close(Socket.CloseCode.unauthorized, reason: "the credentials offered with the upgrade are invalid, expired or revoked")
@@ -65,7 +65,7 @@ struct SocketServing: Sendable {
         if socket.closing != nil {
             // Refused before it began: send the close, read nothing.
             try await Task.sleep(for: Socket.refusalDelay)
-            try await Self.write(socket, to: outbound)
+            try await Self.closeWhenAsked(socket, outbound)
             return
         }
         let channel = context.channel
@@ -86,8 +86,8 @@ struct SocketServing: Sendable {
         }
     }
 
-    /// The handler reads in a child task while this task writes: one task fewer per socket than
-    /// a writer of its own (each task keeps the memory its deepest call needed until it ends).
+    /// The handler reads in a child task while this task waits to send the close: frames go
+    /// straight to the connection (``Socket/send(text:)``), so no task writes them.
     private func run(_ route: SocketRoute, _ socket: Socket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         let settings = sockets.settings
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -102,10 +102,10 @@ struct SocketServing: Sendable {
                     try await route.handler(SocketInbound(messages), socket)
                 } catch is CancellationError {}
             }
-            // The writer ends when the handler has ended and the queue is drained, or on a close
-            // or a client gone: then stop reading.
+            // The socket is closing, or the handler has ended (its frames go out before the
+            // close hummingbird-websocket then sends): stop reading.
             do {
-                try await Self.write(socket, to: outbound)
+                try await Self.closeWhenAsked(socket, outbound)
             } catch {
                 group.cancelAll()
                 throw error
@@ -115,11 +115,9 @@ struct SocketServing: Sendable {
         }
     }
 
-    private static func write(_ socket: Socket, to outbound: WebSocketOutboundWriter) async throws {
-        for await frame in socket.queued {
-            if socket.closing != nil { break }
-            try await outbound.write(.text(frame))
-        }
+    /// Waits until the socket is closing or its handler has ended; sends the close it asked for.
+    private static func closeWhenAsked(_ socket: Socket, _ outbound: WebSocketOutboundWriter) async throws {
+        for await _ in socket.ended {}
         if let closing = socket.closing {
             try await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
         }
