@@ -1,5 +1,6 @@
 import ApusCore
 import Foundation
+import Hummingbird
 
 /// A socket as chat speaks to it: its own frames (`/v1/chat/socket`), or the same frames as
 /// Socket.IO events (`/socket.io/`). The hub fans out one frame text to every peer; a Socket.IO
@@ -27,18 +28,18 @@ struct ChatPeer: Sendable {
     /// Sends a frame rendered for both wires.
     @discardableResult
     func send(_ frame: Outgoing) -> Bool {
-        socket.send(wire == .native ? frame.native : frame.socketIO)
+        socket.send(text: wire == .native ? frame.native : frame.socketIO)
     }
 
-    /// A server frame rendered once for each wire, so that a fan-out to a room's peers does
-    /// the work once, not once a peer.
+    /// A server frame rendered once for each wire, in bytes, so that a fan-out to a room's
+    /// peers does the work once, not once a peer: every socket writes the same buffer.
     struct Outgoing: Sendable {
-        let native: String
-        let socketIO: String
+        let native: ByteBuffer
+        let socketIO: ByteBuffer
 
         init(_ frame: String) {
-            native = frame
-            socketIO = "42[\"\(ChatPeer.type(of: frame))\",\(frame)]"
+            native = ByteBuffer(string: frame)
+            socketIO = ByteBuffer(string: "42[\"\(ChatPeer.type(of: frame))\",\(frame)]")
         }
     }
 
