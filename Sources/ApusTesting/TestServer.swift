@@ -112,12 +112,12 @@ extension TestServer {
     /// shared `database`, none migrating as it starts, all serving on real sockets: what a
     /// rolling deploy runs side by side. Each node's ``ApusServer/migrator`` applies its
     /// release's migrations when the test says, as `apus migrate` would.
-    public static func withNodes(
+    public static func withNodes<Result: Sendable>(
         sharing database: any Database,
         running moduleSets: [[any Module]],
         configure: @Sendable (inout ApusConfiguration) -> Void = { _ in },
-        _ body: @Sendable ([(ApusServer, any TestClientProtocol)]) async throws -> Void
-    ) async throws {
+        _ body: @Sendable ([(ApusServer, any TestClientProtocol)]) async throws -> Result
+    ) async throws -> Result {
         var configuration = ApusConfiguration()
         configuration.bcryptCost = 4
         configuration.httpIdleTimeout = 600  // as in `withNode`
@@ -128,17 +128,17 @@ extension TestServer {
         }
         for node in nodes { try await node.openOwnDatabases() }
         let applications = try nodes.map { try $0.makeApplication() }
-        try await serve(applications[...], clients: []) { clients in
+        return try await serve(applications[...], clients: []) { clients in
             try await body(Array(zip(nodes, clients)))
         }
     }
 
-    private static func serve(
+    private static func serve<Result: Sendable>(
         _ applications: ArraySlice<some ApplicationProtocol>, clients: [any TestClientProtocol],
-        _ body: @Sendable ([any TestClientProtocol]) async throws -> Void
-    ) async throws {
+        _ body: @Sendable ([any TestClientProtocol]) async throws -> Result
+    ) async throws -> Result {
         guard let first = applications.first else { return try await body(clients) }
-        try await first.test(.live) { client in
+        return try await first.test(.live) { client in
             try await serve(applications.dropFirst(), clients: clients + [client], body)
         }
     }

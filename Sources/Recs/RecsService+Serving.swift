@@ -42,7 +42,7 @@ struct RenderedList: Sendable {
     }
 
     static func fragment(_ item: Recommendation) -> String {
-        #"{"item":"# + ServedList.quoted(item.item) + #","score":"# + (item.score.isFinite ? "\(item.score)" : "0") + "}"
+        #"{"item":"# + JSONStringLiteral.quoted(item.item) + #","score":"# + (item.score.isFinite ? "\(item.score)" : "0") + "}"
     }
 }
 
@@ -64,7 +64,7 @@ struct ServedList: Sendable {
     }
 
     var body: ByteBuffer {
-        let tail = (model.map { #","model":"# + Self.quoted($0) } ?? "") + #","strategy":"# + Self.quoted(strategy) + "}"
+        let tail = (model.map { #","model":"# + JSONStringLiteral.quoted($0) } ?? "") + #","strategy":"# + JSONStringLiteral.quoted(strategy) + "}"
         var buffer = ByteBuffer()
         buffer.reserveCapacity(list.fragments.reduce(12 + tail.utf8.count) { $0 + $1.utf8.count + 1 })
         buffer.writeStaticString(#"{"items":["#)
@@ -79,7 +79,6 @@ struct ServedList: Sendable {
 
     var json: String { String(buffer: body) }
 
-    static func quoted(_ text: String) -> String { JSONStringLiteral.quoted(text) }
 }
 
 /// `category:<name>`: keep only items of that category.

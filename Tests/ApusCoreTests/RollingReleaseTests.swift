@@ -6,7 +6,6 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import SQLKit
-import Synchronization
 import Testing
 
 /// `docs/deploying.md`'s worked example, carried out: a column renamed (`url` to `target`) over
@@ -149,12 +148,11 @@ struct BookmarksRelease: Module {
     /// Release `release - 1` serves; `release` starts without migrating, its migrations are
     /// applied as their own step, then both serve side by side. Returns what each bookmark holds.
     static func rollOut(_ release: Int, on database: any Database, holding written: [String: String]) async throws -> [String: String] {
-        let result = ResultBox(written)
         try await TestServer.withNodes(sharing: database, running: [[BookmarksRelease(release: release - 1)], [BookmarksRelease(release: release)]]) { nodes in
             let (old, new): (Node, Node) = (nodes[0], nodes[1])
             // The very first release installs its own schema.
             if release == 1 { try await old.server.migrator.migrate() }
-            var expected = result.value.withLock { $0 }
+            var expected = written
             let (refused, reason) = try await ready(new)
             #expect(refused == .serviceUnavailable && reason.contains("pending"), "release \(release) before its migrations: \(reason)")
 
@@ -184,9 +182,8 @@ struct BookmarksRelease: Module {
                 #expect(try await get(old, id) == url, "release \(release - 1) reads \(id)")
                 #expect(try await get(new, id) == url, "release \(release) reads \(id)")
             }
-            result.value.withLock { $0 = expected }
+            return expected
         }
-        return result.value.withLock { $0 }
     }
 
     @Test(arguments: DatabaseEngine.allCases)
@@ -206,10 +203,4 @@ struct BookmarksRelease: Module {
             }
         }
     }
-}
-
-/// Carries a value out of a `@Sendable` test body.
-private final class ResultBox: Sendable {
-    let value: Mutex<[String: String]>
-    init(_ value: [String: String]) { self.value = Mutex(value) }
 }

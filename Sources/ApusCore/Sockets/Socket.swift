@@ -115,7 +115,7 @@ public final class Socket: Sendable {
     @discardableResult
     public func send(json value: some Encodable) -> Bool {
         guard let data = try? APIJSON.encoder.encode(value) else { return false }
-        return send(String(decoding: data, as: UTF8.self))
+        return send(text: ByteBuffer(bytes: data))
     }
 
     /// Closes the socket with `code`, after the frames already sent. The first close wins.

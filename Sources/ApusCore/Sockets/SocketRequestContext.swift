@@ -10,7 +10,7 @@ public struct SocketRequestContext: RequestContext, WebSocketRequestContext {
     public var principal: Principal?
     /// Whether a token was offered in `Sec-WebSocket-Protocol` and is not valid.
     public var offeredBadToken = false
-    /// The connection, for the keepalive the platform adds to it once upgraded.
+    /// The connection: a socket writes its frames to it, and its keepalive sits on it.
     let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {

@@ -103,13 +103,9 @@ struct SocketServing: Sendable {
                 } catch is CancellationError {}
             }
             // The socket is closing, or the handler has ended (its frames go out before the
-            // close hummingbird-websocket then sends): stop reading.
-            do {
-                try await Self.closeWhenAsked(socket, outbound)
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+            // close hummingbird-websocket then sends): stop reading. (A throw here cancels the
+            // reader too, as the group's body ends.)
+            try await Self.closeWhenAsked(socket, outbound)
             group.cancelAll()
             try await group.waitForAll()
         }

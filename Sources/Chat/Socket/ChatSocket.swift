@@ -67,7 +67,8 @@ struct ChatSocket: Sendable {
         await serve(frame, principal, peer, .native(frame.ref), &limiter)
     }
 
-    /// Runs one request within the rate, answering it as the client asked.
+    /// Runs one request within the rate, answering it as the client asked. Not inlined either,
+    /// for the same reason (the Socket.IO endpoint's loop calls it too).
     @inline(never)
     func serve(_ frame: ClientFrame, _ principal: Principal, _ peer: ChatPeer, _ reply: ChatPeer.Reply, _ limiter: inout TokenBucket) async {
         if frame.type != "ping", case .refused = limiter.take(now: service.now().timeIntervalSince1970) {

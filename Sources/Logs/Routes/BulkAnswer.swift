@@ -15,7 +15,6 @@ struct BulkAnswer {
 
     private(set) var errors = false
     private var body = ByteBuffer()
-    private var count = 0
 
     init(items: Int) {
         // A created item takes about 200 bytes.
@@ -23,8 +22,7 @@ struct BulkAnswer {
     }
 
     mutating func append(action: String, index: String, _ outcome: Outcome) {
-        if count > 0 { body.writeInteger(UInt8(ascii: ",")) }
-        count += 1
+        if body.readableBytes > 0 { body.writeInteger(UInt8(ascii: ",")) }
         body.writeStaticString("{")
         body.writeJSONStringLiteral(action)
         body.writeStaticString(#":{"_index":"#)
