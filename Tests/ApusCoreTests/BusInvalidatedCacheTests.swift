@@ -134,6 +134,39 @@ import Testing
         }
     }
 
+    /// From the moment a transaction invalidates a key until the invalidation is applied on the
+    /// node after the commit, the key is read from the database: a request that already sees
+    /// the commit (its client polled another endpoint) is never answered from the old entry.
+    /// Keys of other stripes are served from the cache as before.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aKeyIsReadFromTheDatabaseWhileATransactionInvalidatingItIsUnderWay(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database in
+            let platform = Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger, bus: LocalBus())
+            let cache: BusInvalidatedCache<String, String> = platform.cache("test.held", capacity: 10, lifetime: .seconds(60))
+            let other = (0..<1000).map { "other\($0)" }.first { cache.stripe($0) != cache.stripe("k") }!
+            #expect(try await cache.value(for: "k") { "old" } == "old")
+            #expect(try await cache.value(for: other) { "kept" } == "kept")
+            try await platform.transaction { transaction in
+                transaction.invalidate(cache, "k")
+                #expect(cache.cached("k") == nil)
+                let during = try await cache.value(for: "k") { "read in the transaction" }
+                #expect(during == "read in the transaction")
+                #expect(cache.cached("k") == nil, "a load while the key is held is not kept")
+                let elsewhere = try await cache.value(for: other) { "not asked" }
+                #expect(elsewhere == "kept")
+                transaction.afterCommit {
+                    // Committed; the hold lasts until every effect has run.
+                    #expect(cache.cached("k") == nil)
+                    let after = try await cache.value(for: "k") { "new" }
+                    #expect(after == "new")
+                    #expect(cache.cached("k") == nil)
+                }
+            }
+            #expect(try await cache.value(for: "k") { "new" } == "new")
+            #expect(try await cache.value(for: "k") { "not asked" } == "new")
+        }
+    }
+
     @Test func invalidationsTravelInPayloadsTheBusCanCarry() {
         let keys = (0..<2000).map { CacheKey(cache: "links.redirects", key: "code\($0)") }
         let payloads = CacheRegistry.payloads(keys)

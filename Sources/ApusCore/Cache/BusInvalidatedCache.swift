@@ -11,6 +11,11 @@ public import Synchronization
 /// a fixed set of stripes whose generation an invalidation bumps, and a loaded value is kept only
 /// if its stripe's generation is the one seen before the load began. Entries also expire after a
 /// bounded lifetime, a safety net for anything the bus could not deliver.
+///
+/// A transaction that invalidates a key holds its stripe until the transaction has ended and its
+/// invalidations are applied on this node: meanwhile the stripe's keys are read from the
+/// database, not the cache, so a client that sees the commit (through another request) is never
+/// answered from the entry it replaced.
 public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessStringConvertible, Value: Sendable>: Sendable {
     /// The name invalidations are addressed to, unique on the node (`links.redirects`).
     public let name: String
@@ -39,11 +44,17 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     struct State {
         @usableFromInline var entries: LRUCache<Key, Entry>
         @usableFromInline var generations: [UInt64]
+        /// Open holds by stripe (``hold(_:)``), and their total, so a read checks its stripe
+        /// only while some transaction holds one.
+        @usableFromInline var holds: [UInt32]
+        @usableFromInline var holding: Int
 
         @usableFromInline
         init(entries: LRUCache<Key, Entry>, generations: [UInt64]) {
             self.entries = entries
             self.generations = generations
+            self.holds = Array(repeating: 0, count: generations.count)
+            self.holding = 0
         }
     }
 
@@ -56,7 +67,7 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     @usableFromInline let now: @Sendable () -> Date
     @usableFromInline let hits: Counter?
     @usableFromInline let misses: Counter?
-    private let stripeMask: Int
+    @usableFromInline let stripeMask: Int
 
     /// A cache of at most `capacity` entries, each kept at most `lifetime`; misses are remembered
     /// for `missLifetime` (`nil`: not at all). With `metrics`, hits and misses are counted as
@@ -85,6 +96,7 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
         )
     }
 
+    @usableFromInline
     func stripe(_ key: Key) -> Int { key.hashValue & stripeMask }
 
     /// What is cached for `key`, if anything fresh; `nil` when the caller must load.
@@ -92,6 +104,8 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
     public func cached(_ key: Key) -> Cached? {
         let now = now()
         let found: Cached? = state.withLock { state in
+            // A transaction that invalidates a key of this stripe is open, or has just committed.
+            if state.holding > 0, state.holds[stripe(key)] > 0 { return nil }
             guard let entry = state.entries.get(key) else { return nil }
             guard entry.expires > now else {
                 _ = state.entries.remove(key)
@@ -159,7 +173,7 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
         }
         state.withLock { state in
             // An invalidation landed while loading: what was read may be stale.
-            guard state.generations[stripe] == generation else { return }
+            guard state.generations[stripe] == generation, state.holds[stripe] == 0 else { return }
             _ = state.entries.put(key, entry)
         }
     }
@@ -169,6 +183,28 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
         let stripe = stripe(key)
         state.withLock { state in
             _ = state.entries.remove(key)
+            state.generations[stripe] &+= 1
+        }
+    }
+
+    /// Holds `key`'s stripe for a transaction that will invalidate `key`: until ``release(stripe:)``,
+    /// its keys are not answered from the cache and loads are not kept. The entries stay, for a
+    /// transaction that rolls back. Returns the stripe to release.
+    func hold(_ key: Key) -> Int {
+        let stripe = stripe(key)
+        state.withLock { state in
+            state.holds[stripe] += 1
+            state.holding += 1
+            state.generations[stripe] &+= 1
+        }
+        return stripe
+    }
+
+    /// Ends one hold of `stripe`; a load that began while it was held is not kept.
+    func release(stripe: Int) {
+        state.withLock { state in
+            state.holds[stripe] -= 1
+            state.holding -= 1
             state.generations[stripe] &+= 1
         }
     }
@@ -194,6 +230,36 @@ public final class BusInvalidatedCache<Key: Hashable & Sendable & LosslessString
 extension BusInvalidatedCache: InvalidatableCache {
     func invalidate(described key: String) {
         if let key = Key(key) { invalidate(key) }
+    }
+}
+
+extension BusInvalidatedCache: HoldableCache {}
+
+/// A cache whose stripes a transaction holds (``BusInvalidatedCache/hold(_:)``).
+protocol HoldableCache: Sendable {
+    func release(stripe: Int)
+}
+
+/// The cache stripes one transaction holds, released once it has ended and its invalidations
+/// are applied on this node (or it rolled back): whoever runs the transaction releases them.
+final class CacheHolds: Sendable {
+    private let held = Mutex<[(cache: any HoldableCache, stripe: Int)]>([])
+
+    init() {}
+
+    /// Holds `key` of `cache` until ``release()``.
+    func hold<Key, Value>(_ cache: BusInvalidatedCache<Key, Value>, _ key: Key) {
+        let stripe = cache.hold(key)
+        held.withLock { $0.append((cache, stripe)) }
+    }
+
+    /// Ends every hold.
+    func release() {
+        let released = held.withLock { held in
+            defer { held.removeAll() }
+            return held
+        }
+        for (cache, stripe) in released { cache.release(stripe: stripe) }
     }
 }
 

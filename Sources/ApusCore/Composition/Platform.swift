@@ -146,8 +146,12 @@ public struct Platform: Sendable {
     /// are woken for the jobs it enqueued, and the cache keys it invalidated are dropped on every
     /// node.
     public func transaction<Result: Sendable>(_ body: @Sendable (Transaction) async throws -> Result) async throws -> Result {
+        // Released once the invalidations are applied here: until then the keys are read from
+        // the database, which another request may already see committed.
+        let holds = CacheHolds()
+        defer { holds.release() }
         let (result, effects) = try await database.withTransaction { [events, jobs] sql in
-            let transaction = Transaction(sql: sql, outbox: events, jobs: jobs)
+            let transaction = Transaction(sql: sql, outbox: events, jobs: jobs, holds: holds)
             let result = try await body(transaction)
             return (result, transaction.effects)
         }

@@ -14,11 +14,15 @@ public final class Transaction: Sendable {
     private let jobs: JobQueue
     private let clock: @Sendable () -> Date
     private let pending = Mutex(AfterCommit())
+    private let holds: CacheHolds
 
-    init(sql: any SQLDatabase, outbox: EventOutbox, jobs: JobQueue) {
+    /// `holds` gets the cache keys the transaction invalidates, held until its runner has applied
+    /// the invalidations after the commit (or seen it roll back) and releases them.
+    init(sql: any SQLDatabase, outbox: EventOutbox, jobs: JobQueue, holds: CacheHolds) {
         self.sql = sql
         self.outbox = outbox
         self.jobs = jobs
+        self.holds = holds
         // The queue reads the platform's clock.
         self.clock = jobs.now
     }
@@ -61,8 +65,10 @@ public final class Transaction: Sendable {
         return replayed
     }
 
-    /// Drops `key` from `cache` on every node once the transaction commits.
+    /// Drops `key` from `cache` on every node once the transaction commits. On this node, `key`
+    /// is read from the database, not the cache, from now until the transaction has ended.
     public func invalidate<Key, Value>(_ cache: BusInvalidatedCache<Key, Value>, _ key: Key) {
+        holds.hold(cache, key)
         pending.withLock { $0.invalidations.append(CacheKey(cache: cache.name, key: key.description)) }
     }
 

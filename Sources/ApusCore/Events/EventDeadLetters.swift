@@ -79,12 +79,14 @@ extension EventDispatcher {
             guard let consumer = consumers.first(where: { $0.name == redelivery.consumer }) else {
                 throw JobFailure.permanent("no event consumer named '\(redelivery.consumer)' runs on this node")
             }
+            let holds = CacheHolds()
+            defer { holds.release() }
             let effects = try await outbox.database.withTransaction { connection in
                 guard let row = try await connection.raw("""
                     SELECT id, type, aggregate, payload, occurred_at, owner_id FROM apus_events WHERE id = \(bind: redelivery.eventID)
                     """).first()
                 else { throw JobFailure.permanent("event \(redelivery.eventID) is no longer kept") }
-                let transaction = Transaction(sql: connection, outbox: outbox, jobs: jobs)
+                let transaction = Transaction(sql: connection, outbox: outbox, jobs: jobs, holds: holds)
                 try await Self.handleOnce(try Self.event(row), by: consumer, in: transaction)
                 return transaction.effects
             }

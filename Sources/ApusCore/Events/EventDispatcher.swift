@@ -102,6 +102,8 @@ final class EventDispatcher: Service, Sendable {
             try await register(consumer)
             registered.withLock { _ = $0.insert(consumer.name) }
         }
+        let holds = CacheHolds()
+        defer { holds.release() }
         let outcome = try await database.withTransaction { connection -> DeliveryOutcome in
             let lock: SQLQueryString = postgres ? " FOR UPDATE SKIP LOCKED" : ""
             guard let position = try await connection.raw("""
@@ -124,7 +126,7 @@ final class EventDispatcher: Service, Sendable {
                     WHERE id > \(bind: positionID) ORDER BY id LIMIT \(bind: self.batchSize)
                     """).all()
             guard !rows.isEmpty else { return DeliveryOutcome(read: 0) }
-            let transaction = Transaction(sql: connection, outbox: self.outbox, jobs: self.jobs)
+            let transaction = Transaction(sql: connection, outbox: self.outbox, jobs: self.jobs, holds: holds)
             var handled = 0
             var passed: (any SQLRow)?
             var failure: EventHandlingFailure?
