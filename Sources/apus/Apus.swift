@@ -11,4 +11,9 @@ struct Apus: AsyncParsableCommand {
         subcommands: [Serve.self, Migrate.self, UserCommand.self, KeysCommand.self, JobsCommand.self, EventsCommand.self, InventoryCommand.self, RecsCommand.self, LogsCommand.self],
         defaultSubcommand: Serve.self
     )
+
+    static func main() async {
+        EventLoopExecutor.install()
+        await main(nil)
+    }
 }
