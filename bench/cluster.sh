@@ -38,13 +38,24 @@ code=$(curl -sf -X POST "$lb/v1/links" -H "Authorization: Bearer $token" -H 'Con
     -d '{"url":"https://example.com/landing"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')
 ua="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
 
+# ticks PID: user + system ticks of a process and of its children still running (HAProxy's
+# master and its worker).
+ticks_of() {
+    local total=0 pid
+    for pid in "$1" $(pgrep -P "$1" || true); do
+        [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+# balancer_cpu: HAProxy's ticks.
+balancer_cpu() { ticks_of "$(head -n 1 "$APUS_CLUSTER_DIR/run/balancer.pid")"; }
 # cluster_cpu: user + system ticks of every process of the cluster: nodes, balancer, moto, and
 # each PostgreSQL server with its backends (the ones still running, and those it has reaped).
 cluster_cpu() {
     local total=0 pid postmaster file
     for file in "$APUS_CLUSTER_DIR"/run/*.pid; do
         pid=$(head -n 1 "$file" 2>/dev/null || true)
-        [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+        [ -n "$pid" ] && total=$((total + $(ticks_of "$pid")))
     done
     for postmaster in $(head -qn 1 "$APUS_CLUSTER_DIR"/pg/*/postmaster.pid 2>/dev/null); do
         [ -r "/proc/$postmaster/stat" ] && total=$((total + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat")))
@@ -54,18 +65,21 @@ cluster_cpu() {
     done
     echo "$total"
 }
-# measure URL [wrk args]: "req/s p99-ms cpu-µs-per-request failures" of one wrk run.
+# measure URL [wrk args]: "req/s p99-ms cpu-µs-per-request failures balancer-cpu-µs-per-request"
+# of one wrk run.
 measure() {
-    local url=$1 before after
+    local url=$1 before after balancer_before balancer_after
     shift
     before=$(cluster_cpu)
+    balancer_before=$(balancer_cpu)
     wrk -t1 -c64 -d"${seconds}s" --latency "$@" "$url" >"$work/wrk"
     after=$(cluster_cpu)
-    awk -v cpu=$((after - before)) -v ticks="$ticks" '
+    balancer_after=$(balancer_cpu)
+    awk -v cpu=$((after - before)) -v lb=$((balancer_after - balancer_before)) -v ticks="$ticks" '
         function ms(v, n) { n = v + 0; if (v ~ /us$/) return n / 1000; if (v ~ /ms$/) return n; if (v ~ /s$/) return n * 1000; return n }
         /Requests\/sec/ { rate = $2 } / 99%/ { p99 = ms($2) } /requests in/ { n = $1 } /Non-2xx/ { bad += $NF }
         /Socket errors/ { for (i = 3; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) bad += $i + 0 }
-        END { printf "%.0f %.2f %.1f %d\n", rate, p99, cpu / ticks * 1e6 / n, bad }' "$work/wrk"
+        END { printf "%.0f %.2f %.1f %d %.1f\n", rate, p99, cpu / ticks * 1e6 / n, bad, lb / ticks * 1e6 / n }' "$work/wrk"
 }
 
 # balancer COMMAND: one command on HAProxy's admin socket.
@@ -123,7 +137,9 @@ def row(label, runs):
     p99 = statistics.median(r[1] for r in runs)
     cpu = statistics.median(r[2] for r in runs)
     bad = sum(r[3] for r in runs)
+    balancer = statistics.median(r[4] for r in runs)
     print(f"   {label:<30} {rate:8.0f} req/s = {rate * 60 / 1e6:5.2f} M/minute   p99 {p99:7.2f} ms   cluster CPU {cpu:6.1f} µs/request"
+          + (f", HAProxy's {balancer:5.1f}" if balancer else "")
           + (f"   ({bad:.0f} failed)" if bad else ""))
     return rate
 redirect_lb, redirect_direct, me_lb, me_direct, redirect_one = (parse(t) for t in sys.argv[4:9])

@@ -60,6 +60,7 @@ struct Serve: AsyncParsableCommand {
             "address": "\(node.configuration.host):\(node.configuration.port)",
             "database": "\(server.platform.database.engine.rawValue)",
             "modules": "\(server.modules.map(\.name).joined(separator: ","))",
+            "executor": "\(EventLoopExecutor.current)",
         ])
         if isatty(STDERR_FILENO) != 0 {
             let banner = StartupBanner(

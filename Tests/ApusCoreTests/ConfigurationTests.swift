@@ -32,9 +32,17 @@ import Testing
 
     @Test(arguments: [
         ["APUS_PORT": "70000"], ["APUS_PORT": "http"], ["APUS_LOG_LEVEL": "loud"], ["APUS_LOG_FORMAT": "xml"],
+        ["APUS_EXECUTOR": "threads"],
     ])
     func refusesValuesItCannotUse(environment: [String: String]) {
         #expect(throws: ConfigurationError.self) { try ApusConfiguration(environment: environment) }
+    }
+
+    @Test func theExecutorIsLeftToDispatchWhenAskedAndItsSettingIsChecked() throws {
+        #expect(!EventLoopExecutor.install(environment: ["APUS_EXECUTOR": "dispatch"]))
+        #expect(EventLoopExecutor.current == "dispatch")
+        _ = try ApusConfiguration(environment: ["APUS_EXECUTOR": "dispatch"])
+        _ = try ApusConfiguration(environment: ["APUS_EXECUTOR": "event-loops"])
     }
 
     @Test(arguments: ["mysql://u@h/db", "postgres://h/db", "postgres://u@/db", "postgres://u@h/db?sslmode=maybe", "sqlite://", "postgres://u@h/db?search_path=x;drop"])

@@ -113,6 +113,11 @@ public struct ApusConfiguration: Sendable, Equatable {
             }
         }
         if let limit = value("APUS_RATE_LIMIT_DEFAULT") { self.defaultRateLimit = try .parse(limit, name: "default", setting: "APUS_RATE_LIMIT_DEFAULT") }
+        // Read by `EventLoopExecutor.install` before anything else runs; checked here so a typo
+        // stops the node with the other configuration errors.
+        if let executor = value("APUS_EXECUTOR"), !["event-loops", "dispatch"].contains(executor) {
+            throw .invalid("APUS_EXECUTOR", "must be event-loops (the default) or dispatch, not '\(executor)'")
+        }
         if let seconds = value("APUS_HTTP_IDLE_TIMEOUT") { self.httpIdleTimeout = try Self.parseSeconds(seconds, setting: "APUS_HTTP_IDLE_TIMEOUT") }
         if let seconds = value("APUS_SHUTDOWN_GRACE") { self.shutdownGrace = try Self.parseSeconds(seconds, setting: "APUS_SHUTDOWN_GRACE") }
         if let limit = value("APUS_RATE_LIMIT_AUTH_FAILURES") {
