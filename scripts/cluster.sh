@@ -142,6 +142,8 @@ cluster_env() {
         APUS_INVENTORY_PAYMENT_SECRET="${APUS_INVENTORY_PAYMENT_SECRET:-$PAYMENT_SECRET}"
         APUS_RATE_LIMIT_SHARED="${APUS_RATE_LIMIT_SHARED-auth,login-email}"
         APUS_LOG_FORMAT=json
+        # Four nodes share the machine's cores: handlers on the event loops, without a pool each.
+        APUS_EXECUTOR="${APUS_EXECUTOR:-event-loops}"
     )
 }
 

@@ -38,7 +38,8 @@ import Testing
         #expect(throws: ConfigurationError.self) { try ApusConfiguration(environment: environment) }
     }
 
-    @Test func theExecutorIsLeftToDispatchWhenAskedAndItsSettingIsChecked() throws {
+    @Test func theExecutorIsLeftToDispatchUnlessAskedAndItsSettingIsChecked() throws {
+        #expect(!EventLoopExecutor.install(environment: [:]))
         #expect(!EventLoopExecutor.install(environment: ["APUS_EXECUTOR": "dispatch"]))
         #expect(EventLoopExecutor.current == "dispatch")
         _ = try ApusConfiguration(environment: ["APUS_EXECUTOR": "dispatch"])

@@ -116,7 +116,7 @@ public struct ApusConfiguration: Sendable, Equatable {
         // Read by `EventLoopExecutor.install` before anything else runs; checked here so a typo
         // stops the node with the other configuration errors.
         if let executor = value("APUS_EXECUTOR"), !["event-loops", "dispatch"].contains(executor) {
-            throw .invalid("APUS_EXECUTOR", "must be event-loops (the default) or dispatch, not '\(executor)'")
+            throw .invalid("APUS_EXECUTOR", "must be dispatch (the default) or event-loops, not '\(executor)'")
         }
         if let seconds = value("APUS_HTTP_IDLE_TIMEOUT") { self.httpIdleTimeout = try Self.parseSeconds(seconds, setting: "APUS_HTTP_IDLE_TIMEOUT") }
         if let seconds = value("APUS_SHUTDOWN_GRACE") { self.shutdownGrace = try Self.parseSeconds(seconds, setting: "APUS_SHUTDOWN_GRACE") }
