@@ -199,7 +199,11 @@ def test_a_person_at_a_terminal_is_greeted_and_a_machine_gets_json_lines(tmp_pat
     # The same start without a terminal writes JSON lines and no banner.
     node = Node({"APUS_DATA_DIR": str(tmp_path / "pipe")}, [])
     try:
-        logs = node.logs()
+        # The node answers once it listens, after it logged that it does.
+        deadline = time.monotonic() + 10
+        while "apus listening" not in (logs := node.logs()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "apus listening" in logs, f"port {node.port}, exit {node.process.poll()}: {logs!r}"
         assert "is serving" not in logs
         lines = [line for line in logs.splitlines() if line.strip()]
         assert lines and all(json.loads(line)["message"] for line in lines)
