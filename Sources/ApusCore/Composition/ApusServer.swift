@@ -216,7 +216,7 @@ public struct ApusServer: Sendable {
                 maxFrameSize: sockets.maxMessageBytes,
                 // The platform's keepalive pings instead, without a task per socket (`SocketKeepalive`).
                 autoPing: .disabled,
-                closeTimeout: .seconds(5)
+                closeTimeout: SocketCloser.closeTimeout
             )
         )
         return Application(

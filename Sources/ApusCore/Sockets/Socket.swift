@@ -36,6 +36,8 @@ public final class Socket: Sendable {
         var closing: Closing?
         /// The handler has ended: nothing more is sent.
         var finished = false
+        /// What sends the close once the socket is closing (``whenClosing(_:)``).
+        var onClosing: (@Sendable (Closing) -> Void)?
     }
 
     /// This node's number for the socket (log lines, the registry).
@@ -59,10 +61,6 @@ public final class Socket: Sendable {
     /// Frames handed to the connection and not yet written to the network.
     private let unwritten = Atomic<Int>(0)
     private let queueLimit: Int
-    private let endings: AsyncStream<Never>.Continuation
-    /// Ends when the socket is closing or its handler has ended: the serving task then sends
-    /// the close.
-    package let ended: AsyncStream<Never>
     private let sockets: OpenSockets
 
     package init(
@@ -75,7 +73,6 @@ public final class Socket: Sendable {
         self.state = Mutex(State(principal: principal))
         self.channel = channel
         self.queueLimit = queueLimit
-        (self.ended, self.endings) = AsyncStream<Never>.makeStream()
         self.sockets = sockets
     }
 
@@ -120,14 +117,26 @@ public final class Socket: Sendable {
 
     /// Closes the socket with `code`, after the frames already sent. The first close wins.
     public func close(_ code: UInt16, reason: String) {
-        let first = state.withLock { state in
-            guard state.closing == nil else { return false }
-            state.closing = Closing(code: code, reason: reason)
-            return true
+        let closing = Closing(code: code, reason: reason)
+        let (first, action) = state.withLock { state -> (Bool, (@Sendable (Closing) -> Void)?) in
+            guard state.closing == nil else { return (false, nil) }
+            state.closing = closing
+            defer { state.onClosing = nil }
+            return (true, state.onClosing)
         }
         guard first else { return }
         logger.debug("socket closing", metadata: ["code": "\(code)", "reason": "\(reason)"])
-        endings.finish()
+        action?(closing)
+    }
+
+    /// Runs `action` once the socket is closing (at once if it is): the serving code sends the
+    /// close there, so no task waits for it beside the reader.
+    package func whenClosing(_ action: @escaping @Sendable (Closing) -> Void) {
+        let closing = state.withLock { state -> Closing? in
+            if state.closing == nil { state.onClosing = action }
+            return state.closing
+        }
+        if let closing { action(closing) }
     }
 
     /// How long a socket refused before it said anything waits before its close goes out:
@@ -163,8 +172,10 @@ public final class Socket: Sendable {
 
     /// The handler's end: no more frames.
     package func finish() {
-        state.withLock { $0.finished = true }
-        endings.finish()
+        state.withLock { state in
+            state.finished = true
+            state.onClosing = nil
+        }
     }
 }
 

@@ -8,7 +8,7 @@ import NIOWebSocket
 import ServiceLifecycle
 
 /// Serves the modules' ``SocketRoute``s: the upgrade router, the answer to a plain `GET` of a
-/// socket path, and the life of each socket (authentication, the writer, limits, shutdown).
+/// socket path, and the life of each socket (authentication, closing, limits, shutdown).
 struct SocketServing: Sendable {
     let routes: [SocketRoute]
     let sockets: OpenSockets
@@ -49,9 +49,8 @@ struct SocketServing: Sendable {
         }
     }
 
-    /// One socket's life: authenticated, then the route's handler reading while this task waits
-    /// for a close to send; whichever ends first ends the other (frames already sent go out
-    /// before the close).
+    /// One socket's life: authenticated, then the route's handler reading in this task until the
+    /// client closes or answers the server's close (frames already sent go out before it).
     private func serve(
         _ route: SocketRoute, upgrade: SocketUpgrade, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: SocketRequestContext, logger: Logger
     ) async throws {
@@ -62,10 +61,10 @@ struct SocketServing: Sendable {
         } else if let principal = context.principal {
             _ = socket.adopt(principal)
         }
-        if socket.closing != nil {
+        if let closing = socket.closing {
             // Refused before it began: send the close, read nothing.
             try await Task.sleep(for: Socket.refusalDelay)
-            try await Self.closeWhenAsked(socket, outbound)
+            try await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
             return
         }
         let channel = context.channel
@@ -77,7 +76,7 @@ struct SocketServing: Sendable {
         // graceful shutdown signal, or when the server cancels the connection's task.
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await run(route, socket, inbound: inbound, outbound: outbound)
+                try await run(route, socket, inbound: inbound, outbound: outbound, channel: channel)
             } onCancel: {
                 socket.close(Socket.CloseCode.goingAway, reason: "the node is stopping")
             }
@@ -86,37 +85,31 @@ struct SocketServing: Sendable {
         }
     }
 
-    /// The handler reads in a child task while this task waits to send the close: frames go
-    /// straight to the connection (``Socket/send(text:)``), so no task writes them.
-    private func run(_ route: SocketRoute, _ socket: Socket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// The handler reads in the connection's own task; frames go straight to the connection
+    /// (``Socket/send(text:)``), and a close is sent from a short task made when the socket
+    /// starts closing, so an open socket holds one task, not a reader beside a task waiting to
+    /// close it.
+    private func run(
+        _ route: SocketRoute, _ socket: Socket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel
+    ) async throws {
         let settings = sockets.settings
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { socket.finish() }
-                var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
-                if route.authentication == .required, socket.principal == nil {
-                    guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else { return }
+        let closer = SocketCloser(outbound: outbound, channel: channel)
+        socket.whenClosing { closer.send($0) }
+        defer { socket.finish() }
+        do {
+            var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
+            if route.authentication == .required, socket.principal == nil {
+                guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else {
+                    await closer.sent()
+                    return
                 }
-                guard socket.closing == nil else { return }
-                do {
-                    try await route.handler(SocketInbound(messages), socket)
-                } catch is CancellationError {}
             }
-            // The socket is closing, or the handler has ended (its frames go out before the
-            // close hummingbird-websocket then sends): stop reading. (A throw here cancels the
-            // reader too, as the group's body ends.)
-            try await Self.closeWhenAsked(socket, outbound)
-            group.cancelAll()
-            try await group.waitForAll()
-        }
-    }
-
-    /// Waits until the socket is closing or its handler has ended; sends the close it asked for.
-    private static func closeWhenAsked(_ socket: Socket, _ outbound: WebSocketOutboundWriter) async throws {
-        for await _ in socket.ended {}
-        if let closing = socket.closing {
-            try await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
-        }
+            if socket.closing == nil {
+                try await route.handler(SocketInbound(messages, socket: socket), socket)
+            }
+        } catch is CancellationError {}
+        // The close asked for goes out before the one hummingbird-websocket sends when this returns.
+        await closer.sent()
     }
 
     /// Waits for the `auth` frame; closes the socket with 4401 when none comes in time or its
