@@ -37,6 +37,17 @@ struct EchoSocketModule: Module {
                 socket.send("\(socket.principal?.userID ?? "nobody")|\(socket.upgrade.path)|\(socket.upgrade.query)|\(socket.upgrade.headers[HTTPField.Name("X-Echo")!] ?? "")")
                 for try await _ in inbound {}
             },
+            // Told "bye", closes with 4000 from elsewhere a moment later (as a revocation or a
+            // stopping node does) while the handler waits for the next message.
+            SocketRoute("/v1/echo/close") { inbound, socket in
+                for try await message in inbound where message == .text("bye") {
+                    Task {
+                        try await Task.sleep(for: .milliseconds(100))
+                        socket.close(4000, reason: "bye")
+                    }
+                }
+                socket.send("not sent: the socket is closing")
+            },
             // Sends without end, faster than any client reads.
             SocketRoute("/v1/echo/flood") { inbound, socket in
                 var sent = 0
@@ -311,6 +322,33 @@ struct EchoSocketModule: Module {
             #expect(frames == [0x89, 0x00, 0x88, 0x02, 0x03, 0xE9], "a ping, then a close with 1001: \(frames)")
             // Pinged after one interval, cut off after the next.
             #expect(elapsed >= .milliseconds(1_900) && elapsed < .seconds(10), "\(elapsed)")
+        }
+    }
+
+    /// A close asked for from elsewhere while the handler waits in its read goes out from a
+    /// task made for it (no task waits beside the reader for the socket's whole life), nothing
+    /// the handler sends after it goes out, and the connection ends though the peer never
+    /// answers the close (at the latest after the close timeout).
+    @Test func aCloseFromElsewhereReachesAPeerThatNeverAnswersAndEndsTheConnection() async throws {
+        try await Self.withEcho { server, client, port in
+            let tokens = try await client.signedIn("ada@example.com", server: server)
+            let started = ContinuousClock.now
+            let peer = try await TCPListenerTests.connect(port)
+            let bytes = try await peer.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: [
+                    "GET /v1/echo/close HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: bearer.\(tokens.accessToken)", "", "",
+                ].joined(separator: "\r\n")))
+                // "bye", masked with a zero key as a client must mask, then silence.
+                try await outbound.write(ByteBuffer(bytes: [0x81, 0x83, 0, 0, 0, 0] + Array("bye".utf8)))
+                var bytes: [UInt8] = []
+                for try await buffer in inbound { bytes += Array(buffer.readableBytesView) }
+                return bytes
+            }
+            let elapsed = started.duration(to: .now)
+            #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 101"))
+            #expect(Array(bytes.suffix(7)) == [0x88, 0x05, 0x0F, 0xA0] + Array("bye".utf8), "a close with 4000 and nothing after it")
+            #expect(elapsed >= .milliseconds(100) && elapsed < SocketCloser.closeTimeout + .seconds(2), "\(elapsed)")
         }
     }
 
