@@ -243,21 +243,32 @@ protocol HoldableCache: Sendable {
 /// The cache stripes one transaction holds, released once it has ended and its invalidations
 /// are applied on this node (or it rolled back): whoever runs the transaction releases them.
 final class CacheHolds: Sendable {
-    private let held = Mutex<[(cache: any HoldableCache, stripe: Int)]>([])
+    private struct State {
+        var held: [(cache: any HoldableCache, stripe: Int)] = []
+        var released = false
+    }
+
+    private let state = Mutex(State())
 
     init() {}
 
-    /// Holds `key` of `cache` until ``release()``.
+    /// Holds `key` of `cache` until ``release()``; nothing once released (a transaction used
+    /// after its end holds nothing, so no stripe is held for ever).
     func hold<Key, Value>(_ cache: BusInvalidatedCache<Key, Value>, _ key: Key) {
-        let stripe = cache.hold(key)
-        held.withLock { $0.append((cache, stripe)) }
+        state.withLock { state in
+            guard !state.released else { return }
+            state.held.append((cache, cache.hold(key)))
+        }
     }
 
-    /// Ends every hold.
+    /// Ends every hold; later calls do nothing.
     func release() {
-        let released = held.withLock { held in
-            defer { held.removeAll() }
-            return held
+        let released = state.withLock { state in
+            defer {
+                state.held.removeAll()
+                state.released = true
+            }
+            return state.held
         }
         for (cache, stripe) in released { cache.release(stripe: stripe) }
     }

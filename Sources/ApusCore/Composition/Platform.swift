@@ -155,7 +155,7 @@ public struct Platform: Sendable {
             let result = try await body(transaction)
             return (result, transaction.effects)
         }
-        await perform(effects)
+        await perform(effects, releasing: holds)
         return result
     }
 
@@ -177,9 +177,11 @@ public struct Platform: Sendable {
 
     /// Carries out what a committed transaction asked for. Nothing here fails the change: it
     /// is committed, so a failure is logged and counted.
-    func perform(_ effects: AfterCommit) async {
+    func perform(_ effects: AfterCommit, releasing holds: CacheHolds? = nil) async {
         guard !effects.isEmpty else { return }
         await caches.invalidate(effects.invalidations)
+        // Dropped here: the keys need no hold through the slower effects below.
+        holds?.release()
         if effects.announceEvents { await events.announce() }
         if effects.wakeWorkers { await jobs.wakeWorkers() }
         for publication in effects.publications {

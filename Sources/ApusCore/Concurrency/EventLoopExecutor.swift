@@ -23,7 +23,9 @@ public enum EventLoopExecutor {
     /// thread, before any task starts.
     @discardableResult
     public static func install(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        guard environment["APUS_EXECUTOR"] == "event-loops" else { return false }
+        guard environment["APUS_EXECUTOR"]?.trimmingCharacters(in: .whitespaces) == "event-loops" else { return false }
+        // NIO allows one take-over a process.
+        guard !installed.load(ordering: .relaxed) else { return true }
         let done = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         if done { installed.store(true, ordering: .relaxed) }
         return done

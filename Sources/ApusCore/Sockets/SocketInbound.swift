@@ -22,7 +22,12 @@ public struct SocketInbound: AsyncSequence {
 
         public mutating func next() async throws -> SocketMessage? {
             guard socket.closing == nil else { return nil }
-            let message = try await base.next()
+            let message: WebSocketMessage?
+            do {
+                message = try await base.next()
+            } catch where socket.closing != nil {
+                return nil  // the connection went while closing: the end, not a failure
+            }
             guard socket.closing == nil else { return nil }
             return switch message {
             case .text(let text): .text(text)

@@ -86,30 +86,36 @@ struct SocketServing: Sendable {
     }
 
     /// The handler reads in the connection's own task; frames go straight to the connection
-    /// (``Socket/send(text:)``), and a close is sent from a short task made when the socket
-    /// starts closing, so an open socket holds one task, not a reader beside a task waiting to
-    /// close it.
+    /// (``Socket/send(text:)``), and a close asked for while it runs is sent from a short task
+    /// made then (``SocketCloser``), so an open socket holds one task, not a reader beside a
+    /// task waiting to close it.
     private func run(
         _ route: SocketRoute, _ socket: Socket, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel
     ) async throws {
         let settings = sockets.settings
         let closer = SocketCloser(outbound: outbound, channel: channel)
         socket.whenClosing { closer.send($0) }
-        defer { socket.finish() }
+        var failure: (any Error)?
         do {
             var messages = inbound.messages(maxSize: settings.maxMessageBytes).makeAsyncIterator()
+            var authenticated = true
             if route.authentication == .required, socket.principal == nil {
-                guard try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout) else {
-                    await closer.sent()
-                    return
-                }
+                authenticated = try await Self.authenticateFirstFrame(socket, &messages, timeout: settings.authTimeout)
             }
-            if socket.closing == nil {
+            if authenticated, socket.closing == nil {
                 try await route.handler(SocketInbound(messages, socket: socket), socket)
             }
-        } catch is CancellationError {}
-        // The close asked for goes out before the one hummingbird-websocket sends when this returns.
-        await closer.sent()
+        } catch is CancellationError {
+        } catch {
+            failure = error
+        }
+        socket.finish()
+        // The close asked for goes out before the one hummingbird-websocket sends when this
+        // returns, even if the closer's task has not run yet (the second of two is not sent).
+        if let closing = socket.closing {
+            try? await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
+        }
+        if let failure { throw failure }
     }
 
     /// Waits for the `auth` frame; closes the socket with 4401 when none comes in time or its
