@@ -293,6 +293,14 @@ struct EchoSocketModule: Module {
 
     /// The platform pings every socket: a peer that answers (any client library does) stays
     /// open however quiet; one that sends nothing is sent a close and cut off.
+    /// The upgrade request of a raw TCP peer, for tests that need a client no library would be.
+    static func upgradeRequest(_ path: String, token: String) -> ByteBuffer {
+        ByteBuffer(string: [
+            "GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: bearer.\(token)", "", "",
+        ].joined(separator: "\r\n"))
+    }
+
     @Test func aPeerThatAnswersPingsStaysAndOneThatSendsNothingIsClosed() async throws {
         // A second between pings: a loaded machine may hold a pong up for a few hundred ms.
         try await Self.withEcho(configure: { $0.sockets.pingInterval = 1 }) { server, client, port in
@@ -310,10 +318,7 @@ struct EchoSocketModule: Module {
             let started = ContinuousClock.now
             let silent = try await TCPListenerTests.connect(port)
             let bytes = try await silent.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(string: [
-                    "GET /v1/echo/socket HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
-                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: bearer.\(tokens.accessToken)", "", "",
-                ].joined(separator: "\r\n")))
+                try await outbound.write(Self.upgradeRequest("/v1/echo/socket", token: tokens.accessToken))
                 var bytes: [UInt8] = []
                 for try await buffer in inbound { bytes += Array(buffer.readableBytesView) }
                 return bytes
@@ -338,10 +343,7 @@ struct EchoSocketModule: Module {
             let started = ContinuousClock.now
             let peer = try await TCPListenerTests.connect(port)
             let bytes = try await peer.executeThenClose { inbound, outbound in
-                try await outbound.write(ByteBuffer(string: [
-                    "GET /v1/echo/close HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
-                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Protocol: bearer.\(tokens.accessToken)", "", "",
-                ].joined(separator: "\r\n")))
+                try await outbound.write(Self.upgradeRequest("/v1/echo/close", token: tokens.accessToken))
                 // "bye", masked with a zero key as a client must mask, then silence.
                 try await outbound.write(ByteBuffer(bytes: [0x81, 0x83, 0, 0, 0, 0] + Array("bye".utf8)))
                 var bytes: [UInt8] = []
