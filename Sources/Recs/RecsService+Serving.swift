@@ -78,7 +78,6 @@ struct ServedList: Sendable {
     }
 
     var json: String { String(buffer: body) }
-
 }
 
 /// `category:<name>`: keep only items of that category.

@@ -291,8 +291,6 @@ struct EchoSocketModule: Module {
         }
     }
 
-    /// The platform pings every socket: a peer that answers (any client library does) stays
-    /// open however quiet; one that sends nothing is sent a close and cut off.
     /// The upgrade request of a raw TCP peer, for tests that need a client no library would be.
     static func upgradeRequest(_ path: String, token: String) -> ByteBuffer {
         ByteBuffer(string: [
@@ -301,6 +299,8 @@ struct EchoSocketModule: Module {
         ].joined(separator: "\r\n"))
     }
 
+    /// The platform pings every socket: a peer that answers (any client library does) stays
+    /// open however quiet; one that sends nothing is sent a close and cut off.
     @Test func aPeerThatAnswersPingsStaysAndOneThatSendsNothingIsClosed() async throws {
         // A second between pings: a loaded machine may hold a pong up for a few hundred ms.
         try await Self.withEcho(configure: { $0.sockets.pingInterval = 1 }) { server, client, port in

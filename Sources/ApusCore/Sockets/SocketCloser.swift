@@ -22,7 +22,14 @@ struct SocketCloser: Sendable {
         }
         Task { [outbound] in
             // Fails only when the connection is gone already, which is what a close is for.
-            try? await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
+            try? await outbound.close(closing)
         }
+    }
+}
+
+extension WebSocketOutboundWriter {
+    /// Sends the close frame `closing` asks for.
+    func close(_ closing: Socket.Closing) async throws {
+        try await close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
     }
 }

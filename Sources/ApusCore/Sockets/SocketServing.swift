@@ -64,7 +64,7 @@ struct SocketServing: Sendable {
         if let closing = socket.closing {
             // Refused before it began: send the close, read nothing.
             try await Task.sleep(for: Socket.refusalDelay)
-            try await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
+            try await outbound.close(closing)
             return
         }
         let channel = context.channel
@@ -113,7 +113,7 @@ struct SocketServing: Sendable {
         // The close asked for goes out before the one hummingbird-websocket sends when this
         // returns, even if the closer's task has not run yet (the second of two is not sent).
         if let closing = socket.closing {
-            try? await outbound.close(WebSocketErrorCode(codeNumber: Int(closing.code)), reason: closing.reason)
+            try? await outbound.close(closing)
         }
         if let failure { throw failure }
     }
