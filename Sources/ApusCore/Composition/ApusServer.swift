@@ -91,7 +91,7 @@ public struct ApusServer: Sendable {
     /// A started node: its router and everything that runs beside it.
     public struct Started {
         /// Every route with the platform's middleware.
-        public let router: Router<ApusRequestContext>
+        public let router: SegmentRouter<ApusRequestContext>
         /// The router that decides which requests upgrade to a WebSocket.
         public let socketRouter: Router<SocketRequestContext>
         /// The sockets open on this node.
@@ -131,12 +131,12 @@ public struct ApusServer: Sendable {
     }
 
     /// The router alone (tests that look at routes).
-    public func makeRouter() throws -> Router<ApusRequestContext> {
+    public func makeRouter() throws -> SegmentRouter<ApusRequestContext> {
         try start().router
     }
 
-    private func makeRouter(_ parts: [ModuleParts], sockets: SocketServing) throws -> Router<ApusRequestContext> {
-        let router = Router(context: ApusRequestContext.self, options: .autoGenerateHeadEndpoints)
+    private func makeRouter(_ parts: [ModuleParts], sockets: SocketServing) throws -> SegmentRouter<ApusRequestContext> {
+        let router = SegmentRouter(context: ApusRequestContext.self)
         let configuration = platform.configuration
         let clientAddress = try ClientAddress(trustedProxies: configuration.trustedProxies)
         router.add(middleware: PlatformMiddleware(

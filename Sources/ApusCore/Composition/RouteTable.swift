@@ -30,7 +30,7 @@ public final class RouteTable: Sendable {
         declared.withLock { $0.formUnion(segments.map { $0.lowercased() }) }
     }
 
-    func record(_ router: Router<ApusRequestContext>) {
+    func record(_ router: SegmentRouter<ApusRequestContext>) {
         let recorded = router.routes.map { $0.path.description }
         paths.withLock { $0 = recorded }
     }

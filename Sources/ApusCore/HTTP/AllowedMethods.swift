@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 
 /// The methods each route template serves, for answering a request whose path exists but whose
 /// method does not: 405 with `Allow` for any method (including ones the router has never heard
@@ -13,7 +13,7 @@ public struct AllowedMethods: Sendable {
     private let routes: [Route]
 
     /// Reads every route registered on `router` so far.
-    public init(router: Router<ApusRequestContext>) {
+    public init(router: SegmentRouter<ApusRequestContext>) {
         let order: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete, .options]
         var methods: [String: Set<HTTPRequest.Method>] = [:]
         for route in router.routes {

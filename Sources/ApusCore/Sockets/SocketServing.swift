@@ -35,7 +35,7 @@ struct SocketServing: Sendable {
 
     /// A `GET` of a socket path that did not ask to upgrade: 401 without credentials on a route
     /// that needs them, else 426 naming the upgrade it needs.
-    func addPlainAnswers(to router: Router<ApusRequestContext>) {
+    func addPlainAnswers(to router: SegmentRouter<ApusRequestContext>) {
         for route in routes {
             router.get(RouterPath(route.path)) { _, context -> Response in
                 if route.authentication == .required, context.principal == nil {
