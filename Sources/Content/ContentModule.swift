@@ -36,7 +36,7 @@ public struct ContentModule: Module {
         let routes = RouteCollection(context: ApusRequestContext.self)
         TypeRoutes(service: service).add(to: routes)
         SearchRoutes(service: service).add(to: routes)
-        DeliveryRoutes(service: service, settings: settings).add(to: routes)
+        DeliveryRoutes(service: service).add(to: routes)
         EntryRoutes(service: service).add(to: routes)
         let site = RouteCollection(context: ApusRequestContext.self)
         SiteRoutes(service: service, base: platform.configuration.effectivePublicURL).add(to: site)

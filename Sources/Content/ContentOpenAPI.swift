@@ -22,7 +22,7 @@ enum ContentOpenAPI {
     static let optionalIfMatch: JSONValue = ["name": "If-Match", "in": "header", "schema": versionTag]
     static let ifNoneMatch: JSONValue = ["name": "If-None-Match", "in": "header", "schema": ["type": "string"]]
     static let expandParameter: JSONValue = [
-        "name": "expand", "in": "query", "description": "Replace each reference with the published entry it names (one level).", "schema": ["type": "boolean"],
+        "name": "expand", "in": "query", "description": "Replace each reference with the published entry it names (one level); null where that entry is not published or its type is one the caller may not read.", "schema": ["type": "boolean"],
     ]
     static let entryPath: [JSONValue] = [typeParameter, Doc.idParameter()]
     static let notFound = Doc.problemResponse("No such type or entry")

@@ -2,6 +2,7 @@ import ApusCore
 import ApusKit
 import Crypto
 import Foundation
+import HTTPTypes
 import NIOCore
 
 /// A published entry as readers get it: its JSON, the tag that names it, and the slug it now
@@ -11,24 +12,28 @@ struct DeliveredEntry: Sendable {
     /// The encoded JSON, kept as the bytes a response writes so a cache hit copies nothing.
     private(set) var body: ByteBuffer
     private(set) var etag: EntityTag
+    /// The headers of a 200 with `body`: its caching headers, tag, type and length, made once
+    /// with the body so a cache hit sets none of them.
+    private(set) var headers: HTTPFields
     var slug: String?
 
-    init(json: JSONValue, slug: String?) throws {
+    /// The entry with `json` as its body, answered with `caching` (``DeliveryHeaders``).
+    init(json: JSONValue, slug: String?, caching: HTTPFields) throws {
         let data = try ContentJSON.data(json)
         self.json = json
         self.body = ByteBuffer(bytes: data)
         self.etag = Self.tag(for: data)
         self.slug = slug
+        var headers = caching
+        headers.append(HTTPField(name: .eTag, value: etag.header))
+        headers.append(HTTPField(name: .contentType, value: "application/json"))
+        headers.append(HTTPField(name: .contentLength, value: String(data.count)))
+        self.headers = headers
     }
 
     /// A strong tag for a body: the start of its SHA-256.
     static func tag(for body: Data) -> EntityTag {
         EntityTag(Array(SHA256.hash(data: body).prefix(12)).hexEncoded)
-    }
-
-    static func cacheKey(_ entryID: String, locale: String, type: ContentType) -> String {
-        // The type's version is part of the key: a changed type is read afresh.
-        "\(entryID)|\(locale)|\(type.version)"
     }
 }
 
@@ -68,7 +73,7 @@ extension ContentService {
         guard let field = type.slugField else { throw Problem.notFound("Type \(type.apiId) has no slugs.") }
         let slugLocale = type.storageLocale(of: field, writing: locale)
         // Closures capture `self`, not copies of its members: a hit then retains one reference.
-        let entryID = try await slugCache.value(for: "\(type.id)|\(slugLocale)|\(slug)") { [self] in
+        let entryID = try await slugCache.value(for: SlugKey(typeID: type.id, locale: slugLocale, slug: slug)) { [self] in
             try await platform.read.primary { [self] sql in try await uniqueStore.publishedEntry(slug: slug, locale: slugLocale, type: type.id, on: sql) }
         }
         guard let entryID, let entry = try await delivered(entryID, type: type, locale: locale) else {
@@ -82,7 +87,7 @@ extension ContentService {
     /// The published entry as readers get it, from the node's cache.
     func delivered(_ id: String, type: ContentType, locale: String) async throws -> DeliveredEntry? {
         // Cache loads read the primary: a replica's older version would stay cached.
-        try await deliveredCache.value(for: DeliveredEntry.cacheKey(id, locale: locale, type: type)) { [self] in
+        try await deliveredCache.value(for: DeliveredKey(id, locale: locale, type: type)) { [self] in
             try await platform.read.primary { [self] sql in
                 guard let entry = try await entryStore.entry(id, of: type.id, on: sql), entry.isPublished else { return nil }
                 let values = try await entryStore.values(of: id, locales: [type.defaultLocale, locale], on: sql)
@@ -106,6 +111,6 @@ extension ContentService {
             default: members[field.name] = value
             }
         }
-        return try DeliveredEntry(json: .object(members), slug: slug)
+        return try DeliveredEntry(json: .object(members), slug: slug, caching: deliveryHeaders.caching(type))
     }
 }

@@ -66,7 +66,7 @@ extension ContentService {
                 guard case .string(let slug)? = row[field.name] else { continue }
                 try await uniqueStore.recordPublished(slug: slug, locale: locale, type: type.id, entryID: entry.id, on: transaction.sql)
                 if !oldSlugs.contains(where: { $0.locale == locale && $0.slug == slug }) {
-                    transaction.invalidate(slugCache, "\(type.id)|\(locale)|\(slug)")
+                    transaction.invalidate(slugCache, SlugKey(typeID: type.id, locale: locale, slug: slug))
                 }
             }
         }

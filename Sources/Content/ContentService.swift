@@ -16,12 +16,14 @@ final class ContentService: Sendable {
     /// Types by api id: every content request reads one.
     let typeCache: BusInvalidatedCache<String, ContentType>
     /// Published entries as readers get them, by entry, locale and type version.
-    let deliveredCache: BusInvalidatedCache<String, DeliveredEntry>
+    let deliveredCache: BusInvalidatedCache<DeliveredKey, DeliveredEntry>
     /// Published slugs to the entry they lead to, by type, locale and slug.
-    let slugCache: BusInvalidatedCache<String, String>
+    let slugCache: BusInvalidatedCache<SlugKey, String>
     /// Entries' types by entry id, for references that may name any type.
     let entryTypeCache: BusInvalidatedCache<String, String>
     let metrics: ContentMetrics
+    /// The caching headers delivered entries are answered with.
+    let deliveryHeaders: DeliveryHeaders
     let richText = RichTextRenderer()
 
     init(platform: Platform, settings: ContentSettings) {
@@ -32,6 +34,7 @@ final class ContentService: Sendable {
         slugCache = platform.cache("content.slugs", capacity: 50_000, lifetime: .seconds(300), missLifetime: .seconds(5))
         entryTypeCache = platform.cache("content.entry-types", capacity: 50_000, lifetime: .seconds(3600))
         metrics = ContentMetrics(registry: platform.metrics)
+        deliveryHeaders = DeliveryHeaders(settings: settings)
     }
 
     /// The payload of an event about `entry`.
@@ -49,10 +52,10 @@ final class ContentService: Sendable {
     /// Drops what readers were served of `entry` on every node, once the transaction commits.
     func invalidateDelivery(of entryID: String, type: ContentType, slugs: [(locale: String, slug: String)], in transaction: Transaction) {
         for locale in type.locales {
-            transaction.invalidate(deliveredCache, DeliveredEntry.cacheKey(entryID, locale: locale, type: type))
+            transaction.invalidate(deliveredCache, DeliveredKey(entryID, locale: locale, type: type))
         }
         for (locale, slug) in slugs {
-            transaction.invalidate(slugCache, "\(type.id)|\(locale)|\(slug)")
+            transaction.invalidate(slugCache, SlugKey(typeID: type.id, locale: locale, slug: slug))
         }
     }
 }

@@ -4,41 +4,69 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// A list of recommendations with each item's JSON written once: a stored list is rendered
-/// when it enters the node's cache, so an answer only joins the fragments it serves. (Writing
-/// each item's JSON per request, its score's digits above all, was the route's largest cost.)
+/// A list of recommendations with its items' JSON written once: a stored list is rendered
+/// when it enters the node's cache, so an answer copies the bytes of the items it serves.
+/// (Writing each item's JSON per request, its score's digits above all, was the route's largest
+/// cost.) The items are kept joined, with where each ends, so the first n of them are one range
+/// and a prefix is a count: a cache hit allocates nothing for the list.
 struct RenderedList: Sendable {
-    let items: [Recommendation]
-    /// `{"item":…,"score":…}` of each item, in order.
-    let fragments: [String]
+    private let all: [Recommendation]
+    /// `{"item":…,"score":…}` of each item, joined by commas.
+    private let joined: ByteBuffer
+    /// Where each item's JSON ends in `joined`.
+    private let ends: [Int]
+    /// How many of the items, from the first, this list serves.
+    let count: Int
 
     init(_ items: [Recommendation]) {
-        self.items = items
-        fragments = items.map(Self.fragment)
+        var joined = ByteBuffer()
+        var ends: [Int] = []
+        ends.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            if index > 0 { joined.writeInteger(UInt8(ascii: ",")) }
+            joined.writeString(Self.fragment(item))
+            ends.append(joined.writerIndex)
+        }
+        self.init(all: items, joined: joined, ends: ends, count: items.count)
     }
 
-    private init(items: [Recommendation], fragments: [String]) {
-        self.items = items
-        self.fragments = fragments
+    private init(all: [Recommendation], joined: ByteBuffer, ends: [Int], count: Int) {
+        self.all = all
+        self.joined = joined
+        self.ends = ends
+        self.count = count
     }
 
     static let empty = RenderedList([])
 
-    var isEmpty: Bool { items.isEmpty }
+    var isEmpty: Bool { count == 0 }
 
-    /// The items `keep` keeps, with their fragments.
+    /// The items served, best first.
+    var items: ArraySlice<Recommendation> { all.prefix(count) }
+
+    /// The served items' JSON, comma-separated (no brackets).
+    var json: ByteBufferView { joined.readableBytesView.prefix(count == 0 ? 0 : ends[count - 1]) }
+
+    /// The items `keep` keeps, with their JSON copied from this list's (the popularity list
+    /// is filtered for every user without a list of their own, so nothing is rendered again).
     func filter(_ keep: (Recommendation) -> Bool) -> RenderedList {
-        var items: [Recommendation] = []
-        var fragments: [String] = []
-        for (item, fragment) in zip(self.items, self.fragments) where keep(item) {
-            items.append(item)
-            fragments.append(fragment)
+        var kept: [Recommendation] = []
+        var keptJoined = ByteBuffer()
+        var keptEnds: [Int] = []
+        let view = joined.readableBytesView
+        for (index, item) in items.enumerated() where keep(item) {
+            if !kept.isEmpty { keptJoined.writeInteger(UInt8(ascii: ",")) }
+            // Item `index` starts after the previous one's end and its comma.
+            let start = index == 0 ? 0 : ends[index - 1] + 1
+            keptJoined.writeBytes(view[(view.startIndex + start)..<(view.startIndex + ends[index])])
+            kept.append(item)
+            keptEnds.append(keptJoined.writerIndex)
         }
-        return RenderedList(items: items, fragments: fragments)
+        return RenderedList(all: kept, joined: keptJoined, ends: keptEnds, count: kept.count)
     }
 
     func prefix(_ count: Int) -> RenderedList {
-        RenderedList(items: Array(items.prefix(count)), fragments: Array(fragments.prefix(count)))
+        RenderedList(all: all, joined: joined, ends: ends, count: min(max(0, count), self.count))
     }
 
     static func fragment(_ item: Recommendation) -> String {
@@ -53,7 +81,7 @@ struct ServedList: Sendable {
     var model: String?
     var strategy: String
 
-    /// The answer, written directly from the list's fragments: Foundation's encoder took more
+    /// The answer, written directly from the list's rendering: Foundation's encoder took more
     /// CPU than the rest of the request together (`bench/recs.sh`), and the shape is fixed.
     /// Ids are checked on the way in, but every string is escaped all the same.
     var response: Response {
@@ -64,16 +92,19 @@ struct ServedList: Sendable {
     }
 
     var body: ByteBuffer {
-        let tail = (model.map { #","model":"# + JSONStringLiteral.quoted($0) } ?? "") + #","strategy":"# + JSONStringLiteral.quoted(strategy) + "}"
+        let items = list.json
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(list.fragments.reduce(12 + tail.utf8.count) { $0 + $1.utf8.count + 1 })
+        buffer.reserveCapacity(items.count + 64 + (model?.utf8.count ?? 0) + strategy.utf8.count)
         buffer.writeStaticString(#"{"items":["#)
-        for (index, fragment) in list.fragments.enumerated() {
-            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            buffer.writeString(fragment)
+        buffer.writeBytes(items)
+        buffer.writeStaticString("]")
+        if let model {
+            buffer.writeStaticString(#","model":"#)
+            buffer.writeString(JSONStringLiteral.quoted(model))
         }
-        buffer.writeInteger(UInt8(ascii: "]"))
-        buffer.writeString(tail)
+        buffer.writeStaticString(#","strategy":"#)
+        buffer.writeString(JSONStringLiteral.quoted(strategy))
+        buffer.writeStaticString("}")
         return buffer
     }
 
@@ -94,8 +125,10 @@ struct ItemFilter: Sendable, Equatable {
 extension RecsService {
     /// A precomputed list, rendered, through this node's cache.
     func storedList(model: String, subject: String) async throws -> RenderedList? {
-        try await lists.value(for: "\(model)|\(subject)") { [models, platform] in
-            guard let text = try await platform.read.primary({ sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
+        // The closure captures `self`, not copies of its members: a hit then retains one reference
+        // (capturing `platform` copied the whole struct on every request).
+        try await lists.value(for: "\(model)|\(subject)") { [self] in
+            guard let text = try await platform.read.primary({ [models] sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
             return RenderedList(try RecsJSON.decode([Recommendation].self, text))
         }
     }

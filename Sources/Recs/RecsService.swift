@@ -29,8 +29,9 @@ final class RecsService: Sendable {
     /// The published model, if any.
     func current() async throws -> CurrentModel? {
         // Cache loads read the primary: a replica's older answer would stay cached.
-        try await currentModel.value(for: "current") { [models, platform] in
-            try await platform.read.primary { sql in
+        // Captures `self`: copying `platform` into the closure cost a retain of each of its members per request.
+        try await currentModel.value(for: "current") { [self] in
+            try await platform.read.primary { [models] sql in
                 guard let id = try await models.currentID(on: sql), let record = try await models.find(id, on: sql) else { return nil }
                 return CurrentModel(id: id, kind: record.model)
             }

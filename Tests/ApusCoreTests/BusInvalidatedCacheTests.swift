@@ -76,22 +76,10 @@ import Testing
             try await Migrator(database: database, migrations: ApusServer.platformMigrations, logger: TestDatabase.logger).migrate()
             try await database.write { try await $0.raw("CREATE TABLE t_values (k TEXT PRIMARY KEY, v TEXT NOT NULL)").run() }
             try await database.write { try await $0.raw("INSERT INTO t_values (k, v) VALUES ('k', 'old')").run() }
-            let shared: (any ClusterBus)? = engine == .sqlite ? LocalBus() : nil
-            let nodes = (0..<2).map { _ in Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger, bus: shared) }
-            let caches: [BusInvalidatedCache<String, String>] = nodes.map { $0.cache("test.values", capacity: 10, lifetime: .seconds(60)) }
             @Sendable func read(_ connection: any SQLDatabase) async throws -> String? {
                 try await connection.raw("SELECT v FROM t_values WHERE k = 'k'").first()?.decode(column: "v", as: String.self)
             }
-            let followers = ServiceGroup(
-                services: nodes.map { CacheRegistry.Follower(registry: $0.caches) }, gracefulShutdownSignals: [], cancellationSignals: [], logger: TestDatabase.logger
-            )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await followers.run() }
-                // Both nodes listen before anything is sent.
-                try await expectEventually {
-                    try await nodes[1].transaction { $0.invalidate(caches[1], "probe") }
-                    return caches[0].generation(for: "probe") > 0
-                }
+            try await Self.withTwoFollowingNodes(database, cache: "test.values") { nodes, caches in
                 let readDone = Gate()
                 let release = Gate()
                 async let slow = caches[0].load("k") {
@@ -110,10 +98,95 @@ import Testing
                 await release.open()
                 #expect(try await slow == "old")
                 #expect(try await caches[0].value(for: "k") { try await database.read(read) } == "new")
-                await followers.triggerGracefulShutdown()
-                try await group.waitForAll()
             }
         }
+    }
+
+    /// Two nodes on `database`, each with its cache `name`, whose followers run while `body`
+    /// does, from the moment the first hears the second's invalidations. The probe's key is on
+    /// another stripe than `k`'s, so a probe arriving late drops nothing a test looks at.
+    static func withTwoFollowingNodes(
+        _ database: any Database, cache name: String, _ body: ([Platform], [BusInvalidatedCache<String, String>]) async throws -> Void
+    ) async throws {
+        let shared: (any ClusterBus)? = database.engine == .sqlite ? LocalBus() : nil
+        let nodes = (0..<2).map { _ in Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger, bus: shared) }
+        let caches: [BusInvalidatedCache<String, String>] = nodes.map { $0.cache(name, capacity: 10, lifetime: .seconds(60)) }
+        let probe = (0..<1000).map { "probe\($0)" }.first { caches[0].stripe($0) != caches[0].stripe("k") }!
+        let followers = ServiceGroup(
+            services: nodes.map { CacheRegistry.Follower(registry: $0.caches) }, gracefulShutdownSignals: [], cancellationSignals: [], logger: TestDatabase.logger
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await followers.run() }
+            do {
+                try await expectEventually {
+                    try await nodes[1].transaction { $0.invalidate(caches[1], probe) }
+                    return caches[0].generation(for: probe) > 0
+                }
+                try await body(nodes, caches)
+            } catch {
+                await followers.triggerGracefulShutdown()
+                throw error
+            }
+            await followers.triggerGracefulShutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    /// The bus hands a node its own invalidations back, after it dropped their keys itself and
+    /// perhaps loaded them again: the echo is not applied, so the fresh entry stays. Another
+    /// node's invalidation of the same key arrives behind it and drops it.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aNodeIgnoresTheEchoOfItsOwnInvalidations(engine: DatabaseEngine) async throws {
+        try await TestDatabase.withDatabase(engine) { database in
+            try await Self.withTwoFollowingNodes(database, cache: "test.echo") { nodes, caches in
+                #expect(try await caches[0].value(for: "k") { "old" } == "old")
+                // Every drop of a key of k's stripe moves its generation, whenever it lands.
+                let dropped = caches[0].generation(for: "k")
+                await nodes[0].invalidate(caches[0], ["k"])
+                #expect(caches[0].cached("k") == nil, "dropped here before it is sent")
+                #expect(try await caches[0].value(for: "k") { "fresh" } == "fresh")
+                // Sent after the echo, so heard after it: once it is here, the echo was too.
+                let after = (0..<1000).map { "after\($0)" }.first { caches[0].stripe($0) != caches[0].stripe("k") }!
+                let heard = caches[0].generation(for: after)
+                await nodes[1].invalidate(caches[1], [after])
+                try await expectEventually { caches[0].generation(for: after) != heard }
+                #expect(caches[0].generation(for: "k") == dropped + 1, "dropped once, here, and not again by the echo")
+                var kept: String?
+                if case .value(let value)? = caches[0].cached("k") { kept = value }
+                #expect(kept == "fresh", "the echo leaves the entry loaded after the invalidation")
+                await nodes[1].invalidate(caches[1], ["k"])
+                try await expectEventually { caches[0].cached("k") == nil }
+            }
+        }
+    }
+
+    /// A payload names its sender on a first line without a tab, which a node that reads no
+    /// sender skips; a payload with no sender line is applied by every node.
+    @Test func aPayloadNamesItsSenderAndOnlyTheSenderSkipsIt() async throws {
+        let bus = LocalBus()
+        func node(_ name: String?) -> (CacheRegistry, BusInvalidatedCache<String, String>) {
+            let registry = CacheRegistry(bus: bus, node: name)
+            let cache = BusInvalidatedCache<String, String>(name: "test.sender", capacity: 10, lifetime: .seconds(60))
+            registry.register(cache)
+            return (registry, cache)
+        }
+        let nodes = [node("node_a"), node("node_ab"), node(nil)]
+        let keys = [CacheKey(cache: "test.sender", key: "k")]
+        for payload in [CacheRegistry.payloads(keys, from: "node_a"), CacheRegistry.payloads(keys)] {
+            #expect(payload.count == 1)
+            for (_, cache) in nodes { _ = try await cache.value(for: "k") { "cached" } }
+            for (registry, _) in nodes { registry.apply(.message(payload[0])) }
+            let signed = payload[0].hasPrefix("@node_a\n")
+            #expect((nodes[0].1.cached("k") != nil) == signed, "only the sender keeps its entry")
+            #expect(nodes[1].1.cached("k") == nil && nodes[2].1.cached("k") == nil)
+        }
+        let many = (0..<2000).map { CacheKey(cache: "links.redirects", key: "code\($0)") }
+        let payloads = CacheRegistry.payloads(many, from: "node_a")
+        #expect(payloads.count > 1 && payloads.allSatisfy { $0.hasPrefix("@node_a\n") && $0.utf8.count <= CacheRegistry.payloadLimit })
+        #expect(payloads.flatMap { $0.split(separator: "\n").dropFirst() }.count == many.count)
+        // A key that fits the bus only without the sender line is sent without it.
+        let long = CacheKey(cache: "test.sender", key: String(repeating: "k", count: CacheRegistry.payloadLimit - "test.sender\t".utf8.count))
+        #expect(CacheRegistry.payloads([keys[0], long, keys[0]], from: "node_a") == ["test.sender\t" + long.key, "@node_a\ntest.sender\tk\ntest.sender\tk"])
     }
 
     @Test(arguments: DatabaseEngine.allCases)

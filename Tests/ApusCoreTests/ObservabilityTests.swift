@@ -40,6 +40,23 @@ import Testing
         #expect((fields["time"] as? String).flatMap(Timestamp.parse) != nil)
     }
 
+    /// The caller is named on every line logged while their request is served (through the
+    /// request's scope, so any logger's lines carry it), and only on theirs.
+    @Test func logLinesOfAnAuthenticatedRequestNameTheCaller() async throws {
+        let lines = LogLines()
+        try await TestServer.withServer(logSink: lines.sink) { server, client in
+            let tokens = try await client.signedIn("logged@example.com", server: server)
+            let userID = try #require(try await server.identity.users.find(email: "logged@example.com")).id
+            _ = try await client.execute(uri: "/v1/echo/signed", method: .get, headers: [.authorization: "Bearer \(tokens.accessToken)", Self.requestID: "signed-1"])
+            _ = try await client.execute(uri: "/v1/echo/anonymous", method: .get, headers: [Self.requestID: "anonymous-1"])
+            let echoed = try lines.all.filter { $0.contains("echoing") }.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            let signed = try #require(echoed.first { $0["request_id"] as? String == "signed-1" })
+            #expect(signed["user_id"] as? String == userID)
+            let anonymous = try #require(echoed.first { $0["request_id"] as? String == "anonymous-1" })
+            #expect(anonymous["user_id"] == nil)
+        }
+    }
+
     @Test func anyLoggerWritingWhileARequestIsServedNamesTheRequest() async throws {
         let lines = LogLines()
         // A module's own logger, not the request's: it still names the request it serves.

@@ -28,9 +28,18 @@ import Testing
 
             let one = try await cms.get("/v1/content/posts/published/by-slug/first")
             let tag = try #require(one.headers[.eTag])
+            // Each header once, as a cache hit copies them whole.
+            for name in [HTTPField.Name.cacheControl, .vary, .eTag, .contentType, .contentLength] {
+                #expect(one.headers[values: name].count == 1, "one \(name)")
+            }
+            #expect(one.headers[.cacheControl] == "public, max-age=120, stale-while-revalidate=120")
+            #expect(one.headers[.contentType] == "application/json")
+            #expect(one.headers[.contentLength] == String(one.body.readableBytes))
             let again = try await cms.get("/v1/content/posts/published/by-slug/first", headers: [.ifNoneMatch: tag])
             #expect(again.status == .notModified)
             #expect(again.body.readableBytes == 0)
+            #expect(again.headers[.eTag] == tag && again.headers[.cacheControl] == one.headers[.cacheControl])
+            #expect(again.headers[.contentType] == nil)
             let pageTag = try #require(page.headers[.eTag])
             #expect(try await cms.get("/v1/content/posts/published?limit=2", headers: [.ifNoneMatch: pageTag]).status == .notModified)
             // Republished with a change: a new tag, and the old one no longer matches.
@@ -72,6 +81,33 @@ import Testing
             _ = try await cms.save(current, #"{"name":"Ada L."}"#, type: "authors", token: cms.editor)
             #expect(try await cms.move(ada, "publish", type: "authors").status == .ok)
             #expect(try await cms.get("/v1/content/books/published/by-slug/notes?expand=true").json()["author"]?["name"] == "Ada L.")
+        }
+    }
+
+    /// A public entry's reference to an entry of a private type expands only for a caller who
+    /// may read that type: a stranger gets `null`, as the delivery API answers them 404 for it.
+    @Test(arguments: DatabaseEngine.allCases)
+    func aReferenceToAPrivateTypeExpandsOnlyForStaff(engine: DatabaseEngine) async throws {
+        try await CMS.with(engine: engine) { cms in
+            try await cms.type(#"{"name":"Memo","api_id":"memos","fields":[{"name":"title","kind":"text"}]}"#)
+            try await cms.type(#"""
+                {"name":"Page","api_id":"pages","public":true,"fields":[{"name":"title","kind":"text"},{"name":"slug","kind":"slug","from":"title"},
+                 {"name":"memo","kind":"reference","to":"memos"},{"name":"note","kind":"reference"}]}
+                """#)
+            let memo = try await cms.entry(#"{"title":"Salaries"}"#, type: "memos")
+            #expect(try await cms.move(memo, "publish", type: "memos").status == .ok)
+            let page = try await cms.entry(#"{"title":"About","memo":"\#(memo.string("id"))","note":"\#(memo.string("id"))"}"#, type: "pages")
+            #expect(try await cms.move(page, "publish", type: "pages").status == .ok)
+            for path in ["/v1/content/pages/published/by-slug/about?expand=true", "/v1/content/pages/published?expand=true"] {
+                let answer = try await cms.get(path)
+                #expect(answer.status == .ok)
+                let shown = path.contains("by-slug") ? try answer.json() : try answer.json().items[0]
+                #expect(shown["memo"] == .null && shown["note"] == .null, "a stranger sees no memo through \(path)")
+                #expect(!String(buffer: answer.body).contains("Salaries"))
+                let staff = try await cms.get(path, token: cms.viewer)
+                let seen = path.contains("by-slug") ? try staff.json() : try staff.json().items[0]
+                #expect(seen["memo"]?["title"] == "Salaries" && seen["note"]?["title"] == "Salaries")
+            }
         }
     }
 

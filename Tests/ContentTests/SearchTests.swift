@@ -72,6 +72,24 @@ import Testing
         }
     }
 
+    /// Entries stored in no order of relevance (SQLite ranks each half of the index on its own
+    /// connection): the best come first, wherever they were stored, and a limit keeps the best.
+    @Test(arguments: DatabaseEngine.allCases)
+    func theBestHitsComeFirstWhereverTheyAreStored(engine: DatabaseEngine) async throws {
+        try await CMS.with(engine: engine) { cms in
+            try await cms.type()
+            var byCount: [Int: String] = [:]
+            for count in [1, 9, 2, 8, 3, 7, 4, 6, 5] {
+                let title = Array(repeating: "harbour", count: count).joined(separator: " ")
+                let entry = try await cms.entry(#"{"title":"\#(title)"}"#)
+                #expect(try await cms.move(entry, "publish").status == .ok)
+                byCount[count] = entry.string("id")
+            }
+            #expect(try await hits(cms, "q=harbour&limit=3").items.map(\.id) == [9, 8, 7].map { byCount[$0] })
+            #expect(try await hits(cms, "q=harbour&limit=20").items.map(\.id) == (1...9).reversed().map { byCount[$0] })
+        }
+    }
+
     @Test(arguments: DatabaseEngine.allCases)
     func aQueryTypedWithoutSpacesIsSplitIntoIndexedWords(engine: DatabaseEngine) async throws {
         try await CMS.with(engine: engine) { cms in
@@ -82,6 +100,11 @@ import Testing
             // As a phrase: the words in that order.
             #expect(try await hits(cms, "q=summersale").items.map(\.id) == [sale.string("id")])
             #expect(try await hits(cms, "q=summerxyzsale").items.isEmpty)
+            // A word the index knows is searched as itself, not also as the words it splits into.
+            let seaside = try await cms.entry(#"{"title":"A seaside town"}"#)
+            let seaSide = try await cms.entry(#"{"title":"The sea side of the island"}"#)
+            for entry in [seaside, seaSide] { #expect(try await cms.move(entry, "publish").status == .ok) }
+            #expect(try await hits(cms, "q=seaside").items.map(\.id) == [seaside.string("id")])
         }
     }
 

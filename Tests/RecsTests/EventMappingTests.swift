@@ -59,5 +59,19 @@ import Testing
         let cut = ServedList(list: three.filter { $0.item != "a" }.prefix(1), model: "m", strategy: "popularity")
         let served = try #require(try JSONSerialization.jsonObject(with: Data(cut.json.utf8)) as? [String: Any])
         #expect((served["items"] as? [[String: Any]])?.map { "\($0["item"]!)=\($0["score"] as? Double ?? -1)" } == ["b=1.0"])
+        // A prefix is a count over the same rendering: cut again, past its end, to nothing, and
+        // filtered, it serves only what it held.
+        let two = three.prefix(2)
+        #expect(two.prefix(5).items.map(\.item) == ["a", "b"])
+        #expect(two.filter { $0.item != "a" }.items.map(\.item) == ["b"])
+        #expect(ServedList(list: two.prefix(0), model: nil, strategy: "none").json == #"{"items":[],"strategy":"none"}"#)
+        // A filter copies the kept items' JSON: the same bytes as rendering them afresh, whichever
+        // items it drops (the first, a middle one, the last, all).
+        for dropped in ["a", "b", "c", nil] as [String?] {
+            let kept = three.filter { dropped == nil ? false : $0.item != dropped }
+            let fresh = RenderedList(three.items.filter { dropped == nil ? false : $0.item != dropped })
+            #expect(ServedList(list: kept, model: "m", strategy: "s").json == ServedList(list: fresh, model: "m", strategy: "s").json)
+        }
+        #expect(ServedList(list: two, model: "m", strategy: "personal").json == #"{"items":[{"item":"a","score":0.0},{"item":"b","score":1.0}],"model":"m","strategy":"personal"}"#)
     }
 }

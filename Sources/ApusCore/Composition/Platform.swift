@@ -86,7 +86,7 @@ public struct Platform: Sendable {
         self.eventTypes = eventTypes
         self.events = EventOutbox(database: database, bus: bus, catalogue: eventTypes, now: now)
         self.routes = RouteTable()
-        let caches = CacheRegistry(bus: bus)
+        let caches = CacheRegistry(bus: bus, node: node)
         self.caches = caches
         let userCache = BusInvalidatedCache<String, CachedUsers.Entry>(name: "identity.users", capacity: 10_000, lifetime: .seconds(300), now: now)
         caches.register(userCache)

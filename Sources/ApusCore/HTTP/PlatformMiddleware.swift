@@ -38,9 +38,9 @@ public struct PlatformMiddleware: RouterMiddleware {
             response = Response(status: .noContent, headers: cors.preflightHeaders(origin: origin))
         } else {
             response = try await RequestLogScope.$current.withValue(scope) {
-                guard let replicas else { return try await answer(request, context, next) }
+                guard let replicas else { return try await answer(request, context, next, scope: scope) }
                 return try await ReadConsistencyMiddleware.around(request, replicas: replicas) { malformed in
-                    try await answer(request, context, next, refusing: malformed)
+                    try await answer(request, context, next, scope: scope, refusing: malformed)
                 }
             }
             if let origin { cors.decorate(&response.headers, origin: origin) }
@@ -52,7 +52,8 @@ public struct PlatformMiddleware: RouterMiddleware {
 
     /// Authentication, the route, and a problem for any error.
     private func answer(
-        _ request: Request, _ context: Context, _ next: (Request, Context) async throws -> Response, refusing problem: Problem? = nil
+        _ request: Request, _ context: Context, _ next: (Request, Context) async throws -> Response, scope: RequestLogScope,
+        refusing problem: Problem? = nil
     ) async throws -> Response {
         var context = context
         do {
@@ -60,13 +61,30 @@ public struct PlatformMiddleware: RouterMiddleware {
             if let header = request.headers.first(.authorization) {
                 try await authentication.authenticate(request, header: header, &context)
             }
+        } catch {
+            return try self.problem(for: error, request, context)
+        }
+        guard let principal = context.principal else { return try await route(request, context, next) }
+        // Log lines name the caller through the request's scope: setting it on the request's
+        // logger copied the logger's metadata on every authenticated request.
+        var identified = scope
+        identified.userID = principal.userID
+        return try await RequestLogScope.$current.withValue(identified) { [context] in try await route(request, context, next) }
+    }
+
+    private func route(_ request: Request, _ context: Context, _ next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
             return try await next(request, context)
         } catch {
-            let problem = ProblemMiddleware.problem(for: error, request: request, context: context)
-            if !errorShapes.isEmpty, let shape = ErrorShape.matching(request.uri.path, in: errorShapes) {
-                return shape.render(problem, request)
-            }
-            return try problem.response(from: request, context: context)
+            return try problem(for: error, request, context)
         }
+    }
+
+    private func problem(for error: any Error, _ request: Request, _ context: Context) throws -> Response {
+        let problem = ProblemMiddleware.problem(for: error, request: request, context: context)
+        if !errorShapes.isEmpty, let shape = ErrorShape.matching(request.uri.path, in: errorShapes) {
+            return shape.render(problem, request)
+        }
+        return try problem.response(from: request, context: context)
     }
 }

@@ -55,7 +55,6 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         }
         guard let principal = try await identity.principal(token: token) else { throw failed(address, Problem.unauthorized("The token is invalid, expired or revoked.")) }
         context.principal = principal
-        context.logger[metadataKey: "user_id"] = .string(principal.userID)
     }
 
     /// The password of a `Basic` credential (RFC 7617): what follows the first colon of the

@@ -9,12 +9,15 @@ package struct RequestLogScope: Sendable {
     package let requestID: String
     /// The W3C trace id the request belongs to.
     package let traceID: String
+    /// The caller, once authenticated.
+    package var userID: String?
 
     /// The request the current task serves, if any.
     @TaskLocal package static var current: RequestLogScope?
 
     static let requestIDKey = "request_id"
     static let traceIDKey = "trace_id"
+    static let userIDKey = "user_id"
     /// Hummingbird's own request id, which the platform's replaces in log lines.
     static let frameworkIDKey = "hb.request.id"
 
@@ -24,11 +27,14 @@ package struct RequestLogScope: Sendable {
         fields[frameworkIDKey] = nil
         if fields[requestIDKey] == nil { fields[requestIDKey] = .string(scope.requestID) }
         if fields[traceIDKey] == nil { fields[traceIDKey] = .string(scope.traceID) }
+        if let user = scope.userID, fields[userIDKey] == nil { fields[userIDKey] = .string(user) }
     }
 
     /// The same for log handlers of other formats.
     package static let metadataProvider = Logger.MetadataProvider {
         guard let scope = current else { return [:] }
-        return [requestIDKey: .string(scope.requestID), traceIDKey: .string(scope.traceID)]
+        var fields: Logger.Metadata = [requestIDKey: .string(scope.requestID), traceIDKey: .string(scope.traceID)]
+        if let user = scope.userID { fields[userIDKey] = .string(user) }
+        return fields
     }
 }

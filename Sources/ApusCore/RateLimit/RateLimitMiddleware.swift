@@ -15,11 +15,17 @@ public struct RateLimitMiddleware: RouterMiddleware {
     let limiter: any RateLimiting
     let clientAddress: ClientAddress
     let advertises: Bool
+    /// `RateLimit-Policy`, the same on every answer, and the start of `RateLimit`'s value:
+    /// made once, as every answer carries them.
+    private let policyField: HTTPField
+    private let limitPrefix: String
 
     public init(limiter: any RateLimiting, clientAddress: ClientAddress, advertises: Bool = true) {
         self.limiter = limiter
         self.clientAddress = clientAddress
         self.advertises = advertises
+        self.policyField = HTTPField(name: Self.policyHeader, value: limiter.policy.policyHeader)
+        self.limitPrefix = "\"\(limiter.policy.name)\";r="
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -27,22 +33,19 @@ public struct RateLimitMiddleware: RouterMiddleware {
             ?? "ip:" + clientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[Self.forwardedFor])
         let outcome = try await limiter.acquire(key)
         if outcome.allowed, !advertises { return try await next(request, context) }
-        let policy = limiter.policy
-        let headers: HTTPFields = [
-            Self.policyHeader: policy.policyHeader,
-            Self.limitHeader: "\"\(policy.name)\";r=\(outcome.remaining);t=\(outcome.reset)",
-        ]
+        let limitField = HTTPField(name: Self.limitHeader, value: limitPrefix + String(outcome.remaining) + ";t=" + String(outcome.reset))
         guard outcome.allowed else {
-            var problemHeaders = headers
-            problemHeaders[.retryAfter] = String(outcome.reset)
-            throw Problem(.tooManyRequests, detail: "Rate limit '\(policy.name)' exceeded; retry in \(outcome.reset) s.", headers: problemHeaders)
+            let headers = HTTPFields([policyField, limitField, HTTPField(name: .retryAfter, value: String(outcome.reset))])
+            throw Problem(.tooManyRequests, detail: "Rate limit '\(limiter.policy.name)' exceeded; retry in \(outcome.reset) s.", headers: headers)
         }
         do {
             var response = try await next(request, context)
-            response.headers.append(contentsOf: headers)
+            response.headers.append(policyField)
+            response.headers.append(limitField)
             return response
         } catch var problem as Problem {
-            problem.headers.append(contentsOf: headers)
+            problem.headers.append(policyField)
+            problem.headers.append(limitField)
             throw problem
         }
     }

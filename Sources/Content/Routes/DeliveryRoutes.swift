@@ -9,17 +9,9 @@ import NIOCore
 /// cache, carry an `ETag` (304 on `If-None-Match`) and a `Cache-Control` a CDN can keep.
 struct DeliveryRoutes {
     let service: ContentService
-    /// The `Cache-Control` and `Vary` of public types' answers and of the others', made once.
-    private let publicHeaders: HTTPFields
-    private let privateHeaders: HTTPFields
 
-    init(service: ContentService, settings: ContentSettings) {
+    init(service: ContentService) {
         self.service = service
-        // Public types may be kept by shared caches for `APUS_CONTENT_CACHE_MAX_AGE`; others only
-        // by the reader, who asks again each time.
-        let maxAge = settings.cacheMaxAge
-        publicHeaders = [.cacheControl: "public, max-age=\(maxAge), stale-while-revalidate=\(maxAge)", .vary: "Authorization"]
-        privateHeaders = [.cacheControl: "private, no-cache", .vary: "Authorization"]
     }
 
     func add(to router: some RouterMethods<ApusRequestContext>) {
@@ -45,7 +37,7 @@ struct DeliveryRoutes {
             var items: [JSONValue] = []
             let expand = try ContentRequests.flag(request, "expand")
             for (_, entry) in fetched.prefix(limit) {
-                items.append(expand ? try await service.expanded(entry, type: type, locale: locale).json : entry.json)
+                items.append(expand ? try await service.expanded(entry, type: type, locale: locale, for: context.principal).json : entry.json)
             }
             let body = try ContentJSON.data(ContentJSON.page(items, nextCursor: next))
             return answer(ByteBuffer(bytes: body), tag: DeliveredEntry.tag(for: body), type: type, request: request)
@@ -57,8 +49,11 @@ struct DeliveryRoutes {
             let slug = try context.parameters.require("slug")
             switch try await service.bySlug(type, locale: locale, slug: slug) {
             case .entry(let entry):
-                let shown = try ContentRequests.flag(request, "expand") ? try await service.expanded(entry, type: type, locale: locale) : entry
-                return answer(shown.body, tag: shown.etag, type: type, request: request)
+                let shown = try ContentRequests.flag(request, "expand") ? try await service.expanded(entry, type: type, locale: locale, for: context.principal) : entry
+                if let condition = request.headers[.ifNoneMatch], shown.etag.matches(ifNoneMatch: condition) {
+                    return notModified(shown.etag, type: type)
+                }
+                return Response(status: .ok, headers: shown.headers, body: .init(byteBuffer: shown.body))
             case .moved(let current):
                 let query = requested.map { "?locale=\($0)" } ?? ""
                 var headers = cacheHeaders(type)
@@ -78,7 +73,7 @@ struct DeliveryRoutes {
             var entry = try await service.preview(apiID, token: token, locale: locale)
             if try ContentRequests.flag(request, "expand") {
                 let type = try await service.type(apiID)
-                entry = try await service.expanded(entry, type: type, locale: try type.locale(locale))
+                entry = try await service.expanded(entry, type: type, locale: try type.locale(locale), for: context.principal)
             }
             let headers: HTTPFields = [
                 .cacheControl: "private, no-store", HTTPField.Name("X-Robots-Tag")!: "noindex", HTTPField.Name("Referrer-Policy")!: "no-referrer",
@@ -93,15 +88,22 @@ struct DeliveryRoutes {
 
     /// 200 with the body, or 304 when the client holds this version.
     private func answer(_ body: ByteBuffer, tag: EntityTag, type: ContentType, request: Request) -> Response {
+        if let condition = request.headers[.ifNoneMatch], tag.matches(ifNoneMatch: condition) {
+            return notModified(tag, type: type)
+        }
         var headers = cacheHeaders(type)
         headers[.eTag] = tag.header
-        if let condition = request.headers[.ifNoneMatch], tag.matches(ifNoneMatch: condition) {
-            return Response(status: .notModified, headers: headers)
-        }
         return ContentJSON.body(body, headers: headers)
     }
 
+    /// 304: the client holds the version `tag` names.
+    private func notModified(_ tag: EntityTag, type: ContentType) -> Response {
+        var headers = cacheHeaders(type)
+        headers[.eTag] = tag.header
+        return Response(status: .notModified, headers: headers)
+    }
+
     private func cacheHeaders(_ type: ContentType) -> HTTPFields {
-        type.isPublic ? publicHeaders : privateHeaders
+        service.deliveryHeaders.caching(type)
     }
 }
