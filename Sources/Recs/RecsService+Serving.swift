@@ -78,8 +78,17 @@ struct RenderedList: Sendable {
 /// user's (or item's) own or the popularity fallback.
 struct ServedList: Sendable {
     var list: RenderedList
-    var model: String?
-    var strategy: String
+    /// The answer's JSON after its items: the model and the strategy.
+    var tail: ServedTail
+
+    init(list: RenderedList, tail: ServedTail) {
+        self.list = list
+        self.tail = tail
+    }
+
+    init(list: RenderedList, model: String?, strategy: String) {
+        self.init(list: list, tail: ServedTail(model: model, strategy: strategy))
+    }
 
     /// The answer, written directly from the list's rendering: Foundation's encoder took more
     /// CPU than the rest of the request together (`bench/recs.sh`), and the shape is fixed.
@@ -94,21 +103,36 @@ struct ServedList: Sendable {
     var body: ByteBuffer {
         let items = list.json
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(items.count + 64 + (model?.utf8.count ?? 0) + strategy.utf8.count)
+        buffer.reserveCapacity(items.count + 11 + tail.bytes.readableBytes)
         buffer.writeStaticString(#"{"items":["#)
         buffer.writeBytes(items)
-        buffer.writeStaticString("]")
-        if let model {
-            buffer.writeStaticString(#","model":"#)
-            buffer.writeString(JSONStringLiteral.quoted(model))
-        }
-        buffer.writeStaticString(#","strategy":"#)
-        buffer.writeString(JSONStringLiteral.quoted(strategy))
-        buffer.writeStaticString("}")
+        buffer.writeImmutableBuffer(tail.bytes)
         return buffer
     }
 
     var json: String { String(buffer: body) }
+}
+
+/// `],"model":"…","strategy":"…"}`: the end of an answer, written once per model and strategy
+/// (``CurrentModel`` keeps its two) rather than quoted again for every request.
+struct ServedTail: Sendable, Equatable {
+    let bytes: ByteBuffer
+
+    init(model: String?, strategy: String) {
+        var bytes = ByteBuffer()
+        bytes.writeStaticString("]")
+        if let model {
+            bytes.writeStaticString(#","model":"#)
+            bytes.writeString(JSONStringLiteral.quoted(model))
+        }
+        bytes.writeStaticString(#","strategy":"#)
+        bytes.writeString(JSONStringLiteral.quoted(strategy))
+        bytes.writeStaticString("}")
+        self.bytes = bytes
+    }
+
+    /// No model is published.
+    static let none = ServedTail(model: nil, strategy: "none")
 }
 
 /// `category:<name>`: keep only items of that category.
@@ -139,11 +163,11 @@ extension RecsService {
     /// Stored lists leave out what the user has, so `excludeSeen: false` (rare: "buy again")
     /// scores the user's list at request time, seen items included, as a fold-in does.
     func recommendations(for user: String, limit: Int, excludeSeen: Bool, filter: ItemFilter?) async throws -> ServedList {
-        guard let current = try await current() else { return ServedList(list: .empty, model: nil, strategy: "none") }
+        guard let current = try await current() else { return ServedList(list: .empty, tail: .none) }
         if let own = try await storedList(model: current.id, subject: "u:\(user)") {
             metrics.served(personally: true)
             let list = if !excludeSeen, let scored = try await foldedList(user, model: current, includingSeen: true) { RenderedList(scored) } else { own }
-            return ServedList(list: try await filtered(list, filter, limit: limit), model: current.id, strategy: "personal")
+            return ServedList(list: try await filtered(list, filter, limit: limit), tail: current.personal)
         }
         var popular = try await storedList(model: current.id, subject: "popular") ?? .empty
         if excludeSeen {
@@ -151,17 +175,17 @@ extension RecsService {
             popular = popular.filter { !seen.contains($0.item) }
         }
         metrics.served(personally: false)
-        return ServedList(list: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
+        return ServedList(list: try await filtered(popular, filter, limit: limit), tail: current.popularity)
     }
 
     /// Items like `item`; an item the model has no neighbours for gets the popularity list.
     func similar(to item: String, limit: Int, filter: ItemFilter?) async throws -> ServedList {
-        guard let current = try await current() else { return ServedList(list: .empty, model: nil, strategy: "none") }
+        guard let current = try await current() else { return ServedList(list: .empty, tail: .none) }
         if let own = try await storedList(model: current.id, subject: "i:\(item)"), !own.isEmpty {
-            return ServedList(list: try await filtered(own, filter, limit: limit), model: current.id, strategy: "personal")
+            return ServedList(list: try await filtered(own, filter, limit: limit), tail: current.personal)
         }
         let popular = (try await storedList(model: current.id, subject: "popular") ?? .empty).filter { $0.item != item }
-        return ServedList(list: try await filtered(popular, filter, limit: limit), model: current.id, strategy: "popularity")
+        return ServedList(list: try await filtered(popular, filter, limit: limit), tail: current.popularity)
     }
 
     private func filtered(_ list: RenderedList, _ filter: ItemFilter?, limit: Int) async throws -> RenderedList {

@@ -46,8 +46,18 @@ final class RecsService: Sendable {
 
 /// The model nodes serve from.
 struct CurrentModel: Sendable, Equatable {
-    var id: String
-    var kind: ModelKind
+    let id: String
+    let kind: ModelKind
+    /// The ends of the answers it serves, from a user's or item's own list or from popularity.
+    let personal: ServedTail
+    let popularity: ServedTail
+
+    init(id: String, kind: ModelKind) {
+        self.id = id
+        self.kind = kind
+        personal = ServedTail(model: id, strategy: "personal")
+        popularity = ServedTail(model: id, strategy: "popularity")
+    }
 }
 
 /// One recommended item.
