@@ -111,7 +111,7 @@ import Testing
         let shared: (any ClusterBus)? = database.engine == .sqlite ? LocalBus() : nil
         let nodes = (0..<2).map { _ in Platform(configuration: ApusConfiguration(), database: database, logger: TestDatabase.logger, bus: shared) }
         let caches: [BusInvalidatedCache<String, String>] = nodes.map { $0.cache(name, capacity: 10, lifetime: .seconds(60)) }
-        let probe = (0..<1000).map { "probe\($0)" }.first { caches[0].stripe($0) != caches[0].stripe("k") }!
+        let probe = Self.key("probe", awayFrom: "k", in: caches[0])
         let followers = ServiceGroup(
             services: nodes.map { CacheRegistry.Follower(registry: $0.caches) }, gracefulShutdownSignals: [], cancellationSignals: [], logger: TestDatabase.logger
         )
@@ -132,6 +132,12 @@ import Testing
         }
     }
 
+    /// A key starting with `prefix` on another stripe than `other`'s: dropping it leaves
+    /// `other`'s generation alone.
+    static func key(_ prefix: String, awayFrom other: String, in cache: BusInvalidatedCache<String, String>) -> String {
+        (0..<1000).lazy.map { "\(prefix)\($0)" }.first { cache.stripe($0) != cache.stripe(other) }!
+    }
+
     /// The bus hands a node its own invalidations back, after it dropped their keys itself and
     /// perhaps loaded them again: the echo is not applied, so the fresh entry stays. Another
     /// node's invalidation of the same key arrives behind it and drops it.
@@ -146,7 +152,7 @@ import Testing
                 #expect(caches[0].cached("k") == nil, "dropped here before it is sent")
                 #expect(try await caches[0].value(for: "k") { "fresh" } == "fresh")
                 // Sent after the echo, so heard after it: once it is here, the echo was too.
-                let after = (0..<1000).map { "after\($0)" }.first { caches[0].stripe($0) != caches[0].stripe("k") }!
+                let after = Self.key("after", awayFrom: "k", in: caches[0])
                 let heard = caches[0].generation(for: after)
                 await nodes[1].invalidate(caches[1], [after])
                 try await expectEventually { caches[0].generation(for: after) != heard }

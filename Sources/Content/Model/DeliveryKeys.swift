@@ -17,9 +17,8 @@ extension DeliveredKey {
     }
 
     init?(_ description: String) {
-        let parts = description.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let version = Int(parts[2]) else { return nil }
-        self.init(entryID: String(parts[0]), locale: String(parts[1]), typeVersion: version)
+        guard let parts = DeliveryKeyText.parts(description), let version = Int(parts.2) else { return nil }
+        self.init(entryID: String(parts.0), locale: String(parts.1), typeVersion: version)
     }
 }
 
@@ -36,8 +35,15 @@ struct SlugKey: Hashable, Sendable, LosslessStringConvertible {
 
 extension SlugKey {
     init?(_ description: String) {
+        guard let parts = DeliveryKeyText.parts(description) else { return nil }
+        self.init(typeID: String(parts.0), locale: String(parts.1), slug: String(parts.2))
+    }
+}
+
+/// The text both keys travel as: three parts joined by `|`, the last holding whatever it holds.
+enum DeliveryKeyText {
+    static func parts(_ description: String) -> (Substring, Substring, Substring)? {
         let parts = description.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        self.init(typeID: String(parts[0]), locale: String(parts[1]), slug: String(parts[2]))
+        return parts.count == 3 ? (parts[0], parts[1], parts[2]) : nil
     }
 }
