@@ -227,11 +227,25 @@ let package = Package(
             dependencies: ["ApusCore", "Links", "Notifications", "Inventory", "Uploads", "Chat", "Logs", "Content", "Recs"],
             swiftSettings: swiftSettings
         ),
+        // `apus serve` and `apus migrate` over a list of modules: the `apus` binary's commands,
+        // and those of any binary built with modules of its own (Examples/apus-release-drill).
+        .target(
+            name: "ApusNode",
+            dependencies: [
+                "ApusCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "apus",
             dependencies: [
                 "ApusCore",
                 "ApusModules",
+                "ApusNode",
                 "Links",
                 "Notifications",
                 "Inventory",
@@ -242,6 +256,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // docs/deploying.md's worked example, a module in five releases: the rolling-release
+        // tests run it, and apus-release-drill serves one release for the cluster test.
+        .target(
+            name: "ReleaseDrill",
+            dependencies: [
+                "ApusCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Examples/ReleaseDrill",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "apus-release-drill",
+            dependencies: [
+                "ApusCore",
+                "ApusModules",
+                "ApusNode",
+                "ReleaseDrill",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/apus-release-drill",
             swiftSettings: swiftSettings
         ),
         // A bare Hummingbird redirect with the same build settings: the baseline bench/platform.sh
@@ -285,6 +323,7 @@ let package = Package(
             dependencies: [
                 "ApusCore",
                 "ApusTesting",
+                "ReleaseDrill",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -4,6 +4,8 @@
 # again (down --clean). Exits with pytest's status.
 #
 #   APUS_BIN           the binary to run (default .build/debug/apus, as CI builds it)
+#   APUS_DRILL_BIN     the binary conformance/cluster/test_release_drill.py deploys release after
+#                      release (default apus-release-drill beside APUS_BIN, as CI builds it)
 #   APUS_CLUSTER_DIR   where the cluster lives (default a new directory under /tmp, which the
 #                      postgres user can reach); removed at the end either way
 #
@@ -20,6 +22,8 @@ root=$(pwd)
 APUS_BIN=${APUS_BIN:-$root/.build/debug/apus}
 case $APUS_BIN in /*) ;; *) APUS_BIN=$root/$APUS_BIN ;; esac
 [ -x "$APUS_BIN" ] || { echo "cluster-test: $APUS_BIN is not an executable: build it first (swift build)" >&2; exit 1; }
+APUS_DRILL_BIN=${APUS_DRILL_BIN:-$(dirname "$APUS_BIN")/apus-release-drill}
+[ -x "$APUS_DRILL_BIN" ] || { echo "cluster-test: $APUS_DRILL_BIN is not an executable: build it first (swift build)" >&2; exit 1; }
 [ -x "$root/.venv/bin/pytest" ] || { echo "cluster-test: no .venv/bin/pytest: pip install -r conformance/requirements.txt into .venv" >&2; exit 1; }
 
 if [ -z "${APUS_CLUSTER_DIR:-}" ]; then
@@ -27,7 +31,7 @@ if [ -z "${APUS_CLUSTER_DIR:-}" ]; then
     # mktemp makes it 700; the postgres user has to reach the PostgreSQL directories inside.
     chmod 755 "$APUS_CLUSTER_DIR"
 fi
-export APUS_BIN APUS_CLUSTER_DIR
+export APUS_BIN APUS_DRILL_BIN APUS_CLUSTER_DIR
 
 if [ -z "${APUS_CLUSTER_PORT:-}" ]; then
     # Eight free ports in a row: the balancer, four nodes, the primary, the replica and moto.

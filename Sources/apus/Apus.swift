@@ -1,4 +1,6 @@
 import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 
 /// The `apus` command: one binary for every node role.
@@ -8,12 +10,20 @@ struct Apus: AsyncParsableCommand {
         commandName: "apus",
         abstract: "A self-hosted backend platform: one binary, SQLite by default, PostgreSQL to scale out.",
         version: ApusServer.version,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, KeysCommand.self, JobsCommand.self, EventsCommand.self, InventoryCommand.self, RecsCommand.self, LogsCommand.self],
-        defaultSubcommand: Serve.self
+        subcommands: [
+            ServeCommand<Shipped>.self, MigrateCommand<Shipped>.self, UserCommand.self, KeysCommand.self, JobsCommand.self, EventsCommand.self,
+            InventoryCommand.self, RecsCommand.self, LogsCommand.self,
+        ],
+        defaultSubcommand: ServeCommand<Shipped>.self
     )
 
     static func main() async {
         EventLoopExecutor.install()
         await main(nil)
     }
+}
+
+/// Every shipped module: what this binary's `APUS_MODULES` picks among.
+enum Shipped: ModuleCatalog {
+    static func modules() -> [any Module] { ShippedModules.all() }
 }

@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 import Foundation
 
@@ -24,7 +26,7 @@ struct EventsCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let node = try await NodeStartup.start(options)
+            let node = try await NodeStartup.start(options, modules: ShippedModules.all)
             let platform = node.server.platform
             do {
                 try await node.server.migrator.migrate()

@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 import Foundation
 
@@ -12,7 +14,7 @@ enum FileImport {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw NodeStartup.fail("cannot read \(file) as UTF-8 text", code: .validationFailure)
         }
-        let node = try await NodeStartup.start(options)
+        let node = try await NodeStartup.start(options, modules: ShippedModules.all)
         let platform = node.server.platform
         do {
             try await node.server.migrator.migrate()

@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 import Foundation
 import Inventory

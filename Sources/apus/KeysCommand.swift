@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 
 /// `apus keys rotate`: add a new token signing key.
@@ -13,7 +15,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigurationOptions
 
         func run() async throws {
-            let node = try await NodeStartup.start(options)
+            let node = try await NodeStartup.start(options, modules: ShippedModules.all)
             let server = node.server
             try await server.migrator.migrate()
             // Keys stay while any token they signed can still be valid.

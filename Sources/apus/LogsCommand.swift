@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 import Foundation
 import Logs
@@ -22,7 +24,7 @@ struct LogsCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
 
         func run() async throws {
-            let node = try await NodeStartup.start(options)
+            let node = try await NodeStartup.start(options, modules: ShippedModules.all)
             let platform = node.server.platform
             do {
                 try await node.server.migrator.migrate()

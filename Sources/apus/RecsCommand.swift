@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 import Foundation
 import Recs
@@ -43,7 +45,7 @@ struct RecsCommand: AsyncParsableCommand {
         @Flag(help: "Print the outcome as JSON.") var json = false
 
         func run() async throws {
-            let node = try await NodeStartup.start(options)
+            let node = try await NodeStartup.start(options, modules: ShippedModules.all)
             let platform = node.server.platform
             do {
                 try await node.server.migrator.migrate()

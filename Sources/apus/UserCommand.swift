@@ -1,4 +1,6 @@
 @_spi(Platform) import ApusCore
+import ApusModules
+import ApusNode
 import ArgumentParser
 import Foundation
 
@@ -34,7 +36,7 @@ struct UserCommand: AsyncParsableCommand {
             if let reason = PasswordPolicy.violation(password, email: normalized) {
                 throw NodeStartup.fail("the password \(reason)", code: .validationFailure)
             }
-            let node = try await NodeStartup.start(options)
+            let node = try await NodeStartup.start(options, modules: ShippedModules.all)
             let server = node.server
             do {
                 try await server.migrator.migrate()

@@ -29,6 +29,12 @@ ALL_NODES = [*FULL_NODES, "links1"]
 PASSWORD = "correct horse battery"
 
 
+def wal(position: str) -> int:
+    """A PostgreSQL WAL position (`0/16B3748`) as a number, to find the latest of several."""
+    high, low = position.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
 def poll(predicate, timeout: float, interval: float = 0.05):
     """`predicate()` until it is truthy or `timeout` seconds have passed; its last value."""
     deadline = time.monotonic() + timeout
@@ -62,10 +68,11 @@ class Cluster:
 
     # --- scripts/cluster.sh ---------------------------------------------------------------
 
-    def script(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def script(self, *args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
         """`scripts/cluster.sh ARGS` with this process's environment (APUS_CLUSTER_DIR, APUS_BIN
-        and the APUS_* settings the cluster was started with)."""
-        return subprocess.run([str(CLUSTER_SH), *args], capture_output=True, text=True, timeout=timeout, env=os.environ)
+        and the APUS_* settings the cluster was started with), and `env` on top."""
+        return subprocess.run([str(CLUSTER_SH), *args], capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
 
     def status(self) -> dict:
         return json.loads(self.script("status", "--json", timeout=60).stdout)

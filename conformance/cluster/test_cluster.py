@@ -19,7 +19,7 @@ import requests
 from tusclient import client as tus_client
 from websockets.asyncio.client import connect
 
-from conftest import ALL_NODES, FULL_NODES, Load, poll
+from conftest import ALL_NODES, FULL_NODES, Load, poll, wal
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -28,12 +28,6 @@ def location(base: str, code: str) -> str | None:
     """Where GET /{code} on `base` redirects (None when it does not)."""
     response = requests.get(f"{base}/{code}", allow_redirects=False, timeout=10)
     return response.headers.get("location") if response.status_code in (301, 302) else None
-
-
-def wal(position: str) -> int:
-    """A PostgreSQL WAL position (`0/16B3748`) as a number, to find the latest of several."""
-    high, low = position.split("/")
-    return (int(high, 16) << 32) | int(low, 16)
 
 
 def create_link(base: str, user: dict, url: str, **headers) -> requests.Response:

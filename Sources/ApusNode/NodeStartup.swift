@@ -1,28 +1,23 @@
-import ApusCore
-import ApusModules
-import ArgumentParser
+public import ApusCore
+public import ArgumentParser
 import Foundation
-import Inventory
-import Links
-import Notifications
-import Uploads
 import Logging
 
 /// What every subcommand does first: configuration, logging, database, module selection. A
 /// failure prints one clear line and exits non-zero instead of a stack trace.
-struct NodeStartup {
-    let configuration: ApusConfiguration
-    let server: ApusServer
+public struct NodeStartup {
+    public let configuration: ApusConfiguration
+    public let server: ApusServer
 
-    /// The modules compiled into this binary; `APUS_MODULES` picks among them.
-    static func availableModules() -> [any Module] {
-        ShippedModules.all()
-    }
-
-    static func start(_ options: ConfigurationOptions) async throws -> NodeStartup {
+    /// Starts a node's platform with `available` (the binary's modules; `APUS_MODULES` picks
+    /// among them): the settings resolved, logging set up, the database and the modules' own
+    /// databases open. Nothing is migrated or served yet.
+    public static func start(_ options: ConfigurationOptions, modules available: () throws(ConfigurationError) -> [any Module]) async throws -> NodeStartup {
         let configuration: ApusConfiguration
+        let modules: [any Module]
         do {
             configuration = try options.resolve()
+            modules = try available()
         } catch {
             throw fail(error.description, code: .validationFailure)
         }
@@ -37,7 +32,7 @@ struct NodeStartup {
         let platform = Platform(configuration: configuration, database: database, logger: logger)
         let server: ApusServer
         do {
-            server = try ApusServer(platform: platform, available: availableModules())
+            server = try ApusServer(platform: platform, available: modules)
         } catch {
             await database.close()
             throw fail(error.description, code: .validationFailure)
@@ -52,9 +47,10 @@ struct NodeStartup {
     }
 
     /// EX_CONFIG from sysexits: the configuration names something unusable.
-    static let configurationExitCode = ExitCode(78)
+    public static let configurationExitCode = ExitCode(78)
 
-    static func fail(_ message: String, code: ExitCode) -> ExitCode {
+    /// Prints `message` as the command's one line of failure and returns the exit code to throw.
+    public static func fail(_ message: String, code: ExitCode) -> ExitCode {
         FileHandle.standardError.write(Data("apus: \(message)\n".utf8))
         return code
     }

@@ -1,21 +1,27 @@
 @_spi(Platform) import ApusCore
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// `apus serve`: migrate (unless told not to) and serve HTTP until SIGTERM or SIGINT.
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP server.")
+/// `apus serve`: migrate (unless told not to) and serve HTTP until SIGTERM or SIGINT, with the
+/// modules of `Catalog`.
+public struct ServeCommand<Catalog: ModuleCatalog>: AsyncParsableCommand {
+    // Computed: a generic type has no stored static properties.
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "serve", abstract: "Run the HTTP server.")
+    }
 
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup public var options: ConfigurationOptions
 
     @Flag(name: .customLong("no-migrate"), help: "Do not apply pending migrations at start (a separate step migrates).")
-    var noMigrate = false
+    public var noMigrate = false
 
-    func run() async throws {
-        let node = try await NodeStartup.start(options)
+    public init() {}
+
+    public func run() async throws {
+        let node = try await NodeStartup.start(options, modules: Catalog.modules)
         let server = node.server
         let logger = server.platform.logger
         if server.platform.database.engine == .sqlite {

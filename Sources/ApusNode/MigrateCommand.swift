@@ -1,18 +1,24 @@
 @_spi(Platform) import ApusCore
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 
-/// `apus migrate`: apply pending migrations, or list applied and pending ones.
-struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply pending migrations, or show their status.")
+/// `apus migrate`: apply the pending migrations of `Catalog`'s modules, or list applied and
+/// pending ones.
+public struct MigrateCommand<Catalog: ModuleCatalog>: AsyncParsableCommand {
+    // Computed: a generic type has no stored static properties.
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "migrate", abstract: "Apply pending migrations, or show their status.")
+    }
 
-    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup public var options: ConfigurationOptions
 
     @Flag(help: "List applied and pending migrations without applying any.")
-    var status = false
+    public var status = false
 
-    func run() async throws {
-        let node = try await NodeStartup.start(options)
+    public init() {}
+
+    public func run() async throws {
+        let node = try await NodeStartup.start(options, modules: Catalog.modules)
         let database = node.server.platform.database
         let migrator = node.server.migrator
         do {
