@@ -265,6 +265,7 @@ let package = Package(
             dependencies: [
                 "ApusCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
             path: "Examples/ReleaseDrill",

@@ -1,5 +1,6 @@
 public import ApusCore
 import Foundation
+import HTTPTypes
 public import Hummingbird
 import SQLKit
 
@@ -10,7 +11,7 @@ import SQLKit
 /// another behind the balancer.
 ///
 /// `PUT /v1/bookmarks/{id} {"url": …}` (204) and `GET /v1/bookmarks/{id}` (`{"url": …}`), for
-/// any signed-in caller.
+/// any signed-in caller; a read names the release that served it in `Bookmarks-Release`.
 public struct BookmarksRelease: Module {
     public let name = "bookmarks"
     /// 0 reads and writes `url`; 1 adds `target` and writes both; 2 reads `target`; 3 stops
@@ -21,6 +22,9 @@ public struct BookmarksRelease: Module {
 
     /// The newest release.
     public static let latest = 4
+
+    /// The header a read answers with, naming the release that served it.
+    public static let releaseHeader = HTTPField.Name("Bookmarks-Release")!
 
     public static let manage = Permission(module: "bookmarks", "manage", roles: Set(Role.allCases))
 
@@ -115,7 +119,7 @@ public struct BookmarksRelease: Module {
             }
             return Response(status: .noContent)
         }
-        bookmarks.get("/{id}") { _, context -> Bookmark in
+        bookmarks.get("/{id}") { _, context -> EditedResponse<Bookmark> in
             _ = try context.require(Self.manage)
             let id = try context.parameters.require("id")
             let query: SQLQueryString = release <= 1
@@ -125,7 +129,8 @@ public struct BookmarksRelease: Module {
                 try await sql.raw(query).first()?.decode(column: "url", as: String.self)
             }
             guard let url else { throw Problem.notFound("No bookmark '\(id)'.") }
-            return Bookmark(url: url)
+            // Which release answered: the cluster test sees two serve side by side.
+            return EditedResponse(headers: [Self.releaseHeader: "\(release)"], response: Bookmark(url: url))
         }
         return ModuleParts(routes: routes)
     }

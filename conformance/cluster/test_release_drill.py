@@ -9,6 +9,7 @@ clients write bookmarks and read each write back through the balancer, whichever
 replica) answers. This file runs after test_cluster.py and leaves the cluster on the drill's
 last release, which still runs every shipped module."""
 
+import collections
 import os
 import subprocess
 import threading
@@ -73,7 +74,7 @@ def test_a_column_renamed_over_four_releases_deploys_under_load_with_no_failed_r
         read = session.get(f"{cluster.url}/v1/bookmarks/{bookmark}", headers={**user["auth"], "Apus-Consistency": position}, timeout=60)
         if read.status_code != 200 or read.json().get("url") != url:
             return False, f"GET {bookmark} after writing {url}: {read.status_code} {read.text[:200]}"
-        return True, None
+        return True, int(read.headers["Bookmarks-Release"])
 
     report = []
     with Load(step, threads=THREADS) as load:
@@ -85,11 +86,16 @@ def test_a_column_renamed_over_four_releases_deploys_under_load_with_no_failed_r
             during = load.count() - before
             assert all(cluster.pid(name) != pids[name] for name in ALL_NODES), f"release {release}: not every node was replaced"
             assert during >= 20, f"release {release}: only {during} write-and-read rounds while it rolled out"
+            with load.lock:
+                served = collections.Counter(o[3] for o in load.outcomes[before:])
+            # Side by side: while the nodes were replaced, both releases answered reads.
+            assert served[release - 1] > 0 and served[release] > 0, f"release {release}: reads answered by releases {dict(served)}"
             failures = load.failures()
             assert not failures, f"release {release}: {len(failures)} of {load.count()} rounds failed: {[f[3] for f in failures][:5]}"
             statuses = migration_status(cluster, release)
             assert all(state.startswith("applied") for state in statuses.values()), statuses
-            report.append(f"release {release}: {took:.0f} s, {during} rounds meanwhile, {len(statuses)} bookmarks migrations applied")
+            report.append(f"release {release}: {took:.0f} s, {during} rounds meanwhile (read by release {release - 1}: "
+                          f"{served[release - 1]}, by {release}: {served[release]}), {len(statuses)} bookmarks migrations applied")
         time.sleep(0.5)
     failures = load.failures()
     assert not failures, f"{len(failures)} of {load.count()} rounds failed: {[f[3] for f in failures][:5]}"
