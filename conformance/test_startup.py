@@ -4,7 +4,7 @@ import json
 import os
 import stat
 
-from conftest import Node, postgres_env, run_apus
+from conftest import APUS_BIN, Node, postgres_env, run_apus
 
 
 def test_an_invalid_port_exits_non_zero_with_a_clear_message(tmp_path):
@@ -55,6 +55,23 @@ def test_a_bad_module_setting_stops_only_nodes_that_run_the_module(tmp_path):
         assert requests.get(node.base + "/health/ready", timeout=5).json() == {"status": "ready"}
     finally:
         assert node.stop() == 0
+
+
+def test_a_binary_with_modules_of_its_own_serves_them_and_refuses_what_its_catalog_cannot_use(tmp_path):
+    """`apus-release-drill` is built on ApusNode's commands with a catalog of its own: every
+    shipped module plus the bookmarks module in the release APUS_DRILL_RELEASE names."""
+    import subprocess
+
+    drill = os.path.join(os.path.dirname(APUS_BIN), "apus-release-drill")
+    env = {**os.environ, "APUS_DATA_DIR": str(tmp_path)}
+    refused = subprocess.run([drill, "migrate"], env={**env, "APUS_DRILL_RELEASE": "9"}, capture_output=True, text=True, timeout=30)
+    assert refused.returncode == 64
+    assert refused.stderr.strip() == "apus: invalid configuration: APUS_DRILL_RELEASE: must be a release from 0 to 4, not '9'"
+    listed = subprocess.run([drill, "migrate", "--status"], env={**env, "APUS_DRILL_RELEASE": "2"}, capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    bookmarks = [line.split("\t")[0] for line in listed.stdout.splitlines() if line.startswith("bookmarks/")]
+    assert bookmarks == ["bookmarks/0001_bookmarks", "bookmarks/0002_bookmark_target", "bookmarks/0003_bookmark_target_filled"]
+    assert any(line.startswith("links/") for line in listed.stdout.splitlines()), "the shipped modules come too"
 
 
 def test_a_second_server_on_one_sqlite_data_dir_is_refused(tmp_path):

@@ -8,7 +8,7 @@ import Testing
 /// its routes twice.
 @Suite struct ShippedModulesTests {
     /// Targets under `Sources/` that are the platform or the binary, not modules.
-    static let platformTargets: Set<String> = ["ApusCore", "ApusKit", "ApusModules", "ApusTemplates", "ApusTesting", "CApusSHA", "apus"]
+    static let platformTargets: Set<String> = ["ApusCore", "ApusKit", "ApusModules", "ApusNode", "ApusTemplates", "ApusTesting", "CApusSHA", "apus"]
 
     static let sources = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
