@@ -32,7 +32,7 @@ import Testing
 
     @Test(arguments: [
         ["APUS_PORT": "70000"], ["APUS_PORT": "http"], ["APUS_LOG_LEVEL": "loud"], ["APUS_LOG_FORMAT": "xml"],
-        ["APUS_EXECUTOR": "threads"],
+        ["APUS_EXECUTOR": "threads"], ["APUS_EVENT_LOOPS": "0"], ["APUS_EVENT_LOOPS": "two"], ["APUS_EVENT_LOOPS": "1000"],
     ])
     func refusesValuesItCannotUse(environment: [String: String]) {
         #expect(throws: ConfigurationError.self) { try ApusConfiguration(environment: environment) }
@@ -44,6 +44,15 @@ import Testing
         #expect(EventLoopExecutor.current == "dispatch")
         _ = try ApusConfiguration(environment: ["APUS_EXECUTOR": "dispatch"])
         _ = try ApusConfiguration(environment: ["APUS_EXECUTOR": "event-loops"])
+    }
+
+    @Test func theEventLoopCountIsAWholeNumberOfLoopsOrLeftToNIO() throws {
+        #expect(EventLoopExecutor.loopCount([:]) == nil)
+        #expect(EventLoopExecutor.loopCount(["APUS_EVENT_LOOPS": " 1 "]) == 1)
+        #expect(EventLoopExecutor.loopCount(["APUS_EVENT_LOOPS": "256"]) == 256)
+        #expect(EventLoopExecutor.loopCount(["APUS_EVENT_LOOPS": "257"]) == nil)
+        #expect(EventLoopExecutor.loopCount(["APUS_EVENT_LOOPS": "-1"]) == nil)
+        _ = try ApusConfiguration(environment: ["APUS_EVENT_LOOPS": "3"])
     }
 
     @Test(arguments: ["mysql://u@h/db", "postgres://h/db", "postgres://u@/db", "postgres://u@h/db?sslmode=maybe", "sqlite://", "postgres://u@h/db?search_path=x;drop"])

@@ -15,14 +15,34 @@ import Synchronization
 /// more CPU on the loops, whose task queue is heavier). Either way nothing blocks an event
 /// loop: SQLite, bcrypt, name lookups and files run on ``BlockingPools``, long CPU work on
 /// ``CPUWork``.
+///
+/// `APUS_EVENT_LOOPS` sets how many event loops (threads) the node runs, one per core unless
+/// set: several nodes sharing a host's cores each do best with fewer.
 public enum EventLoopExecutor {
     private static let installed = Atomic(false)
+    private static let loopsCounted = Atomic(false)
 
-    /// Makes NIO's event loops Swift concurrency's global executor when
-    /// `APUS_EXECUTOR=event-loops`; returns whether it did. Call it first thing, from the main
-    /// thread, before any task starts.
+    /// The most event loops `APUS_EVENT_LOOPS` may ask for.
+    public static let maximumLoops = 256
+
+    /// `APUS_EVENT_LOOPS` as a count of loops: `nil` when unset, and when it is not a whole
+    /// number from 1 to ``maximumLoops`` (the configuration refuses that value with the others).
+    public static func loopCount(_ environment: [String: String]) -> Int? {
+        guard let text = environment["APUS_EVENT_LOOPS"]?.trimmingCharacters(in: .whitespaces), let count = Int(text),
+              (1...maximumLoops).contains(count) else { return nil }
+        return count
+    }
+
+    /// Sizes NIO's event loop group from `APUS_EVENT_LOOPS`, then makes the loops Swift
+    /// concurrency's global executor when `APUS_EXECUTOR=event-loops`; returns whether it did
+    /// the latter. Call it first thing, from the main thread, before any task starts (or any
+    /// event loop is used).
     @discardableResult
     public static func install(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        // NIO takes the count once, before its group is first used.
+        if let loops = loopCount(environment), !loopsCounted.exchange(true, ordering: .relaxed) {
+            NIOSingletons.groupLoopCountSuggestion = loops
+        }
         guard environment["APUS_EXECUTOR"]?.trimmingCharacters(in: .whitespaces) == "event-loops" else { return false }
         // NIO allows one take-over a process.
         guard !installed.load(ordering: .relaxed) else { return true }

@@ -118,6 +118,9 @@ public struct ApusConfiguration: Sendable, Equatable {
         if let executor = value("APUS_EXECUTOR"), !["event-loops", "dispatch"].contains(executor) {
             throw .invalid("APUS_EXECUTOR", "must be dispatch (the default) or event-loops, not '\(executor)'")
         }
+        if let loops = value("APUS_EVENT_LOOPS"), EventLoopExecutor.loopCount(["APUS_EVENT_LOOPS": loops]) == nil {
+            throw .invalid("APUS_EVENT_LOOPS", "must be a whole number of event loops from 1 to \(EventLoopExecutor.maximumLoops), not '\(loops)'")
+        }
         if let seconds = value("APUS_HTTP_IDLE_TIMEOUT") { self.httpIdleTimeout = try Self.parseSeconds(seconds, setting: "APUS_HTTP_IDLE_TIMEOUT") }
         if let seconds = value("APUS_SHUTDOWN_GRACE") { self.shutdownGrace = try Self.parseSeconds(seconds, setting: "APUS_SHUTDOWN_GRACE") }
         if let limit = value("APUS_RATE_LIMIT_AUTH_FAILURES") {
