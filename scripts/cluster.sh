@@ -142,8 +142,10 @@ cluster_env() {
         APUS_INVENTORY_PAYMENT_SECRET="${APUS_INVENTORY_PAYMENT_SECRET:-$PAYMENT_SECRET}"
         APUS_RATE_LIMIT_SHARED="${APUS_RATE_LIMIT_SHARED-auth,login-email}"
         APUS_LOG_FORMAT=json
-        # Four nodes share the machine's cores: handlers on the event loops, without a pool each.
+        # Four nodes share the machine's cores: handlers on the event loops, without a pool each,
+        # and one loop each (a loop per core in every node had four times the cores' threads).
         APUS_EXECUTOR="${APUS_EXECUTOR:-event-loops}"
+        APUS_EVENT_LOOPS="${APUS_EVENT_LOOPS:-1}"
     )
 }
 
