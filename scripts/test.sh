@@ -60,10 +60,10 @@ pg_virtualenv -o 'max_connections=400' bash -euo pipefail -c '
     replica_tests="ReadReplicaTests|ReadYourWritesTests"
     printf "\n== Swift read-replica tests, with a streaming replica\n"
     APUS_TEST_POSTGRES_REPLICA_URL=$("'"$root"'/scripts/pg-replica.sh" start "$replica_dir" $(( ${PGPORT:-5432} + 1000 )))
-    APUS_TEST_POSTGRES_REPLICA_URL=$APUS_TEST_POSTGRES_REPLICA_URL swift test --skip-build --filter "$replica_tests"
+    APUS_TEST_POSTGRES_REPLICA_URL=$APUS_TEST_POSTGRES_REPLICA_URL "'"$root"'/scripts/swift-test.sh" --skip-build --filter "$replica_tests"
     "'"$root"'/scripts/pg-replica.sh" stop "$replica_dir"
     printf "\n== Swift tests (SQLite and PostgreSQL)\n"
-    swift test --skip-build --skip "$replica_tests"
+    "'"$root"'/scripts/swift-test.sh" --skip-build --skip "$replica_tests"
     printf "\n== conformance: the running server with real clients\n"
     APUS_BIN="'"$root"'/.build/debug/apus" "'"$root"'/.venv/bin/pytest" -q -p no:cacheprovider "'"$root"'/conformance"
     # Without the fuzzer, the model fits, the 90 s kill -9 burst and the socket memory bound,
