@@ -1,18 +1,46 @@
 #!/usr/bin/env bash
 # `swift test ARGS` with a time limit (APUS_SWIFT_TEST_LIMIT seconds, default 900; a whole run
-# takes under two minutes). Output streams as usual. When the limit passes, the run is stopped
-# and the tests that started but never finished are named, so a hang says where it is.
+# takes under two minutes). Output streams as usual. When the limit passes, the run (SwiftPM and
+# the test process it started) is stopped, and the tests that started but never finished are
+# named, so a hang says where it is.
 set -euo pipefail
 limit=${APUS_SWIFT_TEST_LIMIT:-900}
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# SwiftPM, and every process under it (the test process runs in a session of its own).
+tree() {
+    local child
+    echo "$1"
+    for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$child"; done
+}
+swift test "$@" >"$work/log" 2>&1 &
+run=$!
+tail -n +1 -f --pid="$run" "$work/log" &
+(
+    sleep "$limit"
+    touch "$work/stopped"
+    processes=$(tree "$run")
+    # shellcheck disable=SC2086 # a list of process ids
+    kill -TERM $processes 2>/dev/null || exit 0
+    sleep 10
+    # shellcheck disable=SC2086
+    kill -KILL $processes 2>/dev/null || true
+) &
+watchdog=$!
 set +e
-timeout --kill-after=10 "$limit" swift test "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+wait "$run"
+status=$?
 set -e
-if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-    echo "swift-test: stopped after ${limit}s; tests started and not finished:" >&2
-    python3 - "$log" >&2 <<'PY'
+if [ -f "$work/stopped" ]; then
+    # The watchdog ends once what it stopped is gone (a test process may outlive SIGTERM).
+    wait "$watchdog" 2>/dev/null || true
+else
+    kill "$watchdog" 2>/dev/null || true
+fi
+wait 2>/dev/null || true
+if [ -f "$work/stopped" ]; then
+    printf "\nswift-test: stopped after %ss; tests started and not finished:\n" "$limit" >&2
+    python3 - "$work/log" >&2 <<'PY'
 import re, sys
 started, ended = [], set()
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
@@ -25,5 +53,6 @@ for name in dict.fromkeys(started):
     if name not in ended:
         print("  " + name)
 PY
+    exit 124
 fi
 exit "$status"
