@@ -7,12 +7,16 @@ set -euo pipefail
 limit=${APUS_SWIFT_TEST_LIMIT:-900}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# SwiftPM, and every process under it (the test process runs in a session of its own).
+# SwiftPM and every process under it (the test process outlives SIGTERM: it gets SIGKILL 10 s
+# later).
 tree() {
     local child
     echo "$1"
-    for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$child"; done
+    # The children files hold process ids separated by spaces: words, not lines.
+    # shellcheck disable=SC2013
+    for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree "$child"; done
 }
+: >"$work/log"
 swift test "$@" >"$work/log" 2>&1 &
 run=$!
 tail -n +1 -f --pid="$run" "$work/log" &
@@ -21,11 +25,11 @@ tail -n +1 -f --pid="$run" "$work/log" &
     touch "$work/stopped"
     processes=$(tree "$run")
     # shellcheck disable=SC2086 # a list of process ids
-    kill -TERM $processes 2>/dev/null || exit 0
+    kill -TERM $processes 2>/dev/null || true
     sleep 10
     # shellcheck disable=SC2086
     kill -KILL $processes 2>/dev/null || true
-) &
+) >/dev/null 2>&1 &
 watchdog=$!
 set +e
 wait "$run"
@@ -35,7 +39,9 @@ if [ -f "$work/stopped" ]; then
     # The watchdog ends once what it stopped is gone (a test process may outlive SIGTERM).
     wait "$watchdog" 2>/dev/null || true
 else
-    kill "$watchdog" 2>/dev/null || true
+    # The watchdog and its sleep.
+    # shellcheck disable=SC2046 # a list of process ids
+    kill $(tree "$watchdog") 2>/dev/null || true
 fi
 wait 2>/dev/null || true
 if [ -f "$work/stopped" ]; then

@@ -74,7 +74,10 @@ def test_a_column_renamed_over_four_releases_deploys_under_load_with_no_failed_r
         read = session.get(f"{cluster.url}/v1/bookmarks/{bookmark}", headers={**user["auth"], "Apus-Consistency": position}, timeout=60)
         if read.status_code != 200 or read.json().get("url") != url:
             return False, f"GET {bookmark} after writing {url}: {read.status_code} {read.text[:200]}"
-        return True, int(read.headers["Bookmarks-Release"])
+        release = read.headers.get("Bookmarks-Release", "")
+        if not release.isdigit():
+            return False, f"GET {bookmark}: no release named in Bookmarks-Release ({release!r})"
+        return True, int(release)
 
     report = []
     with Load(step, threads=THREADS) as load:
@@ -93,6 +96,7 @@ def test_a_column_renamed_over_four_releases_deploys_under_load_with_no_failed_r
             failures = load.failures()
             assert not failures, f"release {release}: {len(failures)} of {load.count()} rounds failed: {[f[3] for f in failures][:5]}"
             statuses = migration_status(cluster, release)
+            assert len(statuses) == release + 1, statuses
             assert all(state.startswith("applied") for state in statuses.values()), statuses
             report.append(f"release {release}: {took:.0f} s, {during} rounds meanwhile (read by release {release - 1}: "
                           f"{served[release - 1]}, by {release}: {served[release]}), {len(statuses)} bookmarks migrations applied")
