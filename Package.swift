@@ -484,5 +484,10 @@ let package = Package(
             dependencies: ["ApusCore", "ApusModules"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ApusNodeTests",
+            dependencies: ["ApusCore", "ApusNode", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

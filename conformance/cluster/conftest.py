@@ -74,6 +74,14 @@ class Cluster:
         return subprocess.run([str(CLUSTER_SH), *args], capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **(env or {})})
 
+    def command(self, *args: str, input: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+        """The cluster's binary run as an operator runs it: `apus ARGS` with the settings
+        `cluster.sh env` prints, and `env` on top."""
+        return subprocess.run(
+            ["bash", "-c", 'settings=$("$0" env) && eval "$settings" && exec "$@"', str(CLUSTER_SH), str(self.apus), *args],
+            input=input, capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})},
+        )
+
     def status(self) -> dict:
         return json.loads(self.script("status", "--json", timeout=60).stdout)
 
@@ -172,11 +180,7 @@ def new_user(cluster):
 def admin(cluster) -> dict:
     """An admin made the way an operator makes one: `apus user create` with `cluster.sh env`."""
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    created = subprocess.run(
-        ["bash", "-c", 'settings=$("$1" env) && eval "$settings" && exec "$2" user create --email "$3" --role admin', "-",
-         str(CLUSTER_SH), str(cluster.apus), email],
-        input=PASSWORD + "\n", capture_output=True, text=True, timeout=60, env=os.environ,
-    )
+    created = cluster.command("user", "create", "--email", email, "--role", "admin", input=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
     return log_in(cluster.url, email)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from conftest import ALL_NODES, CLUSTER_SH, Load, wal
+from conftest import ALL_NODES, Load, wal
 
 THREADS = 3
 IDS_PER_THREAD = 20
@@ -40,10 +40,7 @@ def deploy(cluster, release: int) -> tuple[subprocess.CompletedProcess, float]:
 
 def migration_status(cluster, release: int) -> dict[str, str]:
     """`migrate --status` of the drill's bookmarks migrations, run as an operator would."""
-    listed = subprocess.run(
-        ["bash", "-c", 'settings=$("$1" env) && eval "$settings" && exec "$2" migrate --status', "-", str(CLUSTER_SH), str(cluster.apus)],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "APUS_DRILL_RELEASE": str(release)},
-    )
+    listed = cluster.command("migrate", "--status", env={"APUS_DRILL_RELEASE": str(release)})
     assert listed.returncode == 0, listed.stderr
     return dict(line.split("\t", 1) for line in listed.stdout.splitlines() if line.startswith("bookmarks/"))
 
