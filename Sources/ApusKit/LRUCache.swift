@@ -89,6 +89,19 @@ public struct LRUCache<Key: Hashable, Value> {
         return evicted
     }
 
+    /// Changes the value for `key` in place, storing `make()` first when there is none, and
+    /// marks it most recently used; returns what `change` returns. One lookup, where a `get`
+    /// followed by a `put` takes two.
+    @inlinable
+    public mutating func update<Result>(_ key: Key, orInsert make: () -> Value, _ change: (inout Value) -> Result) -> Result {
+        if let position = index[key] {
+            moveToFront(position)
+            return change(&slots[position].value)
+        }
+        put(key, make())
+        return change(&slots[head].value)
+    }
+
     /// Removes the entry for `key`, returning its value.
     @discardableResult
     @inlinable

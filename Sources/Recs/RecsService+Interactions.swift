@@ -40,7 +40,7 @@ extension RecsService {
         let text = try RecsJSON.string(list)
         try await platform.transaction { [models, lists] transaction in
             try await models.writeLists([(subject: "u:\(user)", items: text)], model: current.id, on: transaction.sql)
-            transaction.invalidate(lists, "\(current.id)|u:\(user)")
+            transaction.invalidate(lists, ListKey(model: current.id, subject: .user(user)))
         }
         metrics.foldedIn()
     }
@@ -64,7 +64,7 @@ extension RecsService {
         case .itemKNN, .ease:
             var scores: [String: Double] = [:]
             for (item, weight) in weights {
-                for neighbour in try await storedList(model: current.id, subject: "i:\(item)")?.items ?? [] {
+                for neighbour in try await storedList(model: current.id, subject: .item(item))?.items ?? [] {
                     scores[neighbour.item, default: 0] += weight * neighbour.score
                 }
             }
@@ -72,7 +72,7 @@ extension RecsService {
                 .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
                 .prefix(settings.listSize).map { Recommendation(item: $0.key, score: $0.value) }
         case .popularity:
-            return (try await storedList(model: current.id, subject: "popular")?.items ?? []).filter { includingSeen || weights[$0.item] == nil }
+            return (try await storedList(model: current.id, subject: .popular)?.items ?? []).filter { includingSeen || weights[$0.item] == nil }
         }
     }
 

@@ -8,15 +8,30 @@ import NIOCore
 /// when it enters the node's cache, so an answer copies the bytes of the items it serves.
 /// (Writing each item's JSON per request, its score's digits above all, was the route's largest
 /// cost.) The items are kept joined, with where each ends, so the first n of them are one range
-/// and a prefix is a count: a cache hit allocates nothing for the list.
+/// and a prefix is a count: a cache hit allocates nothing for the list, and retains one object.
 struct RenderedList: Sendable {
-    private let all: [Recommendation]
-    /// `{"item":…,"score":…}` of each item, joined by commas.
-    private let joined: ByteBuffer
-    /// Where each item's JSON ends in `joined`.
-    private let ends: [Int]
+    /// The items and their JSON, shared by every prefix of the list.
+    private final class Rendering: Sendable {
+        let all: [Recommendation]
+        /// `{"item":…,"score":…}` of each item, joined by commas.
+        let joined: ByteBuffer
+        /// Where each item's JSON ends in `joined`.
+        let ends: [Int]
+
+        init(all: [Recommendation], joined: ByteBuffer, ends: [Int]) {
+            self.all = all
+            self.joined = joined
+            self.ends = ends
+        }
+    }
+
+    private let rendering: Rendering
     /// How many of the items, from the first, this list serves.
     let count: Int
+
+    private var all: [Recommendation] { rendering.all }
+    private var joined: ByteBuffer { rendering.joined }
+    private var ends: [Int] { rendering.ends }
 
     init(_ items: [Recommendation]) {
         var joined = ByteBuffer()
@@ -31,9 +46,11 @@ struct RenderedList: Sendable {
     }
 
     private init(all: [Recommendation], joined: ByteBuffer, ends: [Int], count: Int) {
-        self.all = all
-        self.joined = joined
-        self.ends = ends
+        self.init(Rendering(all: all, joined: joined, ends: ends), count: count)
+    }
+
+    private init(_ rendering: Rendering, count: Int) {
+        self.rendering = rendering
         self.count = count
     }
 
@@ -66,7 +83,7 @@ struct RenderedList: Sendable {
     }
 
     func prefix(_ count: Int) -> RenderedList {
-        RenderedList(all: all, joined: joined, ends: ends, count: min(max(0, count), self.count))
+        RenderedList(rendering, count: min(max(0, count), self.count))
     }
 
     static func fragment(_ item: Recommendation) -> String {
@@ -95,9 +112,10 @@ struct ServedList: Sendable {
     /// Ids are checked on the way in, but every string is escaped all the same.
     var response: Response {
         let buffer = body
-        return Response(
-            status: .ok, headers: [.contentType: "application/json", .contentLength: String(buffer.readableBytes)], body: .init(byteBuffer: buffer)
-        )
+        var headers = HTTPFields.answer(reserving: 2)
+        headers[.contentType] = "application/json"
+        headers[.contentLength] = String(buffer.readableBytes)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 
     var body: ByteBuffer {
@@ -148,11 +166,11 @@ struct ItemFilter: Sendable, Equatable {
 
 extension RecsService {
     /// A precomputed list, rendered, through this node's cache.
-    func storedList(model: String, subject: String) async throws -> RenderedList? {
+    func storedList(model: String, subject: ListSubject) async throws -> RenderedList? {
         // The closure captures `self`, not copies of its members: a hit then retains one reference
         // (capturing `platform` copied the whole struct on every request).
-        try await lists.value(for: "\(model)|\(subject)") { [self] in
-            guard let text = try await platform.read.primary({ [models] sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
+        try await lists.value(for: ListKey(model: model, subject: subject)) { [self] in
+            guard let text = try await platform.read.primary({ [models] sql in try await models.list(model: model, subject: subject.description, on: sql) }) else { return nil }
             return RenderedList(try RecsJSON.decode([Recommendation].self, text))
         }
     }
@@ -164,12 +182,12 @@ extension RecsService {
     /// scores the user's list at request time, seen items included, as a fold-in does.
     func recommendations(for user: String, limit: Int, excludeSeen: Bool, filter: ItemFilter?) async throws -> ServedList {
         guard let current = try await current() else { return ServedList(list: .empty, tail: .none) }
-        if let own = try await storedList(model: current.id, subject: "u:\(user)") {
+        if let own = try await storedList(model: current.id, subject: .user(user)) {
             metrics.served(personally: true)
             let list = if !excludeSeen, let scored = try await foldedList(user, model: current, includingSeen: true) { RenderedList(scored) } else { own }
             return ServedList(list: try await filtered(list, filter, limit: limit), tail: current.personal)
         }
-        var popular = try await storedList(model: current.id, subject: "popular") ?? .empty
+        var popular = try await storedList(model: current.id, subject: .popular) ?? .empty
         if excludeSeen {
             let seen = try await platform.read { [interactions] sql in try await interactions.seenItems(of: user, on: sql) }
             popular = popular.filter { !seen.contains($0.item) }
@@ -181,10 +199,10 @@ extension RecsService {
     /// Items like `item`; an item the model has no neighbours for gets the popularity list.
     func similar(to item: String, limit: Int, filter: ItemFilter?) async throws -> ServedList {
         guard let current = try await current() else { return ServedList(list: .empty, tail: .none) }
-        if let own = try await storedList(model: current.id, subject: "i:\(item)"), !own.isEmpty {
+        if let own = try await storedList(model: current.id, subject: .item(item)), !own.isEmpty {
             return ServedList(list: try await filtered(own, filter, limit: limit), tail: current.personal)
         }
-        let popular = (try await storedList(model: current.id, subject: "popular") ?? .empty).filter { $0.item != item }
+        let popular = (try await storedList(model: current.id, subject: .popular) ?? .empty).filter { $0.item != item }
         return ServedList(list: try await filtered(popular, filter, limit: limit), tail: current.popularity)
     }
 

@@ -12,8 +12,8 @@ final class RecsService: Sendable {
     let pairs = PairStore()
     /// The published model (`current` → its id and kind).
     let currentModel: BusInvalidatedCache<String, CurrentModel>
-    /// Precomputed lists by `<model>|<subject>`, rendered.
-    let lists: BusInvalidatedCache<String, RenderedList>
+    /// Precomputed lists by model and subject, rendered.
+    let lists: BusInvalidatedCache<ListKey, RenderedList>
     /// A factor model's item factors, loaded once per node per model.
     let factors = FactorCache()
     let metrics: RecsMetrics

@@ -25,6 +25,28 @@ import Testing
         #expect(cache.count == 2)
     }
 
+    @Test func anUpdateChangesInPlaceOrInsertsAndEvictsLikeAPut() {
+        var cache = LRUCache<String, Int>(capacity: 2)
+        cache.put("a", 1)
+        cache.put("b", 2)
+        // Present: changed in place, made most recent, `make` not called.
+        let doubled = cache.update("a", orInsert: { Issue.record("inserted a present key"); return 0 }) { value -> Int in
+            value *= 2
+            return value
+        }
+        #expect(doubled == 2)
+        #expect(cache.keysByRecency == ["a", "b"])
+        // Absent: `make` is stored, then changed; the least recently used entry goes.
+        let made = cache.update("c", orInsert: { 30 }) { value -> Int in
+            value += 1
+            return value
+        }
+        #expect(made == 31)
+        #expect(cache.keysByRecency == ["c", "a"])
+        #expect(cache.peek("b") == nil)
+        #expect(cache.peek("c") == 31 && cache.peek("a") == 2)
+    }
+
     @Test func removedSlotsAreReused() {
         var cache = LRUCache<Int, Int>(capacity: 3)
         for key in 0..<3 { cache.put(key, key) }

@@ -42,7 +42,7 @@ public struct IdempotencyMiddleware: RouterMiddleware {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         var request = request
         request.body = .init(buffer: body)
-        let scope = Self.digest(principal.apiKeyID.map { "key:\($0)" } ?? "user:\(principal.userID)")
+        let scope = Self.digest(principal.callerKey)
         let fingerprint = Self.digest("\(request.method.rawValue) \(request.uri.path)\n" + String(buffer: body))
 
         switch try await store.begin(scope: scope, key: key, fingerprint: fingerprint) {

@@ -51,11 +51,11 @@ public struct Identity: Sendable {
 
     /// The caller an access token stands for, or `nil` if it is invalid, expired or its session is over.
     func principal(accessToken: String) async throws -> Principal? {
-        guard let claims = try? await signingKeys.verify(accessToken) else { return nil }
-        let sessionID = claims.sid
+        guard let verified = try? await signingKeys.verify(accessToken) else { return nil }
+        let sessionID = verified.claims.sid
         let active = try await sessionStatus.value(for: sessionID) { [sessions] in try await sessions.isActive(sessionID: sessionID) }
         guard active == true else { return nil }
-        return Principal(userID: claims.sub.value, roles: Set(claims.roles.compactMap(Role.init(rawValue:))), sessionID: claims.sid)
+        return verified.principal
     }
 
     /// The caller `token` stands for (an `apus_` API key, else an access token), or `nil` if it

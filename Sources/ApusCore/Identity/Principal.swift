@@ -10,6 +10,9 @@ public struct Principal: Sendable, Equatable {
     public let apiKeyID: String?
     /// An API key's scopes (permission names); `nil` for a session, which has all its roles allow.
     public let scopes: Set<String>?
+    /// Whom limits and replays count the caller as: `key:<id>` for an API key, else `user:<id>`.
+    /// Made once here, as rate limiting asks for it on every request.
+    package let callerKey: String
 
     public init(userID: String, roles: Set<Role>, sessionID: String? = nil, apiKeyID: String? = nil, scopes: Set<String>? = nil) {
         self.userID = userID
@@ -17,6 +20,7 @@ public struct Principal: Sendable, Equatable {
         self.sessionID = sessionID
         self.apiKeyID = apiKeyID
         self.scopes = scopes
+        self.callerKey = apiKeyID.map { "key:\($0)" } ?? "user:\(userID)"
     }
 
     /// Whether the caller may do what `permission` guards: a role must allow it, and an API key

@@ -94,13 +94,14 @@ public actor SigningKeys {
     }
 
     /// Verifies `token`: from the cache without entering the actor when it was seen before.
-    nonisolated func verify(_ token: String) async throws -> AccessClaims {
-        if let claims = verified.claims(for: token, now: now()) { return claims }
+    nonisolated func verify(_ token: String) async throws -> VerifiedToken {
+        if let known = verified.token(token, now: now()) { return known }
         let claims = try await verifySignature(token)
         // Expiry is read on the platform's clock here, not by the JWT library on the wall clock.
         guard claims.exp.value > now() else { throw JWTError.claimVerificationFailure(failedClaim: claims.exp, reason: "expired") }
-        verified.remember(token, claims)
-        return claims
+        let checked = VerifiedToken(claims)
+        verified.remember(token, checked)
+        return checked
     }
 
     private func verifySignature(_ token: String) async throws -> AccessClaims {

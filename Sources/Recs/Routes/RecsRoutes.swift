@@ -139,8 +139,14 @@ struct ServingQuery {
             // Nothing to decode: the pairs are read in place. Hummingbird's `queryParameters`
             // built a dictionary of every pair, and was a tenth of the route's own CPU. Split on
             // bytes as its parser does: a `&` or `=` followed by a combining mark still splits.
+            // Walked pair by pair: splitting into an array was an allocation per request.
             let bytes = query.utf8
-            for pair in bytes.split(separator: UInt8(ascii: "&")) {
+            var start = bytes.startIndex
+            while start < bytes.endIndex {
+                let end = bytes[start...].firstIndex(of: UInt8(ascii: "&")) ?? bytes.endIndex
+                let pair = bytes[start..<end]
+                start = end < bytes.endIndex ? bytes.index(after: end) : end
+                if pair.isEmpty { continue }
                 let equals = pair.firstIndex(of: UInt8(ascii: "="))
                 let value = equals.map { Substring(bytes[bytes.index(after: $0)..<pair.endIndex]) } ?? ""
                 switch Substring(equals.map { bytes[pair.startIndex..<$0] } ?? pair) {

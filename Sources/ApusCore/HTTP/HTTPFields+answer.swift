@@ -1,0 +1,16 @@
+public import HTTPTypes
+
+extension HTTPFields {
+    /// The most fields the platform adds to an API answer on its way out: `X-Request-ID`,
+    /// `X-Content-Type-Options`, `RateLimit-Policy` and `RateLimit`.
+    public static let platformFieldCount = 4
+
+    /// Empty fields with room for `own` fields and the platform's: a handler on a hot path that
+    /// writes its answer's fields itself starts from these, so the fields added after it do not
+    /// grow the storage, copying every field, twice on every request.
+    public static func answer(reserving own: Int) -> HTTPFields {
+        var fields = HTTPFields()
+        fields.reserveCapacity(own + platformFieldCount)
+        return fields
+    }
+}
