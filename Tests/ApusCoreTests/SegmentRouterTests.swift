@@ -108,6 +108,31 @@ import Testing
         }
     }
 
+    @Test func middlewareScopedToSomeMethodsWrapsOnlyTheirRoutesAndEveryMissedPath() async throws {
+        let router = SegmentRouter(context: BasicRequestContext.self)
+        router.add(middleware: PostStamp(name: "posts"))
+        router.add(middleware: Stamp(name: "all"))
+        Self.echo(router, "/things", method: .post)
+        Self.echo(router, "/things", method: .get)
+        Self.echo(router, "/things", method: .put)
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/things", method: .post) { response in
+                #expect(response.headers[values: Stamp.header] == ["all", "posts"])
+            }
+            for method in [HTTPRequest.Method.get, .head, .put] {
+                try await client.execute(uri: "/things", method: method) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[values: Stamp.header] == ["all"], "\(method)")
+                }
+            }
+            // A missed path may be of any method: the whole chain sees it.
+            try await client.execute(uri: "/nowhere", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[values: Stamp.header] == ["all", "posts"])
+            }
+        }
+    }
+
     @Test func aWildcardTwoNamesForOneCapturePositionOrARouteAddedTwiceAreRefused() throws {
         let wildcard = SegmentRouter(context: BasicRequestContext.self)
         Self.echo(wildcard, "/files/**")
@@ -124,6 +149,17 @@ import Testing
         Self.echo(fine, "/{code}")
         Self.echo(fine, "/{code}/stats")
         try fine.validate()
+    }
+
+    /// A ``Stamp`` for `POST` routes only.
+    struct PostStamp: RouterMiddleware, MethodScopedMiddleware {
+        typealias Context = BasicRequestContext
+        let name: String
+        var methods: Set<HTTPRequest.Method> { [.post] }
+
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            try await Stamp(name: name).handle(request, context: context, next: next)
+        }
     }
 
     /// Adds its name to the response's `X-Stamp` on the way out.

@@ -15,7 +15,8 @@ public import Hummingbird
 /// since a parameter is read by name: ``validate()`` names any route that breaks this or uses a
 /// wildcard. Every `GET` also answers `HEAD` without its body. A path no route takes, or a method
 /// its route lacks, goes to the not-found chain (every middleware on the router) as
-/// `HTTPError(.notFound)`.
+/// `HTTPError(.notFound)`. Middleware that acts on some methods only (``MethodScopedMiddleware``)
+/// is left out of the other methods' routes, which then pay no call through it.
 public final class SegmentRouter<Context: RequestContext>: RouterMethods, HTTPResponderBuilder {
     /// A route as registered: its template and method.
     public struct Route: Sendable {
@@ -36,7 +37,7 @@ public final class SegmentRouter<Context: RequestContext>: RouterMethods, HTTPRe
     /// Adds `responder` for `method` on `path`, behind the middleware added so far.
     @discardableResult
     public func on<Responder: HTTPResponder>(_ path: RouterPath, method: HTTPRequest.Method, responder: Responder) -> Self where Responder.Context == Context {
-        let chained = Self.chain(middlewares, to: responder)
+        let chained = Self.chain(middlewares, to: responder, for: method)
         let template = path.description
         let index = endpointIndex[template] ?? {
             endpoints.append(Endpoint(path: path))
@@ -84,7 +85,7 @@ public final class SegmentRouter<Context: RequestContext>: RouterMethods, HTTPRe
             if methods[.head] == nil, let get = methods[.get] { methods[.head] = HeadResponder(get: get) }
             return Responder.Endpoint(template: endpoint.path.description, methods: methods)
         }
-        return Responder(tree: tree, endpoints: endpoints, notFound: Self.chain(middlewares, to: NotFound()))
+        return Responder(tree: tree, endpoints: endpoints, notFound: Self.chain(middlewares, to: NotFound(), for: nil))
     }
 
     private struct Endpoint {
@@ -92,9 +93,16 @@ public final class SegmentRouter<Context: RequestContext>: RouterMethods, HTTPRe
         var methods: [HTTPRequest.Method: any HTTPResponder<Context>] = [:]
     }
 
-    private static func chain(_ middlewares: [any MiddlewareProtocol<Request, Response, Context>], to responder: some HTTPResponder<Context>) -> any HTTPResponder<Context> {
+    /// `middlewares` in front of `responder`, leaving out those scoped to other methods than a
+    /// route's `method` (`nil`: the not-found chain, which any method may reach, keeps them all).
+    private static func chain(
+        _ middlewares: [any MiddlewareProtocol<Request, Response, Context>], to responder: some HTTPResponder<Context>, for method: HTTPRequest.Method?
+    ) -> any HTTPResponder<Context> {
         var chained: any HTTPResponder<Context> = responder
-        for middleware in middlewares.reversed() { chained = Link(middleware: middleware, next: chained) }
+        for middleware in middlewares.reversed() {
+            if let method, let scoped = middleware as? any MethodScopedMiddleware, !scoped.methods.contains(method) { continue }
+            chained = Link(middleware: middleware, next: chained)
+        }
         return chained
     }
 
@@ -122,6 +130,15 @@ public final class SegmentRouter<Context: RequestContext>: RouterMethods, HTTPRe
             throw HTTPError(.notFound)
         }
     }
+}
+
+/// Middleware with work for requests of some methods only, and none for the rest: the
+/// ``SegmentRouter`` puts it in front of those methods' routes alone (a `GET` route's `HEAD` is
+/// the `GET`'s), and in front of the not-found chain. Each layer costs every request that passes
+/// through it a few async calls, even one that does nothing.
+public protocol MethodScopedMiddleware {
+    /// The methods whose routes the middleware is put in front of.
+    var methods: Set<HTTPRequest.Method> { get }
 }
 
 /// A template the router cannot serve, named.

@@ -15,7 +15,7 @@ import Logging
 /// carries a secret (``NoStoreMiddleware``) is answered once and never kept. Routes whose bodies
 /// stream to storage are registered outside this middleware (``ModuleParts/streamedRoutes``),
 /// so it sees every other route's requests, whatever their content type claims.
-public struct IdempotencyMiddleware: RouterMiddleware {
+public struct IdempotencyMiddleware: RouterMiddleware, MethodScopedMiddleware {
     public typealias Context = ApusRequestContext
 
     /// The request header.
@@ -30,6 +30,9 @@ public struct IdempotencyMiddleware: RouterMiddleware {
     public init(store: IdempotencyStore) {
         self.store = store
     }
+
+    /// Only a `POST` is replayed: routes of other methods are served without this layer.
+    public var methods: Set<HTTPRequest.Method> { [.post] }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .post, let key = request.headers[Self.keyHeader] else {
