@@ -42,9 +42,10 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         let scheme = header.utf8.prefix(7)
         let token: String
         if header.utf8.count > 7, scheme.elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) {
-            // Plain Substring work: Foundation's trimming bridges the whole token through UTF-16,
-            // which showed at the top of a profile of authenticated requests.
-            token = String(header.dropFirst(7).drop { $0 == " " })
+            // Byte work: Foundation's trimming bridged the whole token through UTF-16, which
+            // showed at the top of a profile of authenticated requests, and dropping characters
+            // walks grapheme breaks.
+            token = String(Substring(header.utf8.dropFirst(7).drop { $0 == UInt8(ascii: " ") }))
         } else if header.utf8.count > 6, header.utf8.prefix(6).elementsEqual("basic ".utf8, by: { $0 | 0x20 == $1 }) {
             guard let key = Self.basicPassword(header.dropFirst(6)), APIKeyStore.isWellFormed(key) else {
                 throw failed(address, Problem.unauthorized("Basic authentication takes an API key as the password."))
