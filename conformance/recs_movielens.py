@@ -104,6 +104,19 @@ def batches(rows: list, size: int = 1000):
         yield rows[start:start + size]
 
 
+def served(session, base: str, users, k: int = K) -> dict[str, dict]:
+    """What a node answers `GET /v1/recs/users/{user}?limit=k` with, for each of `users` (the
+    answer's JSON; any other status than 200 is an AssertionError naming the user)."""
+    import urllib.parse
+
+    answers = {}
+    for user in users:
+        answer = session.get(f"{base}/v1/recs/users/{urllib.parse.quote(user, safe='')}", params={"limit": k}, timeout=30)
+        assert answer.status_code == 200, (user, answer.status_code, answer.text)
+        answers[user] = answer.json()
+    return answers
+
+
 @dataclass
 class Scores:
     ndcg: float

@@ -94,10 +94,7 @@ def recommendations(session: requests.Session, base: str, model_id: str, data: m
     """Apus's top 10 for every test user, from the model just published; `strategies` counts
     how the lists were made (the answer's `strategy`: personal, or the popularity fallback)."""
     recommended = {}
-    for user in data.test:
-        answer = session.get(f"{base}/v1/recs/users/{urllib.parse.quote(user, safe='')}", params={"limit": movielens.K}, timeout=30)
-        assert answer.status_code == 200, (user, answer.status_code, answer.text)
-        body = answer.json()
+    for user, body in movielens.served(session, base, data.test).items():
         assert body["model"] == model_id, f"{user} was answered by model {body['model']}, not {model_id} just published"
         items = [entry["item"] for entry in body["items"]]
         scores = [entry["score"] for entry in body["items"]]
