@@ -8,10 +8,12 @@ conformance/recs_movielens.py):
   apus BASE TOKEN USERS [--fits N] imports the train positives (1,000 a request), trains ALS with
                                    seeds 1..N, waits for each to be published; writes the users
                                    to USERS (one a line, for bench/recs.lua)
-  quality BASE TOKEN [--seeds N]   after `apus` on the same node: NDCG@10 on the hold-out, by one
+  quality BASE TOKEN --als-model ID [--seeds N]
+                                   after `apus` on the same node: NDCG@10 on the hold-out, by one
                                    evaluator, of implicit's ALS (mean of seeds 1..N), of the ALS
-                                   the node serves, and of EASE and item kNN trained on it then;
-                                   the best Apus model over implicit's ALS
+                                   model ID the node serves (the last seed's), and of EASE and
+                                   item kNN trained on it then; the best Apus model over
+                                   implicit's ALS
 
 Figures go to stdout as `key=value` words, progress to stderr."""
 
@@ -121,15 +123,17 @@ def quality(arguments) -> None:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {arguments.token}"
 
-    def scored() -> float:
+    def scored(model: str) -> float:
         lists = movielens.served(session, base, data.test)
+        if stale := sorted({user for user, body in lists.items() if body["model"] != model}):
+            sys.exit(f"{len(stale)} test users were served by another model than {model}, {stale[0]} first")
         return movielens.evaluate({user: [entry["item"] for entry in body["items"]] for user, body in lists.items()}, data.test).ndcg
 
-    ndcg = {"als": scored()}
+    ndcg = {"als": scored(arguments.als_model)}
     for name in ("ease", "item_knn"):
         asked = time.monotonic()
-        publish(session, base, {"model": name, "evaluate": False}, arguments.timeout)
-        ndcg[name] = scored()
+        model = publish(session, base, {"model": name, "evaluate": False}, arguments.timeout)
+        ndcg[name] = scored(model["id"])
         print(f"   {name}: published after {time.monotonic() - asked:.2f} s, NDCG@10 {ndcg[name]:.4f}", file=sys.stderr)
     best = max(ndcg, key=ndcg.get)
     reference = statistics.mean(implicit)
@@ -154,6 +158,7 @@ def main() -> None:
     scoring = commands.add_parser("quality")
     scoring.add_argument("base")
     scoring.add_argument("token")
+    scoring.add_argument("--als-model", required=True, help="the ALS model the node serves (the `apus` step's last)")
     scoring.add_argument("--seeds", type=int, default=3)
     scoring.add_argument("--timeout", type=float, default=600)
     scoring.set_defaults(run=quality)

@@ -17,9 +17,11 @@ import Testing
         #expect(first.hashValue == second.hashValue)
         #expect(first != second)
         #expect(first == TokenKey("header.payload-one." + signature))
-        // Shorter than the hashed end: the whole token is hashed.
-        #expect(TokenKey("short").hashValue == TokenKey("short").hashValue)
+        // Shorter than the hashed end: the whole token is hashed, so its first byte counts.
+        #expect(TokenKey("short").hashValue != TokenKey("Short").hashValue)
         #expect(TokenKey("short") != TokenKey("shorts"))
+        // Bytes, not canonical equivalence: KELVIN SIGN is not the letter K here.
+        #expect(TokenKey("a.b.\u{212A}") != TokenKey("a.b.K"))
     }
 
     @Test func aTokenIsFoundUntilItExpiresAndNamesItsCaller() {

@@ -1,9 +1,10 @@
 public import HTTPTypes
 
 extension HTTPFields {
-    /// The most fields the platform adds to an API answer on its way out: `X-Request-ID`,
-    /// `X-Content-Type-Options`, `RateLimit-Policy` and `RateLimit`.
-    public static let platformFieldCount = 4
+    /// The fields the platform adds to an API answer on its way out: `X-Request-ID`,
+    /// `X-Content-Type-Options`, `RateLimit-Policy`, `RateLimit`, and Hummingbird's `Date` and
+    /// `Server`. (A request with an allowed `Origin` gets the CORS fields too; those are rarer.)
+    public static let platformFieldCount = 6
 
     /// Empty fields with room for `own` fields and the platform's: a handler on a hot path that
     /// writes its answer's fields itself starts from these, so the fields added after it do not

@@ -42,6 +42,12 @@ struct TokenKey: Hashable, Sendable {
 
     static let hashedBytes = 32
 
+    /// Byte for byte, as the hash reads bytes (`String`'s `==` would take canonically equivalent
+    /// spellings as equal while their bytes hash apart).
+    static func == (lhs: TokenKey, rhs: TokenKey) -> Bool {
+        lhs.token.utf8.elementsEqual(rhs.token.utf8)
+    }
+
     func hash(into hasher: inout Hasher) {
         var token = token
         token.withUTF8 { bytes in hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(Self.hashedBytes)))) }
