@@ -43,9 +43,14 @@ struct TokenKey: Hashable, Sendable {
     static let hashedBytes = 32
 
     /// Byte for byte, as the hash reads bytes (`String`'s `==` would take canonically equivalent
-    /// spellings as equal while their bytes hash apart).
+    /// spellings as equal while their bytes hash apart), with one `memcmp`: a comparison through
+    /// the UTF-8 view walked the token a byte at a time on every request.
     static func == (lhs: TokenKey, rhs: TokenKey) -> Bool {
-        lhs.token.utf8.elementsEqual(rhs.token.utf8)
+        var left = lhs.token
+        var right = rhs.token
+        return left.withUTF8 { a in
+            right.withUTF8 { b in a.count == b.count && (a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0) }
+        }
     }
 
     func hash(into hasher: inout Hasher) {
