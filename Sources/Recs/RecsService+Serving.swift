@@ -113,10 +113,13 @@ struct ServedList: Sendable {
     var response: Response {
         let buffer = body
         var headers = HTTPFields.answer(reserving: 2)
-        headers[.contentType] = "application/json"
-        headers[.contentLength] = String(buffer.readableBytes)
+        // Appended, not set: a fresh set of fields has nothing to replace, and setting searched them.
+        headers.append(Self.contentType)
+        headers.append(HTTPField(name: .contentLength, value: String(buffer.readableBytes)))
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
+
+    static let contentType = HTTPField(name: .contentType, value: "application/json")
 
     var body: ByteBuffer {
         let items = list.json

@@ -13,6 +13,8 @@ public struct Principal: Sendable, Equatable {
     /// Whom limits and replays count the caller as: `key:<id>` for an API key, else `user:<id>`.
     /// Made once here, as rate limiting asks for it on every request.
     package let callerKey: String
+    /// `roles` as a mask (``Role/bit``).
+    package let roleMask: UInt8
 
     public init(userID: String, roles: Set<Role>, sessionID: String? = nil, apiKeyID: String? = nil, scopes: Set<String>? = nil) {
         self.userID = userID
@@ -21,12 +23,13 @@ public struct Principal: Sendable, Equatable {
         self.apiKeyID = apiKeyID
         self.scopes = scopes
         self.callerKey = apiKeyID.map { "key:\($0)" } ?? "user:\(userID)"
+        self.roleMask = Role.mask(roles)
     }
 
     /// Whether the caller may do what `permission` guards: a role must allow it, and an API key
     /// must also carry it as a scope, so a key never has more rights than its owner.
     public func has(_ permission: Permission) -> Bool {
-        guard !roles.isDisjoint(with: permission.roles) else { return false }
+        guard roleMask & permission.roleMask != 0 else { return false }
         if let scopes { return scopes.contains(permission.name) }
         return true
     }
