@@ -39,7 +39,7 @@ extension RecsService {
         guard let current = try await current(), let list = try await foldedList(user, model: current, includingSeen: false) else { return }
         let text = try RecsJSON.string(list)
         try await platform.transaction { [models, lists] transaction in
-            try await models.writeLists([(subject: "u:\(user)", items: text)], model: current.id, on: transaction.sql)
+            try await models.writeLists([(subject: .user(user), items: text)], model: current.id, on: transaction.sql)
             transaction.invalidate(lists, ListKey(model: current.id, subject: .user(user)))
         }
         metrics.foldedIn()

@@ -173,7 +173,7 @@ extension RecsService {
         // The closure captures `self`, not copies of its members: a hit then retains one reference
         // (capturing `platform` copied the whole struct on every request).
         try await lists.value(for: ListKey(model: model, subject: subject)) { [self] in
-            guard let text = try await platform.read.primary({ [models] sql in try await models.list(model: model, subject: subject.description, on: sql) }) else { return nil }
+            guard let text = try await platform.read.primary({ [models] sql in try await models.list(model: model, subject: subject, on: sql) }) else { return nil }
             return RenderedList(try RecsJSON.decode([Recommendation].self, text))
         }
     }

@@ -187,9 +187,9 @@ extension RecsService {
         func encoded(_ list: [ScoredItem]) throws -> String {
             try RecsJSON.string(list.map { Recommendation(item: items[$0.index], score: Double($0.score)) })
         }
-        var lists: [(subject: String, items: String)] = [(subject: "popular", items: try encoded(output.popular))]
-        for (user, list) in output.userLists.enumerated() { lists.append((subject: "u:\(users[user])", items: try encoded(list))) }
-        for (item, list) in output.similar.enumerated() { lists.append((subject: "i:\(items[item])", items: try encoded(list))) }
+        var lists: [(subject: ListSubject, items: String)] = [(subject: .popular, items: try encoded(output.popular))]
+        for (user, list) in output.userLists.enumerated() { lists.append((subject: .user(users[user]), items: try encoded(list))) }
+        for (item, list) in output.similar.enumerated() { lists.append((subject: .item(items[item]), items: try encoded(list))) }
         for chunk in stride(from: 0, to: lists.count, by: 2_000) {
             let part = Array(lists[chunk..<min(chunk + 2_000, lists.count)])
             try await platform.transaction { [models] transaction in try await models.writeLists(part, model: record.id, on: transaction.sql) }

@@ -8,7 +8,7 @@ extension HTTPFields {
 
     /// Empty fields with room for `own` fields and the platform's: a handler on a hot path that
     /// writes its answer's fields itself starts from these, so the fields added after it do not
-    /// grow the storage, copying every field, twice on every request.
+    /// grow the storage, copying every field, on every request.
     public static func answer(reserving own: Int) -> HTTPFields {
         var fields = HTTPFields()
         fields.reserveCapacity(own + platformFieldCount)

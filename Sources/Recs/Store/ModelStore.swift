@@ -68,12 +68,12 @@ struct ModelStore: Sendable {
     }
 
     /// Writes precomputed lists for `model`, replacing any with the same subject.
-    func writeLists(_ lists: [(subject: String, items: String)], model: String, on sql: any SQLDatabase) async throws {
+    func writeLists(_ lists: [(subject: ListSubject, items: String)], model: String, on sql: any SQLDatabase) async throws {
         for chunk in stride(from: 0, to: lists.count, by: 200) {
             var query = SQLQueryString("INSERT INTO recs_lists (model_id, subject, items) VALUES ")
             for (index, list) in lists[chunk..<min(chunk + 200, lists.count)].enumerated() {
                 if index > 0 { query.appendLiteral(", ") }
-                query.appendInterpolation("(\(bind: model), \(bind: list.subject), \(bind: list.items))" as SQLQueryString)
+                query.appendInterpolation("(\(bind: model), \(bind: list.subject.description), \(bind: list.items))" as SQLQueryString)
             }
             query.appendLiteral(" ON CONFLICT (model_id, subject) DO UPDATE SET items = excluded.items")
             try await sql.raw(query).run()
@@ -81,8 +81,8 @@ struct ModelStore: Sendable {
     }
 
     /// One precomputed list's JSON.
-    func list(model: String, subject: String, on sql: any SQLDatabase) async throws -> String? {
-        try await sql.raw("SELECT items FROM recs_lists WHERE model_id = \(bind: model) AND subject = \(bind: subject)")
+    func list(model: String, subject: ListSubject, on sql: any SQLDatabase) async throws -> String? {
+        try await sql.raw("SELECT items FROM recs_lists WHERE model_id = \(bind: model) AND subject = \(bind: subject.description)")
             .first()?.decode(column: "items", as: String.self)
     }
 
